@@ -1,0 +1,91 @@
+/*
+ * chan.h: a framed channel over a byte transport, driven by a libevent
+ * loop.  The same code carries the protocol of proto.h over a Unix stream
+ * socket (local backend, agent's local socket) and over libxenvchan (xen
+ * backend): a transport is an fd to wait on plus read/write/close.
+ *
+ * The channel sends HELLO when it starts, negotiates version and frame
+ * size, and hands every later, well-formed frame to on_frame.  Any
+ * protocol violation (see proto.h), EOF or transport error calls on_close
+ * once, with a reason, after which the channel only waits to be freed.
+ */
+#ifndef BALTIC_CHAN_H
+#define BALTIC_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+struct event_base;
+struct chan;
+
+/*
+ * A byte transport.  fd() is the descriptor that becomes readable when
+ * read() may make progress (libxenvchan_fd_for_select for vchan).  read
+ * and write follow read(2)/write(2): -1 with errno EAGAIN when they would
+ * block, 0 from read at EOF.  pending() says how many bytes read() can
+ * return without waiting, for transports that buffer (vchan); NULL if
+ * none.  close() releases the transport.
+ */
+struct chan_transport {
+	int	(*fd)(void *ctx);
+	ssize_t	(*read)(void *ctx, void *buf, size_t len);
+	ssize_t	(*write)(void *ctx, const void *buf, size_t len);
+	size_t	(*pending)(void *ctx);
+	void	(*close)(void *ctx);
+};
+
+/* The transport for a connected, non-blocking stream socket; ctx is the
+ * fd cast with (void *)(intptr_t). */
+extern const struct chan_transport chan_fd_transport;
+
+struct chan_cbs {
+	/* A well-formed frame after HELLO.  untrusted_body is len bytes
+	 * (hdr->len), freed when this returns. */
+	void	(*on_frame)(struct chan *, const struct baltic_hdr *,
+		    const uint8_t *untrusted_body, void *arg);
+	/* HELLO exchanged: the channel may carry calls. */
+	void	(*on_ready)(struct chan *, void *arg);
+	/* Closed, never to carry another frame; why is static or
+	 * valid until the return. */
+	void	(*on_close)(struct chan *, const char *why, void *arg);
+};
+
+/* Start a channel on a transport (takes ownership of it). */
+struct chan	*chan_new(struct event_base *, const struct chan_transport *,
+		    void *tctx, const struct chan_cbs *, void *arg);
+/* Convenience: chan_new over chan_fd_transport, sets O_NONBLOCK. */
+struct chan	*chan_new_fd(struct event_base *, int fd,
+		    const struct chan_cbs *, void *arg);
+/* Close (on_close is NOT called) and free; idempotent on NULL. */
+void		 chan_free(struct chan *);
+
+/* Close with a reason: logs it, calls on_close.  Safe from callbacks. */
+void		 chan_fail(struct chan *, const char *why);
+
+int		 chan_is_ready(const struct chan *);
+uint32_t	 chan_max_frame(const struct chan *);	/* negotiated */
+uint32_t	 chan_version(const struct chan *);
+
+/*
+ * Queue frames; 0, or -1 if the channel is closed or the frame exceeds
+ * the negotiated size.  Output is buffered up to a high-water mark, past
+ * which sends fail with -1 and errno ENOBUFS (the peer is not reading).
+ */
+int	chan_send(struct chan *, uint32_t type, uint32_t call_id,
+	    const void *body, size_t len);
+int	chan_send_call(struct chan *, uint32_t id, const char *iface,
+	    const char *op, uint32_t deadline_ms, const void *arg, size_t len);
+int	chan_send_result(struct chan *, uint32_t id, uint32_t status,
+	    const void *payload, size_t len);
+
+/* Counters, for `baltic list` and the tests. */
+struct chan_stats {
+	uint64_t	frames_in, frames_out;
+	uint64_t	bytes_in, bytes_out;
+};
+void	chan_get_stats(const struct chan *, struct chan_stats *);
+
+#endif /* BALTIC_CHAN_H */

@@ -1,0 +1,8 @@
+# libbaltic: the code both dom0 and the guest agent link -- the wire
+# protocol, the framed channel, logging.  Owned by the protocol work.
+noinst_LIBRARIES += libbaltic/libbaltic.a
+libbaltic_libbaltic_a_SOURCES = \
+	libbaltic/proto.h libbaltic/proto.c \
+	libbaltic/chan.h libbaltic/chan.c \
+	libbaltic/log.h libbaltic/log.c
+libbaltic_libbaltic_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)

@@ -1,0 +1,144 @@
+/*
+ * proto.h: the one wire protocol between dom0 (balticd) and the guest
+ * agent (baltic-agent).  Both sides include this header and link
+ * libbaltic; there is no second copy.
+ *
+ * Every message is a 12-byte header followed by len bytes of body.  All
+ * integers are little-endian, fixed width.  The first message each way is
+ * HELLO; the lower version and the lower max_frame of the two win.  Calls
+ * flow both ways on one channel: dom0 calls the role's exports, the guest
+ * calls its imports.  A call id is chosen by whoever sends the CALL and is
+ * unique among that side's outstanding calls; RESULT and CANCEL carry the
+ * id of the CALL they answer or stop.
+ *
+ * A receiver checks the body length for the type before reading it, and
+ * names everything from the peer untrusted_* until it is validated.  Any
+ * violation closes the channel: a frame over the negotiated maximum, an
+ * unknown type, a RESULT for a call never sent, a CALL before HELLO.
+ */
+#ifndef BALTIC_PROTO_H
+#define BALTIC_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bump me on any change a peer of the old version would misread. */
+#define BALTIC_PROTO_VERSION	1
+#define BALTIC_PROTO_MIN_VERSION 1
+
+#define BALTIC_HDR_LEN		12
+#define BALTIC_FRAME_MIN	4096		/* nobody may offer less */
+#define BALTIC_FRAME_MAX	(1u << 20)	/* header + body, our offer */
+#define BALTIC_NAME_MAX		64		/* interface / operation */
+
+struct baltic_hdr {
+	uint32_t	type;		/* enum baltic_msg */
+	uint32_t	len;		/* body bytes after the header */
+	uint32_t	call_id;	/* 0 for session messages */
+};
+
+enum baltic_msg {
+	/* 0x0001-0x00ff: session */
+	BALTIC_MSG_HELLO	= 0x0001, /* body: struct baltic_hello */
+	BALTIC_MSG_CONFIG	= 0x0002, /* dom0->guest only; body: text,
+					   * lines "role R", "instance I",
+					   * "export IFACE OP...",
+					   * "import IFACE OP..." */
+	BALTIC_MSG_PING		= 0x0010, /* body: 8-byte nonce */
+	BALTIC_MSG_PONG		= 0x0011, /* body: the PING's nonce */
+
+	/* 0x0100-0x01ff: calls */
+	BALTIC_MSG_CALL		= 0x0100, /* body: struct baltic_call, then
+					   * iface (iface_len bytes), op
+					   * (op_len bytes), argument (rest) */
+	BALTIC_MSG_RESULT	= 0x0101, /* body: struct baltic_result, then
+					   * result or error text (rest) */
+	BALTIC_MSG_CANCEL	= 0x0102, /* empty body */
+};
+
+struct baltic_hello {
+	uint32_t	version;
+	uint32_t	max_frame;	/* >= BALTIC_FRAME_MIN */
+};
+#define BALTIC_HELLO_LEN	8
+
+struct baltic_call {
+	uint16_t	iface_len;	/* 1..BALTIC_NAME_MAX */
+	uint16_t	op_len;		/* 1..BALTIC_NAME_MAX */
+	uint32_t	deadline_ms;	/* relative; 0: none */
+};
+#define BALTIC_CALL_LEN		8
+
+struct baltic_result {
+	uint32_t	status;		/* enum baltic_status */
+};
+#define BALTIC_RESULT_LEN	4
+
+/* Stable: also the basis of the CLI's exit codes and HTTP statuses. */
+enum baltic_status {
+	BALTIC_OK		= 0,
+	BALTIC_E_HANDLER	= 1,	/* the handler failed; text says why */
+	BALTIC_E_NOOP		= 2,	/* no such interface or operation */
+	BALTIC_E_ARG		= 3,	/* argument of the wrong type/arity */
+	BALTIC_E_CANCELLED	= 4,
+	BALTIC_E_TIMEOUT	= 5,	/* deadline passed */
+	BALTIC_E_UNAVAILABLE	= 6,	/* no branch could take the call */
+	BALTIC_E_DENIED		= 7,	/* not an import of the caller */
+	BALTIC_E_BADRESULT	= 8,	/* result of the wrong type */
+	BALTIC_E_OVERLOAD	= 9,	/* too many calls outstanding */
+	BALTIC_E_INTERNAL	= 10,
+};
+#define BALTIC_STATUS_MAX	BALTIC_E_INTERNAL
+const char	*baltic_status_name(uint32_t);
+
+/* ---- codec (proto.c) ------------------------------------------------ */
+
+struct evbuffer;
+
+/* Append a frame; 0, or -1 if it would exceed max_frame. */
+int	proto_put(struct evbuffer *, uint32_t max_frame, uint32_t type,
+	    uint32_t call_id, const void *body, size_t len);
+int	proto_put_hello(struct evbuffer *, uint32_t max_frame);
+int	proto_put_call(struct evbuffer *, uint32_t max_frame, uint32_t id,
+	    const char *iface, const char *op, uint32_t deadline_ms,
+	    const void *arg, size_t arglen);
+int	proto_put_result(struct evbuffer *, uint32_t max_frame, uint32_t id,
+	    uint32_t status, const void *payload, size_t len);
+
+/*
+ * Take one frame off the front of in.  Returns 1 and fills *h_r and
+ * *body_r (malloc'd, caller frees; NULL when len is 0) when a whole frame
+ * is there; 0 when more bytes are needed; -1 with a static reason in
+ * *why_r when the stream is bad (frame over max_frame, unknown type,
+ * length wrong for the type).  Nothing is consumed unless 1 is returned.
+ */
+int	proto_take(struct evbuffer *in, uint32_t max_frame,
+	    struct baltic_hdr *h_r, uint8_t **body_r, const char **why_r);
+
+/* Decoded views of untrusted bodies: pointers into the body. */
+struct proto_call_view {
+	const char	*iface;		/* NUL-terminated copy in name buffers */
+	const char	*op;
+	uint32_t	 deadline_ms;
+	const uint8_t	*arg;
+	size_t		 arglen;
+	char		 ifacebuf[BALTIC_NAME_MAX + 1];
+	char		 opbuf[BALTIC_NAME_MAX + 1];
+};
+struct proto_result_view {
+	uint32_t	 status;
+	const uint8_t	*payload;
+	size_t		 len;
+};
+
+/* Validate and decode: 0, or -1 with a static reason.  Names must be
+ * [A-Za-z_][A-Za-z0-9_]* of 1..BALTIC_NAME_MAX bytes. */
+int	proto_parse_hello(const uint8_t *untrusted, size_t len,
+	    struct baltic_hello *r, const char **why_r);
+int	proto_parse_call(const uint8_t *untrusted, size_t len,
+	    struct proto_call_view *r, const char **why_r);
+int	proto_parse_result(const uint8_t *untrusted, size_t len,
+	    struct proto_result_view *r, const char **why_r);
+int	proto_name_ok(const char *untrusted, size_t len);
+
+#endif /* BALTIC_PROTO_H */

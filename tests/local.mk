@@ -1,0 +1,3 @@
+# Tests: unit (cmocka), bad farms, golden files, system (local backend).
+include $(srcdir)/tests/unit/local.mk
+include $(srcdir)/tests/system/local.mk

@@ -1,0 +1,5 @@
+# Unit tests (cmocka).  One fragment per area.
+CMOCKA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+include $(srcdir)/tests/unit/farm.mk
+include $(srcdir)/tests/unit/proto.mk
+include $(srcdir)/tests/unit/translate.mk
