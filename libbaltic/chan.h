@@ -35,6 +35,12 @@ struct chan_transport {
 	ssize_t	(*write)(void *ctx, const void *buf, size_t len);
 	size_t	(*pending)(void *ctx);
 	void	(*close)(void *ctx);
+	/* Optional (added for vchan; NULL/0 for sockets).  ack() is called
+	 * each time fd() fires, before read/write (vchan: libxenvchan_wait,
+	 * which does not block then).  notify_fd: fd() also reports write
+	 * space (as readable), so the channel never waits for EV_WRITE. */
+	void	(*ack)(void *ctx);
+	int	notify_fd;
 };
 
 /* The transport for a connected, non-blocking stream socket; ctx is the
@@ -59,7 +65,9 @@ struct chan	*chan_new(struct event_base *, const struct chan_transport *,
 /* Convenience: chan_new over chan_fd_transport, sets O_NONBLOCK. */
 struct chan	*chan_new_fd(struct event_base *, int fd,
 		    const struct chan_cbs *, void *arg);
-/* Close (on_close is NOT called) and free; idempotent on NULL. */
+/* Close (on_close is NOT called) and free; idempotent on NULL.  Safe
+ * inside any of the channel's own callbacks: the memory is released when
+ * the callback returns, and no callback runs after chan_free. */
 void		 chan_free(struct chan *);
 
 /* Close with a reason: logs it, calls on_close.  Safe from callbacks. */
@@ -73,7 +81,11 @@ uint32_t	 chan_version(const struct chan *);
  * Queue frames; 0, or -1 if the channel is closed or the frame exceeds
  * the negotiated size.  Output is buffered up to a high-water mark, past
  * which sends fail with -1 and errno ENOBUFS (the peer is not reading).
+ * errno: ENOTCONN before HELLO or after close, EMSGSIZE over the
+ * negotiated frame.  Never calls on_close itself (a write error is
+ * reported from the loop), so it is safe to call while iterating.
  */
+#define CHAN_OUT_HIWAT	(4u * BALTIC_FRAME_MAX)
 int	chan_send(struct chan *, uint32_t type, uint32_t call_id,
 	    const void *body, size_t len);
 int	chan_send_call(struct chan *, uint32_t id, const char *iface,
@@ -87,5 +99,7 @@ struct chan_stats {
 	uint64_t	bytes_in, bytes_out;
 };
 void	chan_get_stats(const struct chan *, struct chan_stats *);
+/* Bytes queued and not yet written. */
+size_t	chan_out_pending(const struct chan *);
 
 #endif /* BALTIC_CHAN_H */

@@ -115,6 +115,13 @@ int	proto_put_result(struct evbuffer *, uint32_t max_frame, uint32_t id,
 int	proto_take(struct evbuffer *in, uint32_t max_frame,
 	    struct baltic_hdr *h_r, uint8_t **body_r, const char **why_r);
 
+/* The pieces of proto_take, for readers that avoid the copy: decode a
+ * raw BALTIC_HDR_LEN-byte header, then check its type and length
+ * against max_frame (0, or -1 with a static reason). */
+void	proto_decode_hdr(const uint8_t *untrusted, struct baltic_hdr *h_r);
+int	proto_check_hdr(const struct baltic_hdr *untrusted, uint32_t max_frame,
+	    const char **why_r);
+
 /* Decoded views of untrusted bodies: pointers into the body. */
 struct proto_call_view {
 	const char	*iface;		/* NUL-terminated copy in name buffers */

@@ -1,0 +1,558 @@
+/*
+ * chan.c: a framed channel (proto.h) over a byte transport, on a
+ * libevent 2 loop.  One read event on the transport's fd, one write event
+ * while output is blocked (none for notify-fd transports such as vchan),
+ * one deferred event to report a write error found outside the loop.
+ *
+ * Reentrancy: every entry from the loop counts itself in busy; chan_free
+ * while busy only tears down the I/O and marks the channel freed, and the
+ * outermost entry releases the memory when it unwinds.  After any user
+ * callback the loop re-checks state, so a callback may send, fail or
+ * free its channel.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "chan.h"
+#include "log.h"
+
+#define CHAN_READ_CHUNK		65536
+#define CHAN_READ_BUDGET	(1u << 20)	/* per wakeup, for fairness */
+
+enum chan_state {
+	CHAN_HELLO,		/* waiting for the peer's HELLO */
+	CHAN_READY,
+	CHAN_CLOSED,		/* on_close called or chan_free'd */
+};
+
+struct chan {
+	struct event_base		*base;
+	const struct chan_transport	*t;
+	void				*tctx;
+	int				 topen;
+	struct chan_cbs			 cbs;
+	void				*arg;
+
+	struct event			*rev;
+	struct event			*wev;		/* NULL if notify_fd */
+	struct event			*defer;
+	struct evbuffer			*in;
+	struct evbuffer			*out;
+
+	enum chan_state			 state;
+	int				 busy;
+	int				 freed;
+	const char			*defer_why;
+	char				 whybuf[128];
+
+	uint32_t			 version;
+	uint32_t			 max_frame;
+	struct chan_stats		 st;
+};
+
+static void	chan_io_cb(evutil_socket_t, short, void *);
+static void	chan_defer_cb(evutil_socket_t, short, void *);
+
+/* ---- the fd transport ------------------------------------------------ */
+
+static int
+fdt_fd(void *ctx)
+{
+	return (int)(intptr_t)ctx;
+}
+
+static ssize_t
+fdt_read(void *ctx, void *buf, size_t len)
+{
+	return read((int)(intptr_t)ctx, buf, len);
+}
+
+/* send(2), not write(2): a closed peer must give EPIPE, not SIGPIPE. */
+static ssize_t
+fdt_write(void *ctx, const void *buf, size_t len)
+{
+	ssize_t	r;
+
+	r = send((int)(intptr_t)ctx, buf, len, MSG_NOSIGNAL);
+	if (r == -1 && errno == ENOTSOCK)
+		r = write((int)(intptr_t)ctx, buf, len);
+	return r;
+}
+
+static void
+fdt_close(void *ctx)
+{
+	close((int)(intptr_t)ctx);
+}
+
+const struct chan_transport chan_fd_transport = {
+	.fd = fdt_fd,
+	.read = fdt_read,
+	.write = fdt_write,
+	.pending = NULL,
+	.close = fdt_close,
+	.ack = NULL,
+	.notify_fd = 0,
+};
+
+/* ---- lifetime -------------------------------------------------------- */
+
+/* Stop all I/O and release the transport; no callback can follow. */
+static void
+chan_teardown_io(struct chan *c)
+{
+	if (c->rev != NULL)
+		event_del(c->rev);
+	if (c->wev != NULL)
+		event_del(c->wev);
+	if (c->defer != NULL)
+		event_del(c->defer);
+	if (c->topen) {
+		c->topen = 0;
+		c->t->close(c->tctx);
+	}
+}
+
+static void
+chan_destroy(struct chan *c)
+{
+	chan_teardown_io(c);
+	if (c->rev != NULL)
+		event_free(c->rev);
+	if (c->wev != NULL)
+		event_free(c->wev);
+	if (c->defer != NULL)
+		event_free(c->defer);
+	if (c->in != NULL)
+		evbuffer_free(c->in);
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	free(c);
+}
+
+/* Leave a loop entry; 1 if the channel is gone (freed) or closed and the
+ * caller must not touch it again. */
+static int
+chan_leave(struct chan *c)
+{
+	if (--c->busy == 0 && c->freed) {
+		chan_destroy(c);
+		return 1;
+	}
+	return c->freed;
+}
+
+/* Takes ownership of the transport even on failure (it is closed). */
+struct chan *
+chan_new(struct event_base *base, const struct chan_transport *t, void *tctx,
+    const struct chan_cbs *cbs, void *arg)
+{
+	struct chan	*c = NULL;
+	int		 fd;
+
+	c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		t->close(tctx);
+		return NULL;
+	}
+	c->base = base;
+	c->t = t;
+	c->tctx = tctx;
+	c->topen = 1;
+	c->cbs = *cbs;
+	c->arg = arg;
+	c->state = CHAN_HELLO;
+	c->max_frame = BALTIC_FRAME_MAX;
+	c->version = BALTIC_PROTO_VERSION;
+
+	fd = t->fd(tctx);
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->rev = event_new(base, fd, EV_READ | EV_PERSIST, chan_io_cb, c);
+	if (!t->notify_fd)
+		c->wev = event_new(base, fd, EV_WRITE, chan_io_cb, c);
+	c->defer = event_new(base, -1, 0, chan_defer_cb, c);
+	if (c->in == NULL || c->out == NULL || c->rev == NULL ||
+	    c->defer == NULL || (!t->notify_fd && c->wev == NULL))
+		goto fail;
+	if (proto_put_hello(c->out, BALTIC_FRAME_MAX) == -1)
+		goto fail;
+	c->st.frames_out++;
+	if (event_add(c->rev, NULL) == -1)
+		goto fail;
+	/* The first flush happens in the loop, which reports errors. */
+	if (t->notify_fd)
+		event_active(c->rev, EV_READ, 0);
+	else if (event_add(c->wev, NULL) == -1)
+		goto fail;
+	return c;
+fail:
+	chan_destroy(c);
+	return NULL;
+}
+
+struct chan *
+chan_new_fd(struct event_base *base, int fd, const struct chan_cbs *cbs,
+    void *arg)
+{
+	int	flags;
+
+	flags = fcntl(fd, F_GETFL);
+	if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		close(fd);
+		return NULL;
+	}
+	return chan_new(base, &chan_fd_transport, (void *)(intptr_t)fd, cbs,
+	    arg);
+}
+
+void
+chan_free(struct chan *c)
+{
+	if (c == NULL || c->freed)
+		return;
+	c->state = CHAN_CLOSED;
+	c->freed = 1;
+	chan_teardown_io(c);
+	if (c->busy == 0)
+		chan_destroy(c);
+}
+
+/* Close once: tear down, then tell the owner.  quiet: an ordinary end
+ * (EOF), logged only in verbose mode. */
+static void
+chan_close(struct chan *c, const char *why, int quiet)
+{
+	if (c->state == CHAN_CLOSED || c->freed)
+		return;
+	c->state = CHAN_CLOSED;
+	if (quiet)
+		log_debug("channel closed: %s", why);
+	else
+		log_warnx("channel closed: %s", why);
+	chan_teardown_io(c);
+	c->busy++;
+	if (c->cbs.on_close != NULL)
+		c->cbs.on_close(c, why, c->arg);
+	chan_leave(c);
+}
+
+void
+chan_fail(struct chan *c, const char *why)
+{
+	chan_close(c, why, 0);
+}
+
+/* ---- output ---------------------------------------------------------- */
+
+/* Write what the transport takes now; 0 (done or would block, write
+ * event armed), -1 with errno on a transport error. */
+static int
+chan_flush(struct chan *c)
+{
+	struct evbuffer_iovec	v;
+	ssize_t			r;
+
+	while (evbuffer_get_length(c->out) > 0) {
+		if (evbuffer_peek(c->out, -1, NULL, &v, 1) < 1)
+			break;
+		r = c->t->write(c->tctx, v.iov_base, v.iov_len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (c->wev != NULL && event_add(c->wev, NULL) == -1)
+				return -1;
+			return 0;
+		}
+		if (r == -1)
+			return -1;
+		if (r == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		evbuffer_drain(c->out, (size_t)r);
+		c->st.bytes_out += (uint64_t)r;
+	}
+	if (c->wev != NULL)
+		event_del(c->wev);
+	return 0;
+}
+
+static void
+chan_defer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct chan	*c = arg;
+
+	if (c->defer_why != NULL)
+		chan_fail(c, c->defer_why);
+}
+
+/* Common checks before a frame is queued: 0, or -1 with errno. */
+static int
+chan_send_begin(struct chan *c, int *was_empty_r)
+{
+	if (c == NULL || c->state != CHAN_READY) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	if (evbuffer_get_length(c->out) > CHAN_OUT_HIWAT) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	*was_empty_r = evbuffer_get_length(c->out) == 0;
+	return 0;
+}
+
+/* After proto_put_* returned r: count the frame and write it at once if
+ * nothing was queued.  A write error is reported from the loop. */
+static int
+chan_send_end(struct chan *c, int was_empty, int r)
+{
+	if (r == -1)
+		return -1;
+	c->st.frames_out++;
+	if (was_empty && chan_flush(c) == -1 && c->defer_why == NULL) {
+		snprintf(c->whybuf, sizeof c->whybuf, "write: %s",
+		    strerror(errno));
+		c->defer_why = c->whybuf;
+		event_active(c->defer, EV_TIMEOUT, 0);
+	}
+	return 0;
+}
+
+int
+chan_send(struct chan *c, uint32_t type, uint32_t call_id, const void *body,
+    size_t len)
+{
+	int	was_empty;
+
+	if (chan_send_begin(c, &was_empty) == -1)
+		return -1;
+	return chan_send_end(c, was_empty,
+	    proto_put(c->out, c->max_frame, type, call_id, body, len));
+}
+
+int
+chan_send_call(struct chan *c, uint32_t id, const char *iface, const char *op,
+    uint32_t deadline_ms, const void *arg, size_t len)
+{
+	int	was_empty;
+
+	if (chan_send_begin(c, &was_empty) == -1)
+		return -1;
+	return chan_send_end(c, was_empty, proto_put_call(c->out, c->max_frame,
+	    id, iface, op, deadline_ms, arg, len));
+}
+
+int
+chan_send_result(struct chan *c, uint32_t id, uint32_t status,
+    const void *payload, size_t len)
+{
+	int	was_empty;
+
+	if (chan_send_begin(c, &was_empty) == -1)
+		return -1;
+	return chan_send_end(c, was_empty, proto_put_result(c->out,
+	    c->max_frame, id, status, payload, len));
+}
+
+/* ---- input ----------------------------------------------------------- */
+
+/* Handle the peer's HELLO: 0, or -1 after failing the channel. */
+static int
+chan_hello(struct chan *c, const struct baltic_hdr *h,
+    const uint8_t *untrusted_body)
+{
+	struct baltic_hello	 hello;
+	const char		*why;
+
+	if (h->type != BALTIC_MSG_HELLO) {
+		chan_fail(c, "frame before HELLO");
+		return -1;
+	}
+	if (proto_parse_hello(untrusted_body, h->len, &hello, &why) == -1) {
+		chan_fail(c, why);
+		return -1;
+	}
+	/* Validated. */
+	c->version = hello.version < BALTIC_PROTO_VERSION ?
+	    hello.version : BALTIC_PROTO_VERSION;
+	c->max_frame = hello.max_frame < BALTIC_FRAME_MAX ?
+	    hello.max_frame : BALTIC_FRAME_MAX;
+	c->state = CHAN_READY;
+	return 0;
+}
+
+/* Hand every whole frame in the input buffer to its handler.  Stops at
+ * the first violation, or when a callback closes or frees the channel. */
+static void
+chan_frames(struct chan *c)
+{
+	uint8_t			 raw[BALTIC_HDR_LEN];
+	struct baltic_hdr	 untrusted_h;
+	const uint8_t		*untrusted_body;
+	const char		*why;
+	size_t			 flen;
+
+	while (c->state != CHAN_CLOSED) {
+		if (evbuffer_get_length(c->in) < BALTIC_HDR_LEN)
+			break;
+		evbuffer_copyout(c->in, raw, sizeof raw);
+		proto_decode_hdr(raw, &untrusted_h);
+		if (proto_check_hdr(&untrusted_h, c->max_frame, &why) == -1) {
+			chan_fail(c, why);
+			return;
+		}
+		/* The header is valid: known type, length fits. */
+		flen = BALTIC_HDR_LEN + (size_t)untrusted_h.len;
+		if (evbuffer_get_length(c->in) < flen)
+			break;
+		untrusted_body = evbuffer_pullup(c->in, flen);
+		if (untrusted_body == NULL) {
+			chan_fail(c, "out of memory");
+			return;
+		}
+		untrusted_body += BALTIC_HDR_LEN;
+		c->st.frames_in++;
+		if (c->state == CHAN_HELLO) {
+			if (chan_hello(c, &untrusted_h, untrusted_body) == -1)
+				return;
+			evbuffer_drain(c->in, flen);
+			if (c->cbs.on_ready != NULL)
+				c->cbs.on_ready(c, c->arg);
+			continue;
+		}
+		if (untrusted_h.type == BALTIC_MSG_HELLO) {
+			chan_fail(c, "second HELLO");
+			return;
+		}
+		if (c->cbs.on_frame != NULL)
+			c->cbs.on_frame(c, &untrusted_h, untrusted_body, c->arg);
+		if (c->state == CHAN_CLOSED)
+			return;
+		evbuffer_drain(c->in, flen);
+	}
+}
+
+/* Read up to the budget.  Returns 1 if the budget ran out, 0 otherwise,
+ * with *eof_r or *err_r set on end of stream or error. */
+static int
+chan_read(struct chan *c, int *eof_r, int *err_r)
+{
+	struct evbuffer_iovec	v;
+	size_t			total = 0;
+	ssize_t			r;
+
+	*eof_r = 0;
+	*err_r = 0;
+	while (total < CHAN_READ_BUDGET) {
+		if (evbuffer_reserve_space(c->in, CHAN_READ_CHUNK, &v, 1) < 1) {
+			*err_r = ENOMEM;
+			return 0;
+		}
+		r = c->t->read(c->tctx, v.iov_base, v.iov_len);
+		if (r > 0) {
+			v.iov_len = (size_t)r;
+			evbuffer_commit_space(c->in, &v, 1);
+			c->st.bytes_in += (uint64_t)r;
+			total += (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			*eof_r = 1;
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			*err_r = errno;
+		return 0;
+	}
+	return 1;
+}
+
+static void
+chan_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct chan	*c = arg;
+	int		 more, eof, err;
+
+	c->busy++;
+	if (c->state == CHAN_CLOSED)
+		goto out;
+	if (c->t->ack != NULL)
+		c->t->ack(c->tctx);
+	if ((what & EV_WRITE) || c->t->notify_fd) {
+		if (chan_flush(c) == -1) {
+			snprintf(c->whybuf, sizeof c->whybuf, "write: %s",
+			    strerror(errno));
+			chan_fail(c, c->whybuf);
+			goto out;
+		}
+	}
+	if (!(what & EV_READ))
+		goto out;
+	more = chan_read(c, &eof, &err);
+	chan_frames(c);
+	if (c->state == CHAN_CLOSED)
+		goto out;
+	if (err != 0) {
+		snprintf(c->whybuf, sizeof c->whybuf, "read: %s",
+		    strerror(err));
+		chan_fail(c, c->whybuf);
+		goto out;
+	}
+	if (eof) {
+		chan_close(c, evbuffer_get_length(c->in) != 0 ?
+		    "peer closed the channel mid-frame" :
+		    "peer closed the channel", 1);
+		goto out;
+	}
+	if (more || (c->t->pending != NULL && c->t->pending(c->tctx) > 0))
+		event_active(c->rev, EV_READ, 0);
+out:
+	chan_leave(c);
+}
+
+/* ---- queries --------------------------------------------------------- */
+
+int
+chan_is_ready(const struct chan *c)
+{
+	return c != NULL && c->state == CHAN_READY;
+}
+
+uint32_t
+chan_max_frame(const struct chan *c)
+{
+	return c->max_frame;
+}
+
+uint32_t
+chan_version(const struct chan *c)
+{
+	return c->version;
+}
+
+void
+chan_get_stats(const struct chan *c, struct chan_stats *st_r)
+{
+	*st_r = c->st;
+}
+
+size_t
+chan_out_pending(const struct chan *c)
+{
+	return evbuffer_get_length(c->out);
+}

@@ -1,0 +1,333 @@
+/*
+ * proto.c: encode and decode the frames of proto.h.  Nothing here trusts
+ * a byte it did not write: every length is checked against the type and
+ * the negotiated maximum before the body is touched.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "proto.h"
+
+static const char *const status_names[] = {
+	[BALTIC_OK] = "ok",
+	[BALTIC_E_HANDLER] = "handler-failed",
+	[BALTIC_E_NOOP] = "no-such-operation",
+	[BALTIC_E_ARG] = "bad-argument",
+	[BALTIC_E_CANCELLED] = "cancelled",
+	[BALTIC_E_TIMEOUT] = "timeout",
+	[BALTIC_E_UNAVAILABLE] = "unavailable",
+	[BALTIC_E_DENIED] = "denied",
+	[BALTIC_E_BADRESULT] = "bad-result",
+	[BALTIC_E_OVERLOAD] = "overload",
+	[BALTIC_E_INTERNAL] = "internal",
+};
+
+/* A short, stable name for a status; "unknown" past the table. */
+const char *
+baltic_status_name(uint32_t status)
+{
+	if (status > BALTIC_STATUS_MAX)
+		return "unknown";
+	return status_names[status];
+}
+
+static void
+put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+	p[2] = (v >> 16) & 0xff;
+	p[3] = (v >> 24) & 0xff;
+}
+
+static void
+put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = v & 0xff;
+	p[1] = (v >> 8) & 0xff;
+}
+
+static uint32_t
+get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint16_t
+get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+/* Append header and up to two body pieces as one frame; -1 (EMSGSIZE)
+ * past max_frame, -1 (ENOMEM) if the buffer cannot grow. */
+static int
+put_frame2(struct evbuffer *out, uint32_t max_frame, uint32_t type,
+    uint32_t call_id, const void *a, size_t alen, const void *b, size_t blen)
+{
+	uint8_t	hdr[BALTIC_HDR_LEN];
+	size_t	len = alen + blen;
+
+	if (len < alen || len > max_frame || len + BALTIC_HDR_LEN > max_frame) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	put_le32(hdr, type);
+	put_le32(hdr + 4, (uint32_t)len);
+	put_le32(hdr + 8, call_id);
+	if (evbuffer_expand(out, BALTIC_HDR_LEN + len) == -1)
+		goto nomem;
+	if (evbuffer_add(out, hdr, sizeof hdr) == -1)
+		goto nomem;
+	if (alen != 0 && evbuffer_add(out, a, alen) == -1)
+		goto nomem;
+	if (blen != 0 && evbuffer_add(out, b, blen) == -1)
+		goto nomem;
+	return 0;
+nomem:
+	errno = ENOMEM;
+	return -1;
+}
+
+int
+proto_put(struct evbuffer *out, uint32_t max_frame, uint32_t type,
+    uint32_t call_id, const void *body, size_t len)
+{
+	return put_frame2(out, max_frame, type, call_id, body, len, NULL, 0);
+}
+
+int
+proto_put_hello(struct evbuffer *out, uint32_t max_frame)
+{
+	uint8_t	b[BALTIC_HELLO_LEN];
+
+	put_le32(b, BALTIC_PROTO_VERSION);
+	put_le32(b + 4, max_frame);
+	return proto_put(out, max_frame, BALTIC_MSG_HELLO, 0, b, sizeof b);
+}
+
+/* The names are ours, but checked anyway: a bad name would only be
+ * rejected by the peer, closing the channel for every call on it. */
+int
+proto_put_call(struct evbuffer *out, uint32_t max_frame, uint32_t id,
+    const char *iface, const char *op, uint32_t deadline_ms,
+    const void *arg, size_t arglen)
+{
+	uint8_t	 stackbuf[BALTIC_CALL_LEN + 2 * BALTIC_NAME_MAX];
+	size_t	 ilen, olen;
+
+	ilen = strlen(iface);
+	olen = strlen(op);
+	if (!proto_name_ok(iface, ilen) || !proto_name_ok(op, olen)) {
+		errno = EINVAL;
+		return -1;
+	}
+	put_le16(stackbuf, (uint16_t)ilen);
+	put_le16(stackbuf + 2, (uint16_t)olen);
+	put_le32(stackbuf + 4, deadline_ms);
+	memcpy(stackbuf + BALTIC_CALL_LEN, iface, ilen);
+	memcpy(stackbuf + BALTIC_CALL_LEN + ilen, op, olen);
+	return put_frame2(out, max_frame, BALTIC_MSG_CALL, id, stackbuf,
+	    BALTIC_CALL_LEN + ilen + olen, arg, arglen);
+}
+
+int
+proto_put_result(struct evbuffer *out, uint32_t max_frame, uint32_t id,
+    uint32_t status, const void *payload, size_t len)
+{
+	uint8_t	b[BALTIC_RESULT_LEN];
+
+	put_le32(b, status);
+	return put_frame2(out, max_frame, BALTIC_MSG_RESULT, id, b, sizeof b,
+	    payload, len);
+}
+
+void
+proto_decode_hdr(const uint8_t *untrusted, struct baltic_hdr *h_r)
+{
+	h_r->type = get_le32(untrusted);
+	h_r->len = get_le32(untrusted + 4);
+	h_r->call_id = get_le32(untrusted + 8);
+}
+
+int
+proto_check_hdr(const struct baltic_hdr *untrusted, uint32_t max_frame,
+    const char **why_r)
+{
+	uint32_t	len = untrusted->len;
+	int		ok;
+
+	if (len > max_frame || len + BALTIC_HDR_LEN > max_frame) {
+		*why_r = "frame over the negotiated maximum";
+		return -1;
+	}
+	switch (untrusted->type) {
+	case BALTIC_MSG_HELLO:
+		ok = len == BALTIC_HELLO_LEN;
+		break;
+	case BALTIC_MSG_PING:
+	case BALTIC_MSG_PONG:
+		ok = len == 8;
+		break;
+	case BALTIC_MSG_CONFIG:
+		ok = 1;
+		break;
+	case BALTIC_MSG_CALL:
+		ok = len >= BALTIC_CALL_LEN + 2;
+		break;
+	case BALTIC_MSG_RESULT:
+		ok = len >= BALTIC_RESULT_LEN;
+		break;
+	case BALTIC_MSG_CANCEL:
+		ok = len == 0;
+		break;
+	default:
+		*why_r = "unknown message type";
+		return -1;
+	}
+	if (!ok) {
+		*why_r = "body length wrong for the message type";
+		return -1;
+	}
+	return 0;
+}
+
+int
+proto_take(struct evbuffer *in, uint32_t max_frame, struct baltic_hdr *h_r,
+    uint8_t **body_r, const char **why_r)
+{
+	uint8_t			 raw[BALTIC_HDR_LEN];
+	struct baltic_hdr	 untrusted_h;
+	uint8_t			*body = NULL;
+
+	*body_r = NULL;
+	if (evbuffer_get_length(in) < BALTIC_HDR_LEN)
+		return 0;
+	if (evbuffer_copyout(in, raw, sizeof raw) != (ssize_t)sizeof raw)
+		return 0;
+	proto_decode_hdr(raw, &untrusted_h);
+	if (proto_check_hdr(&untrusted_h, max_frame, why_r) == -1)
+		return -1;
+	/* The header is valid from here. */
+	if (evbuffer_get_length(in) < BALTIC_HDR_LEN + (size_t)untrusted_h.len)
+		return 0;
+	if (untrusted_h.len != 0) {
+		body = malloc(untrusted_h.len);
+		if (body == NULL) {
+			*why_r = "out of memory";
+			return -1;
+		}
+	}
+	evbuffer_drain(in, BALTIC_HDR_LEN);
+	if (body != NULL)
+		evbuffer_remove(in, body, untrusted_h.len);
+	*h_r = untrusted_h;
+	*body_r = body;
+	return 1;
+}
+
+int
+proto_name_ok(const char *untrusted, size_t len)
+{
+	size_t	i;
+	char	c;
+
+	if (len < 1 || len > BALTIC_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = untrusted[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    c == '_')
+			continue;
+		if (i > 0 && c >= '0' && c <= '9')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+int
+proto_parse_hello(const uint8_t *untrusted, size_t len,
+    struct baltic_hello *r, const char **why_r)
+{
+	if (len != BALTIC_HELLO_LEN) {
+		*why_r = "HELLO body of the wrong length";
+		return -1;
+	}
+	r->version = get_le32(untrusted);
+	r->max_frame = get_le32(untrusted + 4);
+	if (r->version < BALTIC_PROTO_MIN_VERSION) {
+		*why_r = "peer's protocol version is too old";
+		return -1;
+	}
+	if (r->max_frame < BALTIC_FRAME_MIN) {
+		*why_r = "peer's maximum frame is below the minimum";
+		return -1;
+	}
+	return 0;
+}
+
+int
+proto_parse_call(const uint8_t *untrusted, size_t len,
+    struct proto_call_view *r, const char **why_r)
+{
+	size_t	ilen, olen;
+
+	if (len < BALTIC_CALL_LEN) {
+		*why_r = "CALL body shorter than its header";
+		return -1;
+	}
+	ilen = get_le16(untrusted);
+	olen = get_le16(untrusted + 2);
+	if (ilen < 1 || ilen > BALTIC_NAME_MAX || olen < 1 ||
+	    olen > BALTIC_NAME_MAX) {
+		*why_r = "CALL name length out of range";
+		return -1;
+	}
+	if (len - BALTIC_CALL_LEN < ilen + olen) {
+		*why_r = "CALL names run past the body";
+		return -1;
+	}
+	if (!proto_name_ok((const char *)untrusted + BALTIC_CALL_LEN, ilen) ||
+	    !proto_name_ok((const char *)untrusted + BALTIC_CALL_LEN + ilen,
+	    olen)) {
+		*why_r = "CALL interface or operation name is invalid";
+		return -1;
+	}
+	/* Validated. */
+	memcpy(r->ifacebuf, untrusted + BALTIC_CALL_LEN, ilen);
+	r->ifacebuf[ilen] = '\0';
+	memcpy(r->opbuf, untrusted + BALTIC_CALL_LEN + ilen, olen);
+	r->opbuf[olen] = '\0';
+	r->iface = r->ifacebuf;
+	r->op = r->opbuf;
+	r->deadline_ms = get_le32(untrusted + 4);
+	r->arg = untrusted + BALTIC_CALL_LEN + ilen + olen;
+	r->arglen = len - BALTIC_CALL_LEN - ilen - olen;
+	return 0;
+}
+
+int
+proto_parse_result(const uint8_t *untrusted, size_t len,
+    struct proto_result_view *r, const char **why_r)
+{
+	uint32_t	status;
+
+	if (len < BALTIC_RESULT_LEN) {
+		*why_r = "RESULT body shorter than its header";
+		return -1;
+	}
+	status = get_le32(untrusted);
+	if (status > BALTIC_STATUS_MAX) {
+		*why_r = "RESULT status unknown";
+		return -1;
+	}
+	r->status = status;
+	r->payload = untrusted + BALTIC_RESULT_LEN;
+	r->len = len - BALTIC_RESULT_LEN;
+	return 0;
+}
