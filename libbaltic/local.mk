@@ -2,7 +2,7 @@
 # protocol, the framed channel, logging.  Owned by the protocol work.
 noinst_LIBRARIES += libbaltic/libbaltic.a
 libbaltic_libbaltic_a_SOURCES = \
-	libbaltic/proto.h libbaltic/proto.c \
+	libbaltic/proto.h libbaltic/proto.c libbaltic/proto-buf.c \
 	libbaltic/chan.h libbaltic/chan.c \
 	libbaltic/log.h libbaltic/log.c
 libbaltic_libbaltic_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)

@@ -1,13 +1,12 @@
 /*
- * proto.c: encode and decode the frames of proto.h.  Nothing here trusts
- * a byte it did not write: every length is checked against the type and
- * the negotiated maximum before the body is touched.
+ * proto.c: encode and decode the frames of proto.h, without libevent (so
+ * that baltic-call links without it; the evbuffer half is proto-buf.c).
+ * Nothing here trusts a byte it did not write: every length is checked
+ * against the type and the negotiated maximum before the body is touched.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/buffer.h>
 
 #include "proto.h"
 
@@ -32,6 +31,41 @@ baltic_status_name(uint32_t status)
 	if (status > BALTIC_STATUS_MAX)
 		return "unknown";
 	return status_names[status];
+}
+
+static void	put_le32(uint8_t *, uint32_t);
+static void	put_le16(uint8_t *, uint16_t);
+
+void
+proto_encode_hdr(uint8_t *p, uint32_t type, uint32_t len, uint32_t call_id)
+{
+	put_le32(p, type);
+	put_le32(p + 4, len);
+	put_le32(p + 8, call_id);
+}
+
+size_t
+proto_encode_call_head(uint8_t *p, const char *iface, const char *op,
+    uint32_t deadline_ms)
+{
+	size_t	ilen, olen;
+
+	ilen = strlen(iface);
+	olen = strlen(op);
+	if (!proto_name_ok(iface, ilen) || !proto_name_ok(op, olen))
+		return 0;
+	put_le16(p, (uint16_t)ilen);
+	put_le16(p + 2, (uint16_t)olen);
+	put_le32(p + 4, deadline_ms);
+	memcpy(p + BALTIC_CALL_LEN, iface, ilen);
+	memcpy(p + BALTIC_CALL_LEN + ilen, op, olen);
+	return BALTIC_CALL_LEN + ilen + olen;
+}
+
+void
+proto_encode_le32(uint8_t *p, uint32_t v)
+{
+	put_le32(p, v);
 }
 
 static void
@@ -61,89 +95,6 @@ static uint16_t
 get_le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* Append header and up to two body pieces as one frame; -1 (EMSGSIZE)
- * past max_frame, -1 (ENOMEM) if the buffer cannot grow. */
-static int
-put_frame2(struct evbuffer *out, uint32_t max_frame, uint32_t type,
-    uint32_t call_id, const void *a, size_t alen, const void *b, size_t blen)
-{
-	uint8_t	hdr[BALTIC_HDR_LEN];
-	size_t	len = alen + blen;
-
-	if (len < alen || len > max_frame || len + BALTIC_HDR_LEN > max_frame) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	put_le32(hdr, type);
-	put_le32(hdr + 4, (uint32_t)len);
-	put_le32(hdr + 8, call_id);
-	if (evbuffer_expand(out, BALTIC_HDR_LEN + len) == -1)
-		goto nomem;
-	if (evbuffer_add(out, hdr, sizeof hdr) == -1)
-		goto nomem;
-	if (alen != 0 && evbuffer_add(out, a, alen) == -1)
-		goto nomem;
-	if (blen != 0 && evbuffer_add(out, b, blen) == -1)
-		goto nomem;
-	return 0;
-nomem:
-	errno = ENOMEM;
-	return -1;
-}
-
-int
-proto_put(struct evbuffer *out, uint32_t max_frame, uint32_t type,
-    uint32_t call_id, const void *body, size_t len)
-{
-	return put_frame2(out, max_frame, type, call_id, body, len, NULL, 0);
-}
-
-int
-proto_put_hello(struct evbuffer *out, uint32_t max_frame)
-{
-	uint8_t	b[BALTIC_HELLO_LEN];
-
-	put_le32(b, BALTIC_PROTO_VERSION);
-	put_le32(b + 4, max_frame);
-	return proto_put(out, max_frame, BALTIC_MSG_HELLO, 0, b, sizeof b);
-}
-
-/* The names are ours, but checked anyway: a bad name would only be
- * rejected by the peer, closing the channel for every call on it. */
-int
-proto_put_call(struct evbuffer *out, uint32_t max_frame, uint32_t id,
-    const char *iface, const char *op, uint32_t deadline_ms,
-    const void *arg, size_t arglen)
-{
-	uint8_t	 stackbuf[BALTIC_CALL_LEN + 2 * BALTIC_NAME_MAX];
-	size_t	 ilen, olen;
-
-	ilen = strlen(iface);
-	olen = strlen(op);
-	if (!proto_name_ok(iface, ilen) || !proto_name_ok(op, olen)) {
-		errno = EINVAL;
-		return -1;
-	}
-	put_le16(stackbuf, (uint16_t)ilen);
-	put_le16(stackbuf + 2, (uint16_t)olen);
-	put_le32(stackbuf + 4, deadline_ms);
-	memcpy(stackbuf + BALTIC_CALL_LEN, iface, ilen);
-	memcpy(stackbuf + BALTIC_CALL_LEN + ilen, op, olen);
-	return put_frame2(out, max_frame, BALTIC_MSG_CALL, id, stackbuf,
-	    BALTIC_CALL_LEN + ilen + olen, arg, arglen);
-}
-
-int
-proto_put_result(struct evbuffer *out, uint32_t max_frame, uint32_t id,
-    uint32_t status, const void *payload, size_t len)
-{
-	uint8_t	b[BALTIC_RESULT_LEN];
-
-	put_le32(b, status);
-	return put_frame2(out, max_frame, BALTIC_MSG_RESULT, id, b, sizeof b,
-	    payload, len);
 }
 
 void
@@ -194,40 +145,6 @@ proto_check_hdr(const struct baltic_hdr *untrusted, uint32_t max_frame,
 		return -1;
 	}
 	return 0;
-}
-
-int
-proto_take(struct evbuffer *in, uint32_t max_frame, struct baltic_hdr *h_r,
-    uint8_t **body_r, const char **why_r)
-{
-	uint8_t			 raw[BALTIC_HDR_LEN];
-	struct baltic_hdr	 untrusted_h;
-	uint8_t			*body = NULL;
-
-	*body_r = NULL;
-	if (evbuffer_get_length(in) < BALTIC_HDR_LEN)
-		return 0;
-	if (evbuffer_copyout(in, raw, sizeof raw) != (ssize_t)sizeof raw)
-		return 0;
-	proto_decode_hdr(raw, &untrusted_h);
-	if (proto_check_hdr(&untrusted_h, max_frame, why_r) == -1)
-		return -1;
-	/* The header is valid from here. */
-	if (evbuffer_get_length(in) < BALTIC_HDR_LEN + (size_t)untrusted_h.len)
-		return 0;
-	if (untrusted_h.len != 0) {
-		body = malloc(untrusted_h.len);
-		if (body == NULL) {
-			*why_r = "out of memory";
-			return -1;
-		}
-	}
-	evbuffer_drain(in, BALTIC_HDR_LEN);
-	if (body != NULL)
-		evbuffer_remove(in, body, untrusted_h.len);
-	*h_r = untrusted_h;
-	*body_r = body;
-	return 1;
 }
 
 int

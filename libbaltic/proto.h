@@ -122,6 +122,16 @@ void	proto_decode_hdr(const uint8_t *untrusted, struct baltic_hdr *h_r);
 int	proto_check_hdr(const struct baltic_hdr *untrusted, uint32_t max_frame,
 	    const char **why_r);
 
+/* Encoding without libevent (proto.c only; for baltic-call).  The call
+ * head is struct baltic_call plus the names, into a buffer of
+ * BALTIC_CALL_HEAD_MAX bytes; returns its length, 0 if a name is bad. */
+#define BALTIC_CALL_HEAD_MAX	(BALTIC_CALL_LEN + 2 * BALTIC_NAME_MAX)
+void	proto_encode_hdr(uint8_t *, uint32_t type, uint32_t len,
+	    uint32_t call_id);
+void	proto_encode_le32(uint8_t *, uint32_t);
+size_t	proto_encode_call_head(uint8_t *, const char *iface, const char *op,
+	    uint32_t deadline_ms);
+
 /* Decoded views of untrusted bodies: pointers into the body. */
 struct proto_call_view {
 	const char	*iface;		/* NUL-terminated copy in name buffers */

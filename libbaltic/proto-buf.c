@@ -1,0 +1,122 @@
+/*
+ * proto-buf.c: the evbuffer half of the codec of proto.h (put a frame,
+ * take a frame); the byte-level encoding and all validation are in
+ * proto.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "proto.h"
+
+/* Append header and up to two body pieces as one frame; -1 (EMSGSIZE)
+ * past max_frame, -1 (ENOMEM) if the buffer cannot grow. */
+static int
+put_frame2(struct evbuffer *out, uint32_t max_frame, uint32_t type,
+    uint32_t call_id, const void *a, size_t alen, const void *b, size_t blen)
+{
+	uint8_t	hdr[BALTIC_HDR_LEN];
+	size_t	len = alen + blen;
+
+	if (len < alen || len > max_frame || len + BALTIC_HDR_LEN > max_frame) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	proto_encode_hdr(hdr, type, (uint32_t)len, call_id);
+	if (evbuffer_expand(out, BALTIC_HDR_LEN + len) == -1)
+		goto nomem;
+	if (evbuffer_add(out, hdr, sizeof hdr) == -1)
+		goto nomem;
+	if (alen != 0 && evbuffer_add(out, a, alen) == -1)
+		goto nomem;
+	if (blen != 0 && evbuffer_add(out, b, blen) == -1)
+		goto nomem;
+	return 0;
+nomem:
+	errno = ENOMEM;
+	return -1;
+}
+
+int
+proto_put(struct evbuffer *out, uint32_t max_frame, uint32_t type,
+    uint32_t call_id, const void *body, size_t len)
+{
+	return put_frame2(out, max_frame, type, call_id, body, len, NULL, 0);
+}
+
+int
+proto_put_hello(struct evbuffer *out, uint32_t max_frame)
+{
+	uint8_t	b[BALTIC_HELLO_LEN];
+
+	proto_encode_le32(b, BALTIC_PROTO_VERSION);
+	proto_encode_le32(b + 4, max_frame);
+	return proto_put(out, max_frame, BALTIC_MSG_HELLO, 0, b, sizeof b);
+}
+
+/* The names are ours, but checked anyway: a bad name would only be
+ * rejected by the peer, closing the channel for every call on it. */
+int
+proto_put_call(struct evbuffer *out, uint32_t max_frame, uint32_t id,
+    const char *iface, const char *op, uint32_t deadline_ms,
+    const void *arg, size_t arglen)
+{
+	uint8_t	 stackbuf[BALTIC_CALL_LEN + 2 * BALTIC_NAME_MAX];
+	size_t	 hlen;
+
+	hlen = proto_encode_call_head(stackbuf, iface, op, deadline_ms);
+	if (hlen == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return put_frame2(out, max_frame, BALTIC_MSG_CALL, id, stackbuf,
+	    hlen, arg, arglen);
+}
+
+int
+proto_put_result(struct evbuffer *out, uint32_t max_frame, uint32_t id,
+    uint32_t status, const void *payload, size_t len)
+{
+	uint8_t	b[BALTIC_RESULT_LEN];
+
+	proto_encode_le32(b, status);
+	return put_frame2(out, max_frame, BALTIC_MSG_RESULT, id, b, sizeof b,
+	    payload, len);
+}
+
+int
+proto_take(struct evbuffer *in, uint32_t max_frame, struct baltic_hdr *h_r,
+    uint8_t **body_r, const char **why_r)
+{
+	uint8_t			 raw[BALTIC_HDR_LEN];
+	struct baltic_hdr	 untrusted_h;
+	uint8_t			*body = NULL;
+
+	*body_r = NULL;
+	if (evbuffer_get_length(in) < BALTIC_HDR_LEN)
+		return 0;
+	if (evbuffer_copyout(in, raw, sizeof raw) != (ssize_t)sizeof raw)
+		return 0;
+	proto_decode_hdr(raw, &untrusted_h);
+	if (proto_check_hdr(&untrusted_h, max_frame, why_r) == -1)
+		return -1;
+	/* The header is valid from here. */
+	if (evbuffer_get_length(in) < BALTIC_HDR_LEN + (size_t)untrusted_h.len)
+		return 0;
+	if (untrusted_h.len != 0) {
+		body = malloc(untrusted_h.len);
+		if (body == NULL) {
+			*why_r = "out of memory";
+			return -1;
+		}
+	}
+	evbuffer_drain(in, BALTIC_HDR_LEN);
+	if (body != NULL)
+		evbuffer_remove(in, body, untrusted_h.len);
+	*h_r = untrusted_h;
+	*body_r = body;
+	return 1;
+}
+
