@@ -81,6 +81,7 @@ struct farm_iface {
 	struct farm_op	*ops;
 	size_t		 nops;
 	struct farm_loc	 loc;
+	bool		 incomplete;	/* a syntax error dropped part of it */
 };
 
 /* ---- roles ---------------------------------------------------------- */
@@ -109,6 +110,7 @@ struct farm_role {
 	size_t			 nexports;
 	struct farm_name	*imports;
 	size_t			 nimports;
+	bool			 incomplete;	/* a syntax error dropped part */
 };
 
 /* ---- expressions ---------------------------------------------------- */
@@ -156,6 +158,7 @@ struct farm_expr {
 			struct farm_wire	*wires;
 			size_t			 nwires;
 			struct farm_instance	*inst;		/* checker */
+			struct farm_loc		 role_loc;
 		} vm;
 		struct {		/* FARM_E_OR and FARM_E_PAR */
 			enum farm_policy	 policy;	/* or only */
@@ -170,6 +173,7 @@ struct farm_expr {
 			struct farm_iface	*iface_p;	/* checker */
 			char			*url;
 			struct farm_loc		 url_loc;
+			struct farm_loc		 iface_loc;
 		} remote;
 	} u;
 };
@@ -189,6 +193,7 @@ struct farm_export {
 	struct farm_iface	*iface_p;	/* checker */
 	char			*addr;		/* "host:port" or NULL */
 	struct farm_loc		 addr_loc;
+	struct farm_loc		 iface_loc;
 };
 
 /*
@@ -286,5 +291,33 @@ int	farm_value_check(enum farm_vtype, const void *untrusted, size_t len,
 	    const char **why_r);
 int	farm_check_args(const struct farm_op *, const void *untrusted,
 	    size_t len, char *why, size_t whylen);
+
+/* ---- added with the implementation ---------------------------------- */
+
+/*
+ * Does e (checked) route through binding b, following names, or/par
+ * branches and refs but not a vm's wires?  `baltic set` refuses an
+ * expression that refers to the ref being set: it would loop.
+ */
+bool	farm_expr_refers_to(const struct farm_expr *,
+	    const struct farm_binding *);
+
+/*
+ * Split "host:port" (IPv4, hostname or [IPv6]; port 1-65535): 0, or -1
+ * with a static reason in *why_r.  *host_r is caller-freed; either
+ * output may be NULL.
+ */
+int	farm_parse_addr(const char *, char **host_r, unsigned *port_r,
+	    const char **why_r);
+
+/*
+ * Split "http://host:port[/path]": 0, or -1 with a static reason.
+ * *path_r is "/" when absent.  *host_r and *path_r are caller-freed.
+ */
+int	farm_parse_url(const char *, char **host_r, unsigned *port_r,
+	    char **path_r, const char **why_r);
+
+/* Render e as farm source ("or roundrobin(a, b)"); caller frees. */
+char	*farm_expr_str(const struct farm_expr *);
 
 #endif /* BALTIC_FARM_H */
