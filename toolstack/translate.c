@@ -141,22 +141,47 @@ out:
 }
 
 /*
- * A string in libxlutil's quoting: backslash before '"' and '\', octal
- * escapes for control bytes; everything else as is.
+ * A string in libxlutil's quoting: backslash before '"' and '\\', and
+ * \t \n \r.  Other control bytes are refused (EINVAL): libxlutil 4.17
+ * drops octal escapes and rejects hexadecimal ones, and no name or path
+ * of ours needs them.
  */
 static int
 write_quoted(FILE *out, const char *s)
 {
 	const unsigned char	*p;
+	int			 esc;
 
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ||
+		    *p == 0x7f) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
 	if (fputc('"', out) == EOF)
 		return -1;
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			if (fprintf(out, "\\%c", *p) < 0)
-				return -1;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			if (fprintf(out, "\\%03o", *p) < 0)
+		switch (*p) {
+		case '"':
+		case '\\':
+			esc = *p;
+			break;
+		case '\t':
+			esc = 't';
+			break;
+		case '\n':
+			esc = 'n';
+			break;
+		case '\r':
+			esc = 'r';
+			break;
+		default:
+			esc = 0;
+			break;
+		}
+		if (esc != 0) {
+			if (fprintf(out, "\\%c", esc) < 0)
 				return -1;
 		} else if (fputc(*p, out) == EOF)
 			return -1;

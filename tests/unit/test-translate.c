@@ -228,6 +228,9 @@ test_xl_quoting(void **state)
 	cfg.memory = 1;
 	cfg.vcpus = 1;
 	assert_xl_roundtrip(&cfg);
+	free(cfg.name);
+	cfg.name = strdup("bell\a");
+	assert_null(domcfg_xl_string(&cfg));
 	domcfg_dispose(&cfg);
 }
 
@@ -571,7 +574,7 @@ assert_json_branches(yajl_val comb, const char *farm)
 static void
 assert_json_example(const struct example *ex, yajl_val root)
 {
-	yajl_val	insts, e, wires, imports, ifaces, exps, x, op;
+	yajl_val	insts, e, wires, imports, ifaces, exps, x = NULL, op;
 	size_t		i, k;
 	const char	*name;
 	char		*dir;
