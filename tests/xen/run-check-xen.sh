@@ -1,0 +1,96 @@
+#!/bin/sh
+# run-check-xen.sh: what `make check-xen` runs.  Builds the images (see
+# images/), boots Xen 4.17 + a PV dom0 under QEMU (TCG) and runs the tests
+# of tests/xen/dom0.d inside dom0.  Prints one line per test and a final
+# "N passed, N failed"; exits non-zero on any failure.
+#
+# Environment:
+#   BALTIC_XEN_OUT    build and log dir (default /var/cache/baltic/check-xen)
+#   BALTIC_XEN_TESTS  only these dom0.d tests, colon-separated (10-smoke:vchan)
+#   BALTIC_XEN_EXTRA  more mkhost EXTRA specs (SRC or SRC=DEST), space-separated
+#   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds (default 780)
+#   top_builddir      build tree holding the project's binaries (default:
+#                     the source tree this script is in)
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+builddir=$(cd "${top_builddir:-$top}" && pwd)
+images=$top/images
+OUT=${BALTIC_XEN_OUT:-/var/cache/baltic/check-xen}
+mkdir -p "$OUT/bin"
+t0=$(date +%s)
+step() { echo "check-xen: $* ($(($(date +%s) - t0)) s)"; }
+
+missing=
+for t in qemu-system-x86_64 cpio xz file objdump dpkg-deb apt-get timeout; do
+	command -v $t > /dev/null 2>&1 || missing="$missing $t"
+done
+[ -z "$missing" ] || { echo "check-xen: missing host tools:$missing (apt-get install qemu-system-x86 cpio xz-utils file binutils)"; exit 1; }
+
+"$images/fetch-debs"
+export BALTIC_NO_FETCH=1
+
+# Test helper programs, built with the host's gcc against libxen-dev.
+extra=
+vchan_extra=
+if [ -e /usr/include/libxenvchan.h ]; then
+	if [ ! -x "$OUT/bin/vchan-test" ] || [ "$here/vchan-test.c" -nt "$OUT/bin/vchan-test" ]; then
+		${CC:-gcc} -O2 -Wall -Wextra -Werror -o "$OUT/bin/vchan-test" \
+			"$here/vchan-test.c" -lxenvchan
+	fi
+	vchan_extra="$OUT/bin/vchan-test=/usr/local/bin/vchan-test"
+else
+	echo "check-xen: no /usr/include/libxenvchan.h (apt-get install libxen-dev): vchan test skipped"
+fi
+
+# Role images for the tests: busybox-only, whatever the agent's state.
+roles=
+for r in "$here"/roles/*/; do
+	r=${r%/}; name=${r##*/}
+	[ "$name" = vchan ] && [ -z "$vchan_extra" ] && continue
+	# shellcheck disable=SC2086
+	BALTIC_AGENT=none "$images/mkrole" "$r" "$OUT/roles/$name" \
+		$([ "$name" = vchan ] && echo "$vchan_extra")
+	roles="$roles $OUT/roles/$name/initrd.cpio=/test/roles/$name.cpio"
+	kernel=$OUT/roles/$name/vmlinux
+done
+extra="$extra $roles $kernel=/boot/vmlinux $vchan_extra"
+# The project's own binaries, when built.
+for b in toolstack/baltic toolstack/balticd guest-agent/baltic-agent guest-agent/baltic-call; do
+	[ -x "$builddir/$b" ] && extra="$extra $builddir/$b=/usr/local/bin/${b##*/}"
+done
+step "images: roles built"
+# shellcheck disable=SC2086
+"$images/mkhost" "$OUT/host" "$here/dom0-run=/test/run" "$here/dom0-lib.sh=/test/lib.sh" \
+	"$here/dom0.d=/test/dom0.d" $extra ${BALTIC_XEN_EXTRA:-}
+step "images: host built"
+
+bootargs=
+[ -z "${BALTIC_XEN_TESTS:-}" ] || bootargs="-a baltic.tests=$BALTIC_XEN_TESTS"
+set +e
+# shellcheck disable=SC2086
+"$here/boot" -t "${BALTIC_XEN_TIMEOUT:-780}" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
+boot_rc=$?
+set -e
+step "qemu finished"
+grep -v '^RESULT ' "$OUT/boot.out" || true
+
+pass=0 fail=0
+for line in $(grep -a '^BALTIC-XEN: RESULT ' "$OUT/serial.log" | awk '{ print $3 "|" $4 }'); do
+	name=${line%|*} verdict=${line#*|}
+	detail=$(grep -a "^BALTIC-XEN: RESULT $name $verdict" "$OUT/serial.log" | head -n 1 |
+		cut -d' ' -f5-)
+	case $verdict in
+	pass) pass=$((pass + 1)); echo "PASS: $name${detail:+ ($detail)}" ;;
+	skip) echo "SKIP: $name${detail:+ ($detail)}" ;;
+	*) fail=$((fail + 1)); echo "FAIL: $name${detail:+ ($detail)}" ;;
+	esac
+done
+if ! grep -aq '^BALTIC-XEN: DONE' "$OUT/serial.log"; then
+	fail=$((fail + 1)); echo "FAIL: boot (no DONE marker, see $OUT/serial.log)"
+elif [ $boot_rc -ne 0 ] && [ $fail -eq 0 ]; then
+	fail=$((fail + 1)); echo "FAIL: boot (exit $boot_rc)"
+fi
+echo "check-xen: serial log $OUT/serial.log, total $(($(date +%s) - t0)) s"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
