@@ -42,4 +42,7 @@ int	cmd_destroy(int, char **);
 int	cmd_cut(int, char **);
 int	cmd_paste(int, char **);
 
+/* cut and paste: send cmd for FARM INSTANCE FILE (made absolute). */
+int	cmd_partition(const char *cmd, int argc, char **argv);
+
 #endif /* BALTIC_BALTIC_H */

@@ -9,16 +9,17 @@ toolstack_baltic_SOURCES = toolstack/baltic.h toolstack/baltic.c \
 	toolstack/client.h toolstack/client.c \
 	toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-call.c \
 	toolstack/cmd-set.c toolstack/cmd-destroy.c toolstack/cmd-cut.c \
-	toolstack/cmd-paste.c
+	toolstack/cmd-paste.c toolstack/cmd-partition.c
 toolstack_baltic_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 toolstack_baltic_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
 	$(YAJL_LIBS) $(LIBEVENT_LIBS)
 
 sbin_PROGRAMS += toolstack/balticd
 toolstack_balticd_SOURCES = toolstack/balticd.c toolstack/daemon.h \
-	toolstack/control.c toolstack/router.c toolstack/router.h \
+	toolstack/control.c toolstack/router.c toolstack/partition.c \
+	toolstack/farmrt.c toolstack/idmap.h toolstack/idmap.c \
 	toolstack/http.c toolstack/backend.h toolstack/backend-local.c \
-	toolstack/store.h toolstack/store-dir.c
+	toolstack/store-dir.c
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS)
 toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \

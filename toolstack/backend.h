@@ -1,0 +1,70 @@
+/*
+ * backend.h: the seams between balticd and what runs partitions.
+ *
+ *   lifecycle  create / destroy / suspend / restore / reattach a
+ *              partition; asynchronous: the backend reports a channel
+ *              with part_attach() and a death with part_died().
+ *   channel    the backend makes the transport (a Unix socket, a vchan)
+ *              and hands balticd a struct chan over it.
+ *   state      struct store_ops: a small key/value store with atomic
+ *              multi-key commits (a directory, or xenstore).
+ *
+ * The `local` backend runs each partition as a baltic-agent process;
+ * the `xen` backend runs it as a domain through libxl.  The router never
+ * knows which.
+ */
+#ifndef BALTIC_BACKEND_H
+#define BALTIC_BACKEND_H
+
+#include <stddef.h>
+
+struct daemon;
+struct part;
+
+struct backend_ops {
+	const char	*name;
+	/* 0, or -1 with a message in *err_r (caller frees). */
+	int	(*init)(struct daemon *, void **ctx_r, char **err_r);
+	void	(*fini)(void *ctx);
+	/* Start the partition; its channel comes later via part_attach. */
+	int	(*create)(void *ctx, struct part *, char **err_r);
+	/* Stop it for good and remove everything made for it.
+	 * Idempotent. */
+	void	(*destroy)(void *ctx, struct part *);
+	/* Cut: suspend to file (local: stop the process; file records
+	 * it).  Paste: the reverse; the channel comes back via
+	 * part_attach. */
+	int	(*suspend)(void *ctx, struct part *, const char *file,
+		    char **err_r);
+	int	(*restore)(void *ctx, struct part *, const char *file,
+		    char **err_r);
+	/* After a daemon restart: find the running partition (pid/domid
+	 * from the store) and re-open its channel.  -1 if it is gone. */
+	int	(*reattach)(void *ctx, struct part *, char **err_r);
+};
+
+extern const struct backend_ops backend_local;
+extern const struct backend_ops backend_xen;
+
+/*
+ * The state store.  Keys are paths like "farms/eop/source"; values are
+ * bytes.  A transaction groups puts/dels that land together or not at
+ * all.
+ */
+struct store_ops {
+	const char	*name;
+	int	(*open)(struct daemon *, void **ctx_r, char **err_r);
+	void	(*close)(void *ctx);
+	int	(*put)(void *ctx, const char *key, const void *, size_t);
+	/* 0 and a malloc'd, NUL-terminated copy; -1 if absent. */
+	int	(*get)(void *ctx, const char *key, char **val_r, size_t *len_r);
+	int	(*del)(void *ctx, const char *key);	/* key and below */
+	/* Names directly below prefix; caller frees each and the array. */
+	int	(*list)(void *ctx, const char *prefix, char ***names_r,
+		    size_t *n_r);
+};
+
+extern const struct store_ops store_dir;
+extern const struct store_ops store_xs;
+
+#endif /* BALTIC_BACKEND_H */
