@@ -6,7 +6,9 @@
  * empty line) or, with -o, to DIR/<instance>.cfg, each replaced atomically;
  * with -N, -o only says what it would write.  --json prints the graph.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* asprintf */
+#endif
 
 #include <errno.h>
 #include <getopt.h>

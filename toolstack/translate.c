@@ -2,7 +2,9 @@
  * translate.c: a checked farm instance to the domain that runs it, and
  * that domain written as an xl config (xl.cfg(5)).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* asprintf, open_memstream */
+#endif
 
 #include <errno.h>
 #include <limits.h>

@@ -40,14 +40,14 @@ compare() {
 
 # run NAME OUT ARGS...: baltic ARGS with the source dir made a placeholder.
 run() {
-	name=$1 out=$2
+	run_name=$1 run_out=$2
 	shift 2
-	if ! "$baltic" "$@" >"$out.raw" 2>"$out.err"; then
-		ko "$name: baltic $* failed"
-		cat "$out.err"
+	if ! "$baltic" "$@" >"$run_out.raw" 2>"$run_out.err"; then
+		ko "$run_name: baltic $* failed"
+		cat "$run_out.err"
 		return 1
 	fi
-	sed "s|$src|@top_srcdir@|g" "$out.raw" >"$out"
+	sed "s|$src|@top_srcdir@|g" "$run_out.raw" >"$run_out"
 }
 
 for farm in "$src"/examples/eop/*.farm; do

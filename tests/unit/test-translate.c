@@ -4,7 +4,9 @@
  * libxl structure is checked field by field, and the JSON graph is read
  * back with yajl_tree.  The examples of examples/eop are translated too.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE		/* asprintf, open_memstream */
+#endif
 
 #include <limits.h>
 #include <setjmp.h>
