@@ -1,0 +1,588 @@
+/*
+ * agent.c: baltic-agent's main, its channel to dom0 and the dispatch of
+ * dom0's frames.  See agent.h for the map of the files.
+ *
+ * Decisions:
+ * - CANCEL of an export call kills the per-call handler's process group
+ *   (or forwards CANCEL to the persistent handler) and answers nothing:
+ *   dom0 has already moved on.  A RESULT that crossed the CANCEL on the
+ *   wire can still arrive; dom0 must ignore RESULTs for ids it cancelled.
+ * - A deadline kills the handler (or cancels it in the persistent
+ *   handler) and answers BALTIC_E_TIMEOUT.
+ * - Losing dom0 kills every export call in flight (no one to answer),
+ *   fails every import call in flight with BALTIC_E_UNAVAILABLE, forgets
+ *   the CONFIG and reconnects every AGENT_RETRY_MS, forever.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "agent.h"
+#include "log.h"
+
+struct agent	*agent;
+
+static void	dom0_connect(void);
+static void	dom0_schedule_retry(void);
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: baltic-agent [-v] -c CHANNEL_SOCK -d IMAGE_DIR "
+	    "-s LOCAL_SOCK [-n INSTANCE]\n"
+	    "       baltic-agent [-v] -x -d IMAGE_DIR -s LOCAL_SOCK\n");
+	exit(2);
+}
+
+/* ---- CONFIG ---------------------------------------------------------- */
+
+static void
+oplist_clear(struct oplist *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static int
+oplist_add(struct oplist *l, const char *iface, const char *op)
+{
+	struct opent	*nv;
+	size_t		 ncap;
+
+	if (oplist_has(l, iface, op))
+		return 0;
+	if (l->n == l->cap) {
+		ncap = l->cap == 0 ? 16 : l->cap * 2;
+		nv = reallocarray(l->v, ncap, sizeof *nv);
+		if (nv == NULL)
+			return -1;
+		l->v = nv;
+		l->cap = ncap;
+	}
+	strlcpy(l->v[l->n].iface, iface, sizeof l->v[l->n].iface);
+	strlcpy(l->v[l->n].op, op, sizeof l->v[l->n].op);
+	l->n++;
+	return 0;
+}
+
+/* 1 if (iface, op) is in the list. */
+int
+oplist_has(const struct oplist *l, const char *iface, const char *op)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].iface, iface) == 0 &&
+		    strcmp(l->v[i].op, op) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* An instance name goes into the environment: printable, no '='. */
+static int
+instance_ok(const char *untrusted, size_t len)
+{
+	size_t	i;
+
+	if (len < 1 || len >= sizeof agent->instance)
+		return 0;
+	for (i = 0; i < len; i++) {
+		if (untrusted[i] <= ' ' || untrusted[i] > '~' ||
+		    untrusted[i] == '=')
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Replace the configuration with CONFIG's text.  Unknown keywords are
+ * skipped (a newer dom0); a line with a bad name is skipped and logged.
+ * Returns -1 only on a body that is not text.
+ */
+static int
+config_apply(const uint8_t *untrusted, size_t len)
+{
+	char	*text = NULL, *p, *line, *kw, *iface, *op;
+	int	 rc = -1, is_export;
+
+	if (memchr(untrusted, '\0', len) != NULL)
+		goto out;
+	text = malloc(len + 1);
+	if (text == NULL)
+		goto out;
+	memcpy(text, untrusted, len);
+	text[len] = '\0';
+
+	oplist_clear(&agent->exports);
+	oplist_clear(&agent->imports);
+	agent->role[0] = '\0';
+	if (agent->instance_opt != NULL)
+		strlcpy(agent->instance, agent->instance_opt,
+		    sizeof agent->instance);
+	else
+		agent->instance[0] = '\0';
+
+	p = text;
+	while ((line = strsep(&p, "\n")) != NULL) {
+		kw = strsep(&line, " \t");
+		if (kw == NULL || *kw == '\0' || *kw == '#')
+			continue;
+		if (strcmp(kw, "role") == 0) {
+			if (line == NULL || !proto_name_ok(line, strlen(line))) {
+				log_warnx("CONFIG: bad role line");
+				continue;
+			}
+			strlcpy(agent->role, line, sizeof agent->role);
+		} else if (strcmp(kw, "instance") == 0) {
+			if (line == NULL || !instance_ok(line, strlen(line))) {
+				log_warnx("CONFIG: bad instance line");
+				continue;
+			}
+			strlcpy(agent->instance, line, sizeof agent->instance);
+		} else if (strcmp(kw, "export") == 0 ||
+		    strcmp(kw, "import") == 0) {
+			is_export = kw[0] == 'e';
+			iface = strsep(&line, " \t");
+			if (iface == NULL || !proto_name_ok(iface,
+			    strlen(iface))) {
+				log_warnx("CONFIG: bad interface name");
+				continue;
+			}
+			while ((op = strsep(&line, " \t")) != NULL) {
+				if (*op == '\0')
+					continue;
+				if (!proto_name_ok(op, strlen(op))) {
+					log_warnx("CONFIG: bad operation name");
+					continue;
+				}
+				if (oplist_add(is_export ? &agent->exports :
+				    &agent->imports, iface, op) == -1)
+					goto out;
+			}
+		} else
+			log_debug("CONFIG: skipping '%s'", kw);
+	}
+	agent->configured = 1;
+	log_info("configured: role %s instance %s, %zu exports, %zu imports",
+	    agent->role[0] ? agent->role : "-",
+	    agent->instance[0] ? agent->instance : "-",
+	    agent->exports.n, agent->imports.n);
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}
+
+/* ---- export calls ---------------------------------------------------- */
+
+static struct xcall *
+xcall_find(uint32_t id)
+{
+	struct xcall	*x;
+
+	TAILQ_FOREACH(x, &agent->calls, entry) {
+		if (x->id == id)
+			return x;
+	}
+	return NULL;
+}
+
+/* Stop the handler's work on a call: kill the per-call process group,
+ * or send CANCEL to the persistent handler. */
+void
+xcall_stop(struct xcall *x)
+{
+	if (x->kind == XCALL_EXEC)
+		exec_kill(x);
+	else if (x->ph != NULL)
+		persist_cancel(x);
+}
+
+/* Unlink and free a call and everything it holds; kills nothing. */
+void
+xcall_free(struct xcall *x)
+{
+	TAILQ_REMOVE(&agent->calls, x, entry);
+	agent->ncalls--;
+	if (x->deadline != NULL)
+		event_free(x->deadline);
+	if (x->kind == XCALL_EXEC)
+		exec_dispose(x);
+	else if (x->ph != NULL)
+		persist_detach(x);
+	free(x->arg);
+	free(x);
+}
+
+/*
+ * Answer a call to dom0 and free it.  A result too big for the
+ * negotiated frame becomes BALTIC_E_HANDLER.
+ */
+void
+agent_answer(struct xcall *x, uint32_t status, const void *payload,
+    size_t len)
+{
+	static const char	big[] = "result larger than the frame size";
+
+	if (agent->dom0 != NULL && chan_send_result(agent->dom0, x->id, status,
+	    payload, len) == -1) {
+		if (errno == EMSGSIZE)
+			chan_send_result(agent->dom0, x->id, BALTIC_E_HANDLER,
+			    big, sizeof big - 1);
+		else
+			log_warn("call %u: cannot send result", x->id);
+	}
+	xcall_free(x);
+}
+
+static void
+xcall_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct xcall		*x = arg;
+	static const char	 msg[] = "deadline passed";
+
+	log_debug("call %u %s.%s: deadline", x->id, x->iface, x->op);
+	xcall_stop(x);
+	agent_answer(x, BALTIC_E_TIMEOUT, msg, sizeof msg - 1);
+}
+
+static void
+answer_now(uint32_t id, uint32_t status, const char *msg)
+{
+	chan_send_result(agent->dom0, id, status, msg, strlen(msg));
+}
+
+/* A CALL from dom0 to one of our exports. */
+static void
+dom0_call(const struct baltic_hdr *h, const uint8_t *untrusted_body)
+{
+	struct proto_call_view	 cv;
+	struct xcall		*x = NULL;
+	struct persist		*ph;
+	struct timeval		 tv;
+	const char		*why;
+	char			 path[4096];
+	int			 r;
+
+	if (proto_parse_call(untrusted_body, h->len, &cv, &why) == -1) {
+		chan_fail(agent->dom0, why);
+		return;
+	}
+	/* Validated: names are [A-Za-z_][A-Za-z0-9_]*, safe in a path. */
+	if (xcall_find(h->call_id) != NULL) {
+		chan_fail(agent->dom0, "CALL id already in flight");
+		return;
+	}
+	if (!agent->configured) {
+		answer_now(h->call_id, BALTIC_E_UNAVAILABLE, "not configured");
+		return;
+	}
+	if (!oplist_has(&agent->exports, cv.iface, cv.op)) {
+		answer_now(h->call_id, BALTIC_E_NOOP, "not an export");
+		return;
+	}
+	if (agent->ncalls >= AGENT_MAX_CALLS) {
+		answer_now(h->call_id, BALTIC_E_OVERLOAD, "too many calls");
+		return;
+	}
+	x = calloc(1, sizeof *x);
+	if (x == NULL) {
+		answer_now(h->call_id, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	x->id = h->call_id;
+	x->in_fd = x->out_fd = x->err_fd = -1;
+	x->deadline_ms = cv.deadline_ms;
+	strlcpy(x->iface, cv.iface, sizeof x->iface);
+	strlcpy(x->op, cv.op, sizeof x->op);
+	TAILQ_INSERT_TAIL(&agent->calls, x, entry);
+	agent->ncalls++;
+
+	if (cv.deadline_ms != 0) {
+		x->deadline = evtimer_new(agent->base, xcall_deadline_cb, x);
+		tv.tv_sec = cv.deadline_ms / 1000;
+		tv.tv_usec = (cv.deadline_ms % 1000) * 1000;
+		if (x->deadline == NULL || evtimer_add(x->deadline, &tv) == -1)
+			goto internal;
+	}
+
+	if ((ph = persist_find(cv.iface)) != NULL) {
+		x->kind = XCALL_PERSIST;
+		if (persist_start_call(ph, x, cv.arg, cv.arglen) == -1)
+			goto internal;
+		return;
+	}
+	x->kind = XCALL_EXEC;
+	r = snprintf(path, sizeof path, "%s/services/%s.%s", agent->image_dir,
+	    cv.iface, cv.op);
+	if (r < 0 || (size_t)r >= sizeof path || access(path, X_OK) == -1) {
+		agent_answer(x, BALTIC_E_NOOP, "no handler", 10);
+		return;
+	}
+	if (exec_start(x, path, cv.arg, cv.arglen) == -1)
+		goto internal;
+	return;
+internal:
+	agent_answer(x, BALTIC_E_INTERNAL, "cannot start the handler", 24);
+}
+
+static void
+dom0_cancel(const struct baltic_hdr *h)
+{
+	struct xcall	*x;
+
+	if ((x = xcall_find(h->call_id)) == NULL)
+		return;		/* answered already: the RESULT crossed */
+	log_debug("call %u %s.%s: cancelled", x->id, x->iface, x->op);
+	xcall_stop(x);
+	xcall_free(x);
+}
+
+/* ---- the dom0 channel ------------------------------------------------ */
+
+static void
+dom0_on_frame(struct chan *c, const struct baltic_hdr *h,
+    const uint8_t *untrusted_body, void *arg)
+{
+	switch (h->type) {
+	case BALTIC_MSG_CONFIG:
+		if (config_apply(untrusted_body, h->len) == -1)
+			chan_fail(c, "bad CONFIG");
+		break;
+	case BALTIC_MSG_PING:
+		chan_send(c, BALTIC_MSG_PONG, h->call_id, untrusted_body, h->len);
+		break;
+	case BALTIC_MSG_PONG:
+		break;
+	case BALTIC_MSG_CALL:
+		dom0_call(h, untrusted_body);
+		break;
+	case BALTIC_MSG_RESULT:
+		local_dom0_result(h, untrusted_body);
+		break;
+	case BALTIC_MSG_CANCEL:
+		dom0_cancel(h);
+		break;
+	default:
+		log_debug("dom0: ignoring message type 0x%x", h->type);
+		break;
+	}
+}
+
+static void
+dom0_on_ready(struct chan *c, void *arg)
+{
+	log_info("channel to dom0 up (version %u, frame %u)", chan_version(c),
+	    chan_max_frame(c));
+}
+
+static void
+dom0_on_close(struct chan *c, const char *why, void *arg)
+{
+	struct xcall	*x;
+
+	log_info("channel to dom0 lost: %s", why);
+	agent->dom0 = NULL;
+	chan_free(c);
+	while ((x = TAILQ_FIRST(&agent->calls)) != NULL) {
+		xcall_stop(x);
+		xcall_free(x);
+	}
+	local_dom0_lost();
+	agent->configured = 0;
+	oplist_clear(&agent->exports);
+	oplist_clear(&agent->imports);
+	if (agent->xen)
+		xen_disconnect();
+	dom0_schedule_retry();
+}
+
+static const struct chan_cbs dom0_cbs = {
+	.on_frame = dom0_on_frame,
+	.on_ready = dom0_on_ready,
+	.on_close = dom0_on_close,
+};
+
+static void
+dom0_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	dom0_connect();
+}
+
+static void
+dom0_schedule_retry(void)
+{
+	struct timeval	tv = { 0, AGENT_RETRY_MS * 1000 };
+
+	evtimer_add(agent->retry, &tv);
+}
+
+/* Local mode: connect to balticd's socket; never blocks (a Unix connect
+ * either succeeds or fails at once, EAGAIN when the backlog is full). */
+static int
+dom0_connect_local(void)
+{
+	struct sockaddr_un	 sun;
+	int			 fd = -1;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, agent->chan_path, sizeof sun.sun_path) >=
+	    sizeof sun.sun_path)
+		fatalx("%s: path too long", agent->chan_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		close(fd);
+		return -1;
+	}
+	agent->dom0 = chan_new_fd(agent->base, fd, &dom0_cbs, NULL);
+	return agent->dom0 == NULL ? -1 : 0;
+}
+
+static void
+dom0_connect(void)
+{
+	int	r;
+
+	if (agent->xen)
+		r = xen_connect(&agent->dom0, &dom0_cbs, NULL);
+	else
+		r = dom0_connect_local();
+	if (r == -1) {
+		dom0_schedule_retry();
+		return;
+	}
+	log_debug("connected to dom0");
+}
+
+/* ---- signals and main ------------------------------------------------ */
+
+static void
+sigchld_cb(evutil_socket_t sig, short what, void *arg)
+{
+	pid_t	pid;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (exec_reaped(pid, status))
+			continue;
+		persist_reaped(pid, status);
+	}
+}
+
+static void
+sigterm_cb(evutil_socket_t sig, short what, void *arg)
+{
+	log_info("exiting on signal %d", (int)sig);
+	event_base_loopbreak(agent->base);
+}
+
+/* Kill what we started, remove what we created. */
+static void
+agent_shutdown(void)
+{
+	struct xcall	*x;
+
+	while ((x = TAILQ_FIRST(&agent->calls)) != NULL) {
+		xcall_stop(x);
+		xcall_free(x);
+	}
+	persist_free_all();
+	local_close();
+	chan_free(agent->dom0);
+	agent->dom0 = NULL;
+	if (agent->xen)
+		xen_disconnect();
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct agent	 a;
+	struct event		*sigterm, *sigint;
+	int			 ch, verbose = 0;
+
+	agent = &a;
+	a.listen_fd = -1;
+	TAILQ_INIT(&a.calls);
+	TAILQ_INIT(&a.icalls);
+	LIST_INIT(&a.persists);
+	LIST_INIT(&a.clients);
+	a.next_import_id = 1;
+
+	while ((ch = getopt(argc, argv, "c:d:n:s:vx")) != -1) {
+		switch (ch) {
+		case 'c':
+			a.chan_path = optarg;
+			break;
+		case 'd':
+			a.image_dir = optarg;
+			break;
+		case 'n':
+			a.instance_opt = optarg;
+			break;
+		case 's':
+			a.local_path = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'x':
+			a.xen = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || a.image_dir == NULL || a.local_path == NULL ||
+	    (a.xen == (a.chan_path != NULL)))
+		usage();
+	if (a.instance_opt != NULL && !instance_ok(a.instance_opt,
+	    strlen(a.instance_opt)))
+		fatalx("bad instance name");
+	if (a.instance_opt != NULL)
+		strlcpy(a.instance, a.instance_opt, sizeof a.instance);
+	log_init("baltic-agent", verbose);
+	signal(SIGPIPE, SIG_IGN);
+
+	a.base = event_base_new();
+	if (a.base == NULL)
+		fatalx("event_base_new");
+	a.retry = evtimer_new(a.base, dom0_retry_cb, NULL);
+	a.sigchld = evsignal_new(a.base, SIGCHLD, sigchld_cb, NULL);
+	sigterm = evsignal_new(a.base, SIGTERM, sigterm_cb, NULL);
+	sigint = evsignal_new(a.base, SIGINT, sigterm_cb, NULL);
+	if (a.retry == NULL || a.sigchld == NULL || sigterm == NULL ||
+	    sigint == NULL || evsignal_add(a.sigchld, NULL) == -1 ||
+	    evsignal_add(sigterm, NULL) == -1 ||
+	    evsignal_add(sigint, NULL) == -1)
+		fatalx("cannot set up events");
+	if (local_listen() == -1)
+		fatal("%s", a.local_path);
+	dom0_connect();
+	event_base_dispatch(a.base);
+
+	agent_shutdown();
+	event_free(sigterm);
+	event_free(sigint);
+	event_free(a.sigchld);
+	event_free(a.retry);
+	event_base_free(a.base);
+	return 0;
+}

@@ -1,0 +1,171 @@
+/*
+ * agent.h: baltic-agent, the minimal agent in every partition.  It holds
+ * one channel to dom0 (a Unix socket in local mode, a vchan in xen
+ * mode), runs the role's handlers for the calls dom0 sends (exports), and
+ * offers the role's imports to local programs on a Unix socket.
+ *
+ *   agent.c	main, the dom0 channel, CONFIG, dispatch of dom0's frames
+ *   exec.c	per-call executables services/<Iface>.<Op>
+ *   persist.c	persistent handlers services/<Iface>
+ *   local.c	the local socket: baltic-call and handlers calling imports
+ *   xen.c	the vchan transport and xenstore wiring (xen mode)
+ */
+#ifndef BALTIC_AGENT_H
+#define BALTIC_AGENT_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+
+#include "chan.h"
+#include "proto.h"
+
+#define AGENT_MAX_CALLS		64	/* exports in flight, then OVERLOAD */
+#define AGENT_MAX_IMPORTS	256	/* imports in flight */
+#define AGENT_ERRTEXT_MAX	1024	/* stderr kept for the error text */
+#define AGENT_RETRY_MS		100
+
+#include <string.h>
+#if !defined(__GLIBC__) || __GLIBC__ < 2 || \
+    (__GLIBC__ == 2 && __GLIBC_MINOR__ < 38)
+/* OpenBSD's strlcpy, for C libraries without it. */
+static inline size_t
+agent_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t	len = strlen(src);
+
+	if (size != 0) {
+		size_t n = len >= size ? size - 1 : len;
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+#define strlcpy agent_strlcpy
+#endif
+
+struct persist;
+struct lclient;
+
+/* One "export"/"import" line of CONFIG, flattened to (iface, op). */
+struct opent {
+	char	iface[BALTIC_NAME_MAX + 1];
+	char	op[BALTIC_NAME_MAX + 1];
+};
+
+struct oplist {
+	struct opent	*v;
+	size_t		 n, cap;
+};
+
+enum xcall_kind { XCALL_EXEC, XCALL_PERSIST };
+
+/* A call from dom0 to one of our exports, in flight. */
+struct xcall {
+	TAILQ_ENTRY(xcall)	 entry;		/* agent.calls */
+	uint32_t		 id;		/* dom0's */
+	enum xcall_kind		 kind;
+	char			 iface[BALTIC_NAME_MAX + 1];
+	char			 op[BALTIC_NAME_MAX + 1];
+	struct event		*deadline;
+
+	/* XCALL_EXEC */
+	pid_t			 pid;
+	int			 exited;
+	int			 wstatus;
+	int			 in_fd, out_fd, err_fd;
+	struct event		*in_ev, *out_ev, *err_ev;
+	struct evbuffer		*in_buf, *out_buf, *err_buf;
+	int			 too_big;
+
+	/* XCALL_PERSIST */
+	struct persist		*ph;
+	uint32_t		 ph_id;		/* id on the handler's channel */
+	TAILQ_ENTRY(xcall)	 ph_entry;	/* ph->calls */
+	uint8_t			*arg;		/* kept until the handler is up */
+	size_t			 arglen;
+	uint32_t		 deadline_ms;
+	int			 sent;
+};
+TAILQ_HEAD(xcalls, xcall);
+
+/* A call from a local program to an import, forwarded to dom0. */
+struct icall {
+	TAILQ_ENTRY(icall)	 entry;		/* agent.imports */
+	TAILQ_ENTRY(icall)	 centry;	/* client->calls */
+	struct lclient		*client;
+	uint32_t		 client_id;
+	uint32_t		 dom0_id;
+};
+TAILQ_HEAD(icalls, icall);
+
+struct agent {
+	struct event_base	*base;
+	int			 xen;
+	const char		*chan_path;	/* local mode */
+	const char		*image_dir;
+	const char		*local_path;
+	const char		*instance_opt;	/* -n */
+
+	struct chan		*dom0;
+	struct event		*retry;
+	void			*xen_ctx;
+	int			 configured;
+	char			 role[BALTIC_NAME_MAX + 1];
+	char			 instance[256];
+	struct oplist		 exports;
+	struct oplist		 imports;
+
+	struct xcalls		 calls;
+	int			 ncalls;
+	struct icalls		 icalls;
+	int			 nicalls;
+	uint32_t		 next_import_id;
+
+	int			 listen_fd;
+	struct event		*listen_ev;
+	struct event		*sigchld;
+	LIST_HEAD(, persist)	 persists;
+	LIST_HEAD(, lclient)	 clients;
+};
+
+extern struct agent	*agent;
+
+/* agent.c */
+void	 agent_answer(struct xcall *, uint32_t status, const void *,
+	    size_t);
+void	 xcall_stop(struct xcall *);
+void	 xcall_free(struct xcall *);
+int	 oplist_has(const struct oplist *, const char *, const char *);
+
+/* exec.c */
+int	 exec_start(struct xcall *, const char *path, const uint8_t *arg,
+	    size_t arglen);
+void	 exec_kill(struct xcall *);
+int	 exec_reaped(pid_t, int wstatus);
+void	 exec_dispose(struct xcall *);
+int	 agent_spawn(const char *, int, int, int, uint32_t, pid_t *);
+char	**agent_envp(uint32_t call_id);
+void	 agent_envp_free(char **);
+
+/* persist.c */
+struct persist	*persist_find(const char *iface);
+int	 persist_start_call(struct persist *, struct xcall *,
+	    const uint8_t *arg, size_t arglen);
+void	 persist_cancel(struct xcall *);
+void	 persist_detach(struct xcall *);
+int	 persist_reaped(pid_t, int wstatus);
+void	 persist_free_all(void);
+
+/* local.c */
+int	 local_listen(void);
+void	 local_close(void);
+void	 local_dom0_result(const struct baltic_hdr *, const uint8_t *);
+void	 local_dom0_lost(void);
+
+/* xen.c */
+int	 xen_connect(struct chan **, const struct chan_cbs *, void *);
+void	 xen_disconnect(void);
+
+#endif /* BALTIC_AGENT_H */
