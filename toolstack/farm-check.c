@@ -35,7 +35,26 @@ struct ck {
 	struct farm		*f;
 	struct memo		*memo;		/* per binding; NULL: no memo */
 	unsigned		 depth;
+	const struct farm_expr	**blamed;	/* or/par already reported */
+	size_t			  nblamed;
 };
+
+static void
+blame(struct ck *ck, const struct farm_expr *e)
+{
+	*FARM_PUSH(ck->blamed, ck->nblamed) = e;
+}
+
+static bool
+blamed(const struct ck *ck, const struct farm_expr *e)
+{
+	size_t	i;
+
+	for (i = 0; i < ck->nblamed; i++)
+		if (ck->blamed[i] == e)
+			return true;
+	return false;
+}
 
 static void
 pset_add(struct pset *s, struct farm_iface *i)
@@ -137,8 +156,8 @@ suggest_init(struct suggest *s, const char *name)
 {
 	s->name = name;
 	s->best = NULL;
-	s->dist = strlen(name) <= 3 ? 1 : 2;
-	s->dist++;
+	/* Distance allowed, plus one: no guess at very short names. */
+	s->dist = strlen(name) <= 2 ? 1 : strlen(name) <= 4 ? 2 : 3;
 }
 
 static void
@@ -693,6 +712,7 @@ need(struct ck *ck, const struct farm_expr *e, const struct farm_iface *i)
 	case FARM_E_OR:
 	case FARM_E_PAR:
 		comb = e->kind == FARM_E_OR ? "or" : "par";
+		blame(ck, e);
 		for (j = 0; j < e->u.comb.nbranches; j++) {
 			struct farm_expr	*b = e->u.comb.branches[j];
 			struct pset		 bp;
@@ -779,6 +799,8 @@ check_common(struct ck *ck, struct farm_expr *e)
 			check_common(ck, e->u.comb.branches[i]);
 		if (e->u.comb.nbranches < 2)
 			break;
+		if (blamed(ck, e))
+			break;
 		provides(ck, e, &ps);
 		if (!ps.incomplete && ps.n == 0)
 			farm_diag(ck->d, &e->loc, FARM_ERROR, "the branches of "
@@ -844,7 +866,11 @@ check_exports(struct ck *ck)
 		if (b == NULL || x->iface_p == NULL)
 			continue;
 		provides(ck, b->expr, &ps);
-		if (!ps.incomplete && !pset_has(&ps, x->iface_p)) {
+		if (!ps.incomplete && !pset_has(&ps, x->iface_p) &&
+		    b->expr != NULL && (b->expr->kind == FARM_E_OR ||
+		    b->expr->kind == FARM_E_PAR || b->expr->kind == FARM_E_REF))
+			need(ck, b->expr, x->iface_p);
+		else if (!ps.incomplete && !pset_has(&ps, x->iface_p)) {
 			list = pset_str(&ps);
 			farm_diag(ck->d, &x->iface_loc, FARM_ERROR, "cannot "
 			    "export %s.%s: '%s' %s%s", x->binding, x->iface,
@@ -969,9 +995,9 @@ check_farm(struct ck *ck, struct farm *f)
 	}
 	for (i = 0; i < f->nbindings; i++)
 		resolve_expr(ck, f->bindings[i].expr);
-	check_exports(ck);
 	check_cycles(ck);
 	ck->memo = farm_xcalloc(f->nbindings, sizeof *ck->memo);
+	check_exports(ck);
 	for (i = 0; i < f->nbindings; i++)
 		need_wires(ck, f->bindings[i].expr);
 	for (i = 0; i < f->nbindings; i++)
@@ -980,13 +1006,17 @@ check_farm(struct ck *ck, struct farm *f)
 		pset_dispose(&ck->memo[i].ps);
 	free(ck->memo);
 	ck->memo = NULL;
-	for (i = 0; i < f->nbindings; i++) {
+	free(ck->blamed);
+	ck->blamed = NULL;
+	ck->nblamed = 0;
+	/* After a syntax error, a use may have been lost: no warnings. */
+	for (i = 0; i < f->nbindings && !f->incomplete; i++) {
 		b = &f->bindings[i];
 		if (b->uses == 0 && farm_find_binding(f, b->name) == b)
 			farm_diag(ck->d, &b->loc, FARM_WARNING, "binding '%s' "
 			    "is never used nor exported", b->name);
 	}
-	if (f->nexports == 0)
+	if (f->nexports == 0 && !f->incomplete)
 		farm_diag(ck->d, &f->loc, FARM_WARNING, "farm '%s' exports "
 		    "nothing: no outside client can call it", f->name);
 	make_instances(f);
@@ -1176,6 +1206,7 @@ farm_parse_expr(struct farm_file *file, struct farm *f, const char *text,
 	for (i = 0; i < f->nbindings; i++)
 		pset_dispose(&ck.memo[i].ps);
 	free(ck.memo);
+	free(ck.blamed);
 	if (d->nerrors != before) {
 		farm_expr_free(e);
 		return NULL;

@@ -141,32 +141,47 @@ is_ident_char(int c)
 	return is_ident_start(c) || (c >= '0' && c <= '9');
 }
 
-/* A string: "..." on one line, with \" \\ \n \t escapes. */
+/*
+ * A string: "..." on one line, with \" \\ \n \t escapes.  An
+ * unterminated string is cut at the first ';', ',' or '}' if there is
+ * one, so that the rest of the line still parses.
+ */
 static void
 lex_string(struct lexer *lx)
 {
 	struct farm_loc		 loc = lex_loc(lx);
-	const char		*start = lx->p;
+	const char		*start = lx->p, *q, *limit = NULL;
 	struct farm_token	*tok;
 	char			*buf;
 	size_t			 n = 0;
 	int			 c;
 
+	for (q = lx->p + 1; q < lx->end && *q != '\n' && *q != '"'; q++)
+		if (*q == '\\' && q + 1 < lx->end && q[1] != '\n')
+			q++;
+	if (q == lx->end || *q == '\n') {
+		farm_diag(lx->d, &loc, FARM_ERROR, "unterminated string "
+		    "(a string ends with '\"' on the same line)");
+		limit = q;
+		for (q = lx->p + 1; q < limit; q++)
+			if (*q == ';' || *q == ',' || *q == '}') {
+				limit = q;
+				break;
+			}
+	}
+	if (limit == NULL)
+		limit = lx->end;
 	buf = farm_xcalloc(1, lx->end - lx->p + 1);
 	lex_advance(lx);
 	for (;;) {
-		if (lx->p == lx->end || *lx->p == '\n') {
-			farm_diag(lx->d, &loc, FARM_ERROR,
-			    "unterminated string (a string ends with '\"' "
-			    "on the same line)");
+		if (lx->p >= limit)
 			break;
-		}
 		c = (unsigned char)*lx->p;
 		if (c == '"') {
 			lex_advance(lx);
 			break;
 		}
-		if (c == '\\' && lx->p + 1 < lx->end) {
+		if (c == '\\' && lx->p + 1 < limit) {
 			struct farm_loc	eloc = lex_loc(lx);
 
 			lex_advance(lx);
@@ -181,8 +196,6 @@ lex_string(struct lexer *lx)
 			case 't':
 				c = '\t';
 				break;
-			case '\n':
-				continue;	/* reported as unterminated */
 			default:
 				farm_diag(lx->d, &eloc, FARM_ERROR,
 				    "unknown escape '\\%c' in string "
@@ -201,6 +214,31 @@ lex_string(struct lexer *lx)
 	}
 	tok = lex_push(lx, FT_STRING, loc, start);
 	tok->str = buf;
+}
+
+/* A name; non-ASCII letters are reported but kept in it. */
+static void
+lex_ident(struct lexer *lx)
+{
+	struct farm_loc		 loc = lex_loc(lx);
+	const char		*start = lx->p;
+	struct farm_token	*tok;
+	bool			 foreign = false;
+	int			 c;
+
+	while (lx->p < lx->end) {
+		c = (unsigned char)*lx->p;
+		if (c >= 0x80)
+			foreign = true;
+		else if (!is_ident_char(c))
+			break;
+		lex_advance(lx);
+	}
+	tok = lex_push(lx, FT_IDENT, loc, start);
+	if (foreign)
+		farm_diag(lx->d, &loc, FARM_ERROR, "non-ASCII character in "
+		    "name '%.*s' (names are ASCII letters, digits and '_')",
+		    (int)tok->len, tok->text);
 }
 
 static void
@@ -281,10 +319,7 @@ farm_lex(const char *file, const char *text, size_t len,
 			continue;
 		}
 		if (is_ident_start(c)) {
-			while (lx.p < lx.end &&
-			    is_ident_char((unsigned char)*lx.p))
-				lex_advance(&lx);
-			lex_push(&lx, FT_IDENT, loc, start);
+			lex_ident(&lx);
 			continue;
 		}
 		switch (c) {

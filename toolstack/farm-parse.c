@@ -27,6 +27,8 @@ struct parser {
 	struct farm_tokens	 toks;
 	size_t			 pos;
 	unsigned		 depth;		/* expression nesting */
+	unsigned		 stmt_col;	/* column of the statement */
+	bool			 resynced;	/* at a statement already */
 	bool			 allow_vm;
 	struct farm_diags	*d;
 	struct farm_file	*ff;
@@ -134,6 +136,25 @@ end_statement(struct parser *p, const char *what)
 	return expected(p, buf);
 }
 
+/* Does the token ahead of the current one start a statement? */
+static bool
+looks_like_statement(struct parser *p, size_t ahead)
+{
+	struct farm_token	*n1 = peek_at(p, ahead), *n2;
+
+	n2 = peek_at(p, ahead + 1);
+	return (n1->kind == FT_IDENT && n2->kind == FT_EQ) ||
+	    farm_tok_is(n1, "export") || farm_tok_is(n1, "interface") ||
+	    farm_tok_is(n1, "role") || farm_tok_is(n1, "farm");
+}
+
+/* Is the current token the first of its line? */
+static bool
+at_line_start(struct parser *p)
+{
+	return p->pos > 0 && p->toks.v[p->pos - 1].kind == FT_NL;
+}
+
 /*
  * Skip the rest of a broken statement that began at token start: to a
  * newline or ';' outside brackets opened since start, or to a '}' that
@@ -144,10 +165,17 @@ end_statement(struct parser *p, const char *what)
 static void
 sync_statement(struct parser *p, size_t start)
 {
-	struct farm_token	*t, *n1, *n2;
+	struct farm_token	*t;
 	int			 nest = 0;
 	size_t			 i;
 
+	if (p->resynced) {
+		p->resynced = false;
+		return;
+	}
+	/* A newline already read inside brackets, then a new statement. */
+	if (p->pos > start && at_line_start(p) && looks_like_statement(p, 0))
+		return;
 	for (i = start; i < p->pos; i++) {
 		switch (p->toks.v[i].kind) {
 		case FT_LPAREN:
@@ -173,17 +201,9 @@ sync_statement(struct parser *p, size_t start)
 				next(p);
 				return;
 			}
-			if (t->kind == FT_NL) {
-				n1 = peek_at(p, 1);
-				n2 = peek_at(p, 2);
-				if ((n1->kind == FT_IDENT && n2->kind == FT_EQ) ||
-				    farm_tok_is(n1, "export") ||
-				    farm_tok_is(n1, "interface") ||
-				    farm_tok_is(n1, "role") ||
-				    farm_tok_is(n1, "farm")) {
-					next(p);
-					return;
-				}
+			if (t->kind == FT_NL && looks_like_statement(p, 1)) {
+				next(p);
+				return;
 			}
 			break;
 		case FT_LPAREN:
@@ -455,6 +475,7 @@ parse_role_prop(struct parser *p, void *arg)
 		if (*v->str == '\0') {
 			farm_diag(p->d, &v->loc, FARM_ERROR,
 			    "image path is empty");
+			r->incomplete = true;
 			break;
 		}
 		free(r->image);
@@ -555,6 +576,7 @@ out:
 /* ---- expressions ----------------------------------------------------- */
 
 static struct farm_expr	*parse_expr(struct parser *);
+static int		 parse_wire(struct parser *, struct farm_expr *);
 
 static struct farm_expr *
 new_expr(enum farm_expr_kind kind, const struct farm_loc *loc)
@@ -567,12 +589,31 @@ new_expr(enum farm_expr_kind kind, const struct farm_loc *loc)
 	return e;
 }
 
-/* `Import = expr` items of a vm, separated by ',' or newlines. */
-static int
-parse_wires(struct parser *p, struct farm_expr *e)
+/* Forget the diagnostics reported since there were n. */
+static void
+diags_truncate(struct farm_diags *d, size_t n)
 {
-	struct farm_token	*t;
-	struct farm_wire	*w;
+	while (d->n > n) {
+		d->n--;
+		if (d->v[d->n].severity == FARM_ERROR)
+			d->nerrors--;
+		else
+			d->nwarnings--;
+		free(d->v[d->n].msg);
+	}
+}
+
+/*
+ * `Import = expr` items of a vm, separated by ',' or newlines; the '{'
+ * at open was just read.  If the items fail to parse and one of them
+ * began a line no more indented than the statement, the '}' was
+ * forgotten: say so, and go back to that line as the next statement.
+ */
+static int
+parse_wires(struct parser *p, struct farm_expr *e,
+    const struct farm_loc *open)
+{
+	size_t	rewind = 0, ndiags = 0;
 
 	for (;;) {
 		skip_nl(p);
@@ -580,37 +621,70 @@ parse_wires(struct parser *p, struct farm_expr *e)
 			next(p);
 			return 0;
 		}
-		if (expect_ident(p, "an imported interface name, or '}'",
-		    &t) == -1)
+		if (rewind == 0 && at_line_start(p) &&
+		    cur(p)->loc.col <= p->stmt_col) {
+			rewind = p->pos;
+			ndiags = p->d->n;
+		}
+		if (parse_wire(p, e) == 0)
+			continue;
+		if (rewind == 0)
 			return -1;
-		w = FARM_PUSH(e->u.vm.wires, e->u.vm.nwires);
-		w->import = tok_strdup(t);
-		w->loc = t->loc;
-		if (expect(p, FT_EQ, "'=' after the imported interface name")
-		    == -1)
-			return -1;
-		skip_nl(p);
-		if ((w->expr = parse_expr(p)) == NULL)
-			return -1;
-		if (cur(p)->kind == FT_COMMA)
-			next(p);
-		else if (cur(p)->kind != FT_NL && cur(p)->kind != FT_RBRACE)
-			return expected(p, "',', end of line or '}' after "
-			    "a wire");
+		diags_truncate(p->d, ndiags);
+		farm_diag(p->d, open, FARM_ERROR, "missing '}' to close the "
+		    "wires of vm %s", e->u.vm.role);
+		p->pos = rewind;
+		p->resynced = true;
+		return -1;
 	}
+}
+
+/* One `Import = expr` wire, and the ',' that may follow it. */
+static int
+parse_wire(struct parser *p, struct farm_expr *e)
+{
+	struct farm_token	*t;
+	struct farm_wire	*w;
+
+	if (cur(p)->kind == FT_EOF)
+		return expected(p, "'}'");
+	if (expect_ident(p, "an imported interface name, or '}'", &t) == -1)
+		return -1;
+	w = FARM_PUSH(e->u.vm.wires, e->u.vm.nwires);
+	w->import = tok_strdup(t);
+	w->loc = t->loc;
+	if (expect(p, FT_EQ, "'=' after the imported interface name") == -1)
+		return -1;
+	skip_nl(p);
+	if ((w->expr = parse_expr(p)) == NULL)
+		return -1;
+	if (cur(p)->kind == FT_COMMA)
+		next(p);
+	else if (cur(p)->kind != FT_NL && cur(p)->kind != FT_RBRACE)
+		return expected(p, "',', end of line or '}' after a wire");
+	return 0;
 }
 
 static int
 parse_branches(struct parser *p, struct farm_expr *e, const char *what)
 {
 	struct farm_expr	*b;
+	struct farm_token	*open;
 	char			 buf[64];
 
 	snprintf(buf, sizeof buf, "'(' after '%s'", what);
+	open = cur(p);
 	if (expect(p, FT_LPAREN, buf) == -1)
 		return -1;
 	skip_nl(p);
 	while (cur(p)->kind != FT_RPAREN) {
+		if (e->u.comb.nbranches > 0 && at_line_start(p) &&
+		    looks_like_statement(p, 0)) {
+			farm_diag(p->d, &open->loc, FARM_ERROR, "missing ')' "
+			    "to close %s(", what);
+			p->resynced = true;
+			return -1;
+		}
 		if (e->u.comb.nbranches > 0) {
 			snprintf(buf, sizeof buf, "',' or ')' in %s(...)",
 			    what);
@@ -667,8 +741,8 @@ parse_primary(struct parser *p)
 		e->u.vm.role = tok_strdup(v);
 		e->u.vm.role_loc = v->loc;
 		if (cur(p)->kind == FT_LBRACE) {
-			next(p);
-			if (parse_wires(p, e) == -1)
+			v = next(p);
+			if (parse_wires(p, e, &v->loc) == -1)
 				goto fail;
 		}
 	} else if (farm_tok_is(t, "or") || farm_tok_is(t, "par")) {
@@ -788,6 +862,7 @@ parse_farm_item(struct parser *p, void *arg)
 	struct farm_binding	*b;
 	struct farm_token	*t = cur(p);
 
+	p->stmt_col = t->loc.col;
 	if (farm_tok_is(t, "export") && peek_at(p, 1)->kind != FT_EQ)
 		return parse_export(p, f);
 	if (t->kind != FT_IDENT || peek_at(p, 1)->kind != FT_EQ)
@@ -808,6 +883,18 @@ parse_farm_item(struct parser *p, void *arg)
 }
 
 static int
+parse_farm_item_mark(struct parser *p, void *arg)
+{
+	struct farm	*f = arg;
+
+	if (parse_farm_item(p, arg) == -1) {
+		f->incomplete = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int
 parse_farm(struct parser *p)
 {
 	struct farm		 f;
@@ -819,9 +906,13 @@ parse_farm(struct parser *p)
 		return -1;
 	f.name = tok_strdup(t);
 	f.loc = t->loc;
-	if (expect(p, FT_LBRACE, "'{' after the farm name") == -1)
+	if (expect(p, FT_LBRACE, "'{' after the farm name") == -1) {
+		f.incomplete = true;
 		goto out;
-	rc = parse_block(p, "farm", &kw->loc, parse_farm_item, &f);
+	}
+	rc = parse_block(p, "farm", &kw->loc, parse_farm_item_mark, &f);
+	if (rc == -1)
+		f.incomplete = true;
 out:
 	*FARM_PUSH(p->ff->farms, p->ff->nfarms) = f;
 	return rc;
@@ -852,10 +943,22 @@ parse_file(struct parser *p)
 		else
 			rc = expected(p, "'interface', 'role' or 'farm'");
 		if (rc == -1) {
-			sync_statement(p, start);
-			/* A stray '}' at top level: skip it. */
-			if (p->pos == start || cur(p)->kind == FT_RBRACE)
-				next(p);
+			/* Skip to the next interface, role or farm. */
+			for (;;) {
+				sync_statement(p, start);
+				if (p->pos == start || cur(p)->kind == FT_RBRACE)
+					next(p);
+				while (cur(p)->kind == FT_NL ||
+				    cur(p)->kind == FT_SEMI)
+					next(p);
+				t = cur(p);
+				if (t->kind == FT_EOF ||
+				    farm_tok_is(t, "interface") ||
+				    farm_tok_is(t, "role") ||
+				    farm_tok_is(t, "farm"))
+					break;
+				start = p->pos;
+			}
 		}
 	}
 }

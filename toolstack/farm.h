@@ -219,6 +219,7 @@ struct farm {
 	/* set by the checker: */
 	struct farm_instance	*instances;
 	size_t			 ninstances;
+	bool			 incomplete;	/* a syntax error dropped part */
 };
 
 struct farm_file {
