@@ -202,6 +202,27 @@ local_listen(struct part *p, char **err_r)
 	return 0;
 }
 
+/*
+ * In the child: the role's handlers find baltic-call (installed next to
+ * baltic-agent) on their PATH, as they do in a guest image.
+ */
+static void
+local_child_path(const char *agent)
+{
+	const char	*old = getenv("PATH");
+	char		*dir, *slash, *path;
+
+	if ((dir = strdup(agent)) == NULL)
+		return;
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (asprintf(&path, "%s:%s", dir, old != NULL ? old :
+		    "/usr/bin:/bin") != -1)
+			setenv("PATH", path, 1);
+	}
+	free(dir);
+}
+
 static int
 local_create(void *ctx, struct part *p, char **err_r)
 {
@@ -235,6 +256,7 @@ local_create(void *ctx, struct part *p, char **err_r)
 				close(fd);
 		}
 		signal(SIGPIPE, SIG_DFL);
+		local_child_path(l->d->agent_path);
 		execl(l->d->agent_path, "baltic-agent", "-c", lp->chan_path,
 		    "-d", image, "-s", lp->agent_path, "-n", p->name,
 		    (char *)NULL);
