@@ -104,5 +104,50 @@ for farm in "$src"/examples/eop/*.farm; do
 	fi
 done
 
+# check and compile exit codes on farms with problems.  Messages are the
+# parser's business: only their shape (file:line:col: error) is checked.
+status() { "$baltic" "$@" >"$tmp/st.out" 2>"$tmp/st.err"; echo $?; }
+eop=$src/examples/eop
+r=$(status check "$eop/isolated.farm" "$eop/remote-payment.farm" \
+    "$eop/or.farm" "$eop/par.farm" "$eop/ref.farm")
+if [ "$r" = 0 ] && [ ! -s "$tmp/st.out" ] && [ ! -s "$tmp/st.err" ]; then
+	ok "check of the examples: silent, 0"
+else
+	ko "check of the examples: exit $r"; cat "$tmp/st.err"
+fi
+r=$(status check "$golden/bad.farm" "$eop/or.farm" "$tmp/no-such.farm")
+n=$(grep -c '^.*bad\.farm:[0-9]*:[0-9]*: error: ' "$tmp/st.err")
+if [ "$r" = 1 ] && [ "$n" -ge 3 ] && grep -q 'no-such\.farm' "$tmp/st.err"
+then
+	ok "check: every error of every file, exit 1"
+else
+	ko "check: exit $r, $n errors of bad.farm"; cat "$tmp/st.err"
+fi
+r=$(status check "$golden/warn.farm")
+if [ "$r" = 0 ] && grep -q 'warning: ' "$tmp/st.err"; then
+	ok "check: warnings alone exit 0"
+else
+	ko "check: warnings alone: exit $r"
+fi
+r=$(status check -q "$golden/warn.farm")
+if [ "$r" = 0 ] && [ ! -s "$tmp/st.err" ]; then
+	ok "check -q: no warnings"
+else
+	ko "check -q: exit $r"; cat "$tmp/st.err"
+fi
+r=$(status compile -o "$tmp/bad.d" "$golden/bad.farm")
+if [ "$r" = 1 ] && [ ! -e "$tmp/bad.d" ] && [ ! -s "$tmp/st.out" ] &&
+    grep -q ': error: ' "$tmp/st.err"; then
+	ok "compile of a bad farm: errors, exit 1, nothing written"
+else
+	ko "compile of a bad farm: exit $r"
+fi
+r=$(status compile -f nosuch "$eop/or.farm")
+if [ "$r" = 3 ]; then
+	ok "compile -f of an unknown farm: exit 3"
+else
+	ko "compile -f of an unknown farm: exit $r"
+fi
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -10,5 +10,6 @@ tests_unit_test_translate_LDADD = toolstack/libtranslate.a \
 	$(XENLIGHT_LIBS) $(YAJL_LIBS)
 GOLDEN_EXAMPLES = isolated remote-payment or par ref
 EXTRA_DIST += tests/golden/run.sh \
+	tests/golden/bad.farm tests/golden/warn.farm \
 	$(GOLDEN_EXAMPLES:%=tests/golden/%.cfgs) \
 	$(GOLDEN_EXAMPLES:%=tests/golden/%.json)
