@@ -8,8 +8,10 @@ tests_unit_test_translate_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(XENLIGHT_CFLAGS) \
 tests_unit_test_translate_LDADD = toolstack/libtranslate.a \
 	toolstack/libfarm.a libbaltic/libbaltic.a $(CMOCKA_LIBS) \
 	$(XENLIGHT_LIBS) $(YAJL_LIBS)
-GOLDEN_EXAMPLES = isolated remote-payment or par ref
 EXTRA_DIST += tests/golden/run.sh \
 	tests/golden/bad.farm tests/golden/warn.farm \
-	$(GOLDEN_EXAMPLES:%=tests/golden/%.cfgs) \
-	$(GOLDEN_EXAMPLES:%=tests/golden/%.json)
+	tests/golden/isolated.cfgs tests/golden/isolated.json \
+	tests/golden/remote-payment.cfgs tests/golden/remote-payment.json \
+	tests/golden/or.cfgs tests/golden/or.json \
+	tests/golden/par.cfgs tests/golden/par.json \
+	tests/golden/ref.cfgs tests/golden/ref.json
