@@ -354,11 +354,33 @@ req_child_done(struct req *kid, uint32_t status, const void *payload,
 	}
 }
 
+/*
+ * Take back what the request itself still has out (a CALL on a channel,
+ * an HTTP request): when a deadline ends it, the late answer must find
+ * nothing to write to.
+ */
+static void
+req_stop_own(struct req *r)
+{
+	switch (r->node->kind) {
+	case NODE_VM:
+		if (r->part != NULL)
+			part_cancel(r->part, r);
+		break;
+	case NODE_REMOTE:
+		http_remote_cancel(r);
+		break;
+	default:
+		break;
+	}
+}
+
 static void
 req_unlink(struct req *r)
 {
 	struct req	*kid;
 
+	req_stop_own(r);
 	r->finished = true;
 	while ((kid = TAILQ_FIRST(&r->kids)) != NULL)
 		req_cancel(kid);
@@ -430,17 +452,6 @@ req_cancel(struct req *r)
 {
 	if (r->finished)
 		return;
-	switch (r->node->kind) {
-	case NODE_VM:
-		if (r->part != NULL)
-			part_cancel(r->part, r);
-		break;
-	case NODE_REMOTE:
-		http_remote_cancel(r);
-		break;
-	default:
-		break;
-	}
 	req_unlink(r);
 	req_free(r);
 }

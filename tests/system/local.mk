@@ -1,1 +1,4 @@
-# system tests (local backend)
+# System tests: the real binaries, real processes and sockets, on the
+# local backend.  Each script prints "N passed, N failed".
+TESTS += tests/system/eop-configs.sh tests/system/or-policies.sh
+EXTRA_DIST += tests/system/lib.sh tests/system/roles tests/system/farms

@@ -3,3 +3,4 @@ CMOCKA_TEST_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 include $(srcdir)/tests/unit/farm.mk
 include $(srcdir)/tests/unit/proto.mk
 include $(srcdir)/tests/unit/translate.mk
+include $(srcdir)/tests/unit/http.mk

@@ -1,0 +1,127 @@
+# lib.sh: sourced by the system tests.  Each test gets a private state
+# and run directory, its own balticd, and a trap that tears everything
+# down; it reports "ok - ..." / "not ok - ..." lines and ends with
+# "N passed, N failed".
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+: "${top_srcdir:=$(cd "$here/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+BALTIC="$top_builddir/toolstack/baltic"
+BALTICD="$top_builddir/toolstack/balticd"
+BANK="$top_builddir/examples/bank/baltic-bank"
+export BALTIC_AGENT="$top_builddir/guest-agent/baltic-agent"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/baltic-test.XXXXXX")
+export BALTIC_STATE_DIR="$T/state" BALTIC_RUN_DIR="$T/run"
+export BALTIC_TEST_DIR="$T"
+PASS=0
+FAIL=0
+DPID=
+BANKPID=
+
+ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
+not_ok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when the command exits 0.
+check() {
+	desc=$1
+	shift
+	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
+}
+
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() {
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1: expected '$2', got '$3'"
+	fi
+}
+
+# expect_match DESCRIPTION PATTERN ACTUAL (grep -E)
+expect_match() {
+	if printf '%s' "$3" | grep -Eq -- "$2"; then
+		ok "$1"
+	else
+		not_ok "$1: '$3' does not match /$2/"
+	fi
+}
+
+start_daemon() {
+	"$BALTICD" -d -t "${BALTIC_TIMEOUT_MS:-5000}" "$@" \
+	    >>"$T/balticd.log" 2>&1 &
+	DPID=$!
+	i=0
+	while [ ! -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	[ -S "$BALTIC_RUN_DIR/balticd.sock" ]
+}
+
+stop_daemon() {
+	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	DPID=
+}
+
+start_bank() {
+	"$BANK" -l "$1" "${@:2}" >>"$T/bank.log" 2>&1 &
+	BANKPID=$!
+	for _ in $(seq 50); do
+		curl -s -o /dev/null "http://$1/stats" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# A copy of an example farm whose images point at the source tree and
+# whose export listens on PORT: farm_copy SRC PORT > DEST
+farm_copy() {
+	dir=$(cd "$(dirname "$1")" && pwd)
+	sed -e "s|image \"\\([^/\"][^\"]*\\)\"|image \"$dir/\\1\"|" \
+	    -e "s|127.0.0.1:8080|127.0.0.1:$2|" "$1"
+}
+
+# post PORT PATH BODY: prints the body, then the HTTP status on a line.
+post() {
+	curl -s -w '\n%{http_code}' -X POST --data-binary "$3" \
+	    "http://127.0.0.1:$1$2"
+}
+
+# served FARM INSTANCE: calls served by one partition.
+served() {
+	"$BALTIC" list --json "$1" | jq -r --arg i "$2" \
+	    '.[0].partitions[] | select(.name == $i) | .served'
+}
+
+# What a farm may leave behind: processes, sockets, state files.
+leftovers() {
+	pgrep -f "baltic-agent -c $BALTIC_RUN_DIR" | sort
+	find "$BALTIC_RUN_DIR" "$BALTIC_STATE_DIR" -mindepth 1 \
+	    ! -name balticd.sock ! -path "$BALTIC_STATE_DIR/farms" \
+	    2>/dev/null | sort
+}
+
+cleanup() {
+	if [ -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ -n "$DPID" ]; then
+		for f in $("$BALTIC" list --json 2>/dev/null |
+		    jq -r '.[].name' 2>/dev/null); do
+			"$BALTIC" destroy "$f" >/dev/null 2>&1
+		done
+	fi
+	stop_daemon
+	[ -n "$BANKPID" ] && kill "$BANKPID" 2>/dev/null
+	pkill -KILL -f "baltic-agent -c $BALTIC_RUN_DIR" 2>/dev/null
+	if [ "$FAIL" -gt 0 ] && [ -f "$T/balticd.log" ]; then
+		echo "--- balticd log (last 30 lines)"
+		tail -n 30 "$T/balticd.log"
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+finish() {
+	echo "$PASS passed, $FAIL failed"
+	[ "$FAIL" -eq 0 ]
+}
