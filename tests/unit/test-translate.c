@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libxl.h>
@@ -213,6 +214,24 @@ test_translate_no_image(void **state)
 	assert_int_equal(translate_instance(&t.file, &t.farm, &t.inst, &cfg),
 	    -1);
 	domcfg_dispose(&cfg);
+}
+
+/* A relative image path that does not exist yet is made absolute. */
+static void
+test_image_dir_relative(void **state)
+{
+	struct tiny	 t;
+	char		 cwd[PATH_MAX], *want, *dir;
+
+	(void)state;
+	tiny_init(&t, FARM_DOM_PV, FARM_CRASH_RESTART);
+	t.role.image_path = (char *)"no/such/role";
+	assert_non_null(getcwd(cwd, sizeof cwd));
+	assert_true(asprintf(&want, "%s/no/such/role", cwd) != -1);
+	dir = translate_image_dir(&t.role);
+	assert_string_equal(dir, want);
+	free(dir);
+	free(want);
 }
 
 /* Quotes, backslashes and control bytes survive xl's parser. */
@@ -713,6 +732,7 @@ main(void)
 		cmocka_unit_test(test_translate_pvh),
 		cmocka_unit_test(test_translate_crash_destroy),
 		cmocka_unit_test(test_translate_no_image),
+		cmocka_unit_test(test_image_dir_relative),
 		cmocka_unit_test(test_xl_quoting),
 		cmocka_unit_test(test_libxl_no_ctx),
 		cmocka_unit_test(test_libxl_bad_cpuid),
