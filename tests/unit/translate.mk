@@ -14,4 +14,5 @@ EXTRA_DIST += tests/golden/run.sh \
 	tests/golden/remote-payment.cfgs tests/golden/remote-payment.json \
 	tests/golden/or.cfgs tests/golden/or.json \
 	tests/golden/par.cfgs tests/golden/par.json \
-	tests/golden/ref.cfgs tests/golden/ref.json
+	tests/golden/ref.cfgs tests/golden/ref.json \
+	tests/golden/demo.cfgs tests/golden/demo.json
