@@ -27,11 +27,10 @@ guest_cfg() {
 # log that xenconsoled --log=guest writes.
 wait_console() {
 	_log=/var/log/xen/console/guest-$1.log
-	_i=0
-	while [ $_i -lt $((${3:-60} * 10)) ]; do
+	_t0=$(uptime_s)
+	while [ "$(awk "BEGIN{print ($(uptime_s) - $_t0 < ${3:-60})}")" = 1 ]; do
 		grep -Eq "$2" "$_log" 2>/dev/null && return 0
 		usleep 100000
-		_i=$((_i + 1))
 	done
 	echo "wait_console: no /$2/ in $_log after ${3:-60}s; log tail:"
 	tail -n 20 "$_log" 2>/dev/null | sed 's/^/  | /'

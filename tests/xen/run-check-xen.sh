@@ -9,6 +9,8 @@
 #   BALTIC_XEN_TESTS  only these dom0.d tests, colon-separated (10-smoke:vchan)
 #   BALTIC_XEN_EXTRA  more mkhost EXTRA specs (SRC or SRC=DEST), space-separated
 #   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds (default 780)
+#   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test
+#                     (default 20000 + pid % 20000; 0 disables forwarding)
 #   top_builddir      build tree holding the project's binaries (default:
 #                     the source tree this script is in)
 set -eu
@@ -67,10 +69,29 @@ step "images: host built"
 
 bootargs=
 [ -z "${BALTIC_XEN_TESTS:-}" ] || bootargs="-a baltic.tests=$BALTIC_XEN_TESTS"
+port=${BALTIC_XEN_HTTP_PORT:-$((20000 + $$ % 20000))}
+rm -f "$OUT/http.got"
+poller=
+if [ "$port" != 0 ] && command -v curl > /dev/null; then
+	bootargs="$bootargs -p $port"
+	# The host half of the http test: fetch dom0's /ping through the
+	# forwarded port until it answers or QEMU is gone.
+	(
+		while [ ! -e "$OUT/http.got" ]; do
+			sleep 1
+			grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log" 2>/dev/null || continue
+			curl -s --max-time 5 "http://127.0.0.1:$port/ping" > "$OUT/http.tmp" 2>/dev/null &&
+				grep -q baltic-xen-http-ok "$OUT/http.tmp" && mv "$OUT/http.tmp" "$OUT/http.got"
+		done
+	) &
+	poller=$!
+fi
 set +e
+: > "$OUT/serial.log"
 # shellcheck disable=SC2086
 "$here/boot" -t "${BALTIC_XEN_TIMEOUT:-780}" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
 boot_rc=$?
+[ -z "$poller" ] || kill "$poller" 2>/dev/null
 set -e
 step "qemu finished"
 grep -v '^RESULT ' "$OUT/boot.out" || true
@@ -86,6 +107,13 @@ for line in $(grep -a '^BALTIC-XEN: RESULT ' "$OUT/serial.log" | awk '{ print $3
 	*) fail=$((fail + 1)); echo "FAIL: $name${detail:+ ($detail)}" ;;
 	esac
 done
+if grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log"; then
+	if [ -e "$OUT/http.got" ]; then
+		pass=$((pass + 1)); echo "PASS: host-http (127.0.0.1:$port -> dom0)"
+	else
+		fail=$((fail + 1)); echo "FAIL: host-http (nothing from 127.0.0.1:$port)"
+	fi
+fi
 if ! grep -aq '^BALTIC-XEN: DONE' "$OUT/serial.log"; then
 	fail=$((fail + 1)); echo "FAIL: boot (no DONE marker, see $OUT/serial.log)"
 elif [ $boot_rc -ne 0 ] && [ $fail -eq 0 ]; then
