@@ -8,3 +8,5 @@ toolstack_libfarm_a_SOURCES = \
 	toolstack/farm-diag.c \
 	toolstack/farm-value.c \
 	toolstack/farm-tree.c
+
+dist_man_MANS += man/baltic.farm.5
