@@ -13,7 +13,7 @@
 
 #include "farm-lex.h"
 
-#define BINDINGS_MAX	4096
+#define BINDINGS_MAX	1024
 #define WALK_DEPTH_MAX	256
 
 struct pset {
@@ -605,6 +605,7 @@ route_names(struct farm_expr *e, void (*fn)(struct farm_expr *, void *),
 struct cyc {
 	struct ck	*ck;
 	int		*color;
+	bool		*reported;
 	size_t		*stack;
 	size_t		 nstack;
 };
@@ -623,8 +624,9 @@ cycle_edge(struct farm_expr *e, void *arg)
 		cycle_visit(c, t);
 		return;
 	}
-	if (c->color[t] != M_BUSY)
+	if (c->color[t] != M_BUSY || c->reported[t])
 		return;
+	c->reported[t] = true;
 	for (i = 0; c->stack[i] != t; i++)
 		;
 	if (i + 1 == c->nstack) {
@@ -632,10 +634,15 @@ cycle_edge(struct farm_expr *e, void *arg)
 		    "'%s' refers to itself", f->bindings[t].name);
 		return;
 	}
+	/* The path, with its middle elided when long. */
 	path = farm_xstrdup(f->bindings[t].name);
 	for (k = i + 1; k <= c->nstack; k++) {
-		tmp = farm_xasprintf("%s -> %s", path,
-		    f->bindings[k < c->nstack ? c->stack[k] : t].name);
+		if (c->nstack - i > 8 && k == i + 4) {
+			tmp = farm_xasprintf("%s -> ...", path);
+			k = c->nstack - 3;
+		} else
+			tmp = farm_xasprintf("%s -> %s", path,
+			    f->bindings[k < c->nstack ? c->stack[k] : t].name);
 		free(path);
 		path = tmp;
 	}
@@ -663,12 +670,14 @@ check_cycles(struct ck *ck)
 	c.ck = ck;
 	c.color = farm_xcalloc(ck->f->nbindings, sizeof *c.color);
 	c.stack = farm_xcalloc(ck->f->nbindings, sizeof *c.stack);
+	c.reported = farm_xcalloc(ck->f->nbindings, sizeof *c.reported);
 	c.nstack = 0;
 	for (i = 0; i < ck->f->nbindings; i++)
 		if (c.color[i] == M_NEW)
 			cycle_visit(&c, i);
 	free(c.color);
 	free(c.stack);
+	free(c.reported);
 }
 
 /* ---- does each use get what it needs? ---------------------------------- */
