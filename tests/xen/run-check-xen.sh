@@ -3,6 +3,7 @@
 # images/), boots Xen 4.17 + a PV dom0 under QEMU (TCG) and runs the tests
 # of tests/xen/dom0.d inside dom0.  Prints one line per test and a final
 # "N passed, N failed"; exits non-zero on any failure.
+# With --build-only it stops after building the images.
 #
 # Environment:
 #   BALTIC_XEN_OUT    build and log dir (default /var/cache/baltic/check-xen)
@@ -66,6 +67,10 @@ step "images: roles built"
 "$images/mkhost" "$OUT/host" "$here/dom0-run=/test/run" "$here/dom0-lib.sh=/test/lib.sh" \
 	"$here/dom0.d=/test/dom0.d" $extra ${BALTIC_XEN_EXTRA:-}
 step "images: host built"
+if [ "${1:-}" = --build-only ]; then
+	echo "check-xen: images in $OUT/host (boot them with tests/xen/boot $OUT/host)"
+	exit 0
+fi
 
 bootargs=
 [ -z "${BALTIC_XEN_TESTS:-}" ] || bootargs="-a baltic.tests=$BALTIC_XEN_TESTS"

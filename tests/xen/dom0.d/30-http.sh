@@ -11,9 +11,10 @@ mkdir -p /tmp/www
 echo baltic-xen-http-ok > /tmp/www/ping
 httpd -f -vv -p "$port" -h /tmp/www > /tmp/httpd.log 2>&1 &
 pid=$!
+ip addr show eth0 | grep inet
 echo "BALTIC-XEN: HTTP-UP $port"
 t0=$(uptime_s)
-while ! grep -q 'GET /ping' /tmp/httpd.log &&
+while ! grep -q 'url:/ping' /tmp/httpd.log &&
       [ "$(awk "BEGIN{print ($(uptime_s) - $t0 < 60)}")" = 1 ]; do
 	usleep 200000
 done
@@ -21,8 +22,10 @@ done
 sleep 1
 kill $pid
 cat /tmp/httpd.log
-if grep -q 'GET /ping' /tmp/httpd.log; then
+if grep -q 'url:/ping' /tmp/httpd.log; then
 	result http pass "host fetched /ping after $(since "$t0") s"
 else
+	ip -s link show eth0
+	ip route
 	result http fail "no request from the host in 60 s"
 fi
