@@ -367,6 +367,7 @@ parse_iface(struct parser *p)
 {
 	struct farm_iface	 iface;
 	struct farm_token	*t, *kw = next(p);
+	char			*what;
 	int			 rc = -1;
 
 	memset(&iface, 0, sizeof iface);
@@ -378,7 +379,9 @@ parse_iface(struct parser *p)
 		iface.incomplete = true;
 		goto out;
 	}
-	rc = parse_block(p, "interface", &kw->loc, parse_op, &iface);
+	what = farm_xasprintf("interface %s", iface.name);
+	rc = parse_block(p, what, &kw->loc, parse_op, &iface);
+	free(what);
 out:
 	*FARM_PUSH(p->ff->ifaces, p->ff->nifaces) = iface;
 	return rc;
@@ -550,6 +553,7 @@ parse_role(struct parser *p)
 	struct role_ctx		 ctx;
 	struct farm_role	 role;
 	struct farm_token	*t, *kw = next(p);
+	char			*what;
 	int			 rc = -1;
 
 	memset(&ctx, 0, sizeof ctx);
@@ -567,7 +571,9 @@ parse_role(struct parser *p)
 		role.incomplete = true;
 		goto out;
 	}
-	rc = parse_block(p, "role", &kw->loc, parse_role_prop, &ctx);
+	what = farm_xasprintf("role %s", role.name);
+	rc = parse_block(p, what, &kw->loc, parse_role_prop, &ctx);
+	free(what);
 out:
 	*FARM_PUSH(p->ff->roles, p->ff->nroles) = role;
 	return rc;
@@ -899,6 +905,7 @@ parse_farm(struct parser *p)
 {
 	struct farm		 f;
 	struct farm_token	*t, *kw = next(p);
+	char			*what;
 	int			 rc = -1;
 
 	memset(&f, 0, sizeof f);
@@ -910,7 +917,9 @@ parse_farm(struct parser *p)
 		f.incomplete = true;
 		goto out;
 	}
-	rc = parse_block(p, "farm", &kw->loc, parse_farm_item_mark, &f);
+	what = farm_xasprintf("farm %s", f.name);
+	rc = parse_block(p, what, &kw->loc, parse_farm_item_mark, &f);
+	free(what);
 	if (rc == -1)
 		f.incomplete = true;
 out:
