@@ -46,13 +46,17 @@ else
 	echo "check-xen: no /usr/include/libxenvchan.h (apt-get install libxen-dev): vchan test skipped"
 fi
 
-# Role images for the tests: busybox-only, whatever the agent's state.
+# Role images for the tests: busybox only, unless the role directory has a
+# file named AGENT (then the build tree's baltic-agent, when built; see
+# images/mkrole).
 roles=
 for r in "$here"/roles/*/; do
 	r=${r%/}; name=${r##*/}
 	[ "$name" = vchan ] && [ -z "$vchan_extra" ] && continue
+	agent=none
+	[ -e "$r/AGENT" ] && agent=${BALTIC_AGENT:-}
 	# shellcheck disable=SC2086
-	BALTIC_AGENT=none "$images/mkrole" "$r" "$OUT/roles/$name" \
+	BALTIC_AGENT=$agent top_builddir=$builddir "$images/mkrole" "$r" "$OUT/roles/$name" \
 		$([ "$name" = vchan ] && echo "$vchan_extra")
 	roles="$roles $OUT/roles/$name/initrd.cpio=/test/roles/$name.cpio"
 	kernel=$OUT/roles/$name/vmlinux
