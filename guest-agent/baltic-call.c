@@ -193,7 +193,7 @@ main(int argc, char **argv)
 	uint32_t			 max_frame, timeout_ms = 0;
 	char				*end;
 	long				 t;
-	int				 ch, fd;
+	int				 ch, fd, rc;
 
 	sock = getenv("BALTIC_AGENT_SOCKET");
 	while ((ch = getopt(argc, argv, "s:t:")) != -1) {
@@ -276,16 +276,23 @@ main(int argc, char **argv)
 	if (proto_parse_result(body, h.len, &rv, &why) == -1)
 		die(EXIT_ERR, "agent: %s", why);
 	/* Validated. */
+	rc = 0;
 	if (rv.status == BALTIC_OK) {
-		if (rv.len != 0 && fwrite(rv.payload, 1, rv.len, stdout) !=
-		    rv.len)
-			die(EXIT_ERR, "stdout: %s", strerror(errno));
-		if (fflush(stdout) == EOF)
-			die(EXIT_ERR, "stdout: %s", strerror(errno));
-		return 0;
+		if ((rv.len != 0 && fwrite(rv.payload, 1, rv.len, stdout) !=
+		    rv.len) || fflush(stdout) == EOF) {
+			fprintf(stderr, "%s: stdout: %s\n", progname,
+			    strerror(errno));
+			rc = EXIT_ERR;
+		}
+	} else {
+		fprintf(stderr, "%s: %s.%s: %s: %.*s\n", progname, iface, op,
+		    baltic_status_name(rv.status), (int)rv.len,
+		    (const char *)rv.payload);
+		rc = rv.status == BALTIC_E_TIMEOUT ? EXIT_TIMEOUT : EXIT_ERR;
 	}
-	fprintf(stderr, "%s: %s.%s: %s: %.*s\n", progname, iface, op,
-	    baltic_status_name(rv.status), (int)rv.len,
-	    (const char *)rv.payload);
-	return rv.status == BALTIC_E_TIMEOUT ? EXIT_TIMEOUT : EXIT_ERR;
+	free(body);
+	if (argc != 3)
+		free(arg);
+	close(fd);
+	return rc;
 }

@@ -13,8 +13,13 @@ guest_agent_baltic_call_SOURCES = guest-agent/baltic-call.c
 guest_agent_baltic_call_LDADD = libbaltic/libbaltic.a
 EXTRA_DIST += guest-agent/XENSTORE.md
 
-# The persistent test handler (tests/handlers).
-check_PROGRAMS += tests/handlers/persist
+# Test handlers and a fake dom0 for the agent's own test (tests/handlers).
+check_PROGRAMS += tests/handlers/persist tests/handlers/fake-dom0
 tests_handlers_persist_SOURCES = tests/handlers/persist.c
 tests_handlers_persist_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_handlers_persist_LDADD = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
+tests_handlers_fake_dom0_SOURCES = tests/handlers/fake-dom0.c
+tests_handlers_fake_dom0_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_handlers_fake_dom0_LDADD = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
+TESTS += tests/handlers/agent-test.sh
+EXTRA_DIST += tests/handlers/agent-test.sh
