@@ -114,8 +114,11 @@ copy_libs() {
 # for NAME and everything they depend on, dependencies first.  Reads the
 # depends= field of each .ko's .modinfo, so no depmod is needed.
 mod_path() {
-	find "$ROOT/lib/modules/$KVER/kernel" \( -name "$1.ko" -o -name "$1.ko.xz" \
-		-o -name "$(echo "$1" | tr _ -).ko" -o -name "$(echo "$1" | tr - _).ko" \) | head -n 1
+	[ -s "$WORK/modules.list" ] && [ "$WORK/modules.list" -nt "$WORK/root.stamp" ] ||
+		find "$ROOT/lib/modules/$KVER/kernel" -name '*.ko*' > "$WORK/modules.list"
+	# Module names treat - and _ alike.
+	_re=$(echo "$1" | sed 's/[-_]/[-_]/g')
+	grep -E "/$_re\.ko(\.xz)?\$" "$WORK/modules.list" | head -n 1
 }
 
 mod_deps() {
@@ -158,11 +161,20 @@ base_stage() {
 	mkdir -p "$_s/bin" "$_s/sbin" "$_s/usr/bin" "$_s/usr/sbin" "$_s/etc" \
 		"$_s/proc" "$_s/sys" "$_s/dev" "$_s/run" "$_s/tmp" "$_s/var" \
 		"$_s/lib/x86_64-linux-gnu" "$_s/lib64" "$_s/usr/lib" "$_s/root"
+	# The applet links are made once per unpacked tree, then copied.
+	_bb=$WORK/busybox.links
+	if [ ! -d "$_bb" ] || [ ! "$_bb" -nt "$WORK/root.stamp" ] || [ -L "$_bb/bin/busybox" ]; then
+		rm -rf "$_bb" "$_bb.tmp"
+		mkdir -p "$_bb.tmp/bin" "$_bb.tmp/sbin" "$_bb.tmp/usr/bin" "$_bb.tmp/usr/sbin"
+		for _a in $("$ROOT/bin/busybox" --list-full 2>/dev/null); do
+			[ -L "$_bb.tmp/$_a" ] || ln -s /bin/busybox "$_bb.tmp/$_a"
+		done
+		rm -f "$_bb.tmp/bin/sh" "$_bb.tmp/bin/busybox"
+		ln -s busybox "$_bb.tmp/bin/sh"
+		mv "$_bb.tmp" "$_bb"
+	fi
+	cp -a "$_bb/." "$_s/"
 	cp "$ROOT/bin/busybox" "$_s/bin/busybox"
-	for _a in $("$ROOT/bin/busybox" --list-full 2>/dev/null); do
-		[ -e "$_s/$_a" ] || [ -L "$_s/$_a" ] || ln -s /bin/busybox "$_s/$_a"
-	done
-	[ -L "$_s/bin/sh" ] || ln -s busybox "$_s/bin/sh"
 	ln -sf ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$_s/lib64/ld-linux-x86-64.so.2"
 	ln -sfn ../../lib/x86_64-linux-gnu "$_s/usr/lib/x86_64-linux-gnu"
 	ln -sfn ../run "$_s/var/run"
