@@ -405,8 +405,15 @@ list_farm(yajl_gen g, struct dfarm *f)
 			continue;
 		yajl_gen_map_open(g);
 		gkv(g, "name", f->farm->bindings[i].name);
-		gkv(g, "target", n->u.ref.text != NULL ? n->u.ref.text :
-		    "(as defined)");
+		if (n->u.ref.text != NULL)
+			gkv(g, "target", n->u.ref.text);
+		else {
+			char *t = farm_expr_str(
+			    f->farm->bindings[i].expr->u.ref.target);
+
+			gkv(g, "target", t != NULL ? t : "?");
+			free(t);
+		}
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

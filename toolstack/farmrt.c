@@ -263,6 +263,11 @@ dfarm_set_ref(struct dfarm *f, const char *ref, const char *text,
 			*err_r = strdup("expression does not check");
 		goto out;
 	}
+	if (farm_expr_refers_to(e, b)) {
+		if (asprintf(err_r, "%s would route through itself", ref) == -1)
+			*err_r = NULL;
+		goto out;
+	}
 	if ((nv = reallocarray(f->set_exprs, f->nset_exprs + 1,
 	    sizeof *nv)) == NULL)
 		fatal("%s", __func__);

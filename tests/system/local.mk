@@ -1,4 +1,6 @@
 # System tests: the real binaries, real processes and sockets, on the
 # local backend.  Each script prints "N passed, N failed".
-TESTS += tests/system/eop-configs.sh tests/system/or-policies.sh
+TESTS += tests/system/eop-configs.sh tests/system/or-policies.sh \
+	tests/system/par-cancel.sh tests/system/ref-rewire.sh \
+	tests/system/errors.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/roles tests/system/farms
