@@ -31,6 +31,15 @@ cat > "$S/IEcho.Slow" <<'X'
 #!/bin/sh
 sleep 10
 X
+cat > "$S/IEcho.Big" <<'X'
+#!/bin/sh
+head -c 20000 /dev/zero
+X
+cat > "$S/ICrash" <<'X'
+#!/bin/sh
+head -c 1 >/dev/null
+exit 0
+X
 cat > "$S/IEcho.Env" <<'X'
 #!/bin/sh
 printf 'inst=%s id=%s' "$BALTIC_INSTANCE" "$BALTIC_CALL_ID"

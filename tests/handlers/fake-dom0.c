@@ -29,6 +29,7 @@
 #include "proto.h"
 
 #define NRES	1024
+#define DOM0_FRAME	16384
 #define AGENT_CAP	64	/* AGENT_MAX_CALLS */
 
 struct res {
@@ -48,6 +49,8 @@ static const char	 config[] =
     "instance t1\n"
     "export IEcho Echo Fail Slow Env CallOut CallDenied Missing\n"
     "export IPersist Echo Slow Fail Other\n"
+    "export IEcho Big\n"
+    "export ICrash Any\n"
     "import IPayment Authorize Hang\n";
 
 static __attribute__((noreturn)) void
@@ -267,6 +270,15 @@ accept_agent(void)
 		fail("accept: %s", strerror(errno));
 	evbuffer_drain(in, evbuffer_get_length(in));
 	proto_put_hello(b, BALTIC_FRAME_MAX);
+	/* Offer a small frame: the lower offer must win. */
+	evbuffer_drain(b, evbuffer_get_length(b));
+	{
+		uint8_t	hb[8];
+
+		proto_encode_le32(hb, BALTIC_PROTO_VERSION);
+		proto_encode_le32(hb + 4, DOM0_FRAME);
+		proto_put(b, BALTIC_FRAME_MAX, BALTIC_MSG_HELLO, 0, hb, 8);
+	}
 	send_buf(b);
 	evbuffer_free(b);
 	if (recv_frame(2000, &h, &body) != 1 || h.type != BALTIC_MSG_HELLO)
@@ -388,7 +400,10 @@ main(int argc, char **argv)
 		fail("the deadline took %ld ms", now_ms() - t0);
 	send_call(7, "IPersist", "Echo", 0, "not me");	/* not IEcho */
 	expect(7, BALTIC_OK, "not me", 3000);
-	printf("ok: exec handlers, ping, deadline, noop\n");
+	/* Output over dom0's frame is refused, not truncated. */
+	send_call(8, "IEcho", "Big", 0, "");
+	expect(8, BALTIC_E_HANDLER, "result larger than the frame size", 3000);
+	printf("ok: exec handlers, ping, deadline, noop, output cap\n");
 
 	/* The persistent handler. */
 	send_call(10, "IPersist", "Echo", 0, "x");
@@ -418,7 +433,17 @@ main(int argc, char **argv)
 		    70 - AGENT_CAP);
 	send_call(220, "IPersist", "Slow", 400, "5000");
 	expect(220, BALTIC_E_TIMEOUT, NULL, 3000);
-	printf("ok: persistent handler, concurrency, overload\n");
+	/* A persistent handler that dies fails its calls, and is started
+	 * again for the next one. */
+	send_call(221, "ICrash", "Any", 0, "a");
+	expect(221, BALTIC_E_HANDLER, NULL, 3000);
+	if (strstr(res[221].payload, "died") == NULL)
+		fail("crash: '%s'", res[221].payload);
+	send_call(222, "ICrash", "Any", 0, "b");
+	expect(222, BALTIC_E_HANDLER, NULL, 3000);
+	send_call(223, "IPersist", "Echo", 0, "still");
+	expect(223, BALTIC_OK, "still", 3000);
+	printf("ok: persistent handler, concurrency, overload, restart\n");
 
 	/* CANCEL: no answer, and the handlers go on working. */
 	send_call(230, "IPersist", "Slow", 0, "400");
