@@ -32,9 +32,18 @@ newer_than() {
 	return 1
 }
 
+# lock_cache: serialise builders sharing the cache (held until exit).
+lock_cache() {
+	command -v flock > /dev/null 2>&1 || return 0
+	mkdir -p "$(dirname "$WORK")"
+	exec 9> "$(dirname "$WORK")/.lock"
+	flock 9
+}
+
 # unpack_debs: dpkg -x every .deb of the cache into $WORK/root, once per
 # change of the cache.  Prints nothing; sets KVER.
 unpack_debs() {
+	lock_cache
 	[ -s "$KVER_FILE" ] || die "no $KVER_FILE: run images/fetch-debs first"
 	KVER=$(cat "$KVER_FILE")
 	mkdir -p "$WORK"
