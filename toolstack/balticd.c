@@ -115,6 +115,7 @@ main(int argc, char **argv)
 	const char	*bname = NULL, *sock = NULL;
 	char		*err = NULL, sockbuf[PATH_MAX];
 	struct event	*sigterm, *sigint;
+	struct event_config *cfg;
 	struct timeval	 tv = { 0, BALTIC_PING_MS * 1000 };
 	int		 ch, foreground = 0, verbose = 0;
 	size_t		 i;
@@ -191,8 +192,12 @@ main(int argc, char **argv)
 	if (!foreground)
 		log_to_syslog();
 	signal(SIGPIPE, SIG_IGN);
-	if ((d.base = event_base_new()) == NULL)
+	/* Batch epoll changes: evhttp toggles events around every request. */
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST)
+	    == -1 || (d.base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("event_base_new");
+	event_config_free(cfg);
 	if (d.store->open(&d, &d.sctx, &err) == -1)
 		fatalx("state store: %s", err);
 	if (d.backend->init(&d, &d.bctx, &err) == -1)

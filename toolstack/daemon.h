@@ -96,6 +96,7 @@ struct part {
 	uint64_t		 calls_served, calls_failed;
 	unsigned		 restarts;
 	bool			 announced;	/* create: "ready" said */
+	struct event		*restart_ev;	/* on_crash restart */
 	char			*why;		/* last reason for ill health */
 	/* backend's: */
 	pid_t			 pid;		/* local: agent; xen: 0 */

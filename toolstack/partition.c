@@ -21,6 +21,7 @@
 
 #define CANCELLED_TTL_S		30	/* how long a late RESULT is excused */
 #define GUEST_CALLS_MAX		256	/* imports in flight per guest */
+#define PART_RESTART_DELAY_MS	100	/* after a crash, on_crash restart */
 
 const char *
 part_state_name(enum part_state s)
@@ -64,6 +65,8 @@ part_free(struct part *p)
 	if (p == NULL)
 		return;
 	part_detach(p, "partition freed");
+	if (p->restart_ev != NULL)
+		event_free(p->restart_ev);
 	idmap_dispose(&p->pend);
 	idmap_dispose(&p->cancelled);
 	idmap_dispose(&p->gcalls);
@@ -517,13 +520,48 @@ part_ping_all(struct daemon *d)
 	}
 }
 
-/* The backend saw the partition die. */
+static void
+part_restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct part	*p = arg;
+	struct daemon	*d = p->farm->d;
+	struct timeval	 tv = { 1, 0 };
+	char		*err = NULL;
+
+	if (p->farm->dying || p->state != PART_DEAD)
+		return;
+	if (d->backend->create(d->bctx, p, &err) == -1) {
+		log_warnx("%s: restart failed: %s; again in 1 s", p->name,
+		    err != NULL ? err : "?");
+		free(err);
+		evtimer_add(p->restart_ev, &tv);
+		return;
+	}
+	p->restarts++;
+	p->state = PART_STARTING;
+	log_info("%s: restarted (%u)", p->name, p->restarts);
+	dfarm_save(p->farm);
+}
+
+/*
+ * The backend saw the partition die: out of rotation at once, its calls
+ * failed, and restarted if its role says on_crash restart.
+ */
 void
 part_died(struct part *p, const char *why)
 {
+	struct timeval	tv = { 0, PART_RESTART_DELAY_MS * 1000 };
+
 	log_warnx("%s: died: %s", p->name, why);
 	part_detach(p, why);
 	part_set_why(p, "died: %s", why);
 	p->state = PART_DEAD;
 	p->pid = 0;
+	if (p->inst->role->on_crash != FARM_CRASH_RESTART || p->farm->dying)
+		return;
+	if (p->restart_ev == NULL)
+		p->restart_ev = evtimer_new(p->farm->d->base, part_restart_cb,
+		    p);
+	if (p->restart_ev != NULL)
+		evtimer_add(p->restart_ev, &tv);
 }

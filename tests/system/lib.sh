@@ -125,3 +125,43 @@ finish() {
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }
+
+# ---- load: N clients calling an export in a loop ----------------------
+# load_start N PORT PATH BODY: each call is logged as "ms class" with
+# class ok (200), err (another HTTP status: an answer, but an error),
+# refused (no connection: never accepted), reset (the connection was cut:
+# the client knows the call failed) or lost (no answer at all).
+LOAD_PIDS=
+load_client() {
+	while [ ! -f "$T/load.stop" ]; do
+		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 \
+		    -X POST --data-binary "$4" "http://127.0.0.1:$2$3")
+		rc=$?
+		now=$(date +%s%3N)
+		if [ "$code" = 200 ]; then c=ok
+		elif [ "$rc" -eq 7 ]; then c=refused; sleep 0.02
+		elif [ "$code" != 000 ]; then c=err
+		elif [ "$rc" -eq 52 ] || [ "$rc" -eq 56 ]; then c=reset
+		else c=lost
+		fi
+		echo "$now $c" >> "$T/load.$1"
+	done
+}
+load_start() {
+	rm -f "$T"/load.*
+	for i in $(seq "$1"); do
+		load_client "$i" "$2" "$3" "$4" &
+		LOAD_PIDS="$LOAD_PIDS $!"
+	done
+}
+# load_stop: prints "made ok err refused reset lost" over all clients.
+load_stop() {
+	touch "$T/load.stop"
+	wait $LOAD_PIDS
+	LOAD_PIDS=
+	cat "$T"/load.[0-9]* | awk '{ n[$2]++; t++ } END {
+	    printf "%d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
+	    n["reset"], n["lost"] }'
+}
+# load_log: all calls, sorted by time.
+load_log() { cat "$T"/load.[0-9]* | sort -n; }

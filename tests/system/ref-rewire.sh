@@ -7,32 +7,16 @@ start_daemon || { not_ok "balticd starts"; finish; exit; }
 cp -r "$here/farms" "$here/roles" "$T/"
 check "create the ref farm" "$BALTIC" create -q -f rf "$T/farms/combinators.farm"
 
-client() {
-	fails=0 calls=0
-	while [ ! -f "$T/stop" ]; do
-		out=$(curl -s -w ' %{http_code}' -X POST --data-binary "c$1" \
-		    http://127.0.0.1:18312/rf/IEcho/Echo)
-		calls=$((calls + 1))
-		[ "$out" = "c$1 200" ] || { fails=$((fails + 1)); echo "$out" >> "$T/fail.log"; }
-	done
-	echo "$calls $fails" > "$T/client.$1"
-}
-pids=
-for i in 1 2 3 4 5 6 7 8; do client $i & pids="$pids $!"; done
+load_start 8 18312 /rf/IEcho/Echo hello
 sleep 0.5
 for target in a b 'or(a, b)' a 'par(a, b)' b 'or roundrobin(a, b)'; do
 	"$BALTIC" set rf r "$target" || not_ok "set r $target"
 	sleep 0.3
 done
-touch "$T/stop"
-wait $pids
-total=0 failed=0
-for i in 1 2 3 4 5 6 7 8; do
-	read -r c f < "$T/client.$i"
-	total=$((total + c)); failed=$((failed + f))
-done
+read -r total answered failed refused reset lost <<< "$(load_stop)"
 check "8 clients made calls during the rewiring ($total)" test "$total" -gt 40
-expect_eq "no call failed while the ref was rewired" 0 "$failed"
+expect_eq "every call answered while the ref was rewired" "$total" "$answered"
+expect_eq "no call lost" 0 "$lost"
 
 "$BALTIC" set rf r b
 expect_eq "after set r b, b answers" "rf-b" "$("$BALTIC" call rf IEcho.Who)"

@@ -1,0 +1,57 @@
+#!/bin/bash
+# The fault script: 8 clients call the EOP farm while an `or` branch, a
+# `par` branch and then balticd itself are killed with SIGKILL.  Prints
+# calls made, answered, failed, lost, and the recovery time after the
+# daemon restart, and asserts the bounds: nothing lost, no error around
+# the branch kills, recovery within 1 s.
+. "$(dirname "$0")/../system/lib.sh"
+
+cp "$here/faults.farm" "$T/" 2>/dev/null
+sed "s|image \"../../|image \"$top_srcdir/|" "$here/faults.farm" > "$T/faults.farm"
+start_daemon || { not_ok "balticd starts"; finish; exit; }
+check "create the EOP fault farm" "$BALTIC" create -q "$T/faults.farm"
+pid_of() {
+	"$BALTIC" list --json faults | jq -r --arg i "$1" \
+	    '.[0].partitions[] | select(.name == $i) | .pid'
+}
+ms() { date +%s%3N; }
+
+load_start 8 18401 /faults/ISubmitOrder/SubmitOrder order
+sleep 2
+t1=$(ms); kill -9 "$(pid_of faults-p1)"
+sleep 2
+t2=$(ms); kill -9 "$(pid_of faults-pay1)"
+sleep 2
+t3=$(ms); kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+sleep 0.5
+start_daemon || not_ok "balticd restarts"
+t4=$(ms)	# balticd is back: its control socket answers
+sleep 3
+read -r made ok err refused reset lost <<< "$(load_stop)"
+
+# Errors in a window around each kill: [kill - 100 ms, next event).
+errs_between() {
+	load_log | awk -v a="$1" -v b="$2" '$1 >= a && $1 < b && $2 == "err"' |
+	    wc -l
+}
+e1=$(errs_between $((t1 - 100)) "$t2")
+e2=$(errs_between $((t2 - 100)) "$t3")
+e3=$(load_log | awk -v a=$((t3 - 100)) '$1 >= a && ($2 == "err" || $2 == "reset")' | wc -l)
+calls_between() {
+	load_log | awk -v a="$1" -v b="$2" '$1 >= a && $1 < b' | wc -l
+}
+c1=$(calls_between $((t1 - 100)) "$t2")
+c2=$(calls_between $((t2 - 100)) "$t3")
+first_ok=$(load_log | awk -v a="$t4" '$1 >= a && $2 == "ok" { print $1; exit }')
+recovery=$(( ${first_ok:-999999999} - t4 ))
+
+echo "# calls made $made, answered $ok, failed $err, cut off by the daemon kill $reset, refused while balticd was down $refused, lost $lost"
+echo "# or branch killed: $e1 errors in $c1 calls; par branch killed: $e2 errors in $c2 calls"
+echo "# balticd killed: $e3 calls cut off in flight (reset, not silent); recovery after restart $recovery ms"
+expect_eq "no call lost" 0 "$lost"
+expect_eq "no error around the or branch kill" 0 "$e1"
+expect_eq "no error around the par branch kill" 0 "$e2"
+check "at most one call per client cut off by the daemon kill ($e3)" test "$e3" -le 8
+check "calls answered again within 1 s of the restart ($recovery ms)" test "$recovery" -le 1000
+check "the killed branches were restarted" test "$("$BALTIC" list --json faults | jq '[.[0].partitions[] | select(.state == "ready")] | length')" -eq 5
+finish
