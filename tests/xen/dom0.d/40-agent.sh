@@ -23,5 +23,7 @@ if wait_console agent 'BALTIC-ROLE: UP' 90; then
 else
 	result agent fail "no UP marker"
 fi
+echo "--- guest console:"
+grep -v '^\[' /var/log/xen/console/guest-agent.log | tail -n 10 | sed 's/^/  | /'
 xl destroy agent 2> /dev/null
 leak_check agent /tmp/state.before
