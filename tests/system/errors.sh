@@ -6,28 +6,30 @@
 
 start_daemon || { not_ok "balticd starts"; finish; exit; }
 cp -r "$here/farms" "$here/roles" "$T/"
+# Its own port: ref-rewire.sh may run at the same time with 18312.
+sed -i 's/127.0.0.1:18312/127.0.0.1:18322/' "$T/farms/combinators.farm"
 check "create" "$BALTIC" create -q -f rf "$T/farms/combinators.farm"
 "$BALTIC" set rf r a >/dev/null 2>&1
 
-out=$(post 18312 /rf/IEcho/NoSuchOp x)
+out=$(post 18322 /rf/IEcho/NoSuchOp x)
 expect_match "HTTP: unknown operation -> 404 with JSON" '"error".*NoSuchOp.*404$' "$(echo $out)"
-out=$(post 18312 /rf/IEcho/Sleep abc)
+out=$(post 18322 /rf/IEcho/Sleep abc)
 expect_match "HTTP: wrong argument type -> 400" '"status":"bad-argument".*400$|400$' "$(echo $out)"
-out=$(post 18312 /rf/IEcho/Add '[1, 2]')
+out=$(post 18322 /rf/IEcho/Add '[1, 2]')
 expect_eq "HTTP: two int arguments as a JSON array" "3"$'\n'"200" "$out"
-out=$(post 18312 /rf/IEcho/Add '[1]')
+out=$(post 18322 /rf/IEcho/Add '[1]')
 expect_match "HTTP: wrong arity -> 400" '400$' "$(echo $out)"
-out=$(post 18312 /nofarm/IEcho/Echo x)
+out=$(post 18322 /nofarm/IEcho/Echo x)
 expect_match "HTTP: another farm's path -> 404" '404$' "$(echo $out)"
-out=$(curl -s -w '\n%{http_code}' http://127.0.0.1:18312/rf/IEcho/Echo)
+out=$(curl -s -w '\n%{http_code}' http://127.0.0.1:18322/rf/IEcho/Echo)
 expect_match "HTTP: GET -> 405" '405$' "$(echo $out)"
-out=$(post 18312 /rf/IEcho/Fail "")
+out=$(post 18322 /rf/IEcho/Fail "")
 expect_match "HTTP: failing handler -> 502 naming the partition" \
     'rf-a.*deliberate failure in rf-a.*502$' "$(echo $out)"
-out=$(post 18312 /rf/IEcho/Bad "")
+out=$(post 18322 /rf/IEcho/Bad "")
 expect_match "HTTP: result of the wrong type -> 502" 'rf-a.*not int.*502$' "$(echo $out)"
 out=$(curl -s -w '\n%{http_code}' -H 'X-Baltic-Timeout: 300' -X POST -d 2000 \
-    http://127.0.0.1:18312/rf/IEcho/Sleep)
+    http://127.0.0.1:18322/rf/IEcho/Sleep)
 expect_match "HTTP: deadline passed -> 504" '504$' "$(echo $out)"
 
 out=$("$BALTIC" call nofarm IEcho.Echo x 2>&1); rc=$?
