@@ -65,7 +65,8 @@ unpack_debs() {
 # kernel_vmlinux: the ELF vmlinux of the cached kernel, extracted once.
 kernel_vmlinux() {
 	_bz=$ROOT/boot/vmlinuz-$KVER
-	if newer_than "$WORK/vmlinux" "$_bz"; then
+	# Unpacked files keep their package mtimes: compare with the unpack.
+	if newer_than "$WORK/vmlinux" "$WORK/root.stamp"; then
 		say "extracting vmlinux from $_bz"
 		"$IMAGES_DIR/extract-vmlinux" "$_bz" > "$WORK/vmlinux.tmp" ||
 			die "extract-vmlinux failed"
