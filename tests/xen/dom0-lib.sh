@@ -38,9 +38,11 @@ wait_console() {
 }
 
 # xen_state: what must be the same before and after a test (domains,
-# xenstore domain nodes, libxl state); print it for a diff.
+# xl processes, xenstore domain nodes, libxl state); print it for a diff.
 xen_state() {
 	xl list | awk 'NR > 1 { print "domain", $1, $2 }'
+	# xl leaves a daemonised child per domain until it is gone.
+	echo "xl processes: $(pidof xl | wc -w)"
 	for _p in /local/domain /libxl /vm; do
 		xenstore-list "$_p" 2>/dev/null | sed "s|^|xenstore $_p/|"
 	done

@@ -21,6 +21,11 @@ builddir=$(cd "${top_builddir:-$top}" && pwd)
 images=$top/images
 OUT=${BALTIC_XEN_OUT:-/var/cache/baltic/check-xen}
 mkdir -p "$OUT/bin"
+# One run per OUT at a time (images and serial log live there).
+if command -v flock > /dev/null 2>&1; then
+	exec 8> "$OUT/.run.lock"
+	flock -n 8 || { echo "check-xen: waiting for another run using $OUT"; flock 8; }
+fi
 t0=$(date +%s)
 step() { echo "check-xen: $* ($(($(date +%s) - t0)) s)"; }
 
@@ -61,7 +66,7 @@ for r in "$here"/roles/*/; do
 	roles="$roles $OUT/roles/$name/initrd.cpio=/test/roles/$name.cpio"
 	kernel=$OUT/roles/$name/vmlinux
 done
-extra="$extra $roles $kernel=/boot/vmlinux $vchan_extra"
+extra="$extra $roles ${kernel:?no role images}=/boot/vmlinux $vchan_extra"
 # The project's own binaries, when built.
 for b in toolstack/baltic toolstack/balticd guest-agent/baltic-agent guest-agent/baltic-call; do
 	[ -x "$builddir/$b" ] && extra="$extra $builddir/$b=/usr/local/bin/${b##*/}"
