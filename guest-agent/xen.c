@@ -7,10 +7,7 @@
  *   /local/domain/<domid>/data/baltic/agent = "<protocol version>"
  *	written once the server is up: dom0 may connect
  *
- * The transport is the vchan in non-blocking mode.  Its event channel fd
- * reports both new data and new ring space as readable; the fd is made
- * non-blocking too, so that the ack (libxenvchan_wait) never blocks even
- * when the channel runs without a fresh notification.
+ * The transport is libbaltic's (chan-vchan.c), shared with balticd.
  */
 #include <sys/types.h>
 
@@ -24,6 +21,7 @@
 #include <xenstore.h>
 
 #include "agent.h"
+#include "chan-vchan.h"
 #include "log.h"
 
 #define XEN_RING_SIZE	65536
@@ -31,89 +29,10 @@
 struct xen_ctx {
 	struct xs_handle	*xs;
 	char			 base[128];	/* /local/domain/<domid> */
-	struct libxenvchan	*v;		/* while a chan owns it */
+	int			 domid;
 };
 
 static struct xen_ctx	xctx;
-
-static int
-vt_fd(void *ctx)
-{
-	return libxenvchan_fd_for_select(ctx);
-}
-
-/* libxenvchan_read: >0 bytes, 0 nothing yet (non-blocking), -1 closed. */
-static ssize_t
-vt_read(void *ctx, void *buf, size_t len)
-{
-	struct libxenvchan	*v = ctx;
-	int			 r;
-
-	r = libxenvchan_read(v, buf, len);
-	if (r > 0)
-		return r;
-	if (!libxenvchan_is_open(v))
-		return 0;
-	if (r == 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	errno = EIO;
-	return -1;
-}
-
-static ssize_t
-vt_write(void *ctx, const void *buf, size_t len)
-{
-	struct libxenvchan	*v = ctx;
-	int			 r;
-
-	if (!libxenvchan_is_open(v)) {
-		errno = EPIPE;
-		return -1;
-	}
-	r = libxenvchan_write(v, buf, len);
-	if (r > 0)
-		return r;
-	if (r == 0) {
-		errno = EAGAIN;
-		return -1;
-	}
-	errno = EPIPE;
-	return -1;
-}
-
-static size_t
-vt_pending(void *ctx)
-{
-	int	r = libxenvchan_data_ready(ctx);
-
-	return r > 0 ? (size_t)r : 0;
-}
-
-static void
-vt_ack(void *ctx)
-{
-	libxenvchan_wait(ctx);	/* non-blocking fd: -1 if nothing pending */
-}
-
-static void
-vt_close(void *ctx)
-{
-	if (xctx.v == ctx)
-		xctx.v = NULL;
-	libxenvchan_close(ctx);
-}
-
-static const struct chan_transport vchan_transport = {
-	.fd = vt_fd,
-	.read = vt_read,
-	.write = vt_write,
-	.pending = vt_pending,
-	.close = vt_close,
-	.ack = vt_ack,
-	.notify_fd = 1,
-};
 
 /* Open xenstore and learn our own domain path, once. */
 static int
@@ -143,6 +62,7 @@ xen_init(void)
 		goto out;
 	}
 	snprintf(xctx.base, sizeof xctx.base, "/local/domain/%ld", id);
+	xctx.domid = (int)id;
 	rc = 0;
 out:
 	free(domid);
@@ -162,26 +82,17 @@ xen_connect(struct chan **chan_r, const struct chan_cbs *cbs, void *arg)
 {
 	char			 path[192], ver[16];
 	struct libxenvchan	*v;
-	int			 fd, flags;
 
 	if (xen_init() == -1)
 		return -1;
 	snprintf(path, sizeof path, "%s/data/baltic/vchan", xctx.base);
-	v = libxenvchan_server_init(NULL, 0, path, XEN_RING_SIZE,
+	v = chan_vchan_server(NULL, xctx.domid, 0, path, XEN_RING_SIZE,
 	    XEN_RING_SIZE);
 	if (v == NULL) {
 		log_warn("libxenvchan_server_init %s", path);
 		return -1;
 	}
-	v->blocking = 0;
-	fd = libxenvchan_fd_for_select(v);
-	flags = fcntl(fd, F_GETFL);
-	if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		libxenvchan_close(v);
-		return -1;
-	}
-	xctx.v = v;
-	*chan_r = chan_new(agent->base, &vchan_transport, v, cbs, arg);
+	*chan_r = chan_new(agent->base, &chan_vchan_transport, v, cbs, arg);
 	if (*chan_r == NULL)
 		return -1;
 	snprintf(path, sizeof path, "%s/data/baltic/agent", xctx.base);

@@ -198,10 +198,11 @@ main(int argc, char **argv)
 	    == -1 || (d.base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("event_base_new");
 	event_config_free(cfg);
-	if (d.store->open(&d, &d.sctx, &err) == -1)
-		fatalx("state store: %s", err);
+	/* The backend first: it says best why a host cannot run it. */
 	if (d.backend->init(&d, &d.bctx, &err) == -1)
 		fatalx("backend %s: %s", d.backend->name, err);
+	if (d.store->open(&d, &d.sctx, &err) == -1)
+		fatalx("state store: %s", err);
 	daemon_restore(&d);
 	if (control_listen(&d, sock) == -1)
 		fatalx("cannot listen on %s", sock);

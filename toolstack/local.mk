@@ -19,7 +19,8 @@ toolstack_balticd_SOURCES = toolstack/balticd.c toolstack/daemon.h \
 	toolstack/control.c toolstack/router.c toolstack/partition.c \
 	toolstack/farmrt.c toolstack/idmap.h toolstack/idmap.c \
 	toolstack/http.c toolstack/backend.h toolstack/backend-local.c \
-	toolstack/store-dir.c
+	toolstack/store-dir.c toolstack/backend-xen.c toolstack/store-xs.c
+toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS)
 toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
