@@ -91,6 +91,8 @@ struct part {
 	struct idmap		 pend;		/* our calls: id -> req */
 	struct idmap		 cancelled;	/* id -> expiry (s) */
 	struct idmap		 gcalls;	/* guest's calls: id -> req */
+	TAILQ_HEAD(, req)	 waiting;	/* for the channel to come up */
+	size_t			 nwaiting;
 	unsigned		 ping_missed;
 	uint64_t		 ping_nonce;
 	uint64_t		 calls_served, calls_failed;
@@ -164,6 +166,8 @@ struct req {
 	struct part		*part;		/* vm: where it was sent */
 	uint32_t		 call_id;	/* vm: id on that channel */
 	bool			 reached;	/* delivered to a guest */
+	bool			 waiting;	/* vm: queued on part->waiting */
+	TAILQ_ENTRY(req)	 wentry;
 	struct evhttp_request	*hreq;		/* remote */
 	bool			 finished;
 	unsigned		 hold;		/* freed on release, not before */
@@ -203,6 +207,7 @@ void		 req_cancel(struct req *);
 void		 req_release(struct req *);	/* drop a hold */
 uint32_t	 req_remaining_ms(const struct req *);
 bool		 node_live(const struct node *);
+bool		 node_coming(const struct node *);
 
 /* partition.c */
 struct part	*part_new(struct dfarm *, struct farm_instance *);
@@ -213,6 +218,7 @@ void		 part_send(struct part *, struct req *);
 void		 part_cancel(struct part *, struct req *);
 void		 part_ping_all(struct daemon *);
 void		 part_died(struct part *, const char *why);
+bool		 part_coming(const struct part *);
 const struct chan_cbs *part_chan_cbs(void);
 
 /* farmrt.c: a checked farm as a running graph */

@@ -22,6 +22,7 @@
 #define CANCELLED_TTL_S		30	/* how long a late RESULT is excused */
 #define GUEST_CALLS_MAX		256	/* imports in flight per guest */
 #define PART_RESTART_DELAY_MS	100	/* after a crash, on_crash restart */
+#define PART_WAITING_MAX	1024	/* calls queued for a channel */
 
 const char *
 part_state_name(enum part_state s)
@@ -55,7 +56,34 @@ part_new(struct dfarm *f, struct farm_instance *inst)
 	idmap_init(&p->pend);
 	idmap_init(&p->cancelled);
 	idmap_init(&p->gcalls);
+	TAILQ_INIT(&p->waiting);
 	return p;
+}
+
+/*
+ * Is the partition's channel expected soon?  Its agent or domain runs
+ * (just created, restarted, or found again after a balticd restart) but
+ * has not said HELLO yet.  Calls then wait for it instead of failing.
+ */
+bool
+part_coming(const struct part *p)
+{
+	return p->state == PART_STARTING && (p->pid > 0 || p->domid >= 0);
+}
+
+static void
+part_fail_waiting(struct part *p, const char *why)
+{
+	struct req	*r;
+
+	while ((r = TAILQ_FIRST(&p->waiting)) != NULL) {
+		TAILQ_REMOVE(&p->waiting, r, wentry);
+		p->nwaiting--;
+		r->waiting = false;
+		r->part = NULL;
+		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: %s before the call "
+		    "could be sent", p->name, why);
+	}
 }
 
 /* Free a partition whose channel is already detached. */
@@ -65,6 +93,7 @@ part_free(struct part *p)
 	if (p == NULL)
 		return;
 	part_detach(p, "partition freed");
+	part_fail_waiting(p, "partition freed");
 	if (p->restart_ev != NULL)
 		event_free(p->restart_ev);
 	idmap_dispose(&p->pend);
@@ -125,6 +154,7 @@ static void
 part_on_ready(struct chan *c, void *arg)
 {
 	struct part	*p = arg;
+	struct req	*r;
 	char		*cfg;
 	size_t		 len;
 
@@ -140,6 +170,14 @@ part_on_ready(struct chan *c, void *arg)
 		p->state = PART_READY;
 	log_info("%s: channel up (protocol %u, frames up to %u bytes)",
 	    p->name, chan_version(c), chan_max_frame(c));
+	while (p->state == PART_READY &&
+	    (r = TAILQ_FIRST(&p->waiting)) != NULL) {
+		TAILQ_REMOVE(&p->waiting, r, wentry);
+		p->nwaiting--;
+		r->waiting = false;
+		r->part = NULL;
+		part_send(p, r);
+	}
 }
 
 /* Bytes a guest sent, made fit for a log line or an error message. */
@@ -433,6 +471,13 @@ part_send(struct part *p, struct req *r)
 {
 	uint32_t	id;
 
+	if (part_coming(p) && p->nwaiting < PART_WAITING_MAX) {
+		TAILQ_INSERT_TAIL(&p->waiting, r, wentry);
+		p->nwaiting++;
+		r->waiting = true;
+		r->part = p;
+		return;
+	}
 	if (p->state != PART_READY || p->chan == NULL) {
 		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: not ready (%s%s%s)",
 		    p->name, part_state_name(p->state), p->why ? ": " : "",
@@ -463,6 +508,13 @@ part_send(struct part *p, struct req *r)
 void
 part_cancel(struct part *p, struct req *r)
 {
+	if (r->waiting) {
+		TAILQ_REMOVE(&p->waiting, r, wentry);
+		p->nwaiting--;
+		r->waiting = false;
+		r->part = NULL;
+		return;
+	}
 	if (idmap_del(&p->pend, r->call_id) == NULL)
 		return;
 	r->part = NULL;
@@ -557,6 +609,8 @@ part_died(struct part *p, const char *why)
 	part_set_why(p, "died: %s", why);
 	p->state = PART_DEAD;
 	p->pid = 0;
+	p->domid = -1;
+	part_fail_waiting(p, "died");
 	if (p->inst->role->on_crash != FARM_CRASH_RESTART || p->farm->dying)
 		return;
 	if (p->restart_ev == NULL)

@@ -147,6 +147,30 @@ node_live(const struct node *n)
 	}
 }
 
+/* Not live yet, but its partitions are on their way (see part_coming). */
+bool
+node_coming(const struct node *n)
+{
+	size_t	i;
+
+	switch (n->kind) {
+	case NODE_VM:
+		return part_coming(n->u.part);
+	case NODE_OR:
+	case NODE_PAR:
+		for (i = 0; i < n->u.comb.n; i++)
+			if (node_coming(n->u.comb.v[i]))
+				return true;
+		return false;
+	case NODE_REF:
+		return n->u.ref.target != NULL && node_coming(n->u.ref.target);
+	case NODE_REMOTE:
+		return false;
+	default:
+		fatalx("%s: unsupported node kind %d", __func__, n->kind);
+	}
+}
+
 static bool
 or_tried(const struct req *r, size_t i)
 {
@@ -215,6 +239,21 @@ router_or_pick(struct node *n, struct req *r)
 	return -1;
 }
 
+/*
+ * No branch is live: the first untried one whose partitions are coming
+ * (a balticd restart, a crash restart) takes the call and holds it.
+ */
+static int
+router_or_coming(struct node *n, struct req *r)
+{
+	size_t	i;
+
+	for (i = 0; i < n->u.comb.n && i < 64; i++)
+		if (!or_tried(r, i) && node_coming(n->u.comb.v[i]))
+			return (int)i;
+	return -1;
+}
+
 static void
 or_next(struct req *r)
 {
@@ -222,7 +261,9 @@ or_next(struct req *r)
 	struct req	*kid;
 	int		 i;
 
-	if ((i = router_or_pick(n, r)) == -1) {
+	if ((i = router_or_pick(n, r)) == -1)
+		i = router_or_coming(n, r);
+	if (i == -1) {
 		if (r->last_err != NULL)
 			req_finishf(r, r->last_status, "or: no branch left "
 			    "(%zu tried); last: %s", r->tried, r->last_err);

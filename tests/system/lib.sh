@@ -127,13 +127,15 @@ finish() {
 }
 
 # ---- load: N clients calling an export in a loop ----------------------
-# load_start N PORT PATH BODY: each call is logged as "ms class" with
+# load_start N PORT PATH BODY: each call is logged as "start_ms end_ms
+# class" with
 # class ok (200), err (another HTTP status: an answer, but an error),
 # refused (no connection: never accepted), reset (the connection was cut:
 # the client knows the call failed) or lost (no answer at all).
 LOAD_PIDS=
 load_client() {
 	while [ ! -f "$T/load.stop" ]; do
+		begin=$(date +%s%3N)
 		code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 15 \
 		    -X POST --data-binary "$4" "http://127.0.0.1:$2$3")
 		rc=$?
@@ -144,7 +146,7 @@ load_client() {
 		elif [ "$rc" -eq 52 ] || [ "$rc" -eq 56 ]; then c=reset
 		else c=lost
 		fi
-		echo "$now $c" >> "$T/load.$1"
+		echo "$begin $now $c" >> "$T/load.$1"
 	done
 }
 load_start() {
@@ -159,9 +161,9 @@ load_stop() {
 	touch "$T/load.stop"
 	wait $LOAD_PIDS
 	LOAD_PIDS=
-	cat "$T"/load.[0-9]* | awk '{ n[$2]++; t++ } END {
+	cat "$T"/load.[0-9]* | awk '{ n[$3]++; t++ } END {
 	    printf "%d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
 	    n["reset"], n["lost"] }'
 }
-# load_log: all calls, sorted by time.
+# load_log: all calls "start end class", sorted by start.
 load_log() { cat "$T"/load.[0-9]* | sort -n; }
