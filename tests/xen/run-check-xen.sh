@@ -13,10 +13,14 @@
 #   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test
 #                     (default 20000 + pid % 20000; 0 disables forwarding)
 #   top_builddir      build tree holding the project's binaries (default:
+#                     the current directory if it has config.status, else
 #                     the source tree this script is in)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# make runs this from the build tree (which has config.status); by hand,
+# the source tree doubles as the build tree unless top_builddir says.
+if [ -z "${top_builddir:-}" ] && [ -e config.status ]; then top_builddir=$PWD; fi
 builddir=$(cd "${top_builddir:-$top}" && pwd)
 images=$top/images
 OUT=${BALTIC_XEN_OUT:-/var/cache/baltic/check-xen}
