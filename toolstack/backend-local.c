@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -271,8 +272,9 @@ local_create(void *ctx, struct part *p, char **err_r)
 	return 0;
 }
 
+/* Close the channel's listening socket; remove its files if asked. */
 static void
-local_unlisten(struct part *p)
+local_unlisten(struct part *p, bool unlink_files)
 {
 	struct lpart	*lp = p->bdata;
 
@@ -282,11 +284,20 @@ local_unlisten(struct part *p)
 		event_free(lp->lev);
 	if (lp->lfd != -1)
 		close(lp->lfd);
-	unlink(lp->chan_path);
-	unlink(lp->agent_path);
-	unlink(lp->log_path);
+	if (unlink_files) {
+		unlink(lp->chan_path);
+		unlink(lp->agent_path);
+		unlink(lp->log_path);
+	}
 	free(lp);
 	p->bdata = NULL;
+}
+
+/* balticd exits: the agent keeps running and re-connects later. */
+static void
+local_forget(void *ctx, struct part *p)
+{
+	local_unlisten(p, false);
 }
 
 /*
@@ -317,7 +328,7 @@ local_destroy(void *ctx, struct part *p)
 	}
 	p->pid = 0;
 	p->state = PART_DEAD;
-	local_unlisten(p);
+	local_unlisten(p, true);
 }
 
 static int
@@ -389,4 +400,5 @@ const struct backend_ops backend_local = {
 	.suspend = local_suspend,
 	.restore = local_restore,
 	.reattach = local_reattach,
+	.forget = local_forget,
 };

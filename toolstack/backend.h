@@ -41,6 +41,9 @@ struct backend_ops {
 	/* After a daemon restart: find the running partition (pid/domid
 	 * from the store) and re-open its channel.  -1 if it is gone. */
 	int	(*reattach)(void *ctx, struct part *, char **err_r);
+	/* balticd is exiting: release what it holds for the partition and
+	 * leave the partition running, to be re-attached.  May be NULL. */
+	void	(*forget)(void *ctx, struct part *);
 };
 
 extern const struct backend_ops backend_local;

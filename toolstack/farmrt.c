@@ -180,6 +180,8 @@ dfarm_free(struct dfarm *f)
 		http_export_stop(&f->exports[i]);
 	while ((p = TAILQ_FIRST(&f->parts)) != NULL) {
 		TAILQ_REMOVE(&f->parts, p, entry);
+		if (p->bdata != NULL && f->d->backend->forget != NULL)
+			f->d->backend->forget(f->d->bctx, p);
 		part_free(p);
 	}
 	while ((n = TAILQ_FIRST(&f->nodes)) != NULL) {

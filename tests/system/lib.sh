@@ -48,8 +48,16 @@ expect_match() {
 	fi
 }
 
+# BALTIC_VALGRIND=1: balticd runs under valgrind memcheck, and stopping
+# it checks that valgrind saw no error and no leak.
+VG=
+if [ -n "${BALTIC_VALGRIND:-}" ]; then
+	VG="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect
+	    --errors-for-leak-kinds=definite,indirect --log-file=$T/vg.%p.log"
+fi
+
 start_daemon() {
-	"$BALTICD" -d -t "${BALTIC_TIMEOUT_MS:-5000}" "$@" \
+	$VG "$BALTICD" -d -t "${BALTIC_TIMEOUT_MS:-5000}" "$@" \
 	    >>"$T/balticd.log" 2>&1 &
 	DPID=$!
 	i=0
@@ -62,6 +70,14 @@ start_daemon() {
 
 stop_daemon() {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	if [ -n "$VG" ] && [ -n "$DPID" ]; then
+		if [ -s "$T/vg.$DPID.log" ]; then
+			not_ok "valgrind: balticd had errors or leaks"
+			cat "$T/vg.$DPID.log"
+		else
+			ok "valgrind: balticd ran with no error and no leak"
+		fi
+	fi
 	DPID=
 }
 
@@ -103,7 +119,8 @@ leftovers() {
 	    2>/dev/null | sort
 }
 
-cleanup() {
+# Destroy every farm and stop balticd (idempotent).
+teardown() {
 	if [ -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ -n "$DPID" ]; then
 		for f in $("$BALTIC" list --json 2>/dev/null |
 		    jq -r '.[].name' 2>/dev/null); do
@@ -112,7 +129,12 @@ cleanup() {
 	fi
 	stop_daemon
 	[ -n "$BANKPID" ] && kill "$BANKPID" 2>/dev/null
+	BANKPID=
 	pkill -KILL -f "baltic-agent -c $BALTIC_RUN_DIR" 2>/dev/null
+}
+
+cleanup() {
+	teardown
 	if [ "$FAIL" -gt 0 ] && [ -f "$T/balticd.log" ]; then
 		echo "--- balticd log (last 30 lines)"
 		tail -n 30 "$T/balticd.log"
@@ -122,6 +144,7 @@ cleanup() {
 trap cleanup EXIT
 
 finish() {
+	teardown
 	echo "$PASS passed, $FAIL failed"
 	[ "$FAIL" -eq 0 ]
 }
