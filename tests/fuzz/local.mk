@@ -1,0 +1,36 @@
+# Fuzzing (tests/fuzz): libFuzzer targets built with clang by build.sh,
+# run by `make fuzz`; in `make check`, the same targets built as plain
+# programs (replay-main.c) replay the seed corpus and saved crashes.
+FUZZ_SECONDS ?= 60
+
+fuzz:
+	$(SHELL) $(srcdir)/tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+.PHONY: fuzz
+
+FUZZ_FARM_LIBS = toolstack/libfarm.a
+FUZZ_PROTO_LIBS = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
+
+check_PROGRAMS += tests/fuzz/replay-farm tests/fuzz/replay-farm-expr \
+	tests/fuzz/replay-http tests/fuzz/replay-wire tests/fuzz/replay-chan
+tests_fuzz_replay_farm_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-farm.c tests/fuzz/fuzz.h
+tests_fuzz_replay_farm_LDADD = $(FUZZ_FARM_LIBS)
+tests_fuzz_replay_farm_expr_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-farm-expr.c tests/fuzz/fuzz.h
+tests_fuzz_replay_farm_expr_LDADD = $(FUZZ_FARM_LIBS)
+tests_fuzz_replay_http_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-http.c tests/fuzz/fuzz.h
+tests_fuzz_replay_http_LDADD = $(FUZZ_FARM_LIBS)
+tests_fuzz_replay_wire_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-wire.c tests/fuzz/fuzz.h
+tests_fuzz_replay_wire_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_fuzz_replay_wire_LDADD = $(FUZZ_PROTO_LIBS)
+tests_fuzz_replay_chan_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-chan.c tests/fuzz/fuzz.h
+tests_fuzz_replay_chan_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_fuzz_replay_chan_LDADD = $(FUZZ_PROTO_LIBS)
+
+TESTS += tests/fuzz/replay.sh
+EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/build.sh \
+	tests/fuzz/mkseeds.py tests/fuzz/README tests/fuzz/corpus
