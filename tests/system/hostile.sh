@@ -93,20 +93,8 @@ out=$(post 18352 /bad/IEcho/Who '')
 expect_eq "wrongtype: a string result from it still passes" "abc"$'\n'"200" "$out"
 expect_eq "wrongtype: its channel was never closed" 0 \
     "$(grep -c 'bad-wrongtype: channel closed' "$LOG")"
-expect_match "wrongtype: balticd logged the bad result" \
-    'bad-wrongtype: IEcho.Add: result of the wrong type' "$(cat "$LOG")"
-
-# Every closing mode: THAT channel closed, with its reason, again and
-# again (the agent reconnects after 100 ms and misbehaves anew).
-for m in "${!WHY[@]}"; do
-	n=$(closes "bad-$m" "${WHY[$m]}")
-	check "$m: balticd closed bad-$m's channel, logging why ($n times)" \
-	    test "$n" -ge 2
-done
-expect_match "unimported: balticd names the interface" \
-    'bad-unimported: called IAdmin, which its role does not import' "$(cat "$LOG")"
-expect_eq "no close was logged for a good partition" "" \
-    "$(grep -E '(good-[ab]|bad-sink): channel closed' "$LOG")"
+check "wrongtype: balticd logged the bad result" \
+    grep -q 'bad-wrongtype: IEcho.Add: result of the wrong type' "$LOG"
 
 # The flood: dom0 caps the guest's calls in flight, answers the rest
 # overload, and never lets the hostile guest push more than
@@ -121,17 +109,12 @@ check "flood: dom0 answered some over its cap of 256 calls in flight" \
     test "$(echo "$report" | sed -n 's/.* \([0-9]*\) over dom0.s cap.*/\1/p')" -gt 0
 check "flood: at most 256 of its calls ever at the sink (saw $out_max)" \
     test "$out_max" -le 256
-expect_eq "flood: the flood itself is not a protocol violation (no close)" 0 \
-    "$(grep -cE 'bad-flood: channel closed: ([^p]|p[^e])' "$LOG")"
-
-# Memory: balticd's buffers are bounded per channel (input: one 1 MiB
-# read budget plus a frame; output: CHAN_OUT_HIWAT 4 MiB plus a frame)
-# and the flood's calls by GUEST_CALLS_MAX, so the flood may cost a few
-# MiB per channel it touches (its own and the sink's), not more.
-check "memory: balticd VmRSS under the flood ${rss_max} kB < 64 MiB" \
-    test "$rss_max" -lt 65536
-check "memory: ... and under 3x its ${rss0} kB before the attack" \
-    test "$rss_max" -lt $((3 * rss0))
+# The flood breaks no rule: its channel closes only when the agent hangs
+# up after each round (with replies unread, hence the resets).
+HANGUP='peer closed the channel|peer closed the channel mid-frame|read: Connection reset by peer|write: Broken pipe|write: Connection reset by peer'
+grep -E 'bad-flood: channel closed' "$LOG" | sed 's/.*closed: /# flood close: /' | sort | uniq -c
+expect_eq "flood: dom0 never closed its channel for a violation" "" \
+    "$(grep -E 'bad-flood: channel closed' "$LOG" | grep -vE "closed: ($HANGUP)\$")"
 
 # Good partitions answered every call throughout.
 read -r made okc rest <<<"$(load_stop)"
@@ -151,4 +134,32 @@ check "balticd still running" kill -0 "$DPID"
 hostiles() { pgrep -f "^$HOSTILE -c $BALTIC_RUN_DIR/" | sort; }
 check "destroy the hostile farm" "$BALTIC" destroy bad
 expect_eq "no hostile agent left after destroy" "" "$(hostiles)"
+# Memory: balticd's buffers are bounded per channel (input: one 1 MiB
+# read budget plus a frame pulled up, about 2 MiB; output: CHAN_OUT_HIWAT
+# 4 MiB plus a frame, 5 MiB) and the flood's calls by GUEST_CALLS_MAX
+# (256 small requests, also at the sink's channel).  So the flood may cost
+# about 7 MiB over what balticd had; allow twice that, 16 MiB, and 64 MiB
+# in all.  (3x the pre-attack RSS would not do: that is under 3 MiB, and
+# the flood's output buffer alone may hold 4 MiB by design.)
+rss2=$(rss)
+echo "# balticd VmRSS: before $rss0 kB, flood max $rss_max kB, after destroy $rss2 kB"
+check "memory: balticd VmRSS under the flood ${rss_max} kB < 64 MiB" \
+    test "$rss_max" -lt 65536
+check "memory: ... and grew by $((rss_max - rss0)) kB < 16 MiB" \
+    test $((rss_max - rss0)) -lt 16384
+check "memory: ... and no more after the attack ($rss2 kB)" \
+    test "$rss2" -le "$rss_max"
+
+# Every closing mode: THAT channel closed, with its reason, again and
+# again (the agent reconnects after 100 ms and misbehaves anew).
+for m in "${!WHY[@]}"; do
+	n=$(closes "bad-$m" "${WHY[$m]}")
+	check "$m: balticd closed bad-$m's channel, logging why ($n times)" \
+	    test "$n" -ge 2
+done
+check "unimported: balticd names the interface" \
+    grep -q 'bad-unimported: called IAdmin, which its role does not import' "$LOG"
+expect_eq "no close was logged for a good partition" "" \
+    "$(grep -E '(good-[ab]|bad-sink): channel closed' "$LOG")"
+
 finish
