@@ -70,8 +70,9 @@ touch "$T/go"
 # The flood writes for 6 s per round; sample while it does.
 rss_max=$rss0
 out_max=0
-for i in $(seq 24); do
-	sleep 0.25
+t_end=$(($(date +%s%3N) + 6000))
+while [ "$(date +%s%3N)" -lt "$t_end" ]; do
+	sleep 0.2
 	r=$(rss); [ -n "$r" ] && [ "$r" -gt "$rss_max" ] && rss_max=$r
 	o=$("$BALTIC" list --json bad 2>/dev/null | jq -r \
 	    '.[0].partitions[] | select(.name == "bad-sink") | .outstanding')
@@ -121,18 +122,25 @@ read -r made okc rest <<<"$(load_stop)"
 echo "# load on the good farm: made $made, ok $okc ($rest)"
 check "good farm: calls were made during the attack ($made)" test "$made" -gt 10
 expect_eq "good farm: every call answered ok" "$made" "$okc"
-for p in good-a good-b bad-sink; do
-	f=${p%%-*}
-	st=$("$BALTIC" list --json "$f" | jq -r --arg i "$p" \
-	    '.[0].partitions[] | select(.name == $i) | .state')
-	expect_eq "$p still ready" ready "$st"
-done
+state() { "$BALTIC" list --json "${1%%-*}" | jq -r --arg i "$1" \
+    '.[0].partitions[] | select(.name == $i) | .state'; }
+expect_eq "good-a still ready" ready "$(state good-a)"
+expect_eq "good-b still ready" ready "$(state good-b)"
+# SUSPECTED BUG (for the lead; seen on a loaded host, not always): the
+# flood's import target, a well-behaved partition, can miss 3 pings
+# (1.5 s) and be taken out of rotation for every caller, because dom0
+# lets one guest keep GUEST_CALLS_MAX (256) calls on it while its agent
+# runs AGENT_MAX_CALLS (64).  A hostile guest must not disturb others.
+expect_eq "SUSPECTED BUG: the flood's import target bad-sink still ready" \
+    ready "$(state bad-sink)"
 expect_eq "good farm still answers" hello "$("$BALTIC" call good IEcho.Echo hello)"
 check "balticd still running" kill -0 "$DPID"
 
 # Teardown leaves no hostile agent behind.
 hostiles() { pgrep -f "^$HOSTILE -c $BALTIC_RUN_DIR/" | sort; }
-check "destroy the hostile farm" "$BALTIC" destroy bad
+t0=$(date +%s%3N)
+check "destroy the hostile farm" "$BALTIC" destroy bad >/dev/null
+echo "# destroy took $(($(date +%s%3N) - t0)) ms"
 expect_eq "no hostile agent left after destroy" "" "$(hostiles)"
 # Memory: balticd's buffers are bounded per channel (input: one 1 MiB
 # read budget plus a frame pulled up, about 2 MiB; output: CHAN_OUT_HIWAT
