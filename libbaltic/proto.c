@@ -112,7 +112,7 @@ proto_check_hdr(const struct baltic_hdr *untrusted, uint32_t max_frame,
 	uint32_t	len = untrusted->len;
 	int		ok;
 
-	if (len > max_frame || len + BALTIC_HDR_LEN > max_frame) {
+	if (len > max_frame || max_frame - len < BALTIC_HDR_LEN) {
 		*why_r = "frame over the negotiated maximum";
 		return -1;
 	}
