@@ -63,3 +63,163 @@ leak_check() {
 		result "$1-leak" fail "state differs after teardown"
 	fi
 }
+
+# ---- balticd -b xen, shared by the farm tests (50-..99-) --------------
+# One daemon for all of them (farms are created once and reused: guests
+# take seconds to boot under TCG); state and run dirs in tmpfs.  Farm
+# copies with absolute image paths and their own ports live in $BT/farms.
+BT=/run/baltic-test
+export BALTIC_STATE_DIR=$BT/state BALTIC_RUN_DIR=$BT/run
+OPT=/opt/baltic
+BALTIC_CALL_TIMEOUT_MS=${BALTIC_CALL_TIMEOUT_MS:-30000}
+
+ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+# balticd_start: start balticd -b xen (or make sure it runs).  On failure
+# prints why; 1.
+balticd_start() {
+	mkdir -p "$BT/farms" "$BALTIC_STATE_DIR" "$BALTIC_RUN_DIR"
+	if [ -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ -s "$BT/balticd.pid" ] &&
+	   kill -0 "$(cat "$BT/balticd.pid")" 2> /dev/null; then
+		return 0
+	fi
+	echo "=== balticd -b xen -d started at $(uptime_s)" >> "$BT/balticd.log"
+	setsid balticd -b xen -d -t "$BALTIC_CALL_TIMEOUT_MS" \
+		>> "$BT/balticd.log" 2>&1 < /dev/null &
+	echo $! > "$BT/balticd.pid"
+	_i=0
+	while [ ! -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ $_i -lt 200 ]; do
+		kill -0 "$(cat "$BT/balticd.pid")" 2> /dev/null || break
+		usleep 100000; _i=$((_i + 1))
+	done
+	[ -S "$BALTIC_RUN_DIR/balticd.sock" ] && return 0
+	echo "balticd -b xen did not come up; its log:"
+	tail -n 15 "$BT/balticd.log" | sed 's/^/  balticd: /'
+	return 1
+}
+
+# need_balticd NAME: skip (not built) or fail (does not start) the test
+# NAME and exit, unless balticd -b xen runs.
+need_balticd() {
+	if ! command -v balticd > /dev/null || [ ! -d "$OPT/eop" ]; then
+		result "$1" skip "balticd -b xen not available (balticd or the staged farms not built)"
+		exit 0
+	fi
+	if ! balticd_start; then
+		result "$1" fail "balticd -b xen not available: $(grep -v '^===' "$BT/balticd.log" | tail -n 1)"
+		exit 0
+	fi
+}
+
+# xfarm SRC PORT > DEST: a farm file for this dom0: image paths absolute,
+# exports on PORT (or ADDR:PORT) instead of 127.0.0.1:8080 (or the port
+# the file has), the bank on 127.0.0.1:9090 as in the examples, and every
+# role at 64 MiB (or XFARM_MEM) unless it says more.
+xfarm() {
+	_dir=$(cd "$(dirname "$1")" && pwd)
+	case $2 in *:*) _a=$2 ;; *) _a=127.0.0.1:$2 ;; esac
+	sed -e "s|image \"\\([^/\"][^\"]*\\)\"|image \"$_dir/\\1\"|" \
+	    -e "s|127\\.0\\.0\\.1:8080|$_a|" \
+	    -e "s|memory [0-9]*|memory ${XFARM_MEM:-64}|" \
+	    -e "/^role [A-Za-z]* {.*}/{/memory/!s|{ *image|{ memory ${XFARM_MEM:-64}; image|}" \
+	    "$1"
+}
+
+# post PORT PATH BODY: the answer, then the HTTP status on its own line.
+post() {
+	if command -v curl > /dev/null; then
+		curl -s -w '\n%{http_code}' --max-time 60 -X POST --data-binary "$3" \
+			"http://127.0.0.1:$1$2"
+	else
+		wget -q -O - --post-data "$3" "http://127.0.0.1:$1$2" && printf '\n200'
+	fi
+}
+
+# list_json [FARM]; field FARM INSTANCE KEY: one partition's value.
+list_json() { baltic list --json "$@"; }
+field() {
+	list_json "$1" | jq -r --arg i "$2" --arg k "$3" \
+		'.[0].partitions[] | select(.name == $i) | .[$k]'
+}
+served() { field "$1" "$2" served; }
+# parts FARM [ROLE]: the instance names, or those of one role.
+parts() {
+	list_json "$1" | jq -r --arg r "${2:-}" \
+		'.[0].partitions[] | select($r == "" or .role == $r) | .name'
+}
+
+# wait_ready FARM [SECONDS]: every partition of FARM ready.
+wait_ready() {
+	_t0=$(uptime_s)
+	while [ "$(awk "BEGIN{print ($(uptime_s) - $_t0 < ${2:-120})}")" = 1 ]; do
+		_n=$(list_json "$1" 2> /dev/null | jq -r '[.[0].partitions[] | select(.state != "ready")] | length')
+		[ "$_n" = 0 ] && return 0
+		sleep 1
+	done
+	echo "wait_ready $1: not ready after ${2:-120} s:"
+	baltic list -l "$1" 2>&1 | sed 's/^/  /'
+	return 1
+}
+
+# create_farm NAME FILE [-f FARM]: baltic create, then wait until ready;
+# prints the time it took.  1 on failure (with the daemon's log tail).
+create_farm() {
+	_name=$1 _file=$2; shift 2
+	_t0=$(uptime_s)
+	if ! baltic create "$@" "$_file" > "$BT/create.$_name.out" 2>&1; then
+		sed 's/^/  create: /' "$BT/create.$_name.out"
+		tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /'
+		return 1
+	fi
+	wait_ready "$_name" 180 || { tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /'; return 1; }
+	echo "created $_name in $(since "$_t0") s"
+}
+
+# guest_log FARM INSTANCE: the tail of the instance's console (by domid).
+guest_log() {
+	_d=$(field "$1" "$2" domid 2> /dev/null)
+	for _f in /var/log/xen/console/guest-"$2".log; do
+		[ -e "$_f" ] && grep -v '^\[' "$_f" | tail -n 15 | sed "s/^/  $2 console: /"
+	done
+	[ -n "$_d" ] && echo "  ($2 is domain $_d)"
+}
+
+# ---- load: N clients calling an export in a loop (busybox sh) ---------
+# Each call is logged "start_ms end_ms class": ok (200), err (another
+# status: answered with an error), refused (no connection: never
+# accepted), reset (the connection was cut: the client knows it failed),
+# lost (no answer at all: timed out).
+load_client() {
+	while [ ! -e "$BT/load.stop" ]; do
+		_b=$(ms)
+		_c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -X POST \
+			--data-binary "$4" "http://127.0.0.1:$2$3")
+		_rc=$?
+		if [ "$_c" = 200 ]; then _k=ok
+		elif [ $_rc -eq 7 ]; then _k=refused; usleep 100000
+		elif [ "$_c" = 000 ] && { [ $_rc -eq 52 ] || [ $_rc -eq 56 ]; }; then _k=reset
+		elif [ "$_c" != 000 ]; then _k=err
+		else _k=lost
+		fi
+		echo "$_b $(ms) $_k" >> "$BT/load.$1"
+	done
+}
+LOAD_PIDS=
+load_start() {	# N PORT PATH BODY
+	rm -f "$BT"/load.*
+	_i=0
+	while [ $_i -lt "$1" ]; do
+		_i=$((_i + 1))
+		load_client $_i "$2" "$3" "$4" &
+		LOAD_PIDS="$LOAD_PIDS $!"
+	done
+}
+# load_stop: waits for the clients; prints "made ok err refused reset lost".
+load_stop() {
+	touch "$BT/load.stop"
+	wait $LOAD_PIDS
+	LOAD_PIDS=
+	cat "$BT"/load.[0-9]* 2> /dev/null | awk '{ n[$3]++; t++ } END {
+	    printf "%d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
+	    n["reset"], n["lost"] }'
+}

@@ -9,9 +9,10 @@
 #   BALTIC_XEN_OUT    build and log dir (default /var/cache/baltic/check-xen)
 #   BALTIC_XEN_TESTS  only these dom0.d tests, colon-separated (10-smoke:vchan)
 #   BALTIC_XEN_EXTRA  more mkhost EXTRA specs (SRC or SRC=DEST), space-separated
-#   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds (default 780)
-#   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test
-#                     (default 20000 + pid % 20000; 0 disables forwarding)
+#   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds (default 1200)
+#   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test,
+#                     and the next one for the farm export test (default
+#                     20000 + pid % 20000; 0 disables forwarding)
 #   top_builddir      build tree holding the project's binaries (default:
 #                     the current directory if it has config.status, else
 #                     the source tree this script is in)
@@ -71,10 +72,48 @@ for r in "$here"/roles/*/; do
 	kernel=$OUT/roles/$name/vmlinux
 done
 extra="$extra $roles ${kernel:?no role images}=/boot/vmlinux $vchan_extra"
-# The project's own binaries, when built.
-for b in toolstack/baltic toolstack/balticd guest-agent/baltic-agent guest-agent/baltic-call; do
+# The project's own binaries, when built, and the clients the farm tests
+# use (curl and jq from the host, with their libraries; busybox wget is
+# the fallback).
+for b in toolstack/baltic toolstack/balticd guest-agent/baltic-agent \
+	guest-agent/baltic-call examples/bank/baltic-bank; do
 	[ -x "$builddir/$b" ] && extra="$extra $builddir/$b=/usr/local/bin/${b##*/}"
 done
+for b in curl jq; do
+	p=$(command -v $b 2> /dev/null) && extra="$extra $p=/usr/local/bin/$b"
+done
+
+# The farms in dom0, at /opt/baltic/{eop,system,xen}: examples/eop,
+# tests/system (farms/, roles/) and tests/xen/farms, each role's image
+# built by mkrole (the build tree's real baltic-agent and baltic-call)
+# into $OUT/farms/SET/ROLE and put at <role dir>/build/initrd.cpio.
+# build/vmlinux is a link to /boot/vmlinux made by /test/run (one copy of
+# the 66 MB kernel).  mkrole rebuilds a role only when an input changed.
+# The probe role gets the xenstore client of xenstore-utils (the guest
+# has no other: busybox has none).
+ROOT=${BALTIC_IMG_WORK:-/var/cache/baltic/work}/root
+stage_set() {	# SET SRCDIR ROLESDIR
+	extra="$extra $2=/opt/baltic/$1"
+	for r in "$3"/*/; do
+		r=${r%/}; name=${r##*/}
+		[ -d "$r/services" ] || continue
+		rx=
+		[ "$name" = probe ] && rx="$ROOT/usr/bin/xenstore=/usr/bin/xenstore"
+		# shellcheck disable=SC2086
+		top_builddir=$builddir "$images/mkrole" "$r" "$OUT/farms/$1/$name" $rx ||
+			{ echo "check-xen: mkrole $r failed"; exit 1; }
+		rel=${r#"$2"/}
+		extra="$extra $OUT/farms/$1/$name/initrd.cpio=/opt/baltic/$1/$rel/build/initrd.cpio"
+	done
+}
+if [ -x "$builddir/guest-agent/baltic-agent" ]; then
+	stage_set eop "$top/examples/eop" "$top/examples/eop/roles"
+	stage_set system "$top/tests/system" "$top/tests/system/roles"
+	stage_set xen "$here/farms" "$here/farms/roles"
+	extra="$extra $top/xenstore-schema=/opt/baltic/xenstore-schema"
+else
+	echo "check-xen: no $builddir/guest-agent/baltic-agent: farms not staged (farm tests skip)"
+fi
 step "images: roles built"
 # shellcheck disable=SC2086
 "$images/mkhost" "$OUT/host" "$here/dom0-run=/test/run" "$here/dom0-lib.sh=/test/lib.sh" \
@@ -88,18 +127,33 @@ fi
 bootargs=
 [ -z "${BALTIC_XEN_TESTS:-}" ] || bootargs="-a baltic.tests=$BALTIC_XEN_TESTS"
 port=${BALTIC_XEN_HTTP_PORT:-$((20000 + $$ % 20000))}
-rm -f "$OUT/http.got"
+rm -f "$OUT/http.got" "$OUT/export.got" "$OUT/export.out"
 poller=
+xport=0
 if [ "$port" != 0 ] && command -v curl > /dev/null; then
-	bootargs="$bootargs -p $port"
-	# The host half of the http test: fetch dom0's /ping through the
-	# forwarded port until it answers or QEMU is gone.
+	# Two forwarded ports: PORT for the http test, PORT+1 for a farm's
+	# export (tests/xen/dom0.d/50-eop.sh binds it on 0.0.0.0).
+	xport=$((port + 1))
+	bootargs="$bootargs -p $port -p $xport"
+	# The host halves: fetch dom0's /ping through the forwarded port
+	# until it answers; once dom0 says EXPORT-UP, call SubmitOrder on the
+	# farm's export from here.  Both until QEMU is gone.
 	(
-		while [ ! -e "$OUT/http.got" ]; do
+		while [ ! -e "$OUT/http.got" ] || [ ! -e "$OUT/export.got" ]; do
 			sleep 1
-			grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log" 2>/dev/null || continue
-			curl -s --max-time 5 "http://127.0.0.1:$port/ping" > "$OUT/http.tmp" 2>/dev/null &&
-				grep -q baltic-xen-http-ok "$OUT/http.tmp" && mv "$OUT/http.tmp" "$OUT/http.got"
+			if [ ! -e "$OUT/http.got" ] && grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log" 2>/dev/null; then
+				curl -s --max-time 5 "http://127.0.0.1:$port/ping" > "$OUT/http.tmp" 2>/dev/null &&
+					grep -q baltic-xen-http-ok "$OUT/http.tmp" && mv "$OUT/http.tmp" "$OUT/http.got"
+			fi
+			if [ ! -e "$OUT/export.got" ]; then
+				path=$(grep -a '^BALTIC-XEN: EXPORT-UP' "$OUT/serial.log" 2>/dev/null |
+					head -n 1 | awk '{ print $4 }' | tr -d '\r')
+				[ -n "$path" ] || continue
+				curl -s --max-time 60 -w '\n%{http_code}' -X POST --data-binary host-order \
+					"http://127.0.0.1:$xport$path" > "$OUT/export.out" 2>&1
+				grep -q '^order host-order: authorized' "$OUT/export.out" &&
+					cp "$OUT/export.out" "$OUT/export.got"
+			fi
 		done
 	) &
 	poller=$!
@@ -107,7 +161,7 @@ fi
 set +e
 : > "$OUT/serial.log"
 # shellcheck disable=SC2086
-"$here/boot" -t "${BALTIC_XEN_TIMEOUT:-780}" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
+"$here/boot" -t "${BALTIC_XEN_TIMEOUT:-1200}" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
 boot_rc=$?
 [ -z "$poller" ] || kill "$poller" 2>/dev/null
 set -e
@@ -132,6 +186,15 @@ if grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log"; then
 		fail=$((fail + 1)); echo "FAIL: host-http (nothing from 127.0.0.1:$port)"
 	fi
 fi
+if grep -aq '^BALTIC-XEN: EXPORT-UP' "$OUT/serial.log"; then
+	if [ -e "$OUT/export.got" ]; then
+		pass=$((pass + 1)); echo "PASS: host-export (127.0.0.1:$xport -> dom0 balticd -> guests: $(head -n 1 "$OUT/export.got"))"
+	else
+		fail=$((fail + 1)); echo "FAIL: host-export (127.0.0.1:$xport: $(tr '\n' ' ' < "$OUT/export.out" 2>/dev/null | head -c 200))"
+	fi
+fi
+# Figures (95-figures.sh) for BENCHMARKS.md.
+grep -a '^BALTIC-XEN: FIGURE ' "$OUT/serial.log" | sed 's/^BALTIC-XEN: //' || true
 if ! grep -aq '^BALTIC-XEN: DONE' "$OUT/serial.log"; then
 	fail=$((fail + 1)); echo "FAIL: boot (no DONE marker, see $OUT/serial.log)"
 elif [ $boot_rc -ne 0 ] && [ $fail -eq 0 ]; then

@@ -1,0 +1,40 @@
+# par: eop_par (from 50-eop) answered; then farm xpar (tests/xen/farms):
+# Slow goes to both branches, the fast one answers, the slow one's
+# handler is cancelled and never finishes (IMark.Finished, exported from
+# the slow guest alone, counts the finished Slow calls in that guest).
+# eop_par and xpar are destroyed at the end (memory for the next tests).
+. /test/lib.sh
+need_balticd par
+if list_json eop_par > /dev/null 2>&1; then
+	port=$(awk '$1 == "eop_par" { print $2 }' "$BT/farms.ports")
+	out=$(post "$port" /eop_par/ISubmitOrder/SubmitOrder par-1)
+	case $out in
+	"order par-1: authorized:par-1, processed:par-1 by eop_par-"*) result par-eop pass "$(echo "$out" | head -n 1 | sed 's/.* by //')" ;;
+	*) result par-eop fail "$(echo "$out" | tr '\n' ' ' | head -c 120)" ;;
+	esac
+	baltic destroy eop_par || result par-eop-destroy fail
+fi
+xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+create_farm xpar "$BT/farms/xen.farm" -f xpar || { result par-cancel fail "baltic create xpar"; exit 0; }
+post 18411 /xpar/IXEcho/Echo warm > /dev/null
+t0=$(ms)
+out=$(post 18411 /xpar/IXEcho/Slow 6000)
+dt=$(($(ms) - t0))
+echo "Slow 6000 via par: $(echo "$out" | tr '\n' ' ') in $dt ms"
+case $out in
+"done by xpar-fast
+200") [ $dt -lt 5000 ] && result par-first pass "fast branch answered in $dt ms" ||
+	result par-first fail "answered only after $dt ms" ;;
+*) result par-first fail "$(echo "$out" | tr '\n' ' ')" ;;
+esac
+sleep 8
+fin=$(post 18412 /xpar/IMark/Finished "")
+echo "slow guest: finished Slow calls: $(echo "$fin" | tr '\n' ' ')"
+slow=$(served xpar xpar-slow)
+if [ "$(echo "$fin" | head -n 1)" = 0 ] && [ "$(echo "$fin" | tail -n 1)" = 200 ]; then
+	result par-cancel pass "slow branch's handler never finished (served $slow)"
+else
+	guest_log xpar xpar-slow
+	result par-cancel fail "slow guest finished: $(echo "$fin" | tr '\n' ' ')"
+fi
+baltic destroy xpar || result par-destroy fail

@@ -1,0 +1,28 @@
+# ref: farm rf of tests/system/farms/combinators.farm (two echo guests
+# behind `r = ref or roundrobin(a, b)`): baltic set rewires r over and
+# over while 4 clients call in a loop; zero failed calls.  rf stays up
+# for 75-cutpaste.
+. /test/lib.sh
+need_balticd ref
+xfarm "$OPT/system/farms/combinators.farm" 0 > "$BT/farms/combinators.farm"
+create_farm rf "$BT/farms/combinators.farm" -f rf || { result ref-rewire fail "baltic create rf"; exit 0; }
+echo "rf 18312" >> "$BT/farms.ports"
+post 18312 /rf/IEcho/Echo warm > /dev/null
+load_start 4 18312 /rf/IEcho/Echo hello
+sleep 2
+sets=0
+for target in a b 'or(a, b)' a 'par(a, b)' b 'or roundrobin(a, b)'; do
+	baltic set rf r "$target" && sets=$((sets + 1)) || result ref-set fail "set r $target"
+	sleep 2
+done
+set -- $(load_stop)
+echo "made $1 ok $2 err $3 refused $4 reset $5 lost $6 across $sets sets"
+if [ "$1" -gt 4 ] && [ "$1" = "$2" ]; then
+	result ref-rewire pass "$2/$1 calls answered across $sets rewires, 0 failed"
+else
+	result ref-rewire fail "made $1 ok $2 err $3 refused $4 reset $5 lost $6"
+fi
+baltic set rf r b
+who=$(baltic call rf IEcho.Who 2>&1)
+[ "$who" = rf-b ] && result ref-target pass "after set r b: $who" || result ref-target fail "after set r b: $who"
+baltic set rf r 'or roundrobin(a, b)'

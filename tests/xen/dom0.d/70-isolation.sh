@@ -1,0 +1,30 @@
+# isolation: from inside a guest (farm xprobe, tests/xen/farms: the probe
+# role carries xenstore-utils' client), guest a tries to read guest b's
+# nodes and to write b's and dom0's; it may read its own.
+. /test/lib.sh
+need_balticd isolation
+[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+create_farm xprobe "$BT/farms/xen.farm" -f xprobe || { result isolation fail "baltic create xprobe"; exit 0; }
+b=$(field xprobe xprobe-b domid)
+a=$(field xprobe xprobe-a domid)
+echo "xprobe-a is domain $a, xprobe-b is domain $b"
+self=$(post 18421 /xprobe/IProbe/Domid "")
+echo "a says its domid is: $(echo "$self" | tr '\n' ' ')"
+out=$(post 18421 /xprobe/IProbe/Probe "$b")
+echo "a probing b ($b) and dom0: $out"
+r=$(echo "$out" | head -n 1)
+bad=
+case $r in *"own-read=ok("*) ;; *) bad="$bad own-read" ;; esac
+for k in other-read other-ls other-write dom0-write dom0-read; do
+	case $r in *"$k=denied"*) ;; *) bad="$bad $k" ;; esac
+done
+v=$(xenstore-read "/local/domain/$b/data/baltic/agent" 2>&1)
+[ "$v" = 999 ] && bad="$bad b-agent-overwritten"
+xenstore-read /local/domain/0/baltic/x > /dev/null 2>&1 && bad="$bad dom0-x-exists"
+if [ -z "$bad" ] && [ "$(echo "$out" | tail -n 1)" = 200 ]; then
+	result isolation pass "$r"
+else
+	guest_log xprobe xprobe-a
+	result isolation fail "unexpected:$bad ($r)"
+fi
+baltic destroy xprobe || result isolation-destroy fail

@@ -1,0 +1,59 @@
+# destroy: the live xenstore tree matches xenstore-schema/paths.txt;
+# baltic destroy of every farm leaves nothing: xl list shows only
+# Domain-0, no baltic node in xenstore (xenstore-ls -fp and
+# xenstore-schema/check --after-destroy), no balticd-owned files once
+# balticd stopped, the same processes as before 50-eop.
+. /test/lib.sh
+need_balticd destroy
+chk=$OPT/xenstore-schema/check
+xenstore-ls -fp > "$BT/xs.live"
+if [ -x "$chk" ] || [ -e "$chk" ]; then
+	if sh "$chk" "$BT/xs.live" > "$BT/xs.check" 2>&1; then
+		result xenstore-schema pass "$(grep -c baltic "$BT/xs.live") baltic nodes match paths.txt"
+	else
+		sed 's/^/  schema: /' "$BT/xs.check" | head -n 20
+		result xenstore-schema fail "$(wc -l < "$BT/xs.check") findings, first: $(head -n 1 "$BT/xs.check")"
+	fi
+fi
+farms=$(list_json | jq -r '.[].name')
+echo "farms: $(echo $farms)"
+t0=$(uptime_s)
+for f in $farms; do
+	baltic destroy "$f" || result "destroy-$f" fail
+done
+echo "destroyed in $(since "$t0") s"
+sleep 1
+xl list
+n=$(xl list | awk 'NR > 1' | wc -l)
+[ "$n" -eq 1 ] && result destroy-domains pass "only Domain-0" ||
+	result destroy-domains fail "$n domains: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
+xenstore-ls -fp > "$BT/xs.after"
+left=$(grep -i baltic "$BT/xs.after")
+if [ -e "$chk" ]; then
+	for f in $farms; do
+		sh "$chk" --after-destroy "$f" "$BT/xs.after" >> "$BT/xs.left" 2>&1
+	done
+fi
+if [ -z "$left" ] && [ ! -s "$BT/xs.left" ]; then
+	result destroy-xenstore pass "no baltic node ($(wc -l < "$BT/xs.after") nodes)"
+else
+	echo "$left" | head -n 10 | sed 's/^/  left: /'
+	head -n 10 "$BT/xs.left" 2> /dev/null | sed 's/^/  check: /'
+	result destroy-xenstore fail "$(echo "$left" | grep -c .) baltic nodes left"
+fi
+# Stop the daemon and the bank, then look for what they left.
+kill "$(cat "$BT/balticd.pid")"
+i=0
+while kill -0 "$(cat "$BT/balticd.pid")" 2> /dev/null && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
+kill -0 "$(cat "$BT/balticd.pid")" 2> /dev/null && result destroy-balticd-exit fail "balticd still running 5 s after SIGTERM"
+[ -s "$BT/bank.pid" ] && kill "$(cat "$BT/bank.pid")" 2> /dev/null
+sleep 1
+files=$( { find "$BALTIC_STATE_DIR" "$BALTIC_RUN_DIR" -mindepth 1
+	find /run /tmp /var -name '*baltic*' ! -path "$BT" ! -path "$BT/*"; } 2> /dev/null)
+[ -z "$files" ] && result destroy-files pass "no balticd-owned file" ||
+	{ echo "$files" | sed 's/^/  file: /'; result destroy-files fail "$(echo "$files" | wc -l) files left"; }
+ps -o pid,args | grep -v '\[' | awk '{ print $2 }' | sort > "$BT/procs.after"
+extra=$(comm -13 "$BT/procs.before" "$BT/procs.after" | grep -v '^\(ps\|awk\|sort\|grep\|sh\|timeout\|tee\|comm\)$')
+[ -z "$extra" ] && result destroy-processes pass "same programs as before the farms" ||
+	result destroy-processes fail "new: $(echo $extra)"
+leak_check destroy "$BT/state.before"
