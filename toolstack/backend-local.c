@@ -28,6 +28,7 @@
 #include "chan.h"
 #include "daemon.h"
 #include "log.h"
+#include "util.h"
 
 struct local {
 	struct daemon	*d;
@@ -42,22 +43,6 @@ struct lpart {
 	char		 agent_path[PATH_MAX];
 	char		 log_path[PATH_MAX];
 };
-
-static int
-errf(char **err_r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-errf(char **err_r, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(err_r, fmt, ap) == -1)
-		*err_r = NULL;
-	va_end(ap);
-	return -1;
-}
 
 static void
 local_sigchld(evutil_socket_t sig, short ev, void *arg)
@@ -163,9 +148,7 @@ static int
 local_listen(struct part *p, char **err_r)
 {
 	struct lpart		*lp = lpart_get(p);
-	struct sockaddr_un	 sun;
 	char			 dir[PATH_MAX];
-	mode_t			 old;
 	int			 fd;
 
 	if (lp->lfd != -1)
@@ -177,24 +160,8 @@ local_listen(struct part *p, char **err_r)
 		    strerror(errno));
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return errf(err_r, "mkdir %s: %s", dir, strerror(errno));
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s",
-	    lp->chan_path) >= sizeof sun.sun_path)
-		return errf(err_r, "socket path too long: %s", lp->chan_path);
-	unlink(lp->chan_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1)
-		return errf(err_r, "socket: %s", strerror(errno));
-	old = umask(0077);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    listen(fd, 4) == -1) {
-		umask(old);
-		close(fd);
-		return errf(err_r, "listen on %s: %s", lp->chan_path,
-		    strerror(errno));
-	}
-	umask(old);
+	if ((fd = unix_listen(lp->chan_path, 4, err_r)) == -1)
+		return -1;
 	lp->lfd = fd;
 	lp->lev = event_new(p->farm->d->base, fd, EV_READ | EV_PERSIST,
 	    local_accept, p);

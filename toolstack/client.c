@@ -11,6 +11,7 @@
 
 #include "baltic.h"
 #include "client.h"
+#include "util.h"
 
 const char *
 client_socket_path(void)
@@ -56,24 +57,6 @@ client_ki(yajl_gen g, const char *k, long long v)
 {
 	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
 	yajl_gen_integer(g, v);
-}
-
-const char *
-client_str(yajl_val v, const char *k)
-{
-	const char	*path[] = { k, NULL };
-	yajl_val	 s = yajl_tree_get(v, path, yajl_t_string);
-
-	return s != NULL ? YAJL_GET_STRING(s) : NULL;
-}
-
-long long
-client_int(yajl_val v, const char *k)
-{
-	const char	*path[] = { k, NULL };
-	yajl_val	 s = yajl_tree_get(v, path, yajl_t_number);
-
-	return s != NULL && YAJL_IS_INTEGER(s) ? YAJL_GET_INTEGER(s) : 0;
 }
 
 static int
@@ -133,7 +116,7 @@ client_run(yajl_gen g, int quiet, yajl_val *resp_r)
 			rc = BALTIC_EXIT_FAIL;
 			goto out;
 		}
-		if ((s = client_str(v, "progress")) != NULL) {
+		if ((s = json_str(v, "progress")) != NULL) {
 			if (!quiet)
 				fprintf(stderr, "%s\n", s);
 			yajl_tree_free(v);
@@ -143,13 +126,13 @@ client_run(yajl_gen g, int quiet, yajl_val *resp_r)
 		ok = yajl_tree_get(v, path, yajl_t_any);
 		if (ok != NULL && YAJL_IS_TRUE(ok)) {
 			rc = BALTIC_EXIT_OK;
-			if (!quiet && (s = client_str(v, "message")) != NULL)
+			if (!quiet && (s = json_str(v, "message")) != NULL)
 				fprintf(stderr, "%s\n", s);
 		} else {
-			rc = (int)client_int(v, "exit");
+			rc = (int)json_int(v, "exit", 0);
 			if (rc == 0)
 				rc = BALTIC_EXIT_FAIL;
-			if ((s = client_str(v, "error")) != NULL) {
+			if ((s = json_str(v, "error")) != NULL) {
 				len = strlen(s);
 				fprintf(stderr, "%s%s", s,
 				    len > 0 && s[len - 1] == '\n' ? "" : "\n");

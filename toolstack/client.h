@@ -24,7 +24,5 @@ int		 client_run(yajl_gen g, int quiet, yajl_val *resp_r);
 /* The path of balticd's control socket. */
 const char	*client_socket_path(void);
 
-const char	*client_str(yajl_val, const char *key);
-long long	 client_int(yajl_val, const char *key);
 
 #endif /* BALTIC_CLIENT_H */

@@ -10,6 +10,7 @@
 
 #include "baltic.h"
 #include "client.h"
+#include "util.h"
 
 static char *
 read_stdin(void)
@@ -83,7 +84,7 @@ cmd_call(int argc, char **argv)
 	if (timeout > 0)
 		client_ki(g, "timeout", timeout);
 	rc = client_run(g, 1, &v);
-	if (rc == BALTIC_EXIT_OK && (res = client_str(v, "result")) != NULL) {
+	if (rc == BALTIC_EXIT_OK && (res = json_str(v, "result")) != NULL) {
 		fputs(res, stdout);
 		if (*res == '\0' || res[strlen(res) - 1] != '\n')
 			putchar('\n');

@@ -10,6 +10,7 @@
 
 #include "baltic.h"
 #include "client.h"
+#include "util.h"
 
 /* Re-emit a parsed JSON value. */
 static void
@@ -58,7 +59,7 @@ get(yajl_val v, const char *k, yajl_type t)
 static const char *
 str(yajl_val v, const char *k)
 {
-	const char	*s = client_str(v, k);
+	const char	*s = json_str(v, k);
 
 	return s != NULL ? s : "-";
 }
@@ -76,8 +77,8 @@ print_farm(yajl_val f, int longfmt)
 		    == 0)
 			ready++;
 	printf("%-16s %-7s %5zu/%-5zu %10lld %8lld\n", str(f, "name"),
-	    str(f, "backend"), ready, n, client_int(f, "calls"),
-	    client_int(f, "errors"));
+	    str(f, "backend"), ready, n, json_int(f, "calls", 0),
+	    json_int(f, "errors", 0));
 	if (!longfmt)
 		return;
 	printf("  %-24s %-18s %-9s %7s %5s %8s %6s %4s\n", "INSTANCE", "ROLE",
@@ -87,11 +88,11 @@ print_farm(yajl_val f, int longfmt)
 
 		printf("  %-24s %-18s %-9s %7lld %5lld %8lld %6lld %4lld",
 		    str(p, "name"), str(p, "role"), str(p, "state"),
-		    client_int(p, "pid"), client_int(p, "domid"),
-		    client_int(p, "served"), client_int(p, "failed"),
-		    client_int(p, "outstanding"));
-		if (client_str(p, "why") != NULL)
-			printf("  (%s)", client_str(p, "why"));
+		    json_int(p, "pid", 0), json_int(p, "domid", 0),
+		    json_int(p, "served", 0), json_int(p, "failed", 0),
+		    json_int(p, "outstanding", 0));
+		if (json_str(p, "why") != NULL)
+			printf("  (%s)", json_str(p, "why"));
 		putchar('\n');
 	}
 	for (i = 0; refs != NULL && i < refs->u.array.len; i++)
@@ -102,7 +103,7 @@ print_farm(yajl_val f, int longfmt)
 
 		printf("  export %s.%s", str(x, "binding"),
 		    str(x, "interface"));
-		if (client_str(x, "addr") != NULL)
+		if (json_str(x, "addr") != NULL)
 			printf(" at %s", str(x, "addr"));
 		putchar('\n');
 	}

@@ -31,6 +31,7 @@
 #include "chan.h"
 #include "daemon.h"
 #include "log.h"
+#include "util.h"
 
 #define CTL_REQUEST_MAX		(1024 * 1024)
 #define CREATE_TIMEOUT_MS	30000
@@ -165,33 +166,6 @@ ctl_ok(struct ctl *c, const char *msg)
 	ctl_send_gen(c, g);
 }
 
-static const char *
-req_str(yajl_val v, const char *k)
-{
-	const char	*path[] = { k, NULL };
-	yajl_val	 s = yajl_tree_get(v, path, yajl_t_string);
-
-	return s != NULL ? YAJL_GET_STRING(s) : NULL;
-}
-
-static long long
-req_int(yajl_val v, const char *k)
-{
-	const char	*path[] = { k, NULL };
-	yajl_val	 s = yajl_tree_get(v, path, yajl_t_number);
-
-	return s != NULL && YAJL_IS_INTEGER(s) ? YAJL_GET_INTEGER(s) : 0;
-}
-
-static bool
-req_bool(yajl_val v, const char *k)
-{
-	const char	*path[] = { k, NULL };
-	yajl_val	 s = yajl_tree_get(v, path, yajl_t_any);
-
-	return s != NULL && YAJL_IS_TRUE(s);
-}
-
 /* ---- create ------------------------------------------------------------ */
 
 static void
@@ -278,9 +252,9 @@ static void
 ctl_create(struct ctl *c, yajl_val rq)
 {
 	struct daemon		*d = c->d;
-	const char		*path = req_str(rq, "path");
-	const char		*text = req_str(rq, "text");
-	const char		*want = req_str(rq, "farm");
+	const char		*path = json_str(rq, "path");
+	const char		*text = json_str(rq, "text");
+	const char		*want = json_str(rq, "farm");
 	struct farm_diags	 diags;
 	struct farm_file	*file = NULL;
 	struct farm		*farm = NULL;
@@ -433,7 +407,7 @@ list_farm(yajl_gen g, struct dfarm *f)
 static void
 ctl_list(struct ctl *c, yajl_val rq)
 {
-	const char	*want = req_str(rq, "farm");
+	const char	*want = json_str(rq, "farm");
 	struct dfarm	*f;
 	yajl_gen	 g;
 
@@ -499,11 +473,11 @@ call_done(struct req *r, uint32_t status, const void *payload, size_t len,
 static void
 ctl_call(struct ctl *c, yajl_val rq)
 {
-	const char		*fname = req_str(rq, "farm");
-	const char		*iname = req_str(rq, "iface");
-	const char		*oname = req_str(rq, "op");
-	const char		*arg = req_str(rq, "arg");
-	unsigned		 timeout = (unsigned)req_int(rq, "timeout");
+	const char		*fname = json_str(rq, "farm");
+	const char		*iname = json_str(rq, "iface");
+	const char		*oname = json_str(rq, "op");
+	const char		*arg = json_str(rq, "arg");
+	unsigned		 timeout = (unsigned)json_int(rq, "timeout", 0);
 	struct dfarm		*f;
 	struct dexport		*x = NULL;
 	struct farm_op		*op;
@@ -554,9 +528,9 @@ ctl_call(struct ctl *c, yajl_val rq)
 static void
 ctl_set(struct ctl *c, yajl_val rq)
 {
-	const char	*fname = req_str(rq, "farm");
-	const char	*ref = req_str(rq, "ref");
-	const char	*expr = req_str(rq, "expr");
+	const char	*fname = json_str(rq, "farm");
+	const char	*ref = json_str(rq, "ref");
+	const char	*expr = json_str(rq, "expr");
 	struct dfarm	*f;
 	char		*err = NULL;
 
@@ -586,7 +560,7 @@ ctl_set(struct ctl *c, yajl_val rq)
 static void
 ctl_destroy(struct ctl *c, yajl_val rq)
 {
-	const char	*fname = req_str(rq, "farm");
+	const char	*fname = json_str(rq, "farm");
 	struct dfarm	*f;
 
 	if (fname == NULL) {
@@ -632,12 +606,12 @@ cut_tick(evutil_socket_t fd, short ev, void *arg)
 static struct part *
 ctl_find_part(struct ctl *c, yajl_val rq, const char **file_r)
 {
-	const char	*fname = req_str(rq, "farm");
-	const char	*iname = req_str(rq, "instance");
+	const char	*fname = json_str(rq, "farm");
+	const char	*iname = json_str(rq, "instance");
 	struct dfarm	*f;
 	struct part	*p;
 
-	*file_r = req_str(rq, "file");
+	*file_r = json_str(rq, "file");
 	if (fname == NULL || iname == NULL || *file_r == NULL) {
 		ctl_error(c, BALTIC_EXIT_USAGE, "farm, instance, file needed");
 		return NULL;
@@ -758,11 +732,11 @@ ctl_read(struct bufferevent *bev, void *arg)
 	}
 	bufferevent_disable(bev, EV_READ);
 	if ((rq = yajl_tree_parse(line, ebuf, sizeof ebuf)) == NULL ||
-	    (cmd = req_str(rq, "cmd")) == NULL) {
+	    (cmd = json_str(rq, "cmd")) == NULL) {
 		ctl_error(c, BALTIC_EXIT_USAGE, "bad request");
 		goto out;
 	}
-	baltic_dryrun = req_bool(rq, "dryrun");
+	baltic_dryrun = json_true(rq, "dryrun");
 	for (i = 0; i < sizeof ctl_cmds / sizeof ctl_cmds[0]; i++)
 		if (strcmp(cmd, ctl_cmds[i].name) == 0)
 			break;
@@ -831,30 +805,14 @@ ctl_accept(evutil_socket_t lfd, short ev, void *arg)
 int
 control_listen(struct daemon *d, const char *path)
 {
-	struct sockaddr_un	sun;
-	mode_t			old;
-	int			fd;
+	char	*err = NULL;
+	int	 fd;
 
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path) >=
-	    sizeof sun.sun_path) {
-		log_warnx("control socket path too long: %s", path);
+	if ((fd = unix_listen(path, 16, &err)) == -1) {
+		log_warnx("control socket: %s", err != NULL ? err : path);
+		free(err);
 		return -1;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	    0)) == -1)
-		return -1;
-	unlink(path);
-	old = umask(0077);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
-	    listen(fd, 16) == -1) {
-		umask(old);
-		log_warn("control socket %s", path);
-		close(fd);
-		return -1;
-	}
-	umask(old);
 	d->ctl_fd = fd;
 	d->ctl_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, ctl_accept, d);
 	if (d->ctl_ev == NULL || event_add(d->ctl_ev, NULL) == -1)

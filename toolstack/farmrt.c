@@ -16,6 +16,7 @@
 #include "backend.h"
 #include "daemon.h"
 #include "log.h"
+#include "util.h"
 
 static struct node *
 node_new(struct dfarm *f, enum node_kind kind, struct farm_expr *e)
@@ -374,24 +375,6 @@ dfarm_forget(struct dfarm *f)
 	return f->d->store->del(f->d->sctx, key);
 }
 
-static const char *
-tree_str(yajl_val v, const char *k)
-{
-	const char	*path[] = { k, NULL };
-	yajl_val	 s = yajl_tree_get(v, path, yajl_t_string);
-
-	return s != NULL ? YAJL_GET_STRING(s) : NULL;
-}
-
-static long long
-tree_int(yajl_val v, const char *k, long long dflt)
-{
-	const char	*path[] = { k, NULL };
-	yajl_val	 s = yajl_tree_get(v, path, yajl_t_number);
-
-	return s != NULL && YAJL_IS_INTEGER(s) ? YAJL_GET_INTEGER(s) : dflt;
-}
-
 /* Bring one stored farm back: its graph, refs and live partitions. */
 static int
 daemon_restore_farm(struct daemon *d, const char *name)
@@ -417,7 +400,7 @@ daemon_restore_farm(struct daemon *d, const char *name)
 	if (d->store->get(d->sctx, key, &st, &stlen) == -1)
 		goto out;
 	if ((tree = yajl_tree_parse(st, ebuf, sizeof ebuf)) == NULL ||
-	    (path = tree_str(tree, "path")) == NULL)
+	    (path = json_str(tree, "path")) == NULL)
 		goto out;
 	file = farm_parse(path, src, srclen, &diags);
 	if (farm_check(file, &diags) > 0 ||
@@ -447,8 +430,8 @@ daemon_restore_farm(struct daemon *d, const char *name)
 		    NULL;
 		if (pv == NULL)
 			continue;
-		p->pid = (pid_t)tree_int(pv, "pid", 0);
-		p->domid = (int)tree_int(pv, "domid", -1);
+		p->pid = (pid_t)json_int(pv, "pid", 0);
+		p->domid = (int)json_int(pv, "domid", -1);
 		if (d->backend->reattach(d->bctx, p, &err) == -1) {
 			log_warnx("%s: cannot re-attach: %s", p->name,
 			    err != NULL ? err : "gone");

@@ -6,7 +6,7 @@ BALTIC_TOOLSTACK_LIBS = toolstack/libtranslate.a toolstack/libfarm.a \
 
 bin_PROGRAMS += toolstack/baltic
 toolstack_baltic_SOURCES = toolstack/baltic.h toolstack/baltic.c \
-	toolstack/client.h toolstack/client.c \
+	toolstack/client.h toolstack/client.c toolstack/util.h toolstack/util.c \
 	toolstack/cmd-create.c toolstack/cmd-list.c toolstack/cmd-call.c \
 	toolstack/cmd-set.c toolstack/cmd-destroy.c toolstack/cmd-cut.c \
 	toolstack/cmd-paste.c toolstack/cmd-partition.c
@@ -16,6 +16,7 @@ toolstack_baltic_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
 
 sbin_PROGRAMS += toolstack/balticd
 toolstack_balticd_SOURCES = toolstack/balticd.c toolstack/daemon.h \
+	toolstack/util.h toolstack/util.c \
 	toolstack/control.c toolstack/router.c toolstack/partition.c \
 	toolstack/farmrt.c toolstack/idmap.h toolstack/idmap.c \
 	toolstack/http.c toolstack/backend.h toolstack/backend-local.c \

@@ -203,10 +203,12 @@ part_on_result(struct part *p, const struct baltic_hdr *h,
 	const char			*why;
 	char				 msg[512];
 
-	if (proto_parse_result(untrusted_body, h->len, &v, &why) == -1 ||
-	    v.status > BALTIC_STATUS_MAX) {
-		chan_fail(p->chan, why != NULL && v.status <= BALTIC_STATUS_MAX
-		    ? why : "RESULT with a bad status");
+	if (proto_parse_result(untrusted_body, h->len, &v, &why) == -1) {
+		chan_fail(p->chan, why);
+		return;
+	}
+	if (v.status > BALTIC_STATUS_MAX) {
+		chan_fail(p->chan, "RESULT with a bad status");
 		return;
 	}
 	if ((r = idmap_del(&p->pend, h->call_id)) == NULL) {

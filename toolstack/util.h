@@ -1,0 +1,24 @@
+/*
+ * util.h: small helpers the dom0 programs share.
+ */
+#ifndef BALTIC_UTIL_H
+#define BALTIC_UTIL_H
+
+#include <yajl/yajl_tree.h>
+
+/* Set *err_r to a malloc'd message (NULL if out of memory); return -1. */
+int		 errf(char **err_r, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Fields of a parsed JSON object; NULL / dflt when absent or not so. */
+const char	*json_str(yajl_val, const char *key);
+long long	 json_int(yajl_val, const char *key, long long dflt);
+int		 json_true(yajl_val, const char *key);
+
+/*
+ * A non-blocking listening Unix stream socket at path, mode 0600 (any
+ * old socket there is replaced).  The fd, or -1 with *err_r set.
+ */
+int		 unix_listen(const char *path, int backlog, char **err_r);
+
+#endif /* BALTIC_UTIL_H */
