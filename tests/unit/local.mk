@@ -4,3 +4,4 @@ include $(srcdir)/tests/unit/farm.mk
 include $(srcdir)/tests/unit/proto.mk
 include $(srcdir)/tests/unit/translate.mk
 include $(srcdir)/tests/unit/http.mk
+include $(srcdir)/tests/unit/xen.mk

@@ -1,0 +1,2 @@
+local = ""   (n0)
+ domain = ""   (n0)
