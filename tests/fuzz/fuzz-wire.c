@@ -159,6 +159,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			dwhy = NULL;
 			dr = proto_check_hdr(&dh, max_frame, &dwhy);
 			FUZZ_CHECK(dr == 0 || dwhy != NULL);
+			/* max_frame counts header and body (proto.h). */
+			FUZZ_CHECK(dr == -1 || (uint64_t)dh.len +
+			    BALTIC_HDR_LEN <= max_frame);
 		}
 		frame = NULL;
 		if (dr == 0 && before >= BALTIC_HDR_LEN + (size_t)dh.len) {

@@ -33,4 +33,5 @@ tests_fuzz_replay_chan_LDADD = $(FUZZ_PROTO_LIBS)
 
 TESTS += tests/fuzz/replay.sh
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/build.sh \
-	tests/fuzz/mkseeds.py tests/fuzz/README tests/fuzz/corpus
+	tests/fuzz/mkseeds.py tests/fuzz/README tests/fuzz/corpus \
+	tests/fuzz/crashes
