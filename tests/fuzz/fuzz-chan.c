@@ -9,6 +9,7 @@
  *             chan_free (all allowed from a callback by chan.h)
  *   bit 3     on_ready sends a CALL
  *   bit 4     on_close frees the channel
+ *   bits 5-6  on_ready then: nothing, chan_fail, or chan_free
  * Invariants: on_close at most once and never after chan_free; no
  * callback after chan_free or after on_close; on_frame only after
  * on_ready, with a known type and a length within the negotiated frame.
@@ -89,6 +90,15 @@ on_ready(struct chan *c, void *arg)
 	if (s->mode & 8)
 		FUZZ_CHECK(chan_send_call(c, 1, "IFuzz", "Op", 0, "x", 1) ==
 		    0);
+	switch ((s->mode >> 5) & 3) {
+	case 1:
+		chan_fail(c, "fuzz: owner fails the channel when ready");
+		break;
+	case 2:
+		s->freed = 1;
+		chan_free(c);
+		break;
+	}
 }
 
 static void
