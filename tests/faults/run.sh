@@ -54,6 +54,8 @@ expect_eq "no call lost" 0 "$lost"
 expect_eq "no error around the or branch kill" 0 "$e1"
 expect_eq "no error around the par branch kill" 0 "$e2"
 check "at most one call per client cut off by the daemon kill, plus retries before it was back ($e3)" test "$e3" -le 16
-check "calls answered again within 1 s of the restart ($recovery ms)" test "$recovery" -le 1000
+# 1 s; 3 s in an ASan build, where every process starts slower.
+bound=$([ -n "$BALTIC_ASAN" ] && echo 3000 || echo 1000)
+check "calls answered again within $bound ms of the restart ($recovery ms)" test "$recovery" -le "$bound"
 check "the killed branches were restarted" test "$("$BALTIC" list --json faults | jq '[.[0].partitions[] | select(.state == "ready")] | length')" -eq 5
 finish

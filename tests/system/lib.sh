@@ -12,6 +12,14 @@ BALTICD="$top_builddir/toolstack/balticd"
 BANK="$top_builddir/examples/bank/baltic-bank"
 export BALTIC_AGENT="$top_builddir/guest-agent/baltic-agent"
 
+# In an ASan/UBSan build everything is several times slower: deadlines
+# stretch; timing bounds say so where they apply.
+BALTIC_ASAN=
+if ldd "$BALTICD" 2>/dev/null | grep -q libasan; then
+	BALTIC_ASAN=1
+	: "${BALTIC_TIMEOUT_MS:=30000}"
+fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/baltic-test.XXXXXX")
 export BALTIC_STATE_DIR="$T/state" BALTIC_RUN_DIR="$T/run"
 export BALTIC_TEST_DIR="$T"
@@ -137,7 +145,7 @@ cleanup() {
 	teardown
 	if [ "$FAIL" -gt 0 ] && [ -f "$T/balticd.log" ]; then
 		echo "--- balticd log (last 30 lines)"
-		tail -n 30 "$T/balticd.log"
+		tail -n "${BALTIC_TEST_LOG_LINES:-30}" "$T/balticd.log"
 	fi
 	rm -rf "$T"
 }

@@ -28,7 +28,7 @@ check "random: both branches used ($n1/$n2)" test "$n1" -gt 0 -a "$n2" -gt 0
 
 # least outstanding: while one branch holds a slow call, calls go to
 # the other one
-"$BALTIC" call lo IEcho.Sleep 1500 > "$T/slow.out" &
+"$BALTIC" call lo IEcho.Sleep 4000 > "$T/slow.out" &
 slowpid=$!
 sleep 0.3
 busy=$("$BALTIC" list --json lo | jq -r '.[0].partitions[] | select(.outstanding > 0) | .name')
