@@ -2,7 +2,8 @@
  * store-xs.c: the xen backend's state store, xenstore.  A key
  * "farms/eop/source" is the node /local/domain/0/baltic/farms/eop/source;
  * the subtree is dom0's only (permissions n0: owner dom0, nothing for
- * anyone else).  Every change is one transaction, retried on EAGAIN, so
+ * anyone else).  It exists while it holds something: the first put makes
+ * /local/domain/0/baltic, the del of the last key removes it.  Every change is one transaction, retried on EAGAIN, so
  * a reader sees the old value or the new.
  *
  * A xenstore value is at most about 4 KiB; a larger one (a big farm's
@@ -60,8 +61,7 @@ static int
 sx_open(struct daemon *d, void **ctx_r, char **err_r)
 {
 	struct store_xs		*s = NULL;
-	xs_transaction_t	 t;
-	int			 i, rc = -1;
+	int			 rc = -1;
 
 	if ((s = calloc(1, sizeof *s)) == NULL)
 		fatal("%s", __func__);
@@ -71,24 +71,7 @@ sx_open(struct daemon *d, void **ctx_r, char **err_r)
 			*err_r = NULL;
 		goto out;
 	}
-	for (i = 0; i < XS_TRIES; i++) {
-		if ((t = xs_transaction_start(s->xs)) == XBT_NULL)
-			break;
-		if (!xs_mkdir(s->xs, t, XS_ROOT) ||
-		    !xs_dom0_only(s->xs, t, XS_ROOT)) {
-			xs_transaction_end(s->xs, t, true);
-			break;
-		}
-		if (xs_transaction_end(s->xs, t, false)) {
-			rc = 0;
-			break;
-		}
-		if (errno != EAGAIN)
-			break;
-	}
-	if (rc == -1 && asprintf(err_r, "xenstore: cannot make %s: %s",
-	    XS_ROOT, strerror(errno)) == -1)
-		*err_r = NULL;
+	rc = 0;
 out:
 	if (rc == -1) {
 		if (s->xs != NULL)
@@ -121,6 +104,8 @@ sx_put_t(struct xs_handle *xs, xs_transaction_t t, const char *path,
 	size_t	 n, i, off;
 
 	xs_rm(xs, t, path);		/* old chunks, if any */
+	if (!xs_mkdir(xs, t, XS_ROOT) || !xs_dom0_only(xs, t, XS_ROOT))
+		return false;
 	if (len <= XS_CHUNK)
 		return xs_write(xs, t, path, val, (unsigned)len) &&
 		    xs_dom0_only(xs, t, path);
@@ -240,6 +225,31 @@ sx_get(void *ctx, const char *key, char **val_r, size_t *len_r)
 	return -1;
 }
 
+/*
+ * After a removal, remove the parents it left empty, up to and with the
+ * root: the last farm destroyed leaves no node behind.
+ */
+static void
+sx_prune(struct xs_handle *xs, xs_transaction_t t, const char *path)
+{
+	char		 dir[512], *slash, **names, *val;
+	unsigned int	 n, len;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	while ((slash = strrchr(dir, '/')) != NULL &&
+	    (size_t)(slash - dir) >= strlen(XS_ROOT)) {
+		*slash = '\0';
+		if ((names = xs_directory(xs, t, dir, &n)) == NULL)
+			return;
+		free(names);
+		if (n > 0 || (val = xs_read(xs, t, dir, &len)) == NULL)
+			return;
+		free(val);
+		if (len > 0 || !xs_rm(xs, t, dir))
+			return;
+	}
+}
+
 static int
 sx_del(void *ctx, const char *key)
 {
@@ -258,6 +268,7 @@ sx_del(void *ctx, const char *key)
 			xs_transaction_end(s->xs, t, true);
 			return -1;
 		}
+		sx_prune(s->xs, t, path);
 		if (xs_transaction_end(s->xs, t, false))
 			return 0;
 		if (errno != EAGAIN)
