@@ -28,18 +28,21 @@ n=$(xl list | awk 'NR > 1' | wc -l)
 [ "$n" -eq 1 ] && result destroy-domains pass "only Domain-0" ||
 	result destroy-domains fail "$n domains: $(xl list | awk 'NR > 1 { print $1 }' | tr '\n' ' ')"
 xenstore-ls -fp > "$BT/xs.after"
-left=$(grep -i baltic "$BT/xs.after")
+# balticd's two empty roots (paths.txt: /local/domain/0/baltic and its
+# farms/) may stay while it runs; anything else is a leftover.
+roots=$(grep -c '^/local/domain/0/baltic\(/farms\)\? = ""' "$BT/xs.after")
+left=$(grep -i baltic "$BT/xs.after" | grep -v '^/local/domain/0/baltic\(/farms\)\? = ""')
 if [ -e "$chk" ]; then
 	for f in $farms; do
 		sh "$chk" --after-destroy "$f" "$BT/xs.after" >> "$BT/xs.left" 2>&1
 	done
 fi
 if [ -z "$left" ] && [ ! -s "$BT/xs.left" ]; then
-	result destroy-xenstore pass "no baltic node ($(wc -l < "$BT/xs.after") nodes)"
+	result destroy-xenstore pass "no farm node; $roots empty balticd roots ($(wc -l < "$BT/xs.after") nodes)"
 else
 	echo "$left" | head -n 10 | sed 's/^/  left: /'
 	head -n 10 "$BT/xs.left" 2> /dev/null | sed 's/^/  check: /'
-	result destroy-xenstore fail "$(echo "$left" | grep -c .) baltic nodes left"
+	result destroy-xenstore fail "$(echo "$left" | grep -c .) baltic nodes left: $(echo "$left" | head -n 1)"
 fi
 # Stop the daemon and the bank, then look for what they left.
 kill "$(cat "$BT/balticd.pid")"
@@ -50,10 +53,11 @@ kill -0 "$(cat "$BT/balticd.pid")" 2> /dev/null && result destroy-balticd-exit f
 sleep 1
 files=$( { find "$BALTIC_STATE_DIR" "$BALTIC_RUN_DIR" -mindepth 1
 	find /run /tmp /var -name '*baltic*' ! -path "$BT" ! -path "$BT/*"; } 2> /dev/null)
+xenstore-ls -fp | grep -i baltic | sed 's/^/  after balticd exit: /'
 [ -z "$files" ] && result destroy-files pass "no balticd-owned file" ||
 	{ echo "$files" | sed 's/^/  file: /'; result destroy-files fail "$(echo "$files" | wc -l) files left"; }
 ps -o pid,args | grep -v '\[' | awk '{ print $2 }' | sort > "$BT/procs.after"
-extra=$(comm -13 "$BT/procs.before" "$BT/procs.after" | grep -v '^\(ps\|awk\|sort\|grep\|sh\|timeout\|tee\|comm\)$')
+extra=$(grep -vxF -f "$BT/procs.before" "$BT/procs.after" | grep -v '^\(ps\|awk\|sort\|grep\|sh\|timeout\|tee\|comm\)$')
 [ -z "$extra" ] && result destroy-processes pass "same programs as before the farms" ||
 	result destroy-processes fail "new: $(echo $extra)"
 leak_check destroy "$BT/state.before"
