@@ -33,7 +33,7 @@ struct req;
 
 #define BALTIC_DEFAULT_TIMEOUT_MS	10000
 #define BALTIC_PING_MS			500	/* health check period */
-#define BALTIC_PING_MISSES		3	/* then taken out of rotation */
+#define BALTIC_PING_MISSES		4	/* then taken out of rotation */
 
 /* ---- nodes ------------------------------------------------------------ */
 

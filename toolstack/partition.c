@@ -20,7 +20,8 @@
 #include "log.h"
 
 #define CANCELLED_TTL_S		30	/* how long a late RESULT is excused */
-#define GUEST_CALLS_MAX		256	/* imports in flight per guest */
+#define GUEST_CALLS_MAX		64	/* imports in flight per guest: what
+					 * one agent runs at once */
 #define PART_RESTART_DELAY_MS	100	/* after a crash, on_crash restart */
 #define PART_WAITING_MAX	1024	/* calls queued for a channel */
 
@@ -394,12 +395,6 @@ part_on_frame(struct chan *c, const struct baltic_hdr *h,
 }
 
 static void
-part_free_chan_cb(evutil_socket_t fd, short ev, void *arg)
-{
-	chan_free(arg);
-}
-
-static void
 part_on_close(struct chan *c, const char *why, void *arg)
 {
 	struct part	*p = arg;
@@ -433,7 +428,7 @@ part_attach(struct part *p, struct chan *c)
 /*
  * The channel is gone: fail the calls sent on it (they may have reached
  * the guest, so only idempotent ones are re-sent by an `or`), cancel the
- * guest's own calls, and free the channel once the loop is out of it.
+ * guest's own calls, and free the channel.
  */
 void
 part_detach(struct part *p, const char *why)
@@ -462,9 +457,9 @@ part_detach(struct part *p, const char *why)
 	}
 	idmap_dispose(&p->cancelled);
 	idmap_init(&p->cancelled);
-	if (event_base_once(p->farm->d->base, -1, EV_TIMEOUT,
-	    part_free_chan_cb, c, NULL) == -1)
-		chan_free(c);
+	/* Safe inside the channel's own callbacks (chan.c), and at once:
+	 * no frame may reach p after this. */
+	chan_free(c);
 }
 
 /* Send a routed call to the partition, or fail it at once. */

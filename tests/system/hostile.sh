@@ -106,10 +106,10 @@ report=$(grep -m1 'round 1:' "$flog" 2>/dev/null)
 echo "# $report"
 check "flood: it sent thousands of calls" \
     test "$(echo "$report" | sed -n 's/.*sent \([0-9]*\) calls.*/\1/p')" -ge 5000
-check "flood: dom0 answered some over its cap of 256 calls in flight" \
+check "flood: dom0 answered some over its cap of 64 calls in flight" \
     test "$(echo "$report" | sed -n 's/.* \([0-9]*\) over dom0.s cap.*/\1/p')" -gt 0
-check "flood: at most 256 of its calls ever at the sink (saw $out_max)" \
-    test "$out_max" -le 256
+check "flood: at most 64 of its calls ever at the sink (saw $out_max)" \
+    test "$out_max" -le 64
 # The flood breaks no rule: its channel closes only when the agent hangs
 # up after each round (with replies unread, hence the resets).
 HANGUP='peer closed the channel|peer closed the channel mid-frame|read: Connection reset by peer|write: Broken pipe|write: Connection reset by peer'
@@ -126,12 +126,10 @@ state() { "$BALTIC" list --json "${1%%-*}" | jq -r --arg i "$1" \
     '.[0].partitions[] | select(.name == $i) | .state'; }
 expect_eq "good-a still ready" ready "$(state good-a)"
 expect_eq "good-b still ready" ready "$(state good-b)"
-# SUSPECTED BUG (for the lead; seen on a loaded host, not always): the
-# flood's import target, a well-behaved partition, can miss 3 pings
-# (1.5 s) and be taken out of rotation for every caller, because dom0
-# lets one guest keep GUEST_CALLS_MAX (256) calls on it while its agent
-# runs AGENT_MAX_CALLS (64).  A hostile guest must not disturb others.
-expect_eq "SUSPECTED BUG: the flood's import target bad-sink still ready" \
+# A hostile guest must not make others look dead: dom0 lets one guest
+# keep no more calls in flight (GUEST_CALLS_MAX, 64) than one agent
+# runs at once, so the flood's target stays responsive to pings.
+expect_eq "the flood's import target bad-sink still ready" \
     ready "$(state bad-sink)"
 expect_eq "good farm still answers" hello "$("$BALTIC" call good IEcho.Echo hello)"
 check "balticd still running" kill -0 "$DPID"
