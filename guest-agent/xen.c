@@ -11,6 +11,8 @@
  */
 #include <sys/types.h>
 
+#include <event2/event.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -34,43 +36,65 @@ struct xen_ctx {
 
 static struct xen_ctx	xctx;
 
-/* Open xenstore and learn our own domain path, once. */
+/* Our domain id as xenstore says it now; -1 if unreadable. */
+static int
+xen_read_domid(void)
+{
+	char		*untrusted_domid, *end;
+	unsigned int	 len;
+	long		 id;
+
+	if ((untrusted_domid = xs_read(xctx.xs, XBT_NULL, "domid", &len))
+	    == NULL)
+		return -1;
+	id = strtol(untrusted_domid, &end, 10);
+	if (*untrusted_domid == '\0' || *end != '\0' || id <= 0 ||
+	    id >= 0x7ff0)
+		id = -1;
+	free(untrusted_domid);
+	return (int)id;
+}
+
+/*
+ * A save and restore (baltic cut/paste) or a migration gives the guest a
+ * new domid: the vchan it offered is gone with the old domain, and dom0
+ * waits for an offer under the new one.  Checked every second; on a
+ * change, the channel is failed and the usual retry offers a fresh one.
+ */
+static void
+xen_domid_check(evutil_socket_t fd, short what, void *arg)
+{
+	int	id = xen_read_domid();
+
+	if (id != -1 && id != xctx.domid && agent->dom0 != NULL)
+		chan_fail(agent->dom0, "domain id changed (restored)");
+}
+
+/* Open xenstore once; learn our own domain path at each connect. */
 static int
 xen_init(void)
 {
-	char		*domid = NULL;
-	unsigned int	 len;
-	char		*end;
-	long		 id;
-	int		 rc = -1;
+	static struct event	*check;
+	struct timeval		 tv = { 1, 0 };
+	int			 id;
 
-	if (xctx.xs != NULL)
-		return 0;
-	xctx.xs = xs_open(0);
-	if (xctx.xs == NULL) {
+	if (xctx.xs == NULL && (xctx.xs = xs_open(0)) == NULL) {
 		log_warn("xs_open");
-		goto out;
+		return -1;
 	}
-	domid = xs_read(xctx.xs, XBT_NULL, "domid", &len);
-	if (domid == NULL) {
-		log_warn("xenstore: read domid");
-		goto out;
+	if ((id = xen_read_domid()) == -1) {
+		log_warnx("xenstore: no valid domid");
+		return -1;
 	}
-	id = strtol(domid, &end, 10);
-	if (*domid == '\0' || *end != '\0' || id <= 0 || id >= 0x7ff0) {
-		log_warnx("xenstore: bad domid");
-		goto out;
+	snprintf(xctx.base, sizeof xctx.base, "/local/domain/%d", id);
+	xctx.domid = id;
+	if (check == NULL) {
+		check = event_new(agent->base, -1, EV_PERSIST, xen_domid_check,
+		    NULL);
+		if (check == NULL || evtimer_add(check, &tv) == -1)
+			log_warnx("cannot watch for a restore");
 	}
-	snprintf(xctx.base, sizeof xctx.base, "/local/domain/%ld", id);
-	xctx.domid = (int)id;
-	rc = 0;
-out:
-	free(domid);
-	if (rc == -1 && xctx.xs != NULL) {
-		xs_close(xctx.xs);
-		xctx.xs = NULL;
-	}
-	return rc;
+	return 0;
 }
 
 /*

@@ -107,6 +107,7 @@ struct xfd {
 	struct event	*ev;
 	int		 fd;
 	short		 events;	/* poll(2) bits */
+	bool		 regular;	/* a file: epoll refuses it */
 	void		*for_libxl;
 };
 
@@ -190,10 +191,26 @@ xen_fd_cb(evutil_socket_t fd, short what, void *arg)
 	    revents);
 }
 
+/*
+ * A regular file (a restore's stream) is always ready, as poll(2) says,
+ * but epoll will not watch one: report it ready on every loop turn while
+ * libxl wants it.
+ */
+static void
+xen_file_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct xfd	*f = arg;
+
+	libxl_osevent_occurred_fd(f->x->ctx, f->for_libxl, f->fd, f->events,
+	    f->events & (POLLIN | POLLOUT));
+}
+
 /* (Re)arm f for events; with events 0 it stays registered, silent. */
 static int
 xfd_arm(struct xfd *f, short events)
 {
+	struct timeval	now = { 0, 1 };	/* libevent drops a 0 period */
+
 	if (f->ev != NULL) {
 		event_free(f->ev);
 		f->ev = NULL;
@@ -201,6 +218,13 @@ xfd_arm(struct xfd *f, short events)
 	f->events = events;
 	if (poll_to_ev(events) == 0)
 		return 0;
+	if (f->regular) {
+		f->ev = event_new(f->x->d->base, -1, EV_PERSIST, xen_file_cb,
+		    f);
+		if (f->ev == NULL || event_add(f->ev, &now) == -1)
+			return ERROR_OSEVENT_REG_FAIL;
+		return 0;
+	}
 	f->ev = event_new(f->x->d->base, f->fd, poll_to_ev(events) |
 	    EV_PERSIST, xen_fd_cb, f);
 	if (f->ev == NULL || event_add(f->ev, NULL) == -1)
@@ -213,12 +237,15 @@ xen_fd_register(void *user, int fd, void **reg_r, short events,
     void *for_libxl)
 {
 	struct xfd	*f;
+	struct stat	 st;
 
 	if ((f = calloc(1, sizeof *f)) == NULL)
 		return ERROR_OSEVENT_REG_FAIL;
 	f->x = user;
 	f->fd = fd;
 	f->for_libxl = for_libxl;
+	f->regular = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) ||
+	    S_ISDIR(st.st_mode));
 	if (xfd_arm(f, events) != 0) {
 		if (f->ev != NULL)
 			event_free(f->ev);
@@ -925,13 +952,20 @@ static void
 xen_destroy(void *ctx, struct part *p)
 {
 	struct xen	*x = ctx;
-	struct xpart	*xp = p->bdata;
-	char		*name = NULL;
+	struct xpart		*xp = p->bdata;
+	char			*name = NULL;
+	libxl_asyncop_how	 how;
 
 	part_detach(p, "destroyed");
 	if (xp == NULL)
 		goto out;
 	if (xp->creating != NULL) {
+		/* libxl undoes an aborted create; one that ends anyway
+		 * is destroyed by xen_create_finish. */
+		memset(&how, 0, sizeof how);
+		how.callback = xen_create_done;
+		how.u.for_callback = xp->creating;
+		libxl_ao_abort(x->ctx, &how);
 		xp->creating->p = NULL;
 		xp->creating = NULL;
 	}

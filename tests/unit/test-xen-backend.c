@@ -153,6 +153,35 @@ test_fd_hooks(void **state)
 	close(p[1]);
 }
 
+/* A regular file (a restore stream) is ready on every turn, as poll(2)
+ * would say, though epoll cannot watch it. */
+static void
+test_fd_regular_file(void **state)
+{
+	const libxl_osevent_hooks	*h = &xen_osevent_hooks;
+	void				*reg = NULL;
+	char				 path[] = "/tmp/test-xen-backend.XXXXXX";
+	int				 fd;
+
+	assert_true((fd = mkstemp(path)) != -1);
+	unlink(path);
+	assert_int_equal(h->fd_register(&x, fd, &reg, POLLIN, (void *)0x55),
+	    0);
+	usleep(1000);
+	loop_once();
+	assert_int_equal(seen.fd_calls, 1);
+	assert_int_equal(seen.revents, POLLIN);
+	usleep(1000);
+	loop_once();
+	assert_int_equal(seen.fd_calls, 2);
+	assert_int_equal(h->fd_modify(&x, fd, &reg, 0), 0);
+	usleep(1000);
+	loop_once();
+	assert_int_equal(seen.fd_calls, 2);
+	h->fd_deregister(&x, fd, reg);
+	close(fd);
+}
+
 /* A timeout fires once, from the loop, at its absolute time. */
 static void
 test_timeout_fires(void **state)
@@ -252,6 +281,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fd_hooks, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_fd_regular_file, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_timeout_fires, setup,
 		    teardown),
