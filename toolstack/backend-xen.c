@@ -196,11 +196,15 @@ xen_fd_cb(evutil_socket_t fd, short what, void *arg)
  * but epoll will not watch one: report it ready on every loop turn while
  * libxl wants it.
  */
+static const struct timeval xen_file_soon = { 0, 1 };
+
 static void
 xen_file_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct xfd	*f = arg;
 
+	/* Re-armed first: libxl may modify or free f in the call. */
+	evtimer_add(f->ev, &xen_file_soon);
 	libxl_osevent_occurred_fd(f->x->ctx, f->for_libxl, f->fd, f->events,
 	    f->events & (POLLIN | POLLOUT));
 }
@@ -209,7 +213,6 @@ xen_file_cb(evutil_socket_t fd, short what, void *arg)
 static int
 xfd_arm(struct xfd *f, short events)
 {
-	struct timeval	now = { 0, 1 };	/* libevent drops a 0 period */
 
 	if (f->ev != NULL) {
 		event_free(f->ev);
@@ -219,9 +222,8 @@ xfd_arm(struct xfd *f, short events)
 	if (poll_to_ev(events) == 0)
 		return 0;
 	if (f->regular) {
-		f->ev = event_new(f->x->d->base, -1, EV_PERSIST, xen_file_cb,
-		    f);
-		if (f->ev == NULL || event_add(f->ev, &now) == -1)
+		f->ev = evtimer_new(f->x->d->base, xen_file_cb, f);
+		if (f->ev == NULL || evtimer_add(f->ev, &xen_file_soon) == -1)
 			return ERROR_OSEVENT_REG_FAIL;
 		return 0;
 	}

@@ -113,6 +113,18 @@ loop_once(void)
 	event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
 }
 
+/* Turn the loop until libxl was called n times in all, 1 s at most. */
+static void
+loop_until(int n)
+{
+	int	i;
+
+	for (i = 0; i < 1000 && seen.fd_calls < n; i++) {
+		usleep(1000);
+		loop_once();
+	}
+}
+
 /* A registered fd that becomes readable is reported to libxl with the
  * poll bits it asked for; modified to no events, it is silent. */
 static void
@@ -167,16 +179,13 @@ test_fd_regular_file(void **state)
 	unlink(path);
 	assert_int_equal(h->fd_register(&x, fd, &reg, POLLIN, (void *)0x55),
 	    0);
-	usleep(1000);
-	loop_once();
+	loop_until(seen.fd_calls + 1);
 	assert_int_equal(seen.fd_calls, 1);
 	assert_int_equal(seen.revents, POLLIN);
-	usleep(1000);
-	loop_once();
+	loop_until(seen.fd_calls + 1);
 	assert_int_equal(seen.fd_calls, 2);
 	assert_int_equal(h->fd_modify(&x, fd, &reg, 0), 0);
-	usleep(1000);
-	loop_once();
+	loop_until(seen.fd_calls + 1);
 	assert_int_equal(seen.fd_calls, 2);
 	h->fd_deregister(&x, fd, reg);
 	close(fd);
