@@ -169,7 +169,14 @@ create_farm() {
 	_t0=$(uptime_s)
 	if ! baltic create "$@" "$_file" > "$BT/create.$_name.out" 2>&1; then
 		sed 's/^/  create: /' "$BT/create.$_name.out"
+		echo "  after $(since "$_t0") s; xl list:"
+		xl list | sed 's/^/  /'
 		tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /'
+		for _f in /var/log/xen/console/guest-"$_name"-*.log; do
+			[ -e "$_f" ] || continue
+			echo "  --- ${_f##*/} (last lines)"
+			tail -n 12 "$_f" | sed 's/^/  | /'
+		done
 		return 1
 	fi
 	wait_ready "$_name" 180 || { tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /'; return 1; }

@@ -1,10 +1,10 @@
 # eop: the seed's configurations (examples/eop) on real PV guests with
 # balticd -b xen: each answers SubmitOrder through its HTTP export (curl
 # in dom0) and through baltic call.  isolated and remote-payment (with
-# baltic-bank in dom0 on 127.0.0.1:9090) are destroyed after their check;
-# or, par and ref stay up for the tests after this one.  eop_or's export
-# is also bound on 0.0.0.0:<second forwarded port> and called from the
-# HOST (run-check-xen.sh prints host-export).
+# baltic-bank in dom0 on 127.0.0.1:9090) and ref are destroyed after
+# their check (128 MiB a guest); or and par stay up for the tests after
+# this one.  eop_or's export is also bound on 0.0.0.0:<second forwarded
+# port> and called from the HOST (run-check-xen.sh prints host-export).
 . /test/lib.sh
 need_balticd eop
 xen_state > "$BT/state.before"
@@ -47,7 +47,7 @@ for cfg in isolated remote-payment or par ref; do
 	*) result "eop-$cfg-call" fail "$(echo "$out" | head -c 120)" ;;
 	esac
 	case $cfg in
-	isolated|remote-payment)
+	isolated|remote-payment|ref)
 		t0=$(uptime_s)
 		baltic destroy "$name" && result "eop-$cfg-destroy" pass "$(since "$t0") s" ||
 			result "eop-$cfg-destroy" fail ;;
