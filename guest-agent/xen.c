@@ -32,6 +32,7 @@ struct xen_ctx {
 	struct xs_handle	*xs;
 	char			 base[128];	/* /local/domain/<domid> */
 	int			 domid;
+	struct libxenvchan	*v;		/* offered; the chan owns it */
 };
 
 static struct xen_ctx	xctx;
@@ -59,15 +60,21 @@ xen_read_domid(void)
  * A save and restore (baltic cut/paste) or a migration gives the guest a
  * new domid: the vchan it offered is gone with the old domain, and dom0
  * waits for an offer under the new one.  Checked every second; on a
- * change, the channel is failed and the usual retry offers a fresh one.
+ * change, the old vchan is abandoned, never closed (closing it would
+ * crash the kernel), the channel is failed, and the usual retry offers a
+ * fresh one.
  */
 static void
 xen_domid_check(evutil_socket_t fd, short what, void *arg)
 {
 	int	id = xen_read_domid();
 
-	if (id != -1 && id != xctx.domid && agent->dom0 != NULL)
-		chan_fail(agent->dom0, "domain id changed (restored)");
+	if (id == -1 || id == xctx.domid || agent->dom0 == NULL)
+		return;
+	if (xctx.v != NULL)
+		chan_vchan_abandon(xctx.v);
+	xctx.v = NULL;
+	chan_fail(agent->dom0, "domain id changed (restored)");
 }
 
 /* Open xenstore once; learn our own domain path at each connect. */
@@ -116,9 +123,12 @@ xen_connect(struct chan **chan_r, const struct chan_cbs *cbs, void *arg)
 		log_warn("libxenvchan_server_init %s", path);
 		return -1;
 	}
+	xctx.v = v;
 	*chan_r = chan_new(agent->base, &chan_vchan_transport, v, cbs, arg);
-	if (*chan_r == NULL)
+	if (*chan_r == NULL) {
+		xctx.v = NULL;
 		return -1;
+	}
 	snprintf(path, sizeof path, "%s/data/baltic/agent", xctx.base);
 	snprintf(ver, sizeof ver, "%u", BALTIC_PROTO_VERSION);
 	if (!xs_write(xctx.xs, XBT_NULL, path, ver, strlen(ver)))
@@ -133,6 +143,7 @@ xen_disconnect(void)
 {
 	char	path[192];
 
+	xctx.v = NULL;
 	if (xctx.xs == NULL)
 		return;
 	snprintf(path, sizeof path, "%s/data/baltic/agent", xctx.base);

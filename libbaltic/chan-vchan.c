@@ -80,9 +80,30 @@ vt_ack(void *ctx)
 	libxenvchan_wait(ctx);
 }
 
+/* Vchans never to be closed (chan_vchan_abandon). */
+static struct libxenvchan	**abandoned;
+static size_t			  nabandoned;
+
+void
+chan_vchan_abandon(struct libxenvchan *v)
+{
+	struct libxenvchan	**nv;
+
+	nv = reallocarray(abandoned, nabandoned + 1, sizeof *abandoned);
+	if (nv == NULL)
+		abort();	/* closing it later would crash the kernel */
+	abandoned = nv;
+	abandoned[nabandoned++] = v;
+}
+
 static void
 vt_close(void *ctx)
 {
+	size_t	i;
+
+	for (i = 0; i < nabandoned; i++)
+		if (abandoned[i] == ctx)
+			return;
 	libxenvchan_close(ctx);
 }
 

@@ -144,7 +144,7 @@ xen_log_vmessage(xentoollog_logger *lg, xentoollog_level level, int errnoval,
 	struct xen_logger	*l = (struct xen_logger *)lg;
 	char			*msg = NULL;
 
-	if (level < XTL_WARN && !(l->verbose && level >= XTL_DETAIL))
+	if (level < XTL_WARN && !(l->verbose && level >= XTL_INFO))
 		return;
 	if (vasprintf(&msg, fmt, ap) == -1)
 		return;
