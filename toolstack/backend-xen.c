@@ -359,6 +359,7 @@ static const libxl_osevent_hooks xen_osevent_hooks = {
 
 /* ---- partitions by domain ---------------------------------------------- */
 
+/* The partition running as domain domid; NULL if none of ours. */
 static struct part *
 xen_find(struct xen *x, uint32_t domid)
 {
@@ -370,6 +371,7 @@ xen_find(struct xen *x, uint32_t domid)
 	return NULL;
 }
 
+/* p's backend data, made on first use; freed by xen_destroy. */
 static struct xpart *
 xpart_get(struct xen *x, struct part *p)
 {
@@ -477,6 +479,7 @@ xen_retry_cb(evutil_socket_t fd, short what, void *arg)
 	xen_agent_check(xp->x, xp->p);
 }
 
+/* Try the agent's offer again in XEN_CONNECT_RETRY_MS. */
 static void
 xen_retry(struct xpart *xp)
 {
@@ -546,6 +549,8 @@ out:
 	free(untrusted_ring);
 }
 
+/* xenstore's fd: every fired watch, until none is left.  The token
+ * "baltic:<domid>" names the domain; its path is not trusted. */
 static void
 xen_xs_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -568,6 +573,7 @@ xen_xs_cb(evutil_socket_t fd, short what, void *arg)
 		log_warn("xenstore: watch");
 }
 
+/* Watch the agent's node of p's domain; it fires once at once. */
 static int
 xen_watch(struct xen *x, struct part *p)
 {
@@ -616,6 +622,12 @@ xen_forget(struct xen *x, struct part *p)
 	p->domid = -1;
 }
 
+/*
+ * libxl's events (we own ev): a domain of ours shut down or died.  It is
+ * destroyed (unless it crashed and its role preserves crashed domains),
+ * forgotten, and reported with part_died(), which restarts it if the
+ * role says so.
+ */
 static void
 xen_event(void *user, libxl_event *ev)
 {
@@ -678,6 +690,11 @@ static const libxl_event_hooks xen_event_hooks = {
 
 /* ---- init, fini -------------------------------------------------------- */
 
+/*
+ * libxl in balticd's loop (osevent hooks, event callbacks), and a
+ * xenstore handle whose watches the loop reads.  Fails with a clear
+ * message off a dom0.
+ */
 static int
 xen_init(struct daemon *d, void **ctx_r, char **err_r)
 {
@@ -763,6 +780,7 @@ xen_fini(void *ctx)
 
 /* ---- create, restore --------------------------------------------------- */
 
+/* Free an xcreate and what it holds; NULL is fine. */
 static void
 xcreate_free(struct xcreate *xc)
 {
@@ -915,6 +933,11 @@ xen_domid_of(struct xen *x, const char *name)
 	return (int)domid;
 }
 
+/*
+ * Start creating p's domain (translate_instance, domcfg_to_libxl,
+ * libxl_domain_create_new, asynchronous); xen_create_finish wires and
+ * unpauses it.  0 once started; a later failure comes as part_died.
+ */
 static int
 xen_create(void *ctx, struct part *p, char **err_r)
 {
@@ -992,6 +1015,7 @@ out:
 
 /* ---- cut, paste -------------------------------------------------------- */
 
+/* write(2) all of buf, or -1. */
 static int
 write_all(int fd, const void *buf, size_t len)
 {

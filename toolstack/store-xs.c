@@ -57,6 +57,7 @@ xs_dom0_only(struct xs_handle *xs, xs_transaction_t t, const char *path)
 	return xs_set_permissions(xs, t, path, &perm, 1);
 }
 
+/* Connect to xenstore; nothing is written until the first put. */
 static int
 sx_open(struct daemon *d, void **ctx_r, char **err_r)
 {
@@ -124,6 +125,7 @@ sx_put_t(struct xs_handle *xs, xs_transaction_t t, const char *path,
 	return true;
 }
 
+/* Replace key's value, in one transaction; 0 or -1. */
 static int
 sx_put(void *ctx, const char *key, const void *val, size_t len)
 {
@@ -197,6 +199,7 @@ out:
 	return buf;
 }
 
+/* key's value, whole (chunks joined), read in one transaction. */
 static int
 sx_get(void *ctx, const char *key, char **val_r, size_t *len_r)
 {
@@ -250,6 +253,7 @@ sx_prune(struct xs_handle *xs, xs_transaction_t t, const char *path)
 	}
 }
 
+/* Remove key and everything below it; absent is not an error. */
 static int
 sx_del(void *ctx, const char *key)
 {
@@ -277,6 +281,7 @@ sx_del(void *ctx, const char *key)
 	return -1;
 }
 
+/* The names directly below prefix; none if it is absent. */
 static int
 sx_list(void *ctx, const char *prefix, char ***names_r, size_t *n_r)
 {
