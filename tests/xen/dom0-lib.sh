@@ -83,6 +83,14 @@ balticd_start() {
 	   kill -0 "$(cat "$BT/balticd.pid")" 2> /dev/null; then
 		return 0
 	fi
+	if [ -s "$BT/balticd.pid" ] && [ ! -e "$BT/balticd.killed" ]; then
+		# It was running and nobody stopped it: say so once, with why.
+		echo "balticd (pid $(cat "$BT/balticd.pid")) is gone; its log and dom0's dmesg:"
+		tail -n 12 "$BT/balticd.log" | sed 's/^/  balticd: /'
+		dmesg | grep -E 'balticd.*(segfault|general protection)' | tail -n 2
+		result balticd-alive fail "balticd died (see above); restarted by $(basename "$0")"
+	fi
+	rm -f "$BT/balticd.killed"
 	echo "=== balticd -b xen -d started at $(uptime_s)" >> "$BT/balticd.log"
 	setsid balticd -b xen -d -t "$BALTIC_CALL_TIMEOUT_MS" \
 		>> "$BT/balticd.log" 2>&1 < /dev/null &
@@ -166,21 +174,23 @@ wait_ready() {
 # prints the time it took.  1 on failure (with the daemon's log tail).
 create_farm() {
 	_name=$1 _file=$2; shift 2
-	_t0=$(uptime_s)
+	_c0=$(uptime_s)
 	if ! baltic create "$@" "$_file" > "$BT/create.$_name.out" 2>&1; then
 		sed 's/^/  create: /' "$BT/create.$_name.out"
-		echo "  after $(since "$_t0") s; xl list:"
+		echo "  after $(since "$_c0") s; xl list:"
 		xl list | sed 's/^/  /'
 		tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /'
 		for _f in /var/log/xen/console/guest-"$_name"-*.log; do
 			[ -e "$_f" ] || continue
-			echo "  --- ${_f##*/} (last lines)"
-			tail -n 12 "$_f" | sed 's/^/  | /'
+			echo "  --- ${_f##*/} (notable lines, then the last)"
+			grep -Eai 'initramfs|initrd|ramdisk|panic|VFS|out of memory|BALTIC|agent|segfault' "$_f" |
+				head -n 12 | sed 's/^/  ! /'
+			tail -n 6 "$_f" | sed 's/^/  | /'
 		done
 		return 1
 	fi
 	wait_ready "$_name" 180 || { tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /'; return 1; }
-	echo "created $_name in $(since "$_t0") s"
+	echo "created $_name in $(since "$_c0") s"
 }
 
 # guest_log FARM INSTANCE: the tail of the instance's console (by domid).
@@ -200,9 +210,10 @@ guest_log() {
 load_client() {
 	while [ ! -e "$BT/load.stop" ]; do
 		_b=$(ms)
-		_c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 60 -X POST \
+		_c=$(curl -s -o "$BT/body.$1" -w '%{http_code}' --max-time 60 -X POST \
 			--data-binary "$4" "http://127.0.0.1:$2$3")
 		_rc=$?
+		[ "$_c" = 200 ] || echo "$_b $(ms) client $1: curl $_rc, HTTP $_c: $(head -c 200 "$BT/body.$1" 2> /dev/null)" >> "$BT/errs.$1"
 		if [ "$_c" = 200 ]; then _k=ok
 		elif [ $_rc -eq 7 ]; then _k=refused; usleep 100000
 		elif [ "$_c" = 000 ] && { [ $_rc -eq 52 ] || [ $_rc -eq 56 ]; }; then _k=reset
@@ -214,7 +225,7 @@ load_client() {
 }
 LOAD_PIDS=
 load_start() {	# N PORT PATH BODY
-	rm -f "$BT"/load.*
+	rm -f "$BT"/load.* "$BT"/errs.* "$BT"/body.*
 	_i=0
 	while [ $_i -lt "$1" ]; do
 		_i=$((_i + 1))
@@ -227,6 +238,7 @@ load_stop() {
 	touch "$BT/load.stop"
 	wait $LOAD_PIDS
 	LOAD_PIDS=
+	cat "$BT"/errs.* 2> /dev/null | sort -n | head -n 8 | sed 's/^/  not answered: /' >&2
 	cat "$BT"/load.[0-9]* 2> /dev/null | awk '{ n[$3]++; t++ } END {
 	    printf "%d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
 	    n["reset"], n["lost"] }'

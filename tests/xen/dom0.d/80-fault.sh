@@ -15,6 +15,7 @@ xl destroy "$vd" && echo "xl destroy $vd ($victim) at $t_kill ms"
 sleep 10
 echo "after xl destroy: $(baltic list -l eop_or 2>&1 | tr '\n' ';')"
 t_d=$(ms)
+touch "$BT/balticd.killed"
 kill -9 "$(cat "$BT/balticd.pid")"
 echo "balticd killed -9 at $t_d ms"
 sleep 2

@@ -45,6 +45,7 @@ else
 	result destroy-xenstore fail "$(echo "$left" | grep -c .) baltic nodes left: $(echo "$left" | head -n 1)"
 fi
 # Stop the daemon and the bank, then look for what they left.
+touch "$BT/balticd.killed"
 kill "$(cat "$BT/balticd.pid")"
 i=0
 while kill -0 "$(cat "$BT/balticd.pid")" 2> /dev/null && [ $i -lt 50 ]; do usleep 100000; i=$((i + 1)); done
