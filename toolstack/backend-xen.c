@@ -47,6 +47,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "translate.h"
+#include "util.h"
 
 #define XEN_DOM0_ROOT		"/local/domain/0/baltic"
 #define XEN_CONNECT_TRIES	25	/* vchan connect attempts per offer */
@@ -118,22 +119,6 @@ struct xtimeout {
 };
 
 static void	xen_agent_check(struct xen *, struct part *);
-
-static int
-errf(char **err_r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-errf(char **err_r, const char *fmt, ...)
-{
-	va_list	ap;
-
-	va_start(ap, fmt);
-	if (vasprintf(err_r, fmt, ap) == -1)
-		*err_r = NULL;
-	va_end(ap);
-	return -1;
-}
 
 /* ---- logging ----------------------------------------------------------- */
 
