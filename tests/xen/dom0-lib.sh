@@ -146,9 +146,14 @@ post() {
 
 # list_json [FARM]; field FARM INSTANCE KEY: one partition's value.
 list_json() { baltic list --json "$@"; }
-field() {
-	list_json "$1" | jq -r --arg i "$2" --arg k "$3" \
-		'.[0].partitions[] | select(.name == $i) | .[$k]'
+field() {	# retried: a list may fail while balticd is busy
+	for _try in 1 2 3 4 5; do
+		_v=$(list_json "$1" 2> /dev/null | jq -r --arg i "$2" --arg k "$3" \
+			'.[0].partitions[] | select(.name == $i) | .[$k]')
+		[ -n "$_v" ] && break
+		sleep 1
+	done
+	echo "$_v"
 }
 served() { field "$1" "$2" served; }
 # parts FARM [ROLE]: the instance names, or those of one role.
@@ -179,6 +184,7 @@ create_farm() {
 		sed 's/^/  create: /' "$BT/create.$_name.out"
 		echo "  after $(since "$_c0") s; xl list:"
 		xl list | sed 's/^/  /'
+		xl info | grep -E "^(total|free)_memory" | sed 's/^/  /'
 		tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /'
 		for _f in /var/log/xen/console/guest-"$_name"-*.log; do
 			[ -e "$_f" ] || continue
@@ -197,7 +203,9 @@ create_farm() {
 guest_log() {
 	_d=$(field "$1" "$2" domid 2> /dev/null)
 	for _f in /var/log/xen/console/guest-"$2".log; do
-		[ -e "$_f" ] && grep -v '^\[' "$_f" | tail -n 15 | sed "s/^/  $2 console: /"
+		[ -e "$_f" ] && grep -Eav '^\[' "$_f" | tail -n 15 | sed "s/^/  $2 console: /"
+		[ -e "$_f" ] && grep -Eai 'segfault|general protection|BUG|panic|Out of memory' "$_f" |
+			tail -n 6 | sed "s/^/  $2 console! /"
 	done
 	[ -n "$_d" ] && echo "  ($2 is domain $_d)"
 }
