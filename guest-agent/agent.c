@@ -560,6 +560,9 @@ main(int argc, char **argv)
 		strlcpy(a.instance, a.instance_opt, sizeof a.instance);
 	log_init("baltic-agent", verbose);
 	signal(SIGPIPE, SIG_IGN);
+	/* A cut (stopped) agent whose balticd dies is in an orphaned
+	 * process group: the kernel sends it SIGHUP, which must not end it. */
+	signal(SIGHUP, SIG_IGN);
 
 	a.base = event_base_new();
 	if (a.base == NULL)

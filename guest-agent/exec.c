@@ -102,6 +102,7 @@ agent_spawn(const char *path, int in_fd, int out_fd, int err_fd,
 	sigemptyset(&none);
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGHUP);
 	sigaddset(&def, SIGCHLD);
 	sigaddset(&def, SIGTERM);
 	sigaddset(&def, SIGINT);

@@ -360,6 +360,7 @@ local_reattach(void *ctx, struct part *p, char **err_r)
 
 const struct backend_ops backend_local = {
 	.name = "local",
+	.create_timeout_ms = 30000,
 	.init = local_init,
 	.fini = local_fini,
 	.create = local_create,

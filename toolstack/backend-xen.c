@@ -1268,6 +1268,7 @@ out:
 
 const struct backend_ops backend_xen = {
 	.name = "xen",
+	.create_timeout_ms = 180000,
 	.init = xen_init,
 	.fini = xen_fini,
 	.create = xen_create,

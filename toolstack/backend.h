@@ -23,6 +23,10 @@ struct part;
 
 struct backend_ops {
 	const char	*name;
+	/* How long `baltic create` waits for every partition's channel:
+	 * a process starts in milliseconds, a domain under emulation in
+	 * tens of seconds. */
+	unsigned	 create_timeout_ms;
 	/* 0, or -1 with a message in *err_r (caller frees). */
 	int	(*init)(struct daemon *, void **ctx_r, char **err_r);
 	void	(*fini)(void *ctx);

@@ -37,7 +37,8 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	fprintf(stderr, "usage: balticd [-dv] [-b local|xen] [-a AGENT] "
-	    "[-S STATEDIR] [-R RUNDIR] [-s SOCKET] [-t TIMEOUT_MS]\n");
+	    "[-C CREATE_TIMEOUT_MS] [-S STATEDIR] [-R RUNDIR] [-s SOCKET] "
+	    "[-t TIMEOUT_MS]\n");
 	exit(BALTIC_EXIT_USAGE);
 }
 
@@ -130,7 +131,7 @@ main(int argc, char **argv)
 	    strdup(getenv("BALTIC_AGENT")) : find_agent(argv[0]);
 	sock = getenv("BALTIC_SOCKET");
 
-	while ((ch = getopt(argc, argv, "a:b:dR:S:s:t:vh")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:C:dR:S:s:t:vh")) != -1) {
 		switch (ch) {
 		case 'a':
 			free(d.agent_path);
@@ -140,6 +141,12 @@ main(int argc, char **argv)
 			break;
 		case 'b':
 			bname = optarg;
+			break;
+		case 'C':
+			d.create_timeout_ms = (unsigned)strtoul(optarg, NULL,
+			    10);
+			if (d.create_timeout_ms == 0)
+				usage();
 			break;
 		case 'd':
 			foreground = 1;
@@ -179,6 +186,8 @@ main(int argc, char **argv)
 	if (i == sizeof backends / sizeof backends[0])
 		fatalx("backend %s is not built in", bname);
 	d.backend = backends[i].backend;
+	if (d.create_timeout_ms == 0)
+		d.create_timeout_ms = d.backend->create_timeout_ms;
 	d.store = backends[i].store;
 	if (sock == NULL) {
 		snprintf(sockbuf, sizeof sockbuf, "%s/balticd.sock", d.run_dir);

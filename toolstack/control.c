@@ -34,7 +34,6 @@
 #include "util.h"
 
 #define CTL_REQUEST_MAX		(1024 * 1024)
-#define CREATE_TIMEOUT_MS	30000
 #define CUT_DRAIN_MS		10000
 
 struct ctl {
@@ -172,11 +171,22 @@ static void
 farm_teardown(struct dfarm *f)
 {
 	struct daemon	*d = f->d;
+	struct ctl	*c;
 	struct part	*p;
 	char		 dir[512];
 	size_t		 i;
 
 	f->dying = true;
+	if ((c = f->creating) != NULL) {
+		/* A create still waiting for this farm ends here. */
+		f->creating = NULL;
+		evtimer_del(c->tick);
+		if (!c->answered)
+			ctl_error(c, BALTIC_EXIT_FAIL, "farm %s was destroyed "
+			    "before it was ready", f->name);
+		c->farm = NULL;
+		ctl_unref(c);
+	}
 	for (i = 0; i < f->nexports; i++)
 		http_export_stop(&f->exports[i]);
 	TAILQ_FOREACH(p, &f->parts, entry)
@@ -217,8 +227,8 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 	if (ready < n) {
 		if (now_us() > c->deadline_us) {
 			ctl_error(c, BALTIC_EXIT_TIMEOUT, "partitions not ready "
-			    "after %d ms (%zu of %zu); farm %s not created",
-			    CREATE_TIMEOUT_MS, ready, n, f->name);
+			    "after %u ms (%zu of %zu); farm %s not created",
+			    c->d->create_timeout_ms, ready, n, f->name);
 			goto fail;
 		}
 		evtimer_add(c->tick, &tv);
@@ -239,13 +249,12 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 	}
 	dfarm_save(f);
 	ctl_ok(c, "created");
+	f->creating = NULL;
 	c->farm = NULL;
 	ctl_unref(c);
 	return;
 fail:
-	farm_teardown(f);
-	c->farm = NULL;
-	ctl_unref(c);
+	farm_teardown(f);	/* ends this create too */
 }
 
 static void
@@ -328,8 +337,9 @@ ctl_create(struct ctl *c, yajl_val rq)
 	}
 	dfarm_save(f);
 	c->farm = f;
+	f->creating = c;
 	c->refs++;
-	c->deadline_us = now_us() + CREATE_TIMEOUT_MS * 1000ULL;
+	c->deadline_us = now_us() + c->d->create_timeout_ms * 1000ULL;
 	c->tick = evtimer_new(d->base, create_tick, c);
 	evtimer_add(c->tick, &tv);
 out:

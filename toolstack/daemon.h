@@ -132,6 +132,8 @@ struct dfarm {
 	char			*path;		/* farm file, for images */
 	uint64_t		 calls, errors;
 	bool			 dying;
+	void			*creating;	/* control.c: the create
+						 * waiting for it */
 	TAILQ_ENTRY(dfarm)	 entry;
 };
 
@@ -192,6 +194,7 @@ struct daemon {
 	struct event			*ping_ev;
 	TAILQ_HEAD(, dfarm)		 farms;
 	unsigned			 default_timeout_ms;
+	unsigned			 create_timeout_ms;
 };
 
 /* router.c */

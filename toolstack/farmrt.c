@@ -432,6 +432,16 @@ daemon_restore_farm(struct daemon *d, const char *name)
 			continue;
 		p->pid = (pid_t)json_int(pv, "pid", 0);
 		p->domid = (int)json_int(pv, "domid", -1);
+		if (json_true(pv, "cut")) {
+			/* Cut: it waits for paste (local: a stopped
+			 * process; xen: a saved image, no domain). */
+			p->state = PART_CUT;
+			if (d->backend->reattach(d->bctx, p, &err) == -1)
+				free(err);
+			err = NULL;
+			log_info("%s: cut; waits for paste", p->name);
+			continue;
+		}
 		if (d->backend->reattach(d->bctx, p, &err) == -1) {
 			log_warnx("%s: cannot re-attach: %s", p->name,
 			    err != NULL ? err : "gone");
