@@ -49,5 +49,4 @@ expect_eq "rf-a ready again" ready "$state"
 "$BALTIC" set rf r a >/dev/null
 expect_eq "rf-a answers" "rf-a" "$("$BALTIC" call rf IEcho.Who)"
 check "destroy" "$BALTIC" destroy rf
-[ -n "${KEEP:-}" ] && { cp -r "$T" /tmp/keep; }
 finish
