@@ -63,6 +63,7 @@ fn(const char *fmt, ...)					\
 }
 LOGFN(log_warn, LOG_WARNING, 1, 1)
 LOGFN(log_warnx, LOG_WARNING, 0, 1)
+LOGFN(log_notice, LOG_NOTICE, 0, 1)
 LOGFN(log_info, LOG_INFO, 0, log_level >= 1)
 LOGFN(log_debug, LOG_DEBUG, 0, log_level >= 2)
 

@@ -15,6 +15,7 @@ void	log_to_syslog(void);
 int	log_verbose(void);
 void	log_warn(const char *, ...) LOGF;
 void	log_warnx(const char *, ...) LOGF;
+void	log_notice(const char *, ...) LOGF;	/* always shown */
 void	log_info(const char *, ...) LOGF;
 void	log_debug(const char *, ...) LOGF;
 void	fatal(const char *, ...) LOGF __attribute__((noreturn));

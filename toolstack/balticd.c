@@ -122,6 +122,7 @@ main(int argc, char **argv)
 	size_t		 i;
 
 	memset(&d, 0, sizeof d);
+	d.started_us = now_us();
 	TAILQ_INIT(&d.farms);
 	d.ctl_fd = -1;
 	d.default_timeout_ms = BALTIC_DEFAULT_TIMEOUT_MS;

@@ -132,6 +132,7 @@ struct dfarm {
 	char			*path;		/* farm file, for images */
 	uint64_t		 calls, errors;
 	bool			 dying;
+	uint64_t		 restored_us;	/* re-attach began; 0: done */
 	void			*creating;	/* control.c: the create
 						 * waiting for it */
 	TAILQ_ENTRY(dfarm)	 entry;
@@ -195,6 +196,7 @@ struct daemon {
 	TAILQ_HEAD(, dfarm)		 farms;
 	unsigned			 default_timeout_ms;
 	unsigned			 create_timeout_ms;
+	uint64_t			 started_us;
 };
 
 /* router.c */

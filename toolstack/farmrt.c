@@ -408,6 +408,7 @@ daemon_restore_farm(struct daemon *d, const char *name)
 		goto out;
 	f = dfarm_new(d, file, farm, path, src, srclen);
 	file = NULL;
+	f->restored_us = d->started_us;
 	TAILQ_INSERT_TAIL(&d->farms, f, entry);
 	if ((refs = yajl_tree_get(tree, rpath, yajl_t_object)) != NULL) {
 		for (i = 0; i < refs->u.object.len; i++) {

@@ -151,6 +151,27 @@ part_config_text(struct part *p, size_t *len_r)
 	return buf;
 }
 
+/* After a balticd restart: say when every partition is back. */
+static void
+part_note_reattached(struct dfarm *f)
+{
+	struct part	*q;
+	size_t		 n = 0;
+
+	if (f->restored_us == 0)
+		return;
+	TAILQ_FOREACH(q, &f->parts, entry) {
+		if (q->state != PART_READY && q->state != PART_CUT &&
+		    q->state != PART_DEAD)
+			return;
+		n++;
+	}
+	log_notice("farm %s: %zu partitions re-attached %llu ms after "
+	    "balticd started", f->name, n,
+	    (unsigned long long)((now_us() - f->restored_us) / 1000));
+	f->restored_us = 0;
+}
+
 static void
 part_on_ready(struct chan *c, void *arg)
 {
@@ -171,6 +192,7 @@ part_on_ready(struct chan *c, void *arg)
 		p->state = PART_READY;
 	log_info("%s: channel up (protocol %u, frames up to %u bytes)",
 	    p->name, chan_version(c), chan_max_frame(c));
+	part_note_reattached(p->farm);
 	while (p->state == PART_READY &&
 	    (r = TAILQ_FIRST(&p->waiting)) != NULL) {
 		TAILQ_REMOVE(&p->waiting, r, wentry);
@@ -193,6 +215,20 @@ printable(char *dst, size_t dstlen, const uint8_t *untrusted, size_t len)
 		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
 	}
 	dst[o] = '\0';
+}
+
+/*
+ * The guest made progress (a PONG, or an answer to a call): it is alive,
+ * however slow its pings are while it works.
+ */
+static void
+part_alive(struct part *p)
+{
+	p->ping_missed = 0;
+	if (p->state == PART_UNHEALTHY) {
+		log_info("%s: answers again: back in rotation", p->name);
+		p->state = PART_READY;
+	}
 }
 
 static void
@@ -220,6 +256,7 @@ part_on_result(struct part *p, const struct baltic_hdr *h,
 	}
 	/* From here on the result is validated against the declared type. */
 	r->part = NULL;
+	part_alive(p);
 	if (v.status == BALTIC_OK) {
 		if (farm_value_check(r->op->result, v.payload, v.len, &why)
 		    == -1) {
@@ -381,12 +418,7 @@ part_on_frame(struct chan *c, const struct baltic_hdr *h,
 		memcpy(&nonce, untrusted_body, sizeof nonce);
 		if (nonce != p->ping_nonce)
 			break;		/* a late answer: ignore */
-		p->ping_missed = 0;
-		if (p->state == PART_UNHEALTHY) {
-			log_info("%s: answers again: back in rotation",
-			    p->name);
-			p->state = PART_READY;
-		}
+		part_alive(p);
 		break;
 	default:
 		chan_fail(c, "unexpected message type from the guest");
