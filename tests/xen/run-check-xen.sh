@@ -127,6 +127,12 @@ fi
 bootargs=
 [ -z "${BALTIC_XEN_TESTS:-}" ] || bootargs="-a baltic.tests=$BALTIC_XEN_TESTS"
 port=${BALTIC_XEN_HTTP_PORT:-$((20000 + $$ % 20000))}
+# QEMU cannot forward a host port something else listens on: move on.
+if [ -z "${BALTIC_XEN_HTTP_PORT:-}" ] && command -v ss > /dev/null; then
+	while ss -ltnH 2> /dev/null | awk '{ print $4 }' | grep -Eq ":($port|$((port + 1)))\$"; do
+		port=$((port + 2))
+	done
+fi
 rm -f "$OUT/http.got" "$OUT/export.got" "$OUT/export.out"
 poller=
 xport=0

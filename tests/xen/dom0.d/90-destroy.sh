@@ -32,12 +32,13 @@ xenstore-ls -fp > "$BT/xs.after"
 # farms/) may stay while it runs; anything else is a leftover.
 roots=$(grep -c '^/local/domain/0/baltic\(/farms\)\? = ""' "$BT/xs.after")
 left=$(grep -i baltic "$BT/xs.after" | grep -v '^/local/domain/0/baltic\(/farms\)\? = ""')
+chk_rc=0
 if [ -e "$chk" ]; then
 	for f in $farms; do
-		sh "$chk" --after-destroy "$f" "$BT/xs.after" >> "$BT/xs.left" 2>&1
+		sh "$chk" --after-destroy "$f" "$BT/xs.after" >> "$BT/xs.left" 2>&1 || chk_rc=1
 	done
 fi
-if [ -z "$left" ] && [ ! -s "$BT/xs.left" ]; then
+if [ -z "$left" ] && [ $chk_rc = 0 ]; then
 	result destroy-xenstore pass "no farm node; $roots empty balticd roots ($(wc -l < "$BT/xs.after") nodes)"
 else
 	echo "$left" | head -n 10 | sed 's/^/  left: /'
