@@ -21,7 +21,7 @@ baltic create -f eight "$BT/farms/xen.farm" > /dev/null 2>&1 || result fig-creat
 t_ret=$(since "$t0")
 if wait_ready eight 300; then
 	t_ready=$(since "$t0")
-	fig create-baltic "$t_ready" "s: baltic create -f eight (8 PV guests, 64 MiB) to all 8 ready; the command returned after $t_ret s"
+	fig create-baltic "$t_ready" "s: baltic create -f eight (8 PV guests, 128 MiB) to all 8 ready; the command returned after $t_ret s"
 	out=$(post 18431 /eight/IXEcho/Echo hi)
 	[ "$(echo "$out" | head -n 1)" = hi ] || result fig-create fail "eight does not answer: $out"
 else
@@ -30,7 +30,11 @@ fi
 t0=$(uptime_s)
 baltic destroy eight
 fig destroy-baltic "$(since "$t0")" "s: baltic destroy eight"
-sleep 2
+# The xl guests need the memory back: wait until the dying domains are gone.
+i=0
+while [ "$(xl list | awk 'NR > 1' | wc -l)" -gt 1 ] && [ $i -lt 120 ]; do
+	usleep 500000; i=$((i + 1))
+done
 rm -rf /tmp/eight && mkdir -p /tmp/eight
 baltic compile -o /tmp/eight -f eight "$BT/farms/xen.farm" > /dev/null 2>&1 ||
 	result fig-create fail "baltic compile -o"
@@ -38,7 +42,7 @@ ls /tmp/eight
 n=$(ls /tmp/eight/*.cfg 2> /dev/null | wc -l)
 t0=$(uptime_s)
 for c in /tmp/eight/*.cfg; do
-	xl create -q "$c" > /dev/null 2>&1 || result fig-create fail "xl create $c"
+	xl create -q "$c" > /tmp/xl.out 2>&1 || { tail -n 3 /tmp/xl.out; result fig-create fail "xl create $c"; }
 done
 t_ret=$(since "$t0")
 # The same end point as "ready", minus dom0's connect: every agent offers.
@@ -49,7 +53,8 @@ while :; do
 		xenstore-read "/local/domain/$d/data/baltic/agent" > /dev/null 2>&1 && k=$((k + 1))
 	done
 	[ $k -ge "$n" ] && break
-	i=$((i + 1)); [ $i -lt 600 ] || break
+	i=$((i + 1)); [ $i -lt 400 ] || break
+	[ "$(xl list | awk 'NR > 2' | wc -l)" -ge "$n" ] || [ $i -lt 60 ] || break
 	usleep 500000
 done
 fig create-xl "$(since "$t0")" "s: $n sequential xl create of baltic compile -o configs to all $k agents offering a vchan; the xl creates returned after $t_ret s"
