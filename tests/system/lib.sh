@@ -65,6 +65,8 @@ if [ -n "${BALTIC_VALGRIND:-}" ]; then
 fi
 
 start_daemon() {
+	# A killed balticd leaves its socket behind: wait for the new one.
+	rm -f "$BALTIC_RUN_DIR/balticd.sock"
 	$VG "$BALTICD" -d -t "${BALTIC_TIMEOUT_MS:-5000}" "$@" \
 	    >>"$T/balticd.log" 2>&1 &
 	DPID=$!
