@@ -68,13 +68,12 @@ BALTIC=$build/toolstack/baltic
 BALTICD=$build/toolstack/balticd
 export BALTIC_AGENT=$build/guest-agent/baltic-agent
 export BALTIC_BENCH_PERSIST=$build/tests/handlers/persist
-export BALTIC_BENCH_JITTER=$build/bench/jitter
 ECHO_HTTP=$build/bench/echo-http
 missing=
 for p in "$BALTIC" "$BALTICD" "$BALTIC_AGENT"; do
 	[ -x "$p" ] || missing="$missing ${p#"$build"/}"
 done
-for p in "$BALTIC_BENCH_PERSIST" "$BALTIC_BENCH_JITTER" "$ECHO_HTTP"; do
+for p in "$BALTIC_BENCH_PERSIST" "$ECHO_HTTP"; do
 	[ -x "$p" ] || missing="$missing ${p#"$build"/}"
 done
 if [ -n "$missing" ]; then
@@ -258,7 +257,7 @@ echo "Ratios (medians): b/a req/s $(ratio "$(med b 2)" "$(med a 2)")," \
     "c/a req/s $(ratio "$(med c 2)" "$(med a 2)")," \
     "p99 $(ratio "$(med c 5)" "$(med a 5)")"
 echo
-echo "par tail: handlers answer 10% of calls 50 ms late (bench/jitter);" \
+echo "par tail: handlers answer 10% of calls 50 ms late (tests/handlers/persist, BALTIC_PERSIST_JITTER=10:50);" \
     "wrk -t$THREADS -c$TAIL_CONNS, ${TAIL_DELAY} ms think time per request;" \
     "slow = over $((BENCH_SLOW_US / 1000)) ms"
 echo

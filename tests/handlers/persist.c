@@ -5,6 +5,10 @@
  * "slept N" after that long, on a timer, never blocking), Fail
  * (BALTIC_E_HANDLER), anything else: the argument back.  CANCEL drops a
  * pending Slow without an answer.
+ *
+ * BALTIC_PERSIST_JITTER=PCT:MS answers that share of the other calls MS
+ * late, each process drawing its own random sequence: the `par` tail
+ * benchmark (bench/run.sh) runs it so.
  */
 #include <sys/queue.h>
 
@@ -25,16 +29,20 @@ struct slow {
 	uint32_t		 id;
 	unsigned long		 ms;
 	struct event		*ev;
+	char			*reply;		/* NULL: "slept N" */
+	size_t			 replylen;
 };
 
 static LIST_HEAD(, slow)	 slows = LIST_HEAD_INITIALIZER(slows);
 static struct event_base	*base;
+static unsigned			 jitter_pct, jitter_ms;
 
 static void
 slow_free(struct slow *s)
 {
 	LIST_REMOVE(s, entry);
 	event_free(s->ev);
+	free(s->reply);
 	free(s);
 }
 
@@ -44,16 +52,47 @@ slow_cb(evutil_socket_t fd, short what, void *arg)
 	struct slow	*s = arg;
 	char		 msg[64];
 
-	snprintf(msg, sizeof msg, "slept %lu", s->ms);
-	chan_send_result(s->c, s->id, BALTIC_OK, msg, strlen(msg));
+	if (s->reply != NULL)
+		chan_send_result(s->c, s->id, BALTIC_OK, s->reply, s->replylen);
+	else {
+		snprintf(msg, sizeof msg, "slept %lu", s->ms);
+		chan_send_result(s->c, s->id, BALTIC_OK, msg, strlen(msg));
+	}
 	slow_free(s);
+}
+
+/* Answer call id after ms, with reply (copied) or "slept N". */
+static int
+answer_later(struct chan *c, uint32_t id, unsigned long ms,
+    const uint8_t *reply, size_t len)
+{
+	struct slow	*s;
+	struct timeval	 tv;
+
+	if ((s = calloc(1, sizeof *s)) == NULL)
+		return -1;
+	if (reply != NULL) {
+		if ((s->reply = malloc(len + 1)) == NULL) {
+			free(s);
+			return -1;
+		}
+		memcpy(s->reply, reply, len);
+		s->replylen = len;
+	}
+	s->c = c;
+	s->id = id;
+	s->ms = ms;
+	s->ev = evtimer_new(base, slow_cb, s);
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(s->ev, &tv);
+	LIST_INSERT_HEAD(&slows, s, entry);
+	return 0;
 }
 
 static void
 do_slow(struct chan *c, uint32_t id, const uint8_t *arg, size_t len)
 {
-	struct slow	*s;
-	struct timeval	 tv;
 	char		 num[16];
 	char		*end;
 	unsigned long	 ms;
@@ -65,18 +104,8 @@ do_slow(struct chan *c, uint32_t id, const uint8_t *arg, size_t len)
 	ms = strtoul(num, &end, 10);
 	if (*end != '\0' && *end != '\n')
 		goto bad;
-	if (ms > SLOW_MAX_MS)
+	if (ms > SLOW_MAX_MS || answer_later(c, id, ms, NULL, 0) == -1)
 		goto bad;
-	if ((s = calloc(1, sizeof *s)) == NULL)
-		goto bad;
-	s->c = c;
-	s->id = id;
-	s->ms = ms;
-	s->ev = evtimer_new(base, slow_cb, s);
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(s->ev, &tv);
-	LIST_INSERT_HEAD(&slows, s, entry);
 	return;
 bad:
 	chan_send_result(c, id, BALTIC_E_ARG, "Slow wants milliseconds", 23);
@@ -101,6 +130,11 @@ on_frame(struct chan *c, const struct baltic_hdr *h,
 		else if (strcmp(cv.op, "Fail") == 0)
 			chan_send_result(c, h->call_id, BALTIC_E_HANDLER,
 			    "failed as asked", 15);
+		else if (jitter_pct > 0 &&
+		    arc4random_uniform(100) < jitter_pct &&
+		    answer_later(c, h->call_id, jitter_ms, cv.arg,
+		    cv.arglen) == 0)
+			;	/* answered late */
 		else
 			chan_send_result(c, h->call_id, BALTIC_OK, cv.arg,
 			    cv.arglen);
@@ -132,8 +166,11 @@ main(void)
 	static const struct chan_cbs cbs = { on_frame, NULL, on_close };
 	struct chan	*c;
 	struct slow	*s;
+	const char	*j = getenv("BALTIC_PERSIST_JITTER");
 
 	log_init("persist", 0);
+	if (j != NULL && sscanf(j, "%u:%u", &jitter_pct, &jitter_ms) != 2)
+		jitter_pct = 0;
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if ((c = chan_new_fd(base, 0, &cbs, NULL)) == NULL)
