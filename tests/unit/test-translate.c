@@ -391,7 +391,7 @@ struct example {
 };
 
 #define PAY(f)	{ f "-payment", "Payment", "payment", "payment", 128 }
-#define ENTRY(f) { f "-entry", "OrderEntry", "entry", "order-entry", 64 }
+#define ENTRY(f) { f "-entry", "OrderEntry", "entry", "order-entry", 128 }
 #define PROC(n)	{ n, "OrderProcessing", "processing", "order-processing", 128 }
 
 static const struct example examples[] = {
