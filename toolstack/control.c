@@ -270,8 +270,6 @@ ctl_create(struct ctl *c, yajl_val rq)
 	struct dfarm		*f;
 	struct part		*p;
 	char			*err = NULL, *buf = NULL;
-	size_t			 buflen = 0;
-	FILE			*fp;
 	struct timeval		 tv = { 0, 20000 };
 
 	farm_diags_init(&diags);
@@ -282,10 +280,7 @@ ctl_create(struct ctl *c, yajl_val rq)
 	file = farm_parse(path, text, strlen(text), &diags);
 	farm_check(file, &diags);
 	if (diags.nerrors > 0) {
-		if ((fp = open_memstream(&buf, &buflen)) != NULL) {
-			farm_diags_print(&diags, fp);
-			fclose(fp);
-		}
+		buf = farm_diags_str(&diags);
 		ctl_error(c, BALTIC_EXIT_FAIL, "%s", buf != NULL ? buf : "");
 		goto out;
 	}

@@ -98,3 +98,20 @@ farm_diags_print(const struct farm_diags *d, FILE *fp)
 	}
 	free(v);
 }
+
+char *
+farm_diags_str(const struct farm_diags *d)
+{
+	char	*buf = NULL;
+	size_t	 len = 0;
+	FILE	*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	farm_diags_print(d, fp);
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -48,6 +48,8 @@ void	farm_diag(struct farm_diags *, const struct farm_loc *,
 	    __attribute__((format(printf, 4, 5)));
 /* Sorted by file, line, col (stable); "file:line:col: error: msg\n". */
 void	farm_diags_print(const struct farm_diags *, FILE *);
+/* The same as one string; caller frees (NULL if out of memory). */
+char	*farm_diags_str(const struct farm_diags *);
 
 /* ---- types and interfaces ------------------------------------------ */
 

@@ -238,9 +238,6 @@ dfarm_set_ref(struct dfarm *f, const char *ref, const char *text,
 	struct farm_diags	  diags;
 	struct node		 *n, *target;
 	size_t			  nneeds, i;
-	FILE			 *fp;
-	char			 *buf = NULL;
-	size_t			  buflen = 0;
 	int			  rc = -1;
 
 	farm_diags_init(&diags);
@@ -256,12 +253,7 @@ dfarm_set_ref(struct dfarm *f, const char *ref, const char *text,
 	nneeds = farm_ref_needs(f->farm, b, &needs);
 	e = farm_parse_expr(f->file, f->farm, text, needs, nneeds, &diags);
 	if (e == NULL || diags.nerrors > 0) {
-		if ((fp = open_memstream(&buf, &buflen)) != NULL) {
-			farm_diags_print(&diags, fp);
-			fclose(fp);
-		}
-		*err_r = buf;
-		buf = NULL;
+		*err_r = farm_diags_str(&diags);
 		if (*err_r == NULL)
 			*err_r = strdup("expression does not check");
 		goto out;
@@ -290,7 +282,6 @@ out:
 	if (e != NULL)
 		farm_expr_free(e);
 	free(needs);
-	free(buf);
 	farm_diags_dispose(&diags);
 	return rc;
 }

@@ -47,6 +47,10 @@ expect_eq "CLI: failing handler: exit 1" 1 $rc
 expect_match "... naming the partition" "rf-a" "$out"
 out=$("$BALTIC" call -t 300 rf IEcho.Sleep 2000 2>&1); rc=$?
 expect_eq "CLI: deadline: exit 5" 5 $rc
+out=$("$BALTIC" create "$top_srcdir/tests/bad/addr-bad-host.farm" 2>&1); rc=$?
+expect_eq "CLI: create of a farm with errors: exit 1" 1 $rc
+expect_match "... with the located error from balticd" \
+    'addr-bad-host.farm:7:16: error: bad address' "$out"
 out=$("$BALTIC" nosuchcommand 2>&1); rc=$?
 expect_eq "CLI: unknown command: exit 2" 2 $rc
 out=$("$BALTIC" destroy nofarm 2>&1); rc=$?

@@ -16,14 +16,9 @@
 static char *
 diags_str(const struct farm_diags *d)
 {
-	char	*buf = NULL;
-	size_t	 len = 0;
-	FILE	*fp;
+	char	*buf = farm_diags_str(d);
 
-	fp = open_memstream(&buf, &len);
-	assert_non_null(fp);
-	farm_diags_print(d, fp);
-	fclose(fp);
+	assert_non_null(buf);
 	return buf;
 }
 
