@@ -23,7 +23,6 @@
 struct event;
 struct event_base;
 struct evhttp;
-struct evhttp_connection;
 struct evhttp_request;
 struct chan;
 struct daemon;
@@ -60,7 +59,6 @@ struct node {
 			char		 *host;
 			char		 *path;		/* no trailing / */
 			int		  port;
-			struct evhttp_connection *conn;
 			void		 *pool;		/* http.c: connections */
 		} remote;
 	} u;

@@ -1057,10 +1057,6 @@ http_remote_dispose(struct node *n)
 		free(p);
 		n->u.remote.pool = NULL;
 	}
-	if (n->u.remote.conn != NULL) {
-		evhttp_connection_free(n->u.remote.conn);
-		n->u.remote.conn = NULL;
-	}
 	free(n->u.remote.host);
 	free(n->u.remote.path);
 	n->u.remote.host = NULL;
