@@ -199,6 +199,32 @@ create_farm() {
 	echo "created $_name in $(since "$_c0") s"
 }
 
+# eop_farm CFG ADDR PORT: create examples/eop/CFG.farm with its export
+# on ADDR (PORT or IP:PORT) and wait until it is ready; the farm's name
+# is in $eop_name, its port in $BT/farms.ports.
+eop_farm() {
+	xfarm "$OPT/eop/$1.farm" "$2" > "$BT/farms/$1.farm"
+	eop_name=$(sed -n 's/^farm \([A-Za-z0-9_]*\).*/\1/p' "$BT/farms/$1.farm")
+	echo "$eop_name $3" >> "$BT/farms.ports"
+	create_farm "$eop_name" "$BT/farms/$1.farm"
+}
+
+# need_farm TEST FARM: FARM runs (a test before this one made it, or,
+# when a reboot came in between, this makes it: eop_or on 18503, rf on
+# 18312); its port in $port.  Else TEST fails and the script exits.
+need_farm() {
+	if ! list_json "$2" > /dev/null 2>&1; then
+		case $2 in
+		eop_or) eop_farm or 18503 18503 ;;
+		rf)	xfarm "$OPT/system/farms/combinators.farm" 0 > "$BT/farms/combinators.farm" &&
+			create_farm rf "$BT/farms/combinators.farm" -f rf &&
+			echo "rf 18312" >> "$BT/farms.ports" ;;
+		*)	false ;;
+		esac || { result "$1" fail "baltic create $2"; exit 0; }
+	fi
+	port=$(awk -v f="$2" '$1 == f { p = $2 } END { print p }' "$BT/farms.ports")
+}
+
 # guest_log FARM INSTANCE: the tail of the instance's console (by domid).
 guest_log() {
 	_d=$(field "$1" "$2" domid 2> /dev/null)
@@ -250,4 +276,20 @@ load_stop() {
 	cat "$BT"/load.[0-9]* 2> /dev/null | awk '{ n[$3]++; t++ } END {
 	    printf "%d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
 	    n["reset"], n["lost"] }'
+}
+
+# ---- emulation faults (pitfall 5 of XEN-IN-QEMU.md) -------------------
+# faults_list: every "segfault at" / "general protection" line of dom0's
+# kernel log and of the guests' consoles, one per line, tagged with where.
+faults_list() {
+	dmesg | grep -E 'segfault at|general protection' | sed 's/^/dom0: /'
+	for _f in /var/log/xen/console/guest-*.log; do
+		[ -e "$_f" ] || continue
+		_g=${_f##*/guest-}; _g=${_g%.log}
+		tr -d '\r' < "$_f" | grep -aE 'segfault at|general protection' | sed "s/^/$_g: /"
+	done
+}
+# new_lines FILE: the lines of stdin that are not lines of FILE.
+new_lines() {
+	if [ -s "$1" ]; then grep -vxF -f "$1"; else cat; fi
 }

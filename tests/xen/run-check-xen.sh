@@ -9,7 +9,8 @@
 #   BALTIC_XEN_OUT    build and log dir (default /var/cache/baltic/check-xen)
 #   BALTIC_XEN_TESTS  only these dom0.d tests, colon-separated (10-smoke:vchan)
 #   BALTIC_XEN_EXTRA  more mkhost EXTRA specs (SRC or SRC=DEST), space-separated
-#   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds (default 1200)
+#   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds, per boot (default 1800)
+#   BALTIC_XEN_BOOTS  boots at most, when emulation faults stop tests (3)
 #   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test,
 #                     and the next one for the farm export test (default
 #                     20000 + pid % 20000; 0 disables forwarding)
@@ -124,8 +125,12 @@ if [ "${1:-}" = --build-only ]; then
 	exit 0
 fi
 
-bootargs=
-[ -z "${BALTIC_XEN_TESTS:-}" ] || bootargs="-a baltic.tests=$BALTIC_XEN_TESTS"
+# The tests to run: BALTIC_XEN_TESTS, else every dom0.d test.
+if [ -n "${BALTIC_XEN_TESTS:-}" ]; then
+	todo=$(echo "$BALTIC_XEN_TESTS" | tr : ' ')
+else
+	todo=$(cd "$here/dom0.d" && ls -- *.sh | sed 's/\.sh$//' | tr '\n' ' ')
+fi
 port=${BALTIC_XEN_HTTP_PORT:-$((20000 + $$ % 20000))}
 # QEMU cannot forward a host port something else listens on: move on.
 if [ -z "${BALTIC_XEN_HTTP_PORT:-}" ] && command -v ss > /dev/null; then
@@ -133,66 +138,126 @@ if [ -z "${BALTIC_XEN_HTTP_PORT:-}" ] && command -v ss > /dev/null; then
 		port=$((port + 2))
 	done
 fi
-rm -f "$OUT/http.got" "$OUT/export.got" "$OUT/export.out"
-poller=
+rm -f "$OUT"/http.got "$OUT"/export.got "$OUT"/export.out "$OUT"/serial.*.log "$OUT/results"
 xport=0
-if [ "$port" != 0 ] && command -v curl > /dev/null; then
-	# Two forwarded ports: PORT for the http test, PORT+1 for a farm's
-	# export (tests/xen/dom0.d/50-eop.sh binds it on 0.0.0.0).
-	xport=$((port + 1))
-	bootargs="$bootargs -p $port -p $xport"
-	# The host halves: fetch dom0's /ping through the forwarded port
-	# until it answers; once dom0 says EXPORT-UP, call SubmitOrder on the
-	# farm's export from here.  Both until QEMU is gone.
-	(
-		while [ ! -e "$OUT/http.got" ] || [ ! -e "$OUT/export.got" ]; do
-			sleep 1
-			if [ ! -e "$OUT/http.got" ] && grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log" 2>/dev/null; then
-				curl -s --max-time 5 "http://127.0.0.1:$port/ping" > "$OUT/http.tmp" 2>/dev/null &&
-					grep -q baltic-xen-http-ok "$OUT/http.tmp" && mv "$OUT/http.tmp" "$OUT/http.got"
-			fi
-			if [ ! -e "$OUT/export.got" ]; then
-				path=$(grep -a '^BALTIC-XEN: EXPORT-UP' "$OUT/serial.log" 2>/dev/null |
-					head -n 1 | awk '{ print $4 }' | tr -d '\r')
-				[ -n "$path" ] || continue
-				curl -s --max-time 60 -w '\n%{http_code}' -X POST --data-binary host-order \
-					"http://127.0.0.1:$xport$path" > "$OUT/export.out" 2>&1
-				grep -q '^order host-order: authorized' "$OUT/export.out" &&
-					cp "$OUT/export.out" "$OUT/export.got"
-			fi
-		done
-	) &
-	poller=$!
-fi
-set +e
-: > "$OUT/serial.log"
-# shellcheck disable=SC2086
-"$here/boot" -t "${BALTIC_XEN_TIMEOUT:-1200}" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
-boot_rc=$?
-[ -z "$poller" ] || kill "$poller" 2>/dev/null
-set -e
-step "qemu finished"
-grep -v '^RESULT ' "$OUT/boot.out" || true
+[ "$port" != 0 ] && command -v curl > /dev/null && xport=$((port + 1))
+
+# poll_host: the host halves of the http and export tests: fetch dom0's
+# /ping through the forwarded port until it answers; once dom0 says
+# EXPORT-UP, call SubmitOrder on the farm's export from here.  Until
+# killed.
+poll_host() {
+	while [ ! -e "$OUT/http.got" ] || [ ! -e "$OUT/export.got" ]; do
+		sleep 1
+		if [ ! -e "$OUT/http.got" ] && grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log" 2>/dev/null; then
+			curl -s --max-time 5 "http://127.0.0.1:$port/ping" > "$OUT/http.tmp" 2>/dev/null &&
+				grep -q baltic-xen-http-ok "$OUT/http.tmp" && mv "$OUT/http.tmp" "$OUT/http.got"
+		fi
+		if [ ! -e "$OUT/export.got" ]; then
+			path=$(grep -a '^BALTIC-XEN: EXPORT-UP' "$OUT/serial.log" 2>/dev/null |
+				head -n 1 | awk '{ print $4 }' | tr -d '\r')
+			[ -n "$path" ] || continue
+			curl -s --max-time 60 -w '\n%{http_code}' -X POST --data-binary host-order \
+				"http://127.0.0.1:$xport$path" > "$OUT/export.out" 2>&1
+			grep -q '^order host-order: authorized' "$OUT/export.out" &&
+				cp "$OUT/export.out" "$OUT/export.got"
+		fi
+	done
+}
+
+# sort_results LOG: one line per RESULT of the log, "STATE TEST RESULT...",
+# STATE being how the test's attempt ended (ok, failed, faulted: see
+# dom0-run) or "unfinished" (the boot ended in it) or "-" (outside any
+# test); and "T TEST STATE" for each test's last attempt.
+sort_results() {
+	tr -d '\r' < "$1" | awk '
+	/^BALTIC-XEN: BEGIN / { cur = $3; n = 0; next }
+	/^BALTIC-XEN: RESULT / {
+		line = substr($0, length("BALTIC-XEN: RESULT ") + 1)
+		if (cur == "") print "- - " line; else buf[++n] = line
+		next
+	}
+	/^BALTIC-XEN: END / {
+		for (i = 1; i <= n; i++) print $5, cur, buf[i]
+		last[cur] = $5; cur = ""; n = 0; next
+	}
+	END {
+		if (cur != "") { for (i = 1; i <= n; i++) print "unfinished", cur, buf[i]; last[cur] = "unfinished" }
+		for (t in last) print "T", t, last[t]
+	}'
+}
+
+# Boot as often as emulation faults ask (BALTIC_XEN_BOOTS, default 3):
+# a boot runs the tests still to do; a test whose last attempt faulted,
+# or that a boot ended in, or that an ABORT kept from running, is to do
+# again.  In the last boot, what faulted counts as failed.
+boots=${BALTIC_XEN_BOOTS:-3}
+boot_n=0 retried=
+while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
+	boot_n=$((boot_n + 1))
+	bootargs="-a baltic.tests=$(echo $todo | tr ' ' :)"
+	poller=
+	if [ $xport != 0 ]; then
+		# Two forwarded ports: PORT for the http test, PORT+1 for a
+		# farm's export (dom0.d/50-eop.sh binds it on 0.0.0.0).
+		bootargs="$bootargs -p $port -p $xport"
+		poll_host &
+		poller=$!
+	fi
+	: > "$OUT/serial.log"
+	step "boot $boot_n: $(echo $todo)"
+	set +e
+	# shellcheck disable=SC2086
+	"$here/boot" -t "${BALTIC_XEN_TIMEOUT:-1800}" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
+	boot_rc=$?
+	set -e
+	[ -z "$poller" ] || { kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null || :; }
+	cp "$OUT/serial.log" "$OUT/serial.$boot_n.log"
+	step "boot $boot_n: qemu finished (exit $boot_rc)"
+	grep -v '^RESULT ' "$OUT/boot.out" | grep -v '^boot: FAIL: no DONE' || true
+	sort_results "$OUT/serial.log" > "$OUT/sorted.$boot_n"
+	grep -a '^BALTIC-XEN: \(FAULT\|ABORT\)' "$OUT/serial.log" | sed 's/^BALTIC-XEN: /  /' || true
+	next=
+	for t in $todo; do
+		short=${t#[0-9][0-9]-}
+		state=$(awk -v t="$short" '$1 == "T" && $2 == t { print $3 }' "$OUT/sorted.$boot_n")
+		case $state in
+		ok|failed) ;;
+		*)	if [ $boot_n -lt "$boots" ]; then
+				next="$next $t"; continue
+			fi ;;
+		esac
+		awk -v t="$short" '$1 != "T" && $2 == t' "$OUT/sorted.$boot_n" >> "$OUT/results"
+		[ -n "$state" ] || echo "unfinished $short $short fail never ran (boot $boot_n ended before it)" >> "$OUT/results"
+	done
+	awk '$1 == "-"' "$OUT/sorted.$boot_n" >> "$OUT/results"
+	[ -z "$next" ] || retried="$retried$next"
+	if grep -aq '^BALTIC-XEN: DONE' "$OUT/serial.log"; then
+		echo "- - boot-$boot_n pass" >> "$OUT/results"
+	elif [ -z "$next" ]; then
+		echo "- - boot-$boot_n fail no DONE marker (exit $boot_rc), see $OUT/serial.$boot_n.log" >> "$OUT/results"
+	fi
+	todo=$next
+done
 
 pass=0 fail=0
-for line in $(grep -a '^BALTIC-XEN: RESULT ' "$OUT/serial.log" | awk '{ print $3 "|" $4 }'); do
-	name=${line%|*} verdict=${line#*|}
-	detail=$(grep -a "^BALTIC-XEN: RESULT $name $verdict" "$OUT/serial.log" | head -n 1 |
-		cut -d' ' -f5-)
+while read -r state test name verdict detail; do
+	tag=
+	[ "$state" = faulted ] || [ "$state" = unfinished ] && tag=" [$state: emulation fault]"
 	case $verdict in
 	pass) pass=$((pass + 1)); echo "PASS: $name${detail:+ ($detail)}" ;;
 	skip) echo "SKIP: $name${detail:+ ($detail)}" ;;
-	*) fail=$((fail + 1)); echo "FAIL: $name${detail:+ ($detail)}" ;;
+	*) fail=$((fail + 1)); echo "FAIL: $name${detail:+ ($detail)}$tag" ;;
 	esac
-done
-if grep -aq '^BALTIC-XEN: HTTP-UP' "$OUT/serial.log"; then
+done < "$OUT/results"
+if grep -aqh '^BALTIC-XEN: HTTP-UP' "$OUT"/serial.*.log; then
 	if [ -e "$OUT/http.got" ]; then
 		pass=$((pass + 1)); echo "PASS: host-http (127.0.0.1:$port -> dom0)"
 	else
 		fail=$((fail + 1)); echo "FAIL: host-http (nothing from 127.0.0.1:$port)"
 	fi
 fi
-if grep -aq '^BALTIC-XEN: EXPORT-UP' "$OUT/serial.log"; then
+if grep -aqh '^BALTIC-XEN: EXPORT-UP' "$OUT"/serial.*.log; then
 	if [ -e "$OUT/export.got" ]; then
 		pass=$((pass + 1)); echo "PASS: host-export (127.0.0.1:$xport -> dom0 balticd -> guests: $(head -n 1 "$OUT/export.got"))"
 	else
@@ -200,12 +265,8 @@ if grep -aq '^BALTIC-XEN: EXPORT-UP' "$OUT/serial.log"; then
 	fi
 fi
 # Figures (95-figures.sh) for BENCHMARKS.md.
-grep -a '^BALTIC-XEN: FIGURE ' "$OUT/serial.log" | sed 's/^BALTIC-XEN: //' || true
-if ! grep -aq '^BALTIC-XEN: DONE' "$OUT/serial.log"; then
-	fail=$((fail + 1)); echo "FAIL: boot (no DONE marker, see $OUT/serial.log)"
-elif [ $boot_rc -ne 0 ] && [ $fail -eq 0 ]; then
-	fail=$((fail + 1)); echo "FAIL: boot (exit $boot_rc)"
-fi
-echo "check-xen: serial log $OUT/serial.log, total $(($(date +%s) - t0)) s"
+grep -ah '^BALTIC-XEN: FIGURE ' "$OUT"/serial.*.log | sed 's/^BALTIC-XEN: //' || true
+nfault=$(grep -ahc '^BALTIC-XEN: FAULT ' "$OUT"/serial.*.log | awk '{ n += $1 } END { print n + 0 }')
+echo "check-xen: $boot_n boot(s); $nfault emulation fault(s) seen${retried:+, tests run again:$retried}; serial logs $OUT/serial.N.log; total $(($(date +%s) - t0)) s"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

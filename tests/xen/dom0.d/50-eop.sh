@@ -2,13 +2,11 @@
 # balticd -b xen: each answers SubmitOrder through its HTTP export (curl
 # in dom0) and through baltic call.  isolated and remote-payment (with
 # baltic-bank in dom0 on 127.0.0.1:9090) and ref are destroyed after
-# their check (128 MiB a guest); or and par stay up for the tests after
-# this one.  eop_or's export is also bound on 0.0.0.0:<second forwarded
+# their check (128 MiB a guest); so is par; or stays up for the tests
+# after this one (they make it again if a reboot came in between).  eop_or's export is also bound on 0.0.0.0:<second forwarded
 # port> and called from the HOST (run-check-xen.sh prints host-export).
 . /test/lib.sh
 need_balticd eop
-xen_state > "$BT/state.before"
-ps -o pid,args | grep -v '\[' | awk '{ print $2 }' | sort > "$BT/procs.before"
 
 if command -v baltic-bank > /dev/null; then
 	baltic-bank -l 127.0.0.1:9090 > "$BT/bank.log" 2>&1 &
@@ -20,10 +18,9 @@ port=18501
 for cfg in isolated remote-payment or par ref; do
 	addr=$port
 	[ "$cfg" = or ] && [ -n "$hport" ] && { addr=0.0.0.0:$hport; port=$hport; }
-	xfarm "$OPT/eop/$cfg.farm" "$addr" > "$BT/farms/$cfg.farm"
-	name=$(sed -n 's/^farm \([A-Za-z0-9_]*\).*/\1/p' "$BT/farms/$cfg.farm")
-	echo "$name $port" >> "$BT/farms.ports"
-	if ! create_farm "$name" "$BT/farms/$cfg.farm"; then
+	eop_farm "$cfg" "$addr" "$port"; ok=$?
+	name=$eop_name
+	if [ $ok != 0 ]; then
 		result "eop-$cfg" fail "baltic create $name"
 		for i in $(parts "$name" 2> /dev/null); do guest_log "$name" "$i"; done
 		baltic destroy "$name" > /dev/null 2>&1
@@ -47,7 +44,7 @@ for cfg in isolated remote-payment or par ref; do
 	*) result "eop-$cfg-call" fail "$(echo "$out" | head -c 120)" ;;
 	esac
 	case $cfg in
-	isolated|remote-payment|ref)
+	isolated|remote-payment|ref|par)
 		t0=$(uptime_s)
 		baltic destroy "$name" && result "eop-$cfg-destroy" pass "$(since "$t0") s" ||
 			result "eop-$cfg-destroy" fail ;;

@@ -2,8 +2,7 @@
 # OrderProcessing guests: served counts of baltic list --json.
 . /test/lib.sh
 need_balticd or-spread
-list_json eop_or > /dev/null 2>&1 || { result or-spread skip "no eop_or farm (50-eop failed)"; exit 0; }
-port=$(awk '$1 == "eop_or" { print $2 }' "$BT/farms.ports")
+need_farm or-spread eop_or
 set -- $(parts eop_or OrderProcessing)
 [ $# -eq 2 ] || { result or-spread fail "expected 2 OrderProcessing partitions, got $#"; exit 0; }
 a0=$(served eop_or "$1") b0=$(served eop_or "$2")

@@ -1,19 +1,10 @@
-# par: eop_par (from 50-eop) answered; then farm xpar (tests/xen/farms):
+# par: farm xpar (tests/xen/farms; eop_par is 50-eop's):
 # Slow goes to both branches, the fast one answers, the slow one's
 # handler is cancelled and never finishes (IMark.Finished, exported from
 # the slow guest alone, counts the finished Slow calls in that guest).
-# eop_par and xpar are destroyed at the end (memory for the next tests).
+# xpar is destroyed at the end (memory for the next tests).
 . /test/lib.sh
 need_balticd par
-if list_json eop_par > /dev/null 2>&1; then
-	port=$(awk '$1 == "eop_par" { print $2 }' "$BT/farms.ports")
-	out=$(post "$port" /eop_par/ISubmitOrder/SubmitOrder par-1)
-	case $out in
-	"order par-1: authorized:par-1, processed:par-1 by eop_par-"*) result par-eop pass "$(echo "$out" | head -n 1 | sed 's/.* by //')" ;;
-	*) result par-eop fail "$(echo "$out" | tr '\n' ' ' | head -c 120)" ;;
-	esac
-	baltic destroy eop_par || result par-eop-destroy fail
-fi
 xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
 create_farm xpar "$BT/farms/xen.farm" -f xpar || { result par-cancel fail "baltic create xpar"; exit 0; }
 post 18411 /xpar/IXEcho/Echo warm > /dev/null

@@ -4,9 +4,7 @@
 # for 75-cutpaste.
 . /test/lib.sh
 need_balticd ref
-xfarm "$OPT/system/farms/combinators.farm" 0 > "$BT/farms/combinators.farm"
-create_farm rf "$BT/farms/combinators.farm" -f rf || { result ref-rewire fail "baltic create rf"; exit 0; }
-echo "rf 18312" >> "$BT/farms.ports"
+need_farm ref-rewire rf
 post 18312 /rf/IEcho/Echo warm > /dev/null
 load_start 4 18312 /rf/IEcho/Echo hello
 sleep 2

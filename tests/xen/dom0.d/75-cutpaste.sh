@@ -3,7 +3,7 @@
 # restores it and it serves again; every call answered.
 . /test/lib.sh
 need_balticd cutpaste
-list_json rf > /dev/null 2>&1 || { result cutpaste skip "no rf farm (65-ref failed)"; exit 0; }
+need_farm cutpaste rf
 baltic set rf r 'or roundrobin(a, b)'
 cut=/tmp/rf-a.cut
 rm -f "$cut"

@@ -3,8 +3,7 @@
 # resume.  Prints calls made/answered/failed/lost.
 . /test/lib.sh
 need_balticd fault
-list_json eop_or > /dev/null 2>&1 || { result fault skip "no eop_or farm (50-eop failed)"; exit 0; }
-port=$(awk '$1 == "eop_or" { print $2 }' "$BT/farms.ports")
+need_farm fault eop_or
 set -- $(parts eop_or OrderProcessing)
 victim=$1 other=$2
 load_start 4 "$port" /eop_or/ISubmitOrder/SubmitOrder fault
