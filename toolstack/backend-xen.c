@@ -647,6 +647,13 @@ xen_event(void *user, libxl_event *ev)
 		break;
 	case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
 		snprintf(why, sizeof why, "domain %u died", ev->domid);
+		/* Once forgotten a domain is nobody's: if it is in fact
+		 * still there (seen under emulation), it goes now. */
+		if (libxl_domain_info(x->ctx, NULL, ev->domid) == 0) {
+			log_warnx("%s: libxl says domain %u died but it is "
+			    "still there: destroying it", p->name, ev->domid);
+			libxl_domain_destroy(x->ctx, ev->domid, NULL);
+		}
 		xen_forget(x, p);
 		part_died(p, why);
 		break;

@@ -9,6 +9,7 @@
 #    round trip (tests/xen/vchan-test.c) with a guest.
 # Under TCG absolute times mean little; the ratios do.
 # timeout: 600
+# only when named
 . /test/lib.sh
 need_balticd figures
 fig() { echo "BALTIC-XEN: FIGURE $*"; }
