@@ -11,7 +11,7 @@
 #                     default: all but those marked "# only when named"
 #   BALTIC_XEN_EXTRA  more mkhost EXTRA specs (SRC or SRC=DEST), space-separated
 #   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds, per boot (default 1800)
-#   BALTIC_XEN_BOOTS  boots at most, when emulation faults stop tests (3)
+#   BALTIC_XEN_BOOTS  boots at most, when emulation faults stop tests (4)
 #   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test,
 #                     and the next one for the farm export test (default
 #                     20000 + pid % 20000; 0 disables forwarding)
@@ -190,11 +190,11 @@ sort_results() {
 	}'
 }
 
-# Boot as often as emulation faults ask (BALTIC_XEN_BOOTS, default 3):
+# Boot as often as emulation faults ask (BALTIC_XEN_BOOTS, default 4):
 # a boot runs the tests still to do; a test whose last attempt faulted,
 # or that a boot ended in, or that an ABORT kept from running, is to do
 # again.  In the last boot, what faulted counts as failed.
-boots=${BALTIC_XEN_BOOTS:-3}
+boots=${BALTIC_XEN_BOOTS:-4}
 boot_n=0 retried=
 while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
 	boot_n=$((boot_n + 1))
