@@ -209,6 +209,44 @@ eop_farm() {
 	create_farm "$eop_name" "$BT/farms/$1.farm"
 }
 
+# eop_check CFG PORT [ADDR]: examples/eop/CFG.farm on real PV guests
+# with balticd -b xen, its export on ADDR (default PORT): SubmitOrder
+# answered through the HTTP export (curl in dom0, port PORT) and through
+# baltic call; then the farm is destroyed (128 MiB a guest), except
+# eop_or, which the tests after this one use.
+eop_check() {
+	_cfg=$1 _port=$2
+	eop_farm "$_cfg" "${3:-$2}" "$_port"; _ok=$?
+	_name=$eop_name
+	if [ $_ok != 0 ]; then
+		result "eop-$_cfg" fail "baltic create $_name"
+		for _i in $(parts "$_name" 2> /dev/null); do guest_log "$_name" "$_i"; done
+		baltic destroy "$_name" > /dev/null 2>&1
+		return 1
+	fi
+	_t0=$(uptime_s)
+	_out=$(post "$_port" "/$_name/ISubmitOrder/SubmitOrder" "order-$_cfg")
+	echo "  export: $_out" | tr '\n' ' '; echo
+	case $_out in
+	"order order-$_cfg: authorized:order-$_cfg, processed:order-$_cfg by $_name-"*"
+200")
+		result "eop-$_cfg-export" pass "answered in $(since "$_t0") s by PV guests over vchan" ;;
+	*)
+		result "eop-$_cfg-export" fail "$(echo "$_out" | tr '\n' ' ' | head -c 120)"
+		for _i in $(parts "$_name"); do guest_log "$_name" "$_i"; done
+		tail -n 20 "$BT/balticd.log" | sed 's/^/  balticd: /' ;;
+	esac
+	_out=$(baltic call "$_name" ISubmitOrder.SubmitOrder "cli-$_cfg" 2>&1)
+	case $_out in
+	"order cli-$_cfg: authorized:cli-$_cfg"*) result "eop-$_cfg-call" pass ;;
+	*) result "eop-$_cfg-call" fail "$(echo "$_out" | head -c 120)" ;;
+	esac
+	[ "$_name" = eop_or ] && return 0
+	_t0=$(uptime_s)
+	baltic destroy "$_name" && result "eop-$_cfg-destroy" pass "$(since "$_t0") s" ||
+		result "eop-$_cfg-destroy" fail
+}
+
 # need_farm TEST FARM: FARM runs (a test before this one made it, or,
 # when a reboot came in between, this makes it: eop_or on 18503, rf on
 # 18312); its port in $port.  Else TEST fails and the script exits.

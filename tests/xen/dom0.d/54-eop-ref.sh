@@ -1,0 +1,5 @@
+# eop-ref: examples/eop/ref.farm (processing behind a `ref`) answers
+# SubmitOrder; destroyed after.
+. /test/lib.sh
+need_balticd eop-ref
+eop_check ref 18505
