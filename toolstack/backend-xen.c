@@ -608,6 +608,40 @@ xen_forget(struct xen *x, struct part *p)
 }
 
 /*
+ * libxl reports a domain dead when one look at the domain list misses
+ * it (libxl_domain.c, domain_death_xswatch_callback); under emulation
+ * that look has come back short with every domain alive.  Ask again: a
+ * domain that is there, not dying and not shut down, is watched anew
+ * and kept.  True if so.
+ */
+static bool
+xen_death_spurious(struct xen *x, struct part *p, uint32_t domid)
+{
+	struct xpart	*xp = p->bdata;
+	libxl_dominfo	 info;
+	bool		 alive;
+	int		 rc;
+
+	libxl_dominfo_init(&info);
+	alive = libxl_domain_info(x->ctx, &info, domid) == 0 &&
+	    !info.dying && !info.shutdown;
+	libxl_dominfo_dispose(&info);
+	if (!alive)
+		return false;
+	log_warnx("%s: libxl reported domain %u dead, but it runs: watching "
+	    "it again", p->name, domid);
+	if (xp->death != NULL)
+		libxl_evdisable_domain_death(x->ctx, xp->death);
+	if ((rc = libxl_evenable_domain_death(x->ctx, domid, 0, &xp->death))
+	    != 0) {
+		xp->death = NULL;
+		log_warnx("%s: libxl: cannot watch domain %u: %d", p->name,
+		    domid, rc);
+	}
+	return true;
+}
+
+/*
  * libxl's events (we own ev): a domain of ours shut down or died.  It is
  * destroyed (unless it crashed and its role preserves crashed domains),
  * forgotten, and reported with part_died(), which restarts it if the
@@ -646,14 +680,9 @@ xen_event(void *user, libxl_event *ev)
 		part_died(p, why);
 		break;
 	case LIBXL_EVENT_TYPE_DOMAIN_DEATH:
+		if (xen_death_spurious(x, p, ev->domid))
+			break;
 		snprintf(why, sizeof why, "domain %u died", ev->domid);
-		/* Once forgotten a domain is nobody's: if it is in fact
-		 * still there (seen under emulation), it goes now. */
-		if (libxl_domain_info(x->ctx, NULL, ev->domid) == 0) {
-			log_warnx("%s: libxl says domain %u died but it is "
-			    "still there: destroying it", p->name, ev->domid);
-			libxl_domain_destroy(x->ctx, ev->domid, NULL);
-		}
 		xen_forget(x, p);
 		part_died(p, why);
 		break;
