@@ -318,14 +318,31 @@ load_stop() {
 
 # ---- emulation faults (pitfall 5 of XEN-IN-QEMU.md) -------------------
 # faults_list: every "segfault at" / "general protection" line of dom0's
-# kernel log and of the guests' consoles, one per line, tagged with where.
+# kernel log, those and kernel crashes ("Kernel panic", "BUG:", "Oops")
+# of the guests' consoles, and the guest crashes Xen saw, one per line,
+# tagged with where.
 faults_list() {
 	dmesg | grep -E 'segfault at|general protection' | sed 's/^/dom0: /'
 	for _f in /var/log/xen/console/guest-*.log; do
 		[ -e "$_f" ] || continue
 		_g=${_f##*/guest-}; _g=${_g%.log}
-		tr -d '\r' < "$_f" | grep -aE 'segfault at|general protection' | sed "s/^/$_g: /"
+		tr -d '\r' < "$_f" |
+			grep -aE 'segfault at|general protection|Kernel panic|BUG: |Oops' |
+			sed "s/^/$_g: /"
 	done
+	xl dmesg 2> /dev/null | grep -E 'domain_crash|Unhandled' | sed 's/^/xen: /'
+}
+# faults_new FILE: the fault lines since FILE was written.  When the
+# faults come as a storm, the pipeline may die of one too: it is tried
+# three times and the longest answer counts.
+faults_new() {
+	: > /tmp/faults.best
+	for _try in 1 2 3; do
+		faults_list 2> /dev/null | new_lines "$1" > /tmp/faults.try
+		[ "$(wc -l < /tmp/faults.try)" -gt "$(wc -l < /tmp/faults.best)" ] &&
+			cp /tmp/faults.try /tmp/faults.best
+	done
+	cat /tmp/faults.best
 }
 # new_lines FILE: the lines of stdin that are not lines of FILE.
 new_lines() {
