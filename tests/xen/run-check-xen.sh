@@ -12,6 +12,7 @@
 #   BALTIC_XEN_EXTRA  more mkhost EXTRA specs (SRC or SRC=DEST), space-separated
 #   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds, per boot (default 1800)
 #   BALTIC_XEN_BOOTS  boots at most, when emulation faults stop tests (4)
+#   BALTIC_XEN_BUDGET seconds for all boots together (3600)
 #   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test,
 #                     and the next one for the farm export test (default
 #                     20000 + pid % 20000; 0 disables forwarding)
@@ -196,7 +197,20 @@ sort_results() {
 # again.  In the last boot, what faulted counts as failed.
 boots=${BALTIC_XEN_BOOTS:-4}
 boot_n=0 retried=
+# All boots together stay within BALTIC_XEN_BUDGET seconds (3600) of this
+# script's start: a boot gets what is left, and none starts with less
+# than 5 minutes left (its tests then count as not run).
+budget=${BALTIC_XEN_BUDGET:-3600}
 while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
+	left=$((budget - ($(date +%s) - t0)))
+	if [ $boot_n -gt 0 ] && [ $left -lt 300 ]; then
+		for t in $todo; do
+			echo "unfinished ${t#[0-9][0-9]-} ${t#[0-9][0-9]-} fail not run: BALTIC_XEN_BUDGET (${budget} s) spent" >> "$OUT/results"
+		done
+		break
+	fi
+	tmo=${BALTIC_XEN_TIMEOUT:-1800}
+	[ $tmo -le $left ] || tmo=$left
 	boot_n=$((boot_n + 1))
 	bootargs="-a baltic.tests=$(echo $todo | tr ' ' :)"
 	poller=
@@ -211,7 +225,7 @@ while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
 	step "boot $boot_n: $(echo $todo)"
 	set +e
 	# shellcheck disable=SC2086
-	"$here/boot" -t "${BALTIC_XEN_TIMEOUT:-1800}" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
+	"$here/boot" -t "$tmo" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
 	boot_rc=$?
 	set -e
 	[ -z "$poller" ] || { kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null || :; }
