@@ -273,6 +273,24 @@ late_keep(const struct xcall *x, uint32_t status, const void *payload,
 	agent->nlates++;
 }
 
+/* Send an answer; one too big for the negotiated frame becomes
+ * BALTIC_E_HANDLER. */
+static void
+answer_send(uint32_t type, uint32_t id, uint32_t status, const void *payload,
+    size_t len)
+{
+	static const char	big[] = "result larger than the frame size";
+
+	if (chan_send_result_as(agent->dom0, type, id, status, payload, len)
+	    == -1) {
+		if (errno == EMSGSIZE)
+			chan_send_result_as(agent->dom0, type, id,
+			    BALTIC_E_HANDLER, big, sizeof big - 1);
+		else
+			log_warn("call %u: cannot send result", id);
+	}
+}
+
 /* A channel is up: send the answers kept for it, those still wanted. */
 static void
 late_flush(void)
@@ -284,8 +302,7 @@ late_flush(void)
 		TAILQ_REMOVE(&agent->lates, l, entry);
 		agent->nlates--;
 		if (l->expiry_ms == 0 || l->expiry_ms > now)
-			chan_send_result_as(agent->dom0,
-			    BALTIC_MSG_RESULT_LATE, l->id, l->status,
+			answer_send(BALTIC_MSG_RESULT_LATE, l->id, l->status,
 			    l->payload, l->len);
 		free(l);
 	}
@@ -306,28 +323,17 @@ late_free_all(void)
 /*
  * Answer a call to dom0 and free it: a RESULT on the channel it came
  * on, RESULT_LATE on a later one, kept for the next channel when there
- * is none.  A result too big for the negotiated frame becomes
- * BALTIC_E_HANDLER.
+ * is none.
  */
 void
 agent_answer(struct xcall *x, uint32_t status, const void *payload,
     size_t len)
 {
-	static const char	big[] = "result larger than the frame size";
-	uint32_t		type = BALTIC_MSG_RESULT;
-
-	if (x->gen != agent->gen)
-		type = BALTIC_MSG_RESULT_LATE;
 	if (agent->dom0 == NULL || !chan_is_ready(agent->dom0))
 		late_keep(x, status, payload, len);
-	else if (chan_send_result_as(agent->dom0, type, x->id, status,
-	    payload, len) == -1) {
-		if (errno == EMSGSIZE)
-			chan_send_result_as(agent->dom0, type, x->id,
-			    BALTIC_E_HANDLER, big, sizeof big - 1);
-		else
-			log_warn("call %u: cannot send result", x->id);
-	}
+	else
+		answer_send(x->gen == agent->gen ? BALTIC_MSG_RESULT :
+		    BALTIC_MSG_RESULT_LATE, x->id, status, payload, len);
 	xcall_free(x);
 }
 
@@ -480,6 +486,7 @@ dom0_on_ready(struct chan *c, void *arg)
 		    agent->nlates);
 	late_flush();
 	agent->resumable = chan_version(c) >= 2;
+	agent->frame = chan_max_frame(c);
 }
 
 static void

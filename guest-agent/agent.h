@@ -143,6 +143,7 @@ struct agent {
 	struct chan		*dom0;
 	struct event		*retry;
 	uint32_t		 gen;		/* +1 per channel lost */
+	uint32_t		 frame;		/* the last channel's frame */
 	int			 resumable;	/* the last channel spoke
 						 * version >= 2: calls outlive
 						 * it (proto.h) */

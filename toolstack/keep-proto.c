@@ -50,7 +50,8 @@ keep_msg_encode(uint8_t *buf, uint32_t type, const char *key,
 	proto_encode_le32(buf, KEEP_VERSION);
 	proto_encode_le32(buf + 4, type);
 	proto_encode_le32(buf + 8, (uint32_t)keylen);
-	memcpy(buf + KEEP_HDR_LEN, key, keylen);
+	if (keylen > 0)
+		memcpy(buf + KEEP_HDR_LEN, key, keylen);
 	if (vallen > 0)
 		memcpy(buf + KEEP_HDR_LEN + keylen, val, vallen);
 	return KEEP_HDR_LEN + keylen + vallen;

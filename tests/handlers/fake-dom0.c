@@ -496,7 +496,8 @@ main(int argc, char **argv)
 	/* The channel drops (dom0 restarts) with an import and an export
 	 * call in flight: both outlive it.  The import comes again on the
 	 * next channel as CALL_AGAIN and its answer reaches the caller; the
-	 * export call is answered there with RESULT_LATE. */
+	 * export call, which ends meanwhile, is answered there with
+	 * RESULT_LATE. */
 	pid = bc_start(&out, NULL, "IPayment", "Hang", "h2");
 	send_call(240, "IEcho", "Nap", 0, "zz");
 	while (imports_seen < 3) {
@@ -506,6 +507,7 @@ main(int argc, char **argv)
 	}
 	drop_agent();
 	memset(res, 0, sizeof res);
+	usleep(800000);		/* Nap ends while there is no channel */
 	accept_agent();
 	while (!late[240].have || agains_seen < 1) {
 		if (recv_frame(3000, &h, &body) != 1)
