@@ -37,33 +37,30 @@ wait "$BG"
 expect_eq "... and is answered once balticd is back" "while down
 200" "$(cat "$T/bg.out")"
 
+# across_kill PORT PATH BODY: a call that is in flight when balticd is
+# killed and started again (not in a subshell: it sets DPID); what its
+# client got is in $T/bg.out.
+across_kill() {
+	bg_post "$@"
+	sleep 0.5
+	kill_daemon
+	sleep 0.3
+	start_daemon || not_ok "balticd restarts"
+	wait "$BG"
+}
+
 # 2. A call in flight: the partition's answer reaches its client.
-bg_post 18371 /kf/IEcho/Sleep 1500
-sleep 0.5
-kill_daemon
-sleep 0.3
-start_daemon || not_ok "balticd restarts"
-wait "$BG"
+across_kill 18371 /kf/IEcho/Sleep 1500
 expect_eq "a call in flight when balticd was killed is answered" "slept kf-e
 200" "$(cat "$T/bg.out")"
 
 # 3. An idempotent import in flight is sent again.
-bg_post 18372 /kf/IRelay/Go 1500
-sleep 0.5
-kill_daemon
-sleep 0.3
-start_daemon || not_ok "balticd restarts"
-wait "$BG"
+across_kill 18372 /kf/IRelay/Go 1500
 expect_eq "an idempotent import in flight is sent again" "relayed: slept kf-w
 200" "$(cat "$T/bg.out")"
 
 # 4. One that is not idempotent is not, and the client is told why.
-bg_post 18372 /kf/IRelay/GoOnce 1500
-sleep 0.5
-kill_daemon
-sleep 0.3
-start_daemon || not_ok "balticd restarts"
-wait "$BG"
+across_kill 18372 /kf/IRelay/GoOnce 1500
 out=$(cat "$T/bg.out")
 expect_match "a non-idempotent import in flight is not sent again" \
     "not idempotent" "$out"
