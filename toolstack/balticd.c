@@ -1,8 +1,11 @@
 /*
  * balticd.c: the dom0 daemon.  One libevent loop runs the control
  * socket, the exports, the channels of every partition and the health
- * checks.  Stopping balticd (SIGTERM) leaves the partitions running; a
- * new balticd re-attaches to them from the store.
+ * checks.  Stopping balticd (SIGTERM), or killing it, leaves the
+ * partitions running; a new balticd re-attaches to them from the store,
+ * and takes back from the descriptor keeper (keep.h) the exports'
+ * sockets and the calls that were in flight.  `balticd -K PATH` is that
+ * keeper (balticd starts it; `baltic-keeper` in ps).
  */
 #include <sys/stat.h>
 
