@@ -15,7 +15,9 @@
  *   their deadline, at most AGENT_LATE_MAX kept).  Import calls in flight
  *   are sent again on the next channel as CALL_AGAIN (dom0 takes them
  *   only for idempotent operations), and new ones wait for it.  The
- *   agent reconnects every AGENT_RETRY_MS, forever.
+ *   agent reconnects every AGENT_RETRY_MS, forever.  Answers sent in the
+ *   last AGENT_RESEND_MS before the loss may have died with dom0 unread:
+ *   they go out again as RESULT_LATE too.
  * - Losing a version 1 dom0 kills every export call in flight (no one to
  *   answer), fails every import call in flight with BALTIC_E_UNAVAILABLE
  *   and forgets the CONFIG.
@@ -245,10 +247,30 @@ xcall_free(struct xcall *x)
 	free(x);
 }
 
+static struct late *
+late_new(uint32_t id, uint32_t status, int64_t expiry_ms, const void *payload,
+    size_t len)
+{
+	struct late	*l;
+
+	if ((l = malloc(sizeof *l + len)) == NULL) {
+		log_warn("call %u: answer not kept", id);
+		return NULL;
+	}
+	l->id = id;
+	l->status = status;
+	l->expiry_ms = expiry_ms;
+	l->sent_ms = 0;
+	l->len = len;
+	if (len > 0)
+		memcpy(l->payload, payload, len);
+	return l;
+}
+
 /* Keep the answer to a call of a lost channel for the next one. */
 static void
-late_keep(const struct xcall *x, uint32_t status, const void *payload,
-    size_t len)
+late_keep(uint32_t id, uint32_t status, int64_t expiry_ms,
+    const void *payload, size_t len)
 {
 	struct late	*l;
 
@@ -256,39 +278,91 @@ late_keep(const struct xcall *x, uint32_t status, const void *payload,
 		return;
 	if (agent->nlates >= AGENT_LATE_MAX) {
 		log_warnx("call %u: %zu answers already wait for dom0; "
-		    "dropped", x->id, agent->nlates);
+		    "dropped", id, agent->nlates);
 		return;
 	}
-	if ((l = malloc(sizeof *l + len)) == NULL) {
-		log_warn("call %u: answer dropped", x->id);
+	if ((l = late_new(id, status, expiry_ms, payload, len)) == NULL)
 		return;
-	}
-	l->id = x->id;
-	l->status = status;
-	l->expiry_ms = x->expiry_ms;
-	l->len = len;
-	if (len > 0)
-		memcpy(l->payload, payload, len);
 	TAILQ_INSERT_TAIL(&agent->lates, l, entry);
 	agent->nlates++;
 }
 
-/* Send an answer; one too big for the negotiated frame becomes
- * BALTIC_E_HANDLER. */
 static void
-answer_send(uint32_t type, uint32_t id, uint32_t status, const void *payload,
-    size_t len)
+recent_drop_first(void)
+{
+	struct late	*l = TAILQ_FIRST(&agent->recent);
+
+	TAILQ_REMOVE(&agent->recent, l, entry);
+	agent->nrecent--;
+	agent->recent_bytes -= l->len;
+	free(l);
+}
+
+/*
+ * An answer just sent is lost if dom0 dies before it reads it: it is kept
+ * for AGENT_RESEND_MS, and sent again as RESULT_LATE on the next channel
+ * if this one is lost meanwhile (dom0 drops those nobody waits for).
+ */
+static void
+recent_note(uint32_t id, uint32_t status, int64_t expiry_ms,
+    const void *payload, size_t len)
+{
+	struct late	*l;
+	int64_t		 now = agent_now_ms();
+
+	if (!agent->resumable || len > AGENT_RESEND_BYTES)
+		return;
+	while ((l = TAILQ_FIRST(&agent->recent)) != NULL &&
+	    (agent->nrecent >= AGENT_LATE_MAX ||
+	    l->sent_ms < now - AGENT_RESEND_MS ||
+	    agent->recent_bytes + len > AGENT_RESEND_BYTES))
+		recent_drop_first();
+	if ((l = late_new(id, status, expiry_ms, payload, len)) == NULL)
+		return;
+	l->sent_ms = now;
+	TAILQ_INSERT_TAIL(&agent->recent, l, entry);
+	agent->nrecent++;
+	agent->recent_bytes += len;
+}
+
+/* The channel is lost: the answers it may have lost wait for the next. */
+static void
+recent_requeue(void)
+{
+	struct late	*l;
+	int64_t		 now = agent_now_ms();
+
+	while ((l = TAILQ_FIRST(&agent->recent)) != NULL) {
+		if (l->sent_ms < now - AGENT_RESEND_MS || !agent->resumable) {
+			recent_drop_first();
+			continue;
+		}
+		late_keep(l->id, l->status, l->expiry_ms, l->payload, l->len);
+		recent_drop_first();
+	}
+}
+
+/* Send an answer; one too big for the negotiated frame becomes
+ * BALTIC_E_HANDLER.  It is kept a while: recent_note. */
+static void
+answer_send(uint32_t type, uint32_t id, uint32_t status, int64_t expiry_ms,
+    const void *payload, size_t len)
 {
 	static const char	big[] = "result larger than the frame size";
 
 	if (chan_send_result_as(agent->dom0, type, id, status, payload, len)
-	    == -1) {
-		if (errno == EMSGSIZE)
-			chan_send_result_as(agent->dom0, type, id,
-			    BALTIC_E_HANDLER, big, sizeof big - 1);
-		else
-			log_warn("call %u: cannot send result", id);
+	    == 0) {
+		recent_note(id, status, expiry_ms, payload, len);
+		return;
 	}
+	if (errno != EMSGSIZE) {
+		log_warn("call %u: cannot send result", id);
+		return;
+	}
+	if (chan_send_result_as(agent->dom0, type, id, BALTIC_E_HANDLER, big,
+	    sizeof big - 1) == 0)
+		recent_note(id, BALTIC_E_HANDLER, expiry_ms, big,
+		    sizeof big - 1);
 }
 
 /* A channel is up: send the answers kept for it, those still wanted. */
@@ -303,7 +377,7 @@ late_flush(void)
 		agent->nlates--;
 		if (l->expiry_ms == 0 || l->expiry_ms > now)
 			answer_send(BALTIC_MSG_RESULT_LATE, l->id, l->status,
-			    l->payload, l->len);
+			    l->expiry_ms, l->payload, l->len);
 		free(l);
 	}
 }
@@ -318,6 +392,8 @@ late_free_all(void)
 		free(l);
 	}
 	agent->nlates = 0;
+	while (TAILQ_FIRST(&agent->recent) != NULL)
+		recent_drop_first();
 }
 
 /*
@@ -330,10 +406,11 @@ agent_answer(struct xcall *x, uint32_t status, const void *payload,
     size_t len)
 {
 	if (agent->dom0 == NULL || !chan_is_ready(agent->dom0))
-		late_keep(x, status, payload, len);
+		late_keep(x->id, status, x->expiry_ms, payload, len);
 	else
 		answer_send(x->gen == agent->gen ? BALTIC_MSG_RESULT :
-		    BALTIC_MSG_RESULT_LATE, x->id, status, payload, len);
+		    BALTIC_MSG_RESULT_LATE, x->id, status, x->expiry_ms,
+		    payload, len);
 	xcall_free(x);
 }
 
@@ -499,6 +576,7 @@ dom0_on_close(struct chan *c, const char *why, void *arg)
 	agent->dom0 = NULL;
 	agent->gen++;
 	chan_free(c);
+	recent_requeue();
 	if (!agent->resumable) {
 		while ((x = TAILQ_FIRST(&agent->calls)) != NULL) {
 			xcall_stop(x);
@@ -631,6 +709,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&a.calls);
 	TAILQ_INIT(&a.icalls);
 	TAILQ_INIT(&a.lates);
+	TAILQ_INIT(&a.recent);
 	LIST_INIT(&a.persists);
 	LIST_INIT(&a.clients);
 	a.next_import_id = 1;

@@ -26,6 +26,8 @@
 #define AGENT_ERRTEXT_MAX	1024	/* stderr kept for the error text */
 #define AGENT_RETRY_MS		100
 #define AGENT_LATE_MAX		AGENT_MAX_CALLS	/* results kept for dom0 */
+#define AGENT_RESEND_MS		2000	/* answers sent again after a loss */
+#define AGENT_RESEND_BYTES	(4u << 20)
 #define AGENT_KEEP_ARG_MAX	(4u << 20)	/* import arguments kept for
 						 * a re-send, in all */
 
@@ -127,6 +129,7 @@ struct late {
 	uint32_t		 id;
 	uint32_t		 status;
 	int64_t			 expiry_ms;	/* monotonic; 0: none */
+	int64_t			 sent_ms;	/* in recent: when sent */
 	size_t			 len;
 	uint8_t			 payload[];
 };
@@ -149,6 +152,8 @@ struct agent {
 						 * it (proto.h) */
 	struct lates		 lates;
 	size_t			 nlates;
+	struct lates		 recent;	/* answers sent lately */
+	size_t			 nrecent, recent_bytes;
 	size_t			 kept_bytes;	/* icall arguments kept */
 	void			*xen_ctx;
 	int			 configured;

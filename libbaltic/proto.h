@@ -19,10 +19,12 @@
  * Version 2 lets a guest's calls outlive its channel (balticd killed and
  * restarted): the agent keeps running the calls dom0 sent it and, once a
  * new channel is up, answers them with RESULT_LATE (ids of the earlier
- * channel; dom0 drops those it no longer waits for); it re-sends its own
- * calls that were in flight as CALL_AGAIN (they may have been carried
- * out: dom0 takes them only for idempotent operations).  Neither is sent
- * on a channel that negotiated version 1.
+ * channel; dom0 drops those it no longer waits for).  Answers it sent
+ * just before the loss, which dom0 may never have read, go out again the
+ * same way, so one id may be answered more than once: dom0 takes the
+ * first.  It re-sends its own calls that were in flight as CALL_AGAIN
+ * (they may have been carried out: dom0 takes them only for idempotent
+ * operations).  Neither is sent on a channel that negotiated version 1.
  */
 #ifndef BALTIC_PROTO_H
 #define BALTIC_PROTO_H

@@ -64,8 +64,8 @@ static void
 adopted_answer(struct adopted *a, uint32_t status, const void *payload,
     size_t len)
 {
-	log_info("%s: %s adopted from an earlier balticd: %s", a->f->name,
-	    a->call, baltic_status_name(status));
+	log_info("%s: %s (%s) adopted from an earlier balticd: %s",
+	    a->f->name, a->call, a->kc.key, baltic_status_name(status));
 	if (status != BALTIC_OK)
 		a->f->errors++;
 	http_raw_reply(a->d, a->kc.fd, a->kc.key, status, a->f->name, a->call,
@@ -216,9 +216,9 @@ adopt_one(struct daemon *d, struct kept *k)
 		    "idempotent: not sent again", a->call);
 		return;
 	}
-	log_info("%s: %s adopted from an earlier balticd: waits for %s%s",
-	    a->f->name, a->call, a->att[0].p->name, a->natt > 1 ?
-	    " and others" : "");
+	log_info("%s: %s (%s) adopted from an earlier balticd: waits for "
+	    "%s call %u%s", a->f->name, a->call, a->kc.key, a->att[0].p->name,
+	    a->att[0].id, a->natt > 1 ? " and others" : "");
 	left = kc.deadline_us - now;
 	tv.tv_sec = (time_t)(left / 1000000);
 	tv.tv_usec = (suseconds_t)(left % 1000000);

@@ -737,7 +737,18 @@ http_raw_reply(struct daemon *d, int fd, const char *key, uint32_t status,
 	struct evbuffer	*body = NULL, *out;
 	int		 code = http_code(status);
 	bool		 json = false;
+	char		 c;
 
+	/* Bytes after the request: the client had its answer (an earlier
+	 * balticd wrote it, and was killed before the keeper let go) and
+	 * sent another request.  No second answer on its connection. */
+	if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		log_info("%s: %s: answered already; connection closed", farm,
+		    call);
+		close(fd);
+		keep_del(d, key);
+		return;
+	}
 	if ((w = calloc(1, sizeof *w)) == NULL ||
 	    (w->key = strdup(key)) == NULL ||
 	    (body = evbuffer_new()) == NULL ||

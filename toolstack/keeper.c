@@ -208,16 +208,25 @@ keeper_main(int lfd, const char *path)
 				continue;
 			fatal("keeper: poll");
 		}
-		for (i = n - 1; i > 0; i--) {
-			if (pfd[i].revents == 0)
+		/*
+		 * Oldest client first, all it has sent, even after it died:
+		 * a killed balticd's last PUTs and DELs are taken before
+		 * the next balticd's LIST.
+		 */
+		for (i = 1; i < n; ) {
+			if (pfd[i].revents == 0) {
+				i++;
 				continue;
-			/* All of it, even after the client died. */
+			}
 			while ((r = keeper_read(pfd[i].fd)) == 1 && !quit)
 				;
 			if (r == -1 || (pfd[i].revents & (POLLHUP | POLLERR))) {
 				close(pfd[i].fd);
-				pfd[i] = pfd[--n];
-			}
+				memmove(&pfd[i], &pfd[i + 1],
+				    (n - i - 1) * sizeof pfd[0]);
+				n--;
+			} else
+				i++;
 		}
 		if (pfd[0].revents & POLLIN) {
 			cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);

@@ -12,7 +12,7 @@
 
 cp "$here/faults.farm" "$T/" 2>/dev/null
 sed "s|image \"../../|image \"$top_srcdir/|" "$here/faults.farm" > "$T/faults.farm"
-start_daemon || { not_ok "balticd starts"; finish; exit; }
+start_daemon -v || { not_ok "balticd starts"; finish; exit; }
 check "create the EOP fault farm" "$BALTIC" create -q "$T/faults.farm"
 pid_of() {
 	"$BALTIC" list --json faults | jq -r --arg i "$1" \
@@ -30,10 +30,12 @@ sleep 2
 # on the better of two restarts, and the worse is bounded too).
 t3=$(ms)
 reattach_all=
+kills=
 for round in 1 2; do
+	kills="$kills $(ms)"
 	kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 	sleep 0.5
-	start_daemon || not_ok "balticd restarts"
+	start_daemon -v || not_ok "balticd restarts"
 	t4=$(ms)	# balticd is back: its control socket answers
 	# Re-attached: every partition's channel up again, no guest
 	# restarted; balticd itself measures it from its own start.
@@ -74,6 +76,10 @@ resumed=$(load_log | awk -v a="$t4" '$1 >= a { if ($3 == "ok") { if (!r) r = $2 
 echo "# calls made $made, answered $ok, failed $err, cut off by the daemon kill $reset, refused while balticd was down $refused, lost $lost"
 echo "# or branch killed: $e1 errors in $c1 calls; par branch killed: $e2 errors in $c2 calls"
 echo "# balticd killed twice: $c3 calls from then on: $e3 errors, $r3 reset, $f3 refused, $l3 lost; $adopted calls in flight adopted by the new balticd; partitions re-attached in$reattach_all ms from balticd's start, calls answered again after $resumed ms"
+if [ "$((made - ok))" -gt 0 ]; then
+	echo "# kills at $t1 (or) $t2 (par)$kills (balticd); calls not ok:"
+	load_log | awk '$3 != "ok" { print "#   " $0 }'
+fi
 expect_eq "no call lost" 0 "$lost"
 expect_eq "no error around the or branch kill" 0 "$e1"
 expect_eq "no error around the par branch kill" 0 "$e2"

@@ -171,7 +171,13 @@ handle(struct baltic_hdr *h, uint8_t *body)
 		rs = h->type == BALTIC_MSG_RESULT ? res : late;
 		if (proto_parse_result(body, h->len, &rv, &why) == -1)
 			fail("bad RESULT: %s", why);
-		if (h->call_id >= NRES || rs[h->call_id].have)
+		if (h->call_id >= NRES)
+			fail("unexpected RESULT %u", h->call_id);
+		/* A late answer may come again: the agent cannot know
+		 * whether the lost channel delivered it. */
+		if (rs == late && late[h->call_id].have)
+			break;
+		if (rs[h->call_id].have)
 			fail("unexpected RESULT %u", h->call_id);
 		rs[h->call_id].have = 1;
 		rs[h->call_id].status = rv.status;

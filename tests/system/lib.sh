@@ -166,7 +166,7 @@ finish() {
 
 # ---- load: N clients calling an export in a loop ----------------------
 # load_start N PORT PATH BODY: each call is logged as "start_ms end_ms
-# class" with
+# class http_code" with
 # class ok (200), err (another HTTP status: an answer, but an error),
 # refused (no connection: never accepted), reset (the connection was cut:
 # the client knows the call failed) or lost (no answer at all).
@@ -184,7 +184,7 @@ load_client() {
 		elif [ "$rc" -eq 52 ] || [ "$rc" -eq 56 ]; then c=reset
 		else c=lost
 		fi
-		echo "$begin $now $c" >> "$T/load.$1"
+		echo "$begin $now $c $code" >> "$T/load.$1"
 	done
 }
 load_start() {
