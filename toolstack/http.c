@@ -661,8 +661,25 @@ out:
 }
 
 /*
+ * balticd exits and leaves fd (a client's connection) to the keeper:
+ * libevent would shut the connection down (shutdown(2) acts on the
+ * socket, the keeper's copy too), so fd now names a socket of no use.
+ */
+static void
+http_fd_leave(int fd)
+{
+	int	z;
+
+	if ((z = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	dup2(z, fd);
+	close(z);
+}
+
+/*
  * Stop listening.  Calls still in flight from this export are cancelled
- * and their clients' connections closed without an answer.  Idempotent.
+ * and their clients' connections closed without an answer, unless
+ * balticd exits: they are the keeper's then.  Idempotent.
  */
 void
 http_export_stop(struct dexport *x)
@@ -679,6 +696,8 @@ http_export_stop(struct dexport *x)
 		keep_del(hx->f->d, key);
 		while ((c = TAILQ_FIRST(&hx->calls)) != NULL) {
 			r = c->r;
+			if (hx->f->d->exiting && c->kc.key[0] != '\0')
+				http_fd_leave(c->kc.fd);
 			hcall_detach(c);
 			kcall_del(&c->kc);
 			free(c);

@@ -79,6 +79,15 @@ expect_eq "a client of the stopped balticd is answered by the next" \
     "after a stop
 200" "$(cat "$T/bg.out")"
 
+# ... and a call in flight across a clean stop is answered by the next.
+bg_post 18371 /kf/IEcho/Sleep 1500
+sleep 0.5
+stop_daemon
+start_daemon || not_ok "balticd starts again"
+wait "$BG"
+expect_eq "a call in flight across a clean stop is answered" "slept kf-e
+200" "$(cat "$T/bg.out")"
+
 check "destroy kf" "$BALTIC" destroy kf
 expect_eq "the keeper is gone with the last farm" "" "$(leftovers)"
 finish
