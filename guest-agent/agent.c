@@ -9,9 +9,18 @@
  *   wire can still arrive; dom0 must ignore RESULTs for ids it cancelled.
  * - A deadline kills the handler (or cancels it in the persistent
  *   handler) and answers BALTIC_E_TIMEOUT.
- * - Losing dom0 kills every export call in flight (no one to answer),
- *   fails every import call in flight with BALTIC_E_UNAVAILABLE, forgets
- *   the CONFIG and reconnects every AGENT_RETRY_MS, forever.
+ * - Losing dom0 (balticd killed and restarted) on a channel of version
+ *   2 or later: the export calls in flight keep running; their answers
+ *   wait for the next channel and go out as RESULT_LATE (dropped past
+ *   their deadline, at most AGENT_LATE_MAX kept).  Import calls in flight
+ *   are sent again on the next channel as CALL_AGAIN (dom0 takes them
+ *   only for idempotent operations), and new ones wait for it.  The
+ *   agent reconnects every AGENT_RETRY_MS, forever.  Answers sent in the
+ *   last AGENT_RESEND_MS before the loss may have died with dom0 unread:
+ *   they go out again as RESULT_LATE too.
+ * - Losing a version 1 dom0 kills every export call in flight (no one to
+ *   answer), fails every import call in flight with BALTIC_E_UNAVAILABLE
+ *   and forgets the CONFIG.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -24,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -44,6 +54,15 @@ usage(void)
 	    "-s LOCAL_SOCK [-n INSTANCE]\n"
 	    "       baltic-agent [-v] -x -d IMAGE_DIR -s LOCAL_SOCK\n");
 	exit(2);
+}
+
+int64_t
+agent_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- CONFIG ---------------------------------------------------------- */
@@ -195,7 +214,7 @@ xcall_find(uint32_t id)
 	struct xcall	*x;
 
 	TAILQ_FOREACH(x, &agent->calls, entry) {
-		if (x->id == id)
+		if (x->id == id && x->gen == agent->gen)
 			return x;
 	}
 	return NULL;
@@ -228,24 +247,170 @@ xcall_free(struct xcall *x)
 	free(x);
 }
 
+static struct late *
+late_new(uint32_t id, uint32_t status, int64_t expiry_ms, const void *payload,
+    size_t len)
+{
+	struct late	*l;
+
+	if ((l = malloc(sizeof *l + len)) == NULL) {
+		log_warn("call %u: answer not kept", id);
+		return NULL;
+	}
+	l->id = id;
+	l->status = status;
+	l->expiry_ms = expiry_ms;
+	l->sent_ms = 0;
+	l->len = len;
+	if (len > 0)
+		memcpy(l->payload, payload, len);
+	return l;
+}
+
+/* Keep the answer to a call of a lost channel for the next one. */
+static void
+late_keep(uint32_t id, uint32_t status, int64_t expiry_ms,
+    const void *payload, size_t len)
+{
+	struct late	*l;
+
+	if (!agent->resumable)
+		return;
+	if (agent->nlates >= AGENT_LATE_MAX) {
+		log_warnx("call %u: %zu answers already wait for dom0; "
+		    "dropped", id, agent->nlates);
+		return;
+	}
+	if ((l = late_new(id, status, expiry_ms, payload, len)) == NULL)
+		return;
+	TAILQ_INSERT_TAIL(&agent->lates, l, entry);
+	agent->nlates++;
+}
+
+static void
+recent_drop_first(void)
+{
+	struct late	*l = TAILQ_FIRST(&agent->recent);
+
+	TAILQ_REMOVE(&agent->recent, l, entry);
+	agent->nrecent--;
+	agent->recent_bytes -= l->len;
+	free(l);
+}
+
 /*
- * Answer a call to dom0 and free it.  A result too big for the
- * negotiated frame becomes BALTIC_E_HANDLER.
+ * An answer just sent is lost if dom0 dies before it reads it: it is kept
+ * for AGENT_RESEND_MS, and sent again as RESULT_LATE on the next channel
+ * if this one is lost meanwhile (dom0 drops those nobody waits for).
+ */
+static void
+recent_note(uint32_t id, uint32_t status, int64_t expiry_ms,
+    const void *payload, size_t len)
+{
+	struct late	*l;
+	int64_t		 now = agent_now_ms();
+
+	if (!agent->resumable || len > AGENT_RESEND_BYTES)
+		return;
+	while ((l = TAILQ_FIRST(&agent->recent)) != NULL &&
+	    (agent->nrecent >= AGENT_LATE_MAX ||
+	    l->sent_ms < now - AGENT_RESEND_MS ||
+	    agent->recent_bytes + len > AGENT_RESEND_BYTES))
+		recent_drop_first();
+	if ((l = late_new(id, status, expiry_ms, payload, len)) == NULL)
+		return;
+	l->sent_ms = now;
+	TAILQ_INSERT_TAIL(&agent->recent, l, entry);
+	agent->nrecent++;
+	agent->recent_bytes += len;
+}
+
+/* The channel is lost: the answers it may have lost wait for the next. */
+static void
+recent_requeue(void)
+{
+	struct late	*l;
+	int64_t		 now = agent_now_ms();
+
+	while ((l = TAILQ_FIRST(&agent->recent)) != NULL) {
+		if (l->sent_ms < now - AGENT_RESEND_MS || !agent->resumable) {
+			recent_drop_first();
+			continue;
+		}
+		late_keep(l->id, l->status, l->expiry_ms, l->payload, l->len);
+		recent_drop_first();
+	}
+}
+
+/* Send an answer; one too big for the negotiated frame becomes
+ * BALTIC_E_HANDLER.  It is kept a while: recent_note. */
+static void
+answer_send(uint32_t type, uint32_t id, uint32_t status, int64_t expiry_ms,
+    const void *payload, size_t len)
+{
+	static const char	big[] = "result larger than the frame size";
+
+	if (chan_send_result_as(agent->dom0, type, id, status, payload, len)
+	    == 0) {
+		recent_note(id, status, expiry_ms, payload, len);
+		return;
+	}
+	if (errno != EMSGSIZE) {
+		log_warn("call %u: cannot send result", id);
+		return;
+	}
+	if (chan_send_result_as(agent->dom0, type, id, BALTIC_E_HANDLER, big,
+	    sizeof big - 1) == 0)
+		recent_note(id, BALTIC_E_HANDLER, expiry_ms, big,
+		    sizeof big - 1);
+}
+
+/* A channel is up: send the answers kept for it, those still wanted. */
+static void
+late_flush(void)
+{
+	struct late	*l;
+	int64_t		 now = agent_now_ms();
+
+	while ((l = TAILQ_FIRST(&agent->lates)) != NULL) {
+		TAILQ_REMOVE(&agent->lates, l, entry);
+		agent->nlates--;
+		if (l->expiry_ms == 0 || l->expiry_ms > now)
+			answer_send(BALTIC_MSG_RESULT_LATE, l->id, l->status,
+			    l->expiry_ms, l->payload, l->len);
+		free(l);
+	}
+}
+
+static void
+late_free_all(void)
+{
+	struct late	*l;
+
+	while ((l = TAILQ_FIRST(&agent->lates)) != NULL) {
+		TAILQ_REMOVE(&agent->lates, l, entry);
+		free(l);
+	}
+	agent->nlates = 0;
+	while (TAILQ_FIRST(&agent->recent) != NULL)
+		recent_drop_first();
+}
+
+/*
+ * Answer a call to dom0 and free it: a RESULT on the channel it came
+ * on, RESULT_LATE on a later one, kept for the next channel when there
+ * is none.
  */
 void
 agent_answer(struct xcall *x, uint32_t status, const void *payload,
     size_t len)
 {
-	static const char	big[] = "result larger than the frame size";
-
-	if (agent->dom0 != NULL && chan_send_result(agent->dom0, x->id, status,
-	    payload, len) == -1) {
-		if (errno == EMSGSIZE)
-			chan_send_result(agent->dom0, x->id, BALTIC_E_HANDLER,
-			    big, sizeof big - 1);
-		else
-			log_warn("call %u: cannot send result", x->id);
-	}
+	if (agent->dom0 == NULL || !chan_is_ready(agent->dom0))
+		late_keep(x->id, status, x->expiry_ms, payload, len);
+	else
+		answer_send(x->gen == agent->gen ? BALTIC_MSG_RESULT :
+		    BALTIC_MSG_RESULT_LATE, x->id, status, x->expiry_ms,
+		    payload, len);
 	xcall_free(x);
 }
 
@@ -305,6 +470,9 @@ dom0_call(const struct baltic_hdr *h, const uint8_t *untrusted_body)
 		return;
 	}
 	x->id = h->call_id;
+	x->gen = agent->gen;
+	if (cv.deadline_ms != 0)
+		x->expiry_ms = agent_now_ms() + cv.deadline_ms;
 	x->in_fd = x->out_fd = x->err_fd = -1;
 	x->deadline_ms = cv.deadline_ms;
 	strlcpy(x->iface, cv.iface, sizeof x->iface);
@@ -362,6 +530,8 @@ dom0_on_frame(struct chan *c, const struct baltic_hdr *h,
 	case BALTIC_MSG_CONFIG:
 		if (config_apply(untrusted_body, h->len) == -1)
 			chan_fail(c, "bad CONFIG");
+		else
+			local_dom0_configured();
 		break;
 	case BALTIC_MSG_PING:
 		chan_send(c, BALTIC_MSG_PONG, h->call_id, untrusted_body, h->len);
@@ -388,6 +558,12 @@ dom0_on_ready(struct chan *c, void *arg)
 {
 	log_info("channel to dom0 up (version %u, frame %u)", chan_version(c),
 	    chan_max_frame(c));
+	if (agent->nlates > 0)
+		log_info("%zu answers to calls of an earlier channel sent",
+		    agent->nlates);
+	late_flush();
+	agent->resumable = chan_version(c) >= 2;
+	agent->frame = chan_max_frame(c);
 }
 
 static void
@@ -395,17 +571,26 @@ dom0_on_close(struct chan *c, const char *why, void *arg)
 {
 	struct xcall	*x;
 
-	log_info("channel to dom0 lost: %s", why);
+	log_info("channel to dom0 lost: %s%s", why, agent->resumable ?
+	    "; calls in flight go on" : "");
 	agent->dom0 = NULL;
+	agent->gen++;
 	chan_free(c);
-	while ((x = TAILQ_FIRST(&agent->calls)) != NULL) {
-		xcall_stop(x);
-		xcall_free(x);
+	recent_requeue();
+	if (!agent->resumable) {
+		while ((x = TAILQ_FIRST(&agent->calls)) != NULL) {
+			xcall_stop(x);
+			xcall_free(x);
+		}
 	}
 	local_dom0_lost();
 	agent->configured = 0;
-	oplist_clear(&agent->exports);
-	oplist_clear(&agent->imports);
+	/* The imports stay known: calls made while dom0 is away are checked
+	 * against them, and again against the next CONFIG. */
+	if (!agent->resumable) {
+		oplist_clear(&agent->exports);
+		oplist_clear(&agent->imports);
+	}
 	if (agent->xen)
 		xen_disconnect();
 	dom0_schedule_retry();
@@ -505,6 +690,7 @@ agent_shutdown(void)
 	}
 	persist_free_all();
 	local_close();
+	late_free_all();
 	chan_free(agent->dom0);
 	agent->dom0 = NULL;
 	if (agent->xen)
@@ -522,6 +708,8 @@ main(int argc, char **argv)
 	a.listen_fd = -1;
 	TAILQ_INIT(&a.calls);
 	TAILQ_INIT(&a.icalls);
+	TAILQ_INIT(&a.lates);
+	TAILQ_INIT(&a.recent);
 	LIST_INIT(&a.persists);
 	LIST_INIT(&a.clients);
 	a.next_import_id = 1;

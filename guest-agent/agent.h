@@ -25,6 +25,11 @@
 #define AGENT_MAX_IMPORTS	256	/* imports in flight */
 #define AGENT_ERRTEXT_MAX	1024	/* stderr kept for the error text */
 #define AGENT_RETRY_MS		100
+#define AGENT_LATE_MAX		AGENT_MAX_CALLS	/* results kept for dom0 */
+#define AGENT_RESEND_MS		2000	/* answers sent again after a loss */
+#define AGENT_RESEND_BYTES	(4u << 20)
+#define AGENT_KEEP_ARG_MAX	(4u << 20)	/* import arguments kept for
+						 * a re-send, in all */
 
 #include <string.h>
 #if !defined(__GLIBC__) || __GLIBC__ < 2 || \
@@ -65,6 +70,8 @@ enum xcall_kind { XCALL_EXEC, XCALL_PERSIST };
 struct xcall {
 	TAILQ_ENTRY(xcall)	 entry;		/* agent.calls */
 	uint32_t		 id;		/* dom0's */
+	uint32_t		 gen;		/* agent.gen it came in */
+	int64_t			 expiry_ms;	/* monotonic; 0: none */
 	enum xcall_kind		 kind;
 	char			 iface[BALTIC_NAME_MAX + 1];
 	char			 op[BALTIC_NAME_MAX + 1];
@@ -90,15 +97,43 @@ struct xcall {
 };
 TAILQ_HEAD(xcalls, xcall);
 
-/* A call from a local program to an import, forwarded to dom0. */
+/*
+ * A call from a local program to an import, forwarded to dom0.  It is
+ * kept (with its argument) until answered, so that it can be sent again
+ * when the channel to dom0 is lost and comes back.
+ */
+enum icall_state {
+	ICALL_SENT,		/* on the current channel, as dom0_id */
+	ICALL_QUEUED,		/* never sent: no channel when it came */
+	ICALL_AGAIN,		/* sent on a channel since lost */
+};
 struct icall {
 	TAILQ_ENTRY(icall)	 entry;		/* agent.imports */
 	TAILQ_ENTRY(icall)	 centry;	/* client->calls */
 	struct lclient		*client;
 	uint32_t		 client_id;
-	uint32_t		 dom0_id;
+	uint32_t		 dom0_id;	/* 0 unless ICALL_SENT */
+	enum icall_state	 state;
+	char			 iface[BALTIC_NAME_MAX + 1];
+	char			 op[BALTIC_NAME_MAX + 1];
+	int64_t			 expiry_ms;	/* monotonic; 0: none */
+	uint8_t			*arg;		/* NULL: not kept (too big) */
+	size_t			 arglen;
+	int			 kept;		/* arg is kept for a re-send */
 };
 TAILQ_HEAD(icalls, icall);
+
+/* The answer to a call of an earlier channel, waiting for a new one. */
+struct late {
+	TAILQ_ENTRY(late)	 entry;
+	uint32_t		 id;
+	uint32_t		 status;
+	int64_t			 expiry_ms;	/* monotonic; 0: none */
+	int64_t			 sent_ms;	/* in recent: when sent */
+	size_t			 len;
+	uint8_t			 payload[];
+};
+TAILQ_HEAD(lates, late);
 
 struct agent {
 	struct event_base	*base;
@@ -110,6 +145,16 @@ struct agent {
 
 	struct chan		*dom0;
 	struct event		*retry;
+	uint32_t		 gen;		/* +1 per channel lost */
+	uint32_t		 frame;		/* the last channel's frame */
+	int			 resumable;	/* the last channel spoke
+						 * version >= 2: calls outlive
+						 * it (proto.h) */
+	struct lates		 lates;
+	size_t			 nlates;
+	struct lates		 recent;	/* answers sent lately */
+	size_t			 nrecent, recent_bytes;
+	size_t			 kept_bytes;	/* icall arguments kept */
 	void			*xen_ctx;
 	int			 configured;
 	char			 role[BALTIC_NAME_MAX + 1];
@@ -133,6 +178,7 @@ struct agent {
 extern struct agent	*agent;
 
 /* agent.c */
+int64_t	 agent_now_ms(void);
 void	 agent_answer(struct xcall *, uint32_t status, const void *,
 	    size_t);
 void	 xcall_stop(struct xcall *);
@@ -163,6 +209,7 @@ int	 local_listen(void);
 void	 local_close(void);
 void	 local_dom0_result(const struct baltic_hdr *, const uint8_t *);
 void	 local_dom0_lost(void);
+void	 local_dom0_configured(void);
 
 /* xen.c */
 int	 xen_connect(struct chan **, const struct chan_cbs *, void *);

@@ -164,14 +164,18 @@ exec_kill(struct xcall *x)
 		killpg(x->pid, SIGKILL);
 }
 
-/* Largest result payload dom0's channel can carry. */
+/* Largest result payload dom0's channel can carry (while it is away, the
+ * last one's: the answer waits for the next). */
 static size_t
 result_cap(void)
 {
-	if (agent->dom0 == NULL)
+	uint32_t	frame = agent->frame;
+
+	if (agent->dom0 != NULL && chan_is_ready(agent->dom0))
+		frame = chan_max_frame(agent->dom0);
+	if (frame == 0)
 		return 0;
-	return chan_max_frame(agent->dom0) - BALTIC_HDR_LEN -
-	    BALTIC_RESULT_LEN;
+	return frame - BALTIC_HDR_LEN - BALTIC_RESULT_LEN;
 }
 
 /* Read what the pipe holds now; 1 at EOF or error (fd closed). */

@@ -4,7 +4,9 @@
  * against CONFIG's imports (BALTIC_E_DENIED if not one: dom0 checks
  * again and never trusts us), forwarded to dom0 with a fresh id, and its
  * RESULT mapped back.  A client that goes away has its calls cancelled at
- * dom0; a lost dom0 fails every call in flight with BALTIC_E_UNAVAILABLE.
+ * dom0.  When dom0 is lost (agent.c says when calls outlive it), the calls
+ * in flight are sent again on the next channel as CALL_AGAIN and new ones
+ * wait for it; otherwise they fail with BALTIC_E_UNAVAILABLE.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -34,6 +36,9 @@ icall_free(struct icall *ic)
 	TAILQ_REMOVE(&agent->icalls, ic, entry);
 	TAILQ_REMOVE(&ic->client->calls, ic, centry);
 	agent->nicalls--;
+	if (ic->kept)
+		agent->kept_bytes -= ic->arglen;
+	free(ic->arg);
 	free(ic);
 }
 
@@ -55,7 +60,7 @@ icall_by_dom0(uint32_t id)
 	struct icall	*ic;
 
 	TAILQ_FOREACH(ic, &agent->icalls, entry) {
-		if (ic->dom0_id == id)
+		if (ic->state == ICALL_SENT && ic->dom0_id == id)
 			return ic;
 	}
 	return NULL;
@@ -80,6 +85,55 @@ import_id(void)
 	return id;
 }
 
+/* Milliseconds left before ic's deadline (0: none); -1 if passed. */
+static int64_t
+icall_left(const struct icall *ic)
+{
+	int64_t	left;
+
+	if (ic->expiry_ms == 0)
+		return 0;
+	left = ic->expiry_ms - agent_now_ms();
+	return left > 0 ? left : -1;
+}
+
+/*
+ * Send a call that is not on the current channel (new, queued, or sent
+ * on a lost one) with a fresh id; arg is ic's argument (kept or not).
+ * 0, or -1 after answering and freeing it.
+ */
+static int
+icall_send(struct icall *ic, const uint8_t *arg)
+{
+	int64_t		left;
+	uint32_t	type = ic->state == ICALL_AGAIN ?
+			    BALTIC_MSG_CALL_AGAIN : BALTIC_MSG_CALL;
+
+	if ((left = icall_left(ic)) == -1) {
+		client_answer(ic->client, ic->client_id, BALTIC_E_TIMEOUT,
+		    "deadline passed waiting for the channel to dom0");
+		goto fail;
+	}
+	if (!oplist_has(&agent->imports, ic->iface, ic->op)) {
+		client_answer(ic->client, ic->client_id, BALTIC_E_DENIED,
+		    "not an import of this role");
+		goto fail;
+	}
+	ic->dom0_id = import_id();
+	if (chan_send_call_as(agent->dom0, type, ic->dom0_id, ic->iface,
+	    ic->op, (uint32_t)left, arg, ic->arglen) == -1) {
+		client_answer(ic->client, ic->client_id, errno == ENOBUFS ?
+		    BALTIC_E_OVERLOAD : errno == EMSGSIZE ? BALTIC_E_ARG :
+		    BALTIC_E_UNAVAILABLE, strerror(errno));
+		goto fail;
+	}
+	ic->state = ICALL_SENT;
+	return 0;
+fail:
+	icall_free(ic);
+	return -1;
+}
+
 static void
 client_call(struct lclient *cl, const struct baltic_hdr *h,
     const uint8_t *untrusted_body)
@@ -87,6 +141,7 @@ client_call(struct lclient *cl, const struct baltic_hdr *h,
 	struct proto_call_view	 cv;
 	struct icall		*ic;
 	const char		*why;
+	int			 connected;
 
 	if (proto_parse_call(untrusted_body, h->len, &cv, &why) == -1) {
 		chan_fail(cl->c, why);
@@ -97,7 +152,8 @@ client_call(struct lclient *cl, const struct baltic_hdr *h,
 		chan_fail(cl->c, "CALL id already in flight");
 		return;
 	}
-	if (agent->dom0 == NULL || !agent->configured) {
+	connected = agent->dom0 != NULL && agent->configured;
+	if (!connected && !agent->resumable) {
 		client_answer(cl, h->call_id, BALTIC_E_UNAVAILABLE,
 		    "agent not connected to dom0");
 		return;
@@ -112,25 +168,42 @@ client_call(struct lclient *cl, const struct baltic_hdr *h,
 		    "too many import calls");
 		return;
 	}
-	if ((ic = calloc(1, sizeof *ic)) == NULL) {
-		client_answer(cl, h->call_id, BALTIC_E_INTERNAL,
-		    "out of memory");
-		return;
-	}
+	if ((ic = calloc(1, sizeof *ic)) == NULL)
+		goto nomem;
 	ic->client = cl;
 	ic->client_id = h->call_id;
-	ic->dom0_id = import_id();
-	if (chan_send_call(agent->dom0, ic->dom0_id, cv.iface, cv.op,
-	    cv.deadline_ms, cv.arg, cv.arglen) == -1) {
-		client_answer(cl, h->call_id, errno == ENOBUFS ?
-		    BALTIC_E_OVERLOAD : errno == EMSGSIZE ? BALTIC_E_ARG :
-		    BALTIC_E_UNAVAILABLE, strerror(errno));
+	ic->state = ICALL_QUEUED;
+	strlcpy(ic->iface, cv.iface, sizeof ic->iface);
+	strlcpy(ic->op, cv.op, sizeof ic->op);
+	if (cv.deadline_ms != 0)
+		ic->expiry_ms = agent_now_ms() + cv.deadline_ms;
+	ic->arglen = cv.arglen;
+	/* Kept for a re-send while the budget lasts; else it fails with
+	 * its channel, as a version 1 agent's would. */
+	if (cv.arglen <= AGENT_KEEP_ARG_MAX - agent->kept_bytes) {
+		if (cv.arglen > 0 && (ic->arg = malloc(cv.arglen)) == NULL) {
+			free(ic);
+			goto nomem;
+		}
+		if (cv.arglen > 0)
+			memcpy(ic->arg, cv.arg, cv.arglen);
+		ic->kept = 1;
+		agent->kept_bytes += cv.arglen;
+	} else if (!connected) {
 		free(ic);
+		client_answer(cl, h->call_id, BALTIC_E_UNAVAILABLE,
+		    "agent not connected to dom0");
 		return;
 	}
 	TAILQ_INSERT_TAIL(&agent->icalls, ic, entry);
 	TAILQ_INSERT_TAIL(&cl->calls, ic, centry);
 	agent->nicalls++;
+	if (connected)
+		icall_send(ic, cv.arg);
+	/* else sent by local_dom0_configured */
+	return;
+nomem:
+	client_answer(cl, h->call_id, BALTIC_E_INTERNAL, "out of memory");
 }
 
 static void
@@ -147,7 +220,7 @@ client_on_frame(struct chan *c, const struct baltic_hdr *h,
 	case BALTIC_MSG_CANCEL:
 		if ((ic = icall_by_client(cl, h->call_id)) == NULL)
 			break;
-		if (agent->dom0 != NULL)
+		if (ic->state == ICALL_SENT)
 			chan_send(agent->dom0, BALTIC_MSG_CANCEL, ic->dom0_id,
 			    NULL, 0);
 		icall_free(ic);
@@ -169,7 +242,7 @@ client_on_close(struct chan *c, const char *why, void *arg)
 	struct icall	*ic;
 
 	while ((ic = TAILQ_FIRST(&cl->calls)) != NULL) {
-		if (agent->dom0 != NULL)
+		if (ic->state == ICALL_SENT)
 			chan_send(agent->dom0, BALTIC_MSG_CANCEL, ic->dom0_id,
 			    NULL, 0);
 		icall_free(ic);
@@ -300,15 +373,44 @@ local_dom0_result(const struct baltic_hdr *h, const uint8_t *untrusted_body)
 	icall_free(ic);
 }
 
-/* dom0 is gone: every import in flight fails. */
+/*
+ * dom0 is gone.  If calls outlive it, those in flight wait to be sent
+ * again (the ones whose argument was kept); the rest fail.
+ */
 void
 local_dom0_lost(void)
 {
-	struct icall	*ic;
+	struct icall	*ic, *next;
 
-	while ((ic = TAILQ_FIRST(&agent->icalls)) != NULL) {
+	for (ic = TAILQ_FIRST(&agent->icalls); ic != NULL; ic = next) {
+		next = TAILQ_NEXT(ic, entry);
+		if (agent->resumable && ic->kept) {
+			if (ic->state == ICALL_SENT)
+				ic->state = ICALL_AGAIN;
+			ic->dom0_id = 0;
+			continue;
+		}
 		client_answer(ic->client, ic->client_id, BALTIC_E_UNAVAILABLE,
 		    "channel to dom0 lost");
 		icall_free(ic);
 	}
+}
+
+/* dom0 (again) sent CONFIG: send the calls that waited for it. */
+void
+local_dom0_configured(void)
+{
+	struct icall	*ic, *next;
+	size_t		 n = 0;
+
+	for (ic = TAILQ_FIRST(&agent->icalls); ic != NULL; ic = next) {
+		next = TAILQ_NEXT(ic, entry);
+		if (ic->state == ICALL_SENT)
+			continue;
+		if (ic->state == ICALL_AGAIN)
+			n++;
+		icall_send(ic, ic->arg);
+	}
+	if (n > 0)
+		log_info("%zu import calls sent again to dom0", n);
 }

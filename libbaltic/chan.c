@@ -347,24 +347,41 @@ int
 chan_send_call(struct chan *c, uint32_t id, const char *iface, const char *op,
     uint32_t deadline_ms, const void *arg, size_t len)
 {
+	return chan_send_call_as(c, BALTIC_MSG_CALL, id, iface, op,
+	    deadline_ms, arg, len);
+}
+
+int
+chan_send_call_as(struct chan *c, uint32_t type, uint32_t id,
+    const char *iface, const char *op, uint32_t deadline_ms, const void *arg,
+    size_t len)
+{
 	int	was_empty;
 
 	if (chan_send_begin(c, &was_empty) == -1)
 		return -1;
-	return chan_send_end(c, was_empty, proto_put_call(c->out, c->max_frame,
-	    id, iface, op, deadline_ms, arg, len));
+	return chan_send_end(c, was_empty, proto_put_call_as(c->out,
+	    c->max_frame, type, id, iface, op, deadline_ms, arg, len));
 }
 
 int
 chan_send_result(struct chan *c, uint32_t id, uint32_t status,
     const void *payload, size_t len)
 {
+	return chan_send_result_as(c, BALTIC_MSG_RESULT, id, status, payload,
+	    len);
+}
+
+int
+chan_send_result_as(struct chan *c, uint32_t type, uint32_t id,
+    uint32_t status, const void *payload, size_t len)
+{
 	int	was_empty;
 
 	if (chan_send_begin(c, &was_empty) == -1)
 		return -1;
-	return chan_send_end(c, was_empty, proto_put_result(c->out,
-	    c->max_frame, id, status, payload, len));
+	return chan_send_end(c, was_empty, proto_put_result_as(c->out,
+	    c->max_frame, type, id, status, payload, len));
 }
 
 /* ---- input ----------------------------------------------------------- */

@@ -92,6 +92,12 @@ int	chan_send_call(struct chan *, uint32_t id, const char *iface,
 	    const char *op, uint32_t deadline_ms, const void *arg, size_t len);
 int	chan_send_result(struct chan *, uint32_t id, uint32_t status,
 	    const void *payload, size_t len);
+/* The same with the type given (CALL_AGAIN, RESULT_LATE: proto.h). */
+int	chan_send_call_as(struct chan *, uint32_t type, uint32_t id,
+	    const char *iface, const char *op, uint32_t deadline_ms,
+	    const void *arg, size_t len);
+int	chan_send_result_as(struct chan *, uint32_t type, uint32_t id,
+	    uint32_t status, const void *payload, size_t len);
 
 /* Counters, for `baltic list` and the tests. */
 struct chan_stats {

@@ -63,6 +63,15 @@ proto_put_call(struct evbuffer *out, uint32_t max_frame, uint32_t id,
     const char *iface, const char *op, uint32_t deadline_ms,
     const void *arg, size_t arglen)
 {
+	return proto_put_call_as(out, max_frame, BALTIC_MSG_CALL, id, iface, op,
+	    deadline_ms, arg, arglen);
+}
+
+int
+proto_put_call_as(struct evbuffer *out, uint32_t max_frame, uint32_t type,
+    uint32_t id, const char *iface, const char *op, uint32_t deadline_ms,
+    const void *arg, size_t arglen)
+{
 	uint8_t	 stackbuf[BALTIC_CALL_LEN + 2 * BALTIC_NAME_MAX];
 	size_t	 hlen;
 
@@ -71,7 +80,7 @@ proto_put_call(struct evbuffer *out, uint32_t max_frame, uint32_t id,
 		errno = EINVAL;
 		return -1;
 	}
-	return put_frame2(out, max_frame, BALTIC_MSG_CALL, id, stackbuf,
+	return put_frame2(out, max_frame, type, id, stackbuf,
 	    hlen, arg, arglen);
 }
 
@@ -79,11 +88,18 @@ int
 proto_put_result(struct evbuffer *out, uint32_t max_frame, uint32_t id,
     uint32_t status, const void *payload, size_t len)
 {
+	return proto_put_result_as(out, max_frame, BALTIC_MSG_RESULT, id,
+	    status, payload, len);
+}
+
+int
+proto_put_result_as(struct evbuffer *out, uint32_t max_frame, uint32_t type,
+    uint32_t id, uint32_t status, const void *payload, size_t len)
+{
 	uint8_t	b[BALTIC_RESULT_LEN];
 
 	proto_encode_le32(b, status);
-	return put_frame2(out, max_frame, BALTIC_MSG_RESULT, id, b, sizeof b,
-	    payload, len);
+	return put_frame2(out, max_frame, type, id, b, sizeof b, payload, len);
 }
 
 int

@@ -35,6 +35,7 @@ baltic_status_name(uint32_t status)
 
 static void	put_le32(uint8_t *, uint32_t);
 static void	put_le16(uint8_t *, uint16_t);
+static uint32_t	get_le32(const uint8_t *);
 
 void
 proto_encode_hdr(uint8_t *p, uint32_t type, uint32_t len, uint32_t call_id)
@@ -66,6 +67,12 @@ void
 proto_encode_le32(uint8_t *p, uint32_t v)
 {
 	put_le32(p, v);
+}
+
+uint32_t
+proto_decode_le32(const uint8_t *p)
+{
+	return get_le32(p);
 }
 
 static void
@@ -128,9 +135,11 @@ proto_check_hdr(const struct baltic_hdr *untrusted, uint32_t max_frame,
 		ok = 1;
 		break;
 	case BALTIC_MSG_CALL:
+	case BALTIC_MSG_CALL_AGAIN:
 		ok = len >= BALTIC_CALL_LEN + 2;
 		break;
 	case BALTIC_MSG_RESULT:
+	case BALTIC_MSG_RESULT_LATE:
 		ok = len >= BALTIC_RESULT_LEN;
 		break;
 	case BALTIC_MSG_CANCEL:

@@ -15,6 +15,16 @@
  * names everything from the peer untrusted_* until it is validated.  Any
  * violation closes the channel: a frame over the negotiated maximum, an
  * unknown type, a RESULT for a call never sent, a CALL before HELLO.
+ *
+ * Version 2 lets a guest's calls outlive its channel (balticd killed and
+ * restarted): the agent keeps running the calls dom0 sent it and, once a
+ * new channel is up, answers them with RESULT_LATE (ids of the earlier
+ * channel; dom0 drops those it no longer waits for).  Answers it sent
+ * just before the loss, which dom0 may never have read, go out again the
+ * same way, so one id may be answered more than once: dom0 takes the
+ * first.  It re-sends its own calls that were in flight as CALL_AGAIN
+ * (they may have been carried out: dom0 takes them only for idempotent
+ * operations).  Neither is sent on a channel that negotiated version 1.
  */
 #ifndef BALTIC_PROTO_H
 #define BALTIC_PROTO_H
@@ -23,7 +33,7 @@
 #include <stdint.h>
 
 /* Bump me on any change a peer of the old version would misread. */
-#define BALTIC_PROTO_VERSION	1
+#define BALTIC_PROTO_VERSION	2	/* 2: CALL_AGAIN, RESULT_LATE */
 #define BALTIC_PROTO_MIN_VERSION 1
 
 #define BALTIC_HDR_LEN		12
@@ -54,6 +64,12 @@ enum baltic_msg {
 	BALTIC_MSG_RESULT	= 0x0101, /* body: struct baltic_result, then
 					   * result or error text (rest) */
 	BALTIC_MSG_CANCEL	= 0x0102, /* empty body */
+	BALTIC_MSG_CALL_AGAIN	= 0x0103, /* guest->dom0, version >= 2; body
+					   * as CALL: a call first sent on an
+					   * earlier channel, fresh id */
+	BALTIC_MSG_RESULT_LATE	= 0x0104, /* guest->dom0, version >= 2; body
+					   * as RESULT: answers a CALL that
+					   * came on an earlier channel */
 };
 
 struct baltic_hello {
@@ -104,6 +120,13 @@ int	proto_put_call(struct evbuffer *, uint32_t max_frame, uint32_t id,
 	    const void *arg, size_t arglen);
 int	proto_put_result(struct evbuffer *, uint32_t max_frame, uint32_t id,
 	    uint32_t status, const void *payload, size_t len);
+/* The same with the message type given: CALL_AGAIN, RESULT_LATE. */
+int	proto_put_call_as(struct evbuffer *, uint32_t max_frame,
+	    uint32_t type, uint32_t id, const char *iface, const char *op,
+	    uint32_t deadline_ms, const void *arg, size_t arglen);
+int	proto_put_result_as(struct evbuffer *, uint32_t max_frame,
+	    uint32_t type, uint32_t id, uint32_t status, const void *payload,
+	    size_t len);
 
 /*
  * Take one frame off the front of in.  Returns 1 and fills *h_r and
@@ -129,6 +152,7 @@ int	proto_check_hdr(const struct baltic_hdr *untrusted, uint32_t max_frame,
 void	proto_encode_hdr(uint8_t *, uint32_t type, uint32_t len,
 	    uint32_t call_id);
 void	proto_encode_le32(uint8_t *, uint32_t);
+uint32_t proto_decode_le32(const uint8_t *);
 size_t	proto_encode_call_head(uint8_t *, const char *iface, const char *op,
 	    uint32_t deadline_ms);
 

@@ -1,8 +1,11 @@
 /*
  * balticd.c: the dom0 daemon.  One libevent loop runs the control
  * socket, the exports, the channels of every partition and the health
- * checks.  Stopping balticd (SIGTERM) leaves the partitions running; a
- * new balticd re-attaches to them from the store.
+ * checks.  Stopping balticd (SIGTERM), or killing it, leaves the
+ * partitions running; a new balticd re-attaches to them from the store,
+ * and takes back from the descriptor keeper (keep.h) the exports'
+ * sockets and the calls that were in flight.  `balticd -K PATH` is that
+ * keeper (balticd starts it; `baltic-keeper` in ps).
  */
 #include <sys/stat.h>
 
@@ -19,6 +22,7 @@
 #include "backend.h"
 #include "baltic.h"
 #include "daemon.h"
+#include "keep.h"
 #include "log.h"
 
 int	baltic_dryrun;
@@ -121,10 +125,17 @@ main(int argc, char **argv)
 	int		 ch, foreground = 0, verbose = 0;
 	size_t		 i;
 
+	/* The descriptor keeper is this binary too (keep.h). */
+	if (argc == 3 && strcmp(argv[1], "-K") == 0)
+		return keeper_main(3, argv[2]);
+
 	memset(&d, 0, sizeof d);
 	d.started_us = now_us();
 	TAILQ_INIT(&d.farms);
+	TAILQ_INIT(&d.kept);
 	d.ctl_fd = -1;
+	d.keep_fd = -1;
+	d.self_path = realpath("/proc/self/exe", NULL);
 	d.default_timeout_ms = BALTIC_DEFAULT_TIMEOUT_MS;
 	d.state_dir = strdup(env_or("BALTIC_STATE_DIR", "/var/lib/baltic"));
 	d.run_dir = strdup(env_or("BALTIC_RUN_DIR", "/run/baltic"));
@@ -232,6 +243,10 @@ main(int argc, char **argv)
 	event_free(sigterm);
 	event_free(sigint);
 	event_free(d.ping_ev);
+	/* The keeper keeps the exports' sockets and calls in flight for the
+	 * next balticd, as after a kill; it quits if there are no farms. */
+	d.exiting = true;
+	keep_done(&d);
 	while (!TAILQ_EMPTY(&d.farms)) {
 		struct dfarm *f = TAILQ_FIRST(&d.farms);
 
@@ -244,5 +259,6 @@ main(int argc, char **argv)
 	free(d.state_dir);
 	free(d.run_dir);
 	free(d.agent_path);
+	free(d.self_path);
 	return 0;
 }

@@ -196,6 +196,8 @@ farm_teardown(struct dfarm *f)
 	rmdir(dir);
 	TAILQ_REMOVE(&d->farms, f, entry);
 	dfarm_free(f);
+	if (TAILQ_EMPTY(&d->farms))
+		keep_done(d);	/* the keeper quits: nothing to keep */
 }
 
 static void

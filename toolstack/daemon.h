@@ -89,6 +89,8 @@ struct part {
 	struct idmap		 pend;		/* our calls: id -> req */
 	struct idmap		 cancelled;	/* id -> expiry (s) */
 	struct idmap		 gcalls;	/* guest's calls: id -> req */
+	struct idmap		 adopted;	/* an earlier balticd's calls:
+						 * id -> struct adopted */
 	TAILQ_HEAD(, req)	 waiting;	/* for the channel to come up */
 	size_t			 nwaiting;
 	unsigned		 ping_missed;
@@ -172,6 +174,9 @@ struct req {
 	struct evhttp_request	*hreq;		/* remote */
 	bool			 finished;
 	unsigned		 hold;		/* freed on release, not before */
+	/* root: told before a call of the tree goes to a partition */
+	void			(*progress)(struct req *, void *);
+	void			*progress_arg;
 };
 
 /* ---- the daemon ------------------------------------------------------- */
@@ -195,6 +200,31 @@ struct daemon {
 	unsigned			 default_timeout_ms;
 	unsigned			 create_timeout_ms;
 	uint64_t			 started_us;
+	char				*self_path;	/* to exec the keeper */
+	int				 keep_fd;	/* keeper, or -1 */
+	uint64_t			 keep_seq;	/* call keys */
+	TAILQ_HEAD(, kept)		 kept;		/* fetched at start */
+	bool				 exiting;	/* leave the keeper be */
+};
+
+/* ---- the keeper (keep.h) ---------------------------------------------- */
+
+/* An entry fetched from the keeper at start, until used. */
+struct kept {
+	char			*key;
+	uint8_t			*val;
+	size_t			 len;
+	int			 fd;		/* ours; -1: none */
+	TAILQ_ENTRY(kept)	 entry;
+};
+
+/* An export call whose client connection the keeper holds. */
+struct kcall {
+	struct dfarm		*f;
+	size_t			 export;	/* index in f->exports */
+	int			 fd;		/* the client's connection */
+	struct req		*r;		/* the root */
+	char			 key[64];	/* "" until first kept */
 };
 
 /* router.c */
@@ -208,6 +238,8 @@ void		 req_finishf(struct req *, uint32_t status, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 void		 req_cancel(struct req *);
 void		 req_release(struct req *);	/* drop a hold */
+void		 req_progress(struct req *);
+void		 req_walk(struct req *, void (*)(struct req *, void *), void *);
 uint32_t	 req_remaining_ms(const struct req *);
 bool		 node_live(const struct node *);
 bool		 node_coming(const struct node *);
@@ -234,9 +266,30 @@ struct node	*dfarm_build(struct dfarm *, struct farm_expr *);
 int		 dfarm_set_ref(struct dfarm *, const char *ref,
 		    const char *text, char **err_r);
 
+/* keep.c: balticd's side of the keeper */
+int		 keep_fetch(struct daemon *);
+int		 keep_take(struct daemon *, const char *key);
+int		 keep_put(struct daemon *, const char *key, const void *,
+		    size_t, int fd);
+void		 keep_del(struct daemon *, const char *key);
+void		 keep_done(struct daemon *);
+void		 kcall_put(struct kcall *);
+void		 kcall_del(struct kcall *);
+
+/* adopt.c: export calls in flight when an earlier balticd died */
+struct adopted;
+void		 adopt_calls(struct daemon *);
+void		 adopt_result(struct part *, uint32_t id, uint32_t status,
+		    const void *, size_t);
+void		 adopt_part_gone(struct part *, const char *why);
+void		 adopt_farm_gone(struct dfarm *);
+
 /* http.c */
 int		 http_export_start(struct dfarm *, struct dexport *,
 		    char **err_r);
+void		 http_raw_reply(struct daemon *, int fd, const char *key,
+		    uint32_t status, const char *farm, const char *call,
+		    const void *, size_t);
 void		 http_export_stop(struct dexport *);
 void		 http_remote_send(struct req *);
 void		 http_remote_cancel(struct req *);

@@ -177,6 +177,7 @@ dfarm_free(struct dfarm *f)
 
 	if (f == NULL)
 		return;
+	adopt_farm_gone(f);
 	for (i = 0; i < f->nexports; i++)
 		http_export_stop(&f->exports[i]);
 	while ((p = TAILQ_FIRST(&f->parts)) != NULL) {
@@ -462,20 +463,25 @@ out:
 	return rc;
 }
 
-/* At start: re-attach to every farm the store knows. */
+/*
+ * At start: re-attach to every farm the store knows, with the listening
+ * sockets and the calls in flight the keeper holds, if one runs.
+ */
 int
 daemon_restore(struct daemon *d)
 {
 	char	**names = NULL;
 	size_t	  n = 0, i;
 
+	keep_fetch(d);
 	if (d->store->list(d->sctx, "farms", &names, &n) == -1)
-		return 0;
+		n = 0;
 	for (i = 0; i < n; i++) {
 		if (dfarm_find(d, names[i]) == NULL)
 			daemon_restore_farm(d, names[i]);
 		free(names[i]);
 	}
 	free(names);
+	adopt_calls(d);
 	return 0;
 }

@@ -36,9 +36,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "daemon.h"
+#include "keep.h"
 #include "log.h"
+#include "util.h"
 
 #define HTTP_BODY_MAX		(1024 * 1024)	/* an argument */
 #define HTTP_HEADERS_MAX	(64 * 1024)
@@ -65,8 +68,16 @@ struct hcall {
 	struct evhttp_connection	*evcon;
 	struct event			*hangup;	/* NULL if undetectable */
 	struct req			*r;
+	struct kcall			 kc;		/* in the keeper */
 	char				 call[2 * BALTIC_NAME_MAX + 2];
 	TAILQ_ENTRY(hcall)		 entry;
+};
+
+/* An answered call's keeper entry, dropped once the answer is out. */
+struct hsent {
+	struct daemon			*d;
+	struct evhttp_connection	*evcon;
+	char				 key[sizeof ((struct kcall *)0)->key];
 };
 
 struct hexport {
@@ -141,22 +152,21 @@ json_pair(yajl_gen g, const char *key, const void *s, size_t len)
 }
 
 /*
- * Answer hreq with an error: HTTP code, and the JSON body
- * {"error", "status", "farm", "call"}.  hreq is libevent's after this.
+ * The JSON body of an error, {"error", "status", "farm", "call"}, added
+ * to out: 0, or -1 (out of memory; nothing added).
  */
-static void
-http_reply_error(struct evhttp_request *hreq, int code, uint32_t status,
-    const char *farm, const char *call, const void *msg, size_t msglen)
+static int
+http_error_json(struct evbuffer *out, uint32_t status, const char *farm,
+    const char *call, const void *msg, size_t msglen)
 {
-	struct evkeyvalq	*hdrs = evhttp_request_get_output_headers(hreq);
-	struct evbuffer		*out = evhttp_request_get_output_buffer(hreq);
 	const char		*sname = baltic_status_name(status);
 	const unsigned char	*buf;
 	size_t			 len;
 	yajl_gen		 g;
+	int			 rc = -1;
 
 	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		goto send;
+		return -1;
 	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
 	if (yajl_gen_map_open(g) != yajl_gen_status_ok ||
 	    json_pair(g, "error", msg, msglen) == -1 ||
@@ -165,16 +175,30 @@ http_reply_error(struct evhttp_request *hreq, int code, uint32_t status,
 	    json_pair(g, "call", call, strlen(call)) == -1 ||
 	    yajl_gen_map_close(g) != yajl_gen_status_ok ||
 	    yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-		goto send;
-	evhttp_add_header(hdrs, "Content-Type", "application/json");
-	if (evbuffer_add(out, buf, len) == 0)
-		evbuffer_add(out, "\n", 1);
-send:
+		goto out;
+	if (evbuffer_add(out, buf, len) == 0 && evbuffer_add(out, "\n", 1) == 0)
+		rc = 0;
+out:
+	yajl_gen_free(g);
+	return rc;
+}
+
+/*
+ * Answer hreq with an error: HTTP code, and the JSON body of
+ * http_error_json.  hreq is libevent's after this.
+ */
+static void
+http_reply_error(struct evhttp_request *hreq, int code, uint32_t status,
+    const char *farm, const char *call, const void *msg, size_t msglen)
+{
+	struct evkeyvalq	*hdrs = evhttp_request_get_output_headers(hreq);
+
+	if (http_error_json(evhttp_request_get_output_buffer(hreq), status,
+	    farm, call, msg, msglen) == 0)
+		evhttp_add_header(hdrs, "Content-Type", "application/json");
 	if (code == HTTP_BADMETHOD)
 		evhttp_add_header(hdrs, "Allow", "POST");
 	evhttp_send_reply(hreq, code, NULL, NULL);
-	if (g != NULL)
-		yajl_gen_free(g);
 }
 
 static void
@@ -187,17 +211,13 @@ http_reply_errorf(struct evhttp_request *hreq, int code, uint32_t status,
     const char *farm, const char *call, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*msg = NULL;
-	int	 len;
+	char	*msg;
+	size_t	 len;
 
 	va_start(ap, fmt);
-	len = vasprintf(&msg, fmt, ap);
+	msg = vstrf(&len, fmt, ap);
 	va_end(ap);
-	if (len < 0) {
-		msg = NULL;
-		len = 0;
-	}
-	http_reply_error(hreq, code, status, farm, call, msg, (size_t)len);
+	http_reply_error(hreq, code, status, farm, call, msg, len);
 	free(msg);
 }
 
@@ -213,15 +233,54 @@ hcall_detach(struct hcall *c)
 	evhttp_connection_set_closecb(c->evcon, NULL, NULL);
 }
 
-/* The call ended: answer the client, if it is still there. */
+static void
+hsent_done(struct hsent *s)
+{
+	evhttp_connection_set_closecb(s->evcon, NULL, NULL);
+	keep_del(s->d, s->key);
+	free(s);
+}
+
+/* The answer is written: the keeper may let the connection go. */
+static void
+hsent_complete(struct evhttp_request *hreq, void *arg)
+{
+	hsent_done(arg);
+}
+
+/* The connection went before the answer was written. */
+static void
+hsent_closed(struct evhttp_connection *evcon, void *arg)
+{
+	hsent_done(arg);
+}
+
+/*
+ * The call ended: answer the client, if it is still there.  A connection
+ * the keeper holds is dropped from it only once the answer is written,
+ * so that a balticd killed meanwhile leaves it to the next one.
+ */
 static void
 http_export_done(struct req *r, uint32_t status, const void *payload,
     size_t len, void *arg)
 {
 	struct hcall		*c = arg;
 	struct evhttp_request	*hreq = c->hreq;
+	struct hsent		*s;
 
 	hcall_detach(c);
+	if (c->kc.key[0] != '\0') {
+		if ((s = calloc(1, sizeof *s)) == NULL) {
+			kcall_del(&c->kc);
+		} else {
+			s->d = c->hx->f->d;
+			s->evcon = c->evcon;
+			memcpy(s->key, c->kc.key, sizeof s->key);
+			evhttp_request_set_on_complete_cb(hreq, hsent_complete,
+			    s);
+			evhttp_connection_set_closecb(c->evcon, hsent_closed, s);
+		}
+	}
 	if (status != BALTIC_OK) {
 		http_reply_error(hreq, http_code(status), status,
 		    c->hx->f->name, c->call, payload, len);
@@ -252,6 +311,7 @@ http_export_closecb(struct evhttp_connection *evcon, void *arg)
 	struct req	*r = c->r;
 
 	hcall_detach(c);
+	kcall_del(&c->kc);
 	if (evhttp_request_get_connection(c->hreq) == NULL)
 		evhttp_request_free(c->hreq);
 	log_debug("%s: http: client gone, %s cancelled", c->hx->f->name,
@@ -273,6 +333,7 @@ http_export_hangup(evutil_socket_t fd, short ev, void *arg)
 	struct req			*r = c->r;
 
 	hcall_detach(c);
+	kcall_del(&c->kc);
 	log_debug("%s: http: client hung up, %s cancelled", c->hx->f->name,
 	    c->call);
 	free(c);
@@ -326,6 +387,15 @@ http_timeout_header(struct evhttp_request *hreq, unsigned *ms_r)
 	}
 	*ms_r = (unsigned)v;
 	return 0;
+}
+
+/* The call is about to go to a partition: the keeper is told. */
+static void
+http_export_progress(struct req *r, void *arg)
+{
+	struct hcall	*c = arg;
+
+	kcall_put(&c->kc);
 }
 
 /*
@@ -424,6 +494,7 @@ http_export_cb(struct evhttp_request *hreq, void *arg)
 	c->hx = hx;
 	c->hreq = hreq;
 	c->evcon = evhttp_request_get_connection(hreq);
+	fd = bufferevent_getfd(evhttp_connection_get_bufferevent(c->evcon));
 	memcpy(c->call, call, sizeof c->call);
 	r = req_new(f, hx->x->node, iface, op, data, arglen, timeout_ms,
 	    http_export_done, c);
@@ -434,11 +505,15 @@ http_export_cb(struct evhttp_request *hreq, void *arg)
 		return;
 	}
 	c->r = r;
+	c->kc.f = f;
+	c->kc.export = (size_t)(hx->x - f->exports);
+	c->kc.fd = fd;
+	c->kc.r = r;
+	r->progress = http_export_progress;
+	r->progress_arg = c;
 	TAILQ_INSERT_TAIL(&hx->calls, c, entry);
 	evhttp_connection_set_closecb(c->evcon, http_export_closecb, c);
 	if (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) {
-		fd = bufferevent_getfd(evhttp_connection_get_bufferevent(
-		    c->evcon));
 		c->hangup = event_new(base, fd, EV_CLOSED, http_export_hangup,
 		    c);
 		if (c->hangup != NULL && event_add(c->hangup, NULL) == -1) {
@@ -446,7 +521,13 @@ http_export_cb(struct evhttp_request *hreq, void *arg)
 			c->hangup = NULL;
 		}
 	}
+	/* Kept once it is about to go to a partition (or now, if it waits
+	 * for one): c lives as long as r is not finished. */
+	r->hold++;
 	req_start(r);
+	if (!r->finished && c->kc.key[0] == '\0')
+		kcall_put(&c->kc);
+	req_release(r);
 }
 
 static struct hexport *
@@ -494,14 +575,23 @@ http_parse_addr(const char *addr, char **host_r, uint16_t *port_r)
  * Listen for x's calls if it has an address.  0, or -1 with a message in
  * *err_r (caller frees).
  */
+/* The keeper's key for x's listening socket. */
+static void
+http_listen_key(const struct dfarm *f, const struct dexport *x, char *buf,
+    size_t size)
+{
+	snprintf(buf, size, "listen %s %s", f->name, x->fe->addr);
+}
+
 int
 http_export_start(struct dfarm *f, struct dexport *x, char **err_r)
 {
 	struct hexport	*hx = NULL;
 	struct evhttp	*http = NULL;
-	char		*host = NULL;
+	struct evhttp_bound_socket *bound;
+	char		*host = NULL, key[KEEP_KEY_MAX + 1];
 	uint16_t	 port;
-	int		 rc = -1, saved;
+	int		 rc = -1, saved, fd;
 
 	*err_r = NULL;
 	if (x->fe->addr == NULL)
@@ -530,14 +620,31 @@ http_export_start(struct dfarm *f, struct dexport *x, char **err_r)
 	evhttp_set_max_body_size(http, HTTP_BODY_MAX);
 	evhttp_set_max_headers_size(http, HTTP_HEADERS_MAX);
 	evhttp_set_gencb(http, http_export_cb, hx);
+	/* The socket an earlier balticd listened on, kept with the
+	 * connections that came meanwhile; else a new one, kept. */
+	http_listen_key(f, x, key, sizeof key);
+	if ((fd = keep_take(f->d, key)) != -1) {
+		if (evutil_make_socket_nonblocking(fd) == -1 ||
+		    evhttp_accept_socket_with_handle(http, fd) == NULL) {
+			close(fd);
+			keep_del(f->d, key);
+		} else {
+			log_info("%s: export %s: listening socket kept by the "
+			    "keeper", f->name, x->fe->addr);
+			goto bound;
+		}
+	}
 	errno = 0;
-	if (evhttp_bind_socket_with_handle(http, host, port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(http, host, port)) ==
+	    NULL) {
 		saved = errno;
 		if (asprintf(err_r, "cannot listen on %s: %s", x->fe->addr,
 		    saved != 0 ? strerror(saved) : "failed") == -1)
 			*err_r = NULL;
 		goto out;
 	}
+	keep_put(f->d, key, NULL, 0, evhttp_bound_socket_get_fd(bound));
+bound:
 	x->http = http;
 	http = NULL;
 	TAILQ_INSERT_TAIL(&hexports, hx, entry);
@@ -554,8 +661,25 @@ out:
 }
 
 /*
+ * balticd exits and leaves fd (a client's connection) to the keeper:
+ * libevent would shut the connection down (shutdown(2) acts on the
+ * socket, the keeper's copy too), so fd now names a socket of no use.
+ */
+static void
+http_fd_leave(int fd)
+{
+	int	z;
+
+	if ((z = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	dup2(z, fd);
+	close(z);
+}
+
+/*
  * Stop listening.  Calls still in flight from this export are cancelled
- * and their clients' connections closed without an answer.  Idempotent.
+ * and their clients' connections closed without an answer, unless
+ * balticd exits: they are the keeper's then.  Idempotent.
  */
 void
 http_export_stop(struct dexport *x)
@@ -563,11 +687,19 @@ http_export_stop(struct dexport *x)
 	struct hexport	*hx;
 	struct hcall	*c;
 	struct req	*r;
+	char		 key[KEEP_KEY_MAX + 1];
 
 	if ((hx = hexport_find(x)) != NULL) {
+		/* keep_del does nothing while balticd exits: the keeper
+		 * keeps socket and calls for the next one. */
+		http_listen_key(hx->f, x, key, sizeof key);
+		keep_del(hx->f->d, key);
 		while ((c = TAILQ_FIRST(&hx->calls)) != NULL) {
 			r = c->r;
+			if (hx->f->d->exiting && c->kc.key[0] != '\0')
+				http_fd_leave(c->kc.fd);
 			hcall_detach(c);
+			kcall_del(&c->kc);
 			free(c);
 			req_cancel(r);
 		}
@@ -578,6 +710,104 @@ http_export_stop(struct dexport *x)
 		x->http = NULL;
 	}
 	free(hx);
+}
+
+/* ---- answers on connections adopted from an earlier balticd ----------- */
+
+/* An answer being written on an adopted connection. */
+struct hraw {
+	struct daemon		*d;
+	struct bufferevent	*bev;
+	char			*key;
+};
+
+static void
+hraw_free(struct hraw *w)
+{
+	keep_del(w->d, w->key);
+	bufferevent_free(w->bev);
+	free(w->key);
+	free(w);
+}
+
+static void
+hraw_written(struct bufferevent *bev, void *arg)
+{
+	hraw_free(arg);
+}
+
+static void
+hraw_event(struct bufferevent *bev, short what, void *arg)
+{
+	hraw_free(arg);
+}
+
+/*
+ * Answer a call whose connection an earlier balticd accepted (libevent
+ * has no way to take over a half-served evhttp connection): a plain
+ * HTTP/1.1 response, the same as http_export_done's, then close; the
+ * keeper's entry key is dropped once it is written.  Takes fd.
+ */
+void
+http_raw_reply(struct daemon *d, int fd, const char *key, uint32_t status,
+    const char *farm, const char *call, const void *payload, size_t len)
+{
+	struct hraw	*w = NULL;
+	struct evbuffer	*body = NULL, *out;
+	int		 code = http_code(status);
+	bool		 json = false;
+	char		 c;
+
+	/* Bytes after the request: the client had its answer (an earlier
+	 * balticd wrote it, and was killed before the keeper let go) and
+	 * sent another request.  No second answer on its connection. */
+	if (recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		log_info("%s: %s: answered already; connection closed", farm,
+		    call);
+		close(fd);
+		keep_del(d, key);
+		return;
+	}
+	if ((w = calloc(1, sizeof *w)) == NULL ||
+	    (w->key = strdup(key)) == NULL ||
+	    (body = evbuffer_new()) == NULL ||
+	    evutil_make_socket_nonblocking(fd) == -1 ||
+	    (w->bev = bufferevent_socket_new(d->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		goto fail;
+	w->d = d;
+	fd = -1;
+	if (status == BALTIC_OK) {
+		if (len > 0 && evbuffer_add(body, payload, len) == -1)
+			goto fail;
+	} else
+		json = http_error_json(body, status, farm, call, payload,
+		    len) == 0;
+	out = bufferevent_get_output(w->bev);
+	if (evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", code,
+	    code == HTTP_OK ? "OK" : "Error", json ? "application/json" :
+	    "application/octet-stream", evbuffer_get_length(body)) == -1 ||
+	    evbuffer_add_buffer(out, body) == -1)
+		goto fail;
+	evbuffer_free(body);
+	bufferevent_setcb(w->bev, NULL, hraw_written, hraw_event, w);
+	bufferevent_enable(w->bev, EV_WRITE);
+	return;
+fail:
+	log_warnx("%s: %s: cannot answer the adopted call", farm, call);
+	if (body != NULL)
+		evbuffer_free(body);
+	if (fd != -1)
+		close(fd);
+	if (w != NULL && w->bev != NULL) {
+		hraw_free(w);
+		return;
+	}
+	keep_del(d, key);
+	if (w != NULL)
+		free(w->key);
+	free(w);
 }
 
 /* ---- remote: the client side ----------------------------------------- */

@@ -19,6 +19,8 @@ toolstack_balticd_SOURCES = toolstack/balticd.c toolstack/daemon.h \
 	toolstack/util.h toolstack/util.c \
 	toolstack/control.c toolstack/router.c toolstack/partition.c \
 	toolstack/farmrt.c toolstack/idmap.h toolstack/idmap.c \
+	toolstack/keep.h toolstack/keep-proto.c toolstack/keep.c \
+	toolstack/keeper.c toolstack/adopt.c \
 	toolstack/http.c toolstack/backend.h toolstack/backend-local.c \
 	toolstack/store-dir.c toolstack/backend-xen.c toolstack/store-xs.c
 toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND

@@ -52,8 +52,11 @@ part_new(struct dfarm *f, struct farm_instance *inst)
 	p->farm = f;
 	p->inst = inst;
 	p->state = PART_STARTING;
-	p->next_id = 1;
+	/* Ids differ from an earlier balticd's, whose calls may still run
+	 * in the guest (RESULT_LATE): from a random start. */
+	p->next_id = arc4random();
 	p->domid = -1;
+	idmap_init(&p->adopted);
 	idmap_init(&p->pend);
 	idmap_init(&p->cancelled);
 	idmap_init(&p->gcalls);
@@ -95,6 +98,8 @@ part_free(struct part *p)
 		return;
 	part_detach(p, "partition freed");
 	part_fail_waiting(p, "partition freed");
+	adopt_part_gone(p, "partition freed");
+	idmap_dispose(&p->adopted);
 	if (p->restart_ev != NULL)
 		event_free(p->restart_ev);
 	idmap_dispose(&p->pend);
@@ -231,6 +236,11 @@ part_alive(struct part *p)
 	}
 }
 
+/*
+ * A RESULT, or a RESULT_LATE (the answer to a call of a channel before
+ * this one, which only an adopted call may be waiting for: others are
+ * dropped, as nobody waits for them).
+ */
 static void
 part_on_result(struct part *p, const struct baltic_hdr *h,
     const uint8_t *untrusted_body)
@@ -246,6 +256,15 @@ part_on_result(struct part *p, const struct baltic_hdr *h,
 	}
 	if (v.status > BALTIC_STATUS_MAX) {
 		chan_fail(p->chan, "RESULT with a bad status");
+		return;
+	}
+	if (h->type == BALTIC_MSG_RESULT_LATE) {
+		part_alive(p);
+		if (idmap_get(&p->adopted, h->call_id) != NULL)
+			adopt_result(p, h->call_id, v.status, v.payload, v.len);
+		else
+			log_debug("%s: late answer to call %u: nobody waits",
+			    p->name, h->call_id);
 		return;
 	}
 	if ((r = idmap_del(&p->pend, h->call_id)) == NULL) {
@@ -316,7 +335,10 @@ part_import_node(struct part *p, const char *iface, struct farm_iface **i_r)
 	return NULL;
 }
 
-/* The guest calls one of its imports. */
+/*
+ * The guest calls one of its imports: CALL, or CALL_AGAIN for a call it
+ * first sent to an earlier balticd, which may have carried it out.
+ */
 static void
 part_on_call(struct part *p, const struct baltic_hdr *h,
     const uint8_t *untrusted_body)
@@ -357,6 +379,15 @@ part_on_call(struct part *p, const struct baltic_hdr *h,
 		    strlen(err));
 		return;
 	}
+	if (h->type == BALTIC_MSG_CALL_AGAIN && !op->idempotent) {
+		snprintf(err, sizeof err, "%s.%s was in flight when balticd "
+		    "restarted and may have been carried out; not sent again "
+		    "(the operation is not idempotent)", iface->name, op->name);
+		log_warnx("%s: %s", p->name, err);
+		chan_send_result(p->chan, h->call_id, BALTIC_E_UNAVAILABLE, err,
+		    strlen(err));
+		return;
+	}
 	if (p->gcalls.n >= GUEST_CALLS_MAX) {
 		snprintf(err, sizeof err, "more than %d calls in flight",
 		    GUEST_CALLS_MAX);
@@ -393,6 +424,17 @@ part_on_frame(struct chan *c, const struct baltic_hdr *h,
 	uint64_t	 nonce;
 
 	switch (h->type) {
+	case BALTIC_MSG_RESULT_LATE:
+	case BALTIC_MSG_CALL_AGAIN:
+		if (chan_version(c) < 2) {
+			chan_fail(c, "version 2 message on a version 1 channel");
+			break;
+		}
+		if (h->type == BALTIC_MSG_CALL_AGAIN)
+			part_on_call(p, h, untrusted_body);
+		else
+			part_on_result(p, h, untrusted_body);
+		break;
 	case BALTIC_MSG_RESULT:
 		part_on_result(p, h, untrusted_body);
 		break;
@@ -516,20 +558,25 @@ part_send(struct part *p, struct req *r)
 	do {
 		id = p->next_id++;
 	} while (id == 0 || idmap_get(&p->pend, id) != NULL ||
-	    idmap_get(&p->cancelled, id) != NULL);
+	    idmap_get(&p->cancelled, id) != NULL ||
+	    idmap_get(&p->adopted, id) != NULL);
+	if (idmap_put(&p->pend, id, r) == -1) {
+		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	/* Where it goes is kept before it goes (keep.c). */
+	r->part = p;
+	r->call_id = id;
+	req_progress(r);
 	if (chan_send_call(p->chan, id, r->iface->name, r->op->name,
 	    req_remaining_ms(r), r->arg, r->arglen) == -1) {
+		idmap_del(&p->pend, id);
+		r->part = NULL;
+		r->call_id = 0;
 		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: channel will not "
 		    "take the call", p->name);
 		return;
 	}
-	if (idmap_put(&p->pend, id, r) == -1) {
-		chan_send(p->chan, BALTIC_MSG_CANCEL, id, NULL, 0);
-		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
-		return;
-	}
-	r->part = p;
-	r->call_id = id;
 	r->reached = true;
 }
 
@@ -547,7 +594,8 @@ part_cancel(struct part *p, struct req *r)
 	if (idmap_del(&p->pend, r->call_id) == NULL)
 		return;
 	r->part = NULL;
-	if (p->chan != NULL) {
+	/* balticd stopping: the guest's answer goes to the next one. */
+	if (p->chan != NULL && !p->farm->d->exiting) {
 		chan_send(p->chan, BALTIC_MSG_CANCEL, r->call_id, NULL, 0);
 		idmap_put(&p->cancelled, r->call_id,
 		    (void *)(uintptr_t)(now_us() / 1000000 + CANCELLED_TTL_S));
@@ -640,6 +688,7 @@ part_died(struct part *p, const char *why)
 	p->pid = 0;
 	p->domid = -1;
 	part_fail_waiting(p, "died");
+	adopt_part_gone(p, why);
 	if (p->inst->role->on_crash != FARM_CRASH_RESTART || p->farm->dying)
 		return;
 	if (p->restart_ev == NULL)

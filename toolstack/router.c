@@ -20,6 +20,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "util.h"
 
 static void	req_child_done(struct req *, uint32_t, const void *, size_t,
 		    void *);
@@ -312,6 +313,31 @@ par_start(struct req *r)
 	req_release(r);
 }
 
+/*
+ * A request of the tree is about to go to a partition (r->part and
+ * r->call_id set): tell the root's watcher (the keeper, for an export
+ * call) before it goes.
+ */
+void
+req_progress(struct req *r)
+{
+	while (r->parent != NULL)
+		r = r->parent;
+	if (r->progress != NULL)
+		r->progress(r, r->progress_arg);
+}
+
+/* Call cb for r and every request below it. */
+void
+req_walk(struct req *r, void (*cb)(struct req *, void *), void *arg)
+{
+	struct req	*kid;
+
+	cb(r, arg);
+	TAILQ_FOREACH(kid, &r->kids, sibling)
+		req_walk(kid, cb, arg);
+}
+
 /* Start a request at its node.  It may finish before this returns. */
 void
 req_start(struct req *r)
@@ -473,17 +499,13 @@ void
 req_finishf(struct req *r, uint32_t status, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*msg = NULL;
-	int	 len;
+	char	*msg;
+	size_t	 len;
 
 	va_start(ap, fmt);
-	len = vasprintf(&msg, fmt, ap);
+	msg = vstrf(&len, fmt, ap);
 	va_end(ap);
-	if (len < 0) {
-		msg = NULL;
-		len = 0;
-	}
-	req_finish(r, status, msg, (size_t)len);
+	req_finish(r, status, msg, len);
 	free(msg);
 }
 

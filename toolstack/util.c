@@ -24,6 +24,20 @@ errf(char **err_r, const char *fmt, ...)
 	return -1;
 }
 
+char *
+vstrf(size_t *len_r, const char *fmt, va_list ap)
+{
+	char	*msg;
+	int	 len;
+
+	if ((len = vasprintf(&msg, fmt, ap)) < 0) {
+		*len_r = 0;
+		return NULL;
+	}
+	*len_r = (size_t)len;
+	return msg;
+}
+
 static yajl_val
 json_get(yajl_val v, const char *key, yajl_type t)
 {

@@ -4,11 +4,19 @@
 #ifndef BALTIC_UTIL_H
 #define BALTIC_UTIL_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include <yajl/yajl_tree.h>
 
 /* Set *err_r to a malloc'd message (NULL if out of memory); return -1. */
 int		 errf(char **err_r, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+
+/* vasprintf for messages: the text (caller frees) and its length, or
+ * NULL and 0 if out of memory. */
+char		*vstrf(size_t *len_r, const char *fmt, va_list ap)
+		    __attribute__((format(printf, 2, 0)));
 
 /* Fields of a parsed JSON object; NULL / dflt when absent or not so. */
 const char	*json_str(yajl_val, const char *key);

@@ -31,6 +31,11 @@ cat > "$S/IEcho.Slow" <<'X'
 #!/bin/sh
 sleep 10
 X
+cat > "$S/IEcho.Nap" <<'X'
+#!/bin/sh
+sleep 0.5
+printf 'napped:%s' "$(cat)"
+X
 cat > "$S/IEcho.Big" <<'X'
 #!/bin/sh
 head -c 20000 /dev/zero

@@ -121,9 +121,11 @@ served() {
 	    '.[0].partitions[] | select(.name == $i) | .served'
 }
 
-# What a farm may leave behind: processes, sockets, state files.
+# What a farm may leave behind: processes (agents, the descriptor
+# keeper), sockets, state files.
 leftovers() {
 	pgrep -f "baltic-agent -c $BALTIC_RUN_DIR" | sort
+	pgrep -f "baltic-keeper -K $BALTIC_RUN_DIR/" | sed 's/^/keeper /'
 	find "$BALTIC_RUN_DIR" "$BALTIC_STATE_DIR" -mindepth 1 \
 	    ! -name balticd.sock ! -path "$BALTIC_STATE_DIR/farms" \
 	    2>/dev/null | sort
@@ -141,6 +143,9 @@ teardown() {
 	[ -n "$BANKPID" ] && kill "$BANKPID" 2>/dev/null
 	BANKPID=
 	pkill -KILL -f "baltic-agent -c $BALTIC_RUN_DIR" 2>/dev/null
+	# The keeper quits with the last farm; after a kill of balticd it
+	# is still there, holding the exports' sockets.
+	pkill -KILL -f "baltic-keeper -K $BALTIC_RUN_DIR/" 2>/dev/null
 }
 
 cleanup() {
@@ -149,7 +154,7 @@ cleanup() {
 		echo "--- balticd log (last 30 lines)"
 		tail -n "${BALTIC_TEST_LOG_LINES:-30}" "$T/balticd.log"
 	fi
-	rm -rf "$T"
+	[ -n "${BALTIC_TEST_KEEP:-}" ] && echo "# kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
 
@@ -161,7 +166,7 @@ finish() {
 
 # ---- load: N clients calling an export in a loop ----------------------
 # load_start N PORT PATH BODY: each call is logged as "start_ms end_ms
-# class" with
+# class http_code" with
 # class ok (200), err (another HTTP status: an answer, but an error),
 # refused (no connection: never accepted), reset (the connection was cut:
 # the client knows the call failed) or lost (no answer at all).
@@ -179,7 +184,7 @@ load_client() {
 		elif [ "$rc" -eq 52 ] || [ "$rc" -eq 56 ]; then c=reset
 		else c=lost
 		fi
-		echo "$begin $now $c" >> "$T/load.$1"
+		echo "$begin $now $c $code" >> "$T/load.$1"
 	done
 }
 load_start() {

@@ -1,7 +1,8 @@
 # unit tests: http -- toolstack/http.c on loopback, the router faked.
 check_PROGRAMS += tests/unit/test-http
 TESTS += tests/unit/test-http
-tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/http.c
+tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/http.c \
+	toolstack/util.c
 tests_unit_test_http_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(YAJL_CFLAGS)
 tests_unit_test_http_LDADD = toolstack/libfarm.a libbaltic/libbaltic.a \

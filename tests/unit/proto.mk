@@ -9,3 +9,11 @@ tests_unit_test_chan_SOURCES = tests/unit/test-chan.c
 tests_unit_test_chan_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_unit_test_chan_LDADD = libbaltic/libbaltic.a $(CMOCKA_LIBS) \
 	$(LIBEVENT_LIBS)
+# unit tests: the keeper's codec and the keeper process (keep.h)
+check_PROGRAMS += tests/unit/test-keep
+TESTS += tests/unit/test-keep
+tests_unit_test_keep_SOURCES = tests/unit/test-keep.c \
+	toolstack/keep-proto.c toolstack/keeper.c
+tests_unit_test_keep_CFLAGS = $(CMOCKA_TEST_CFLAGS)
+tests_unit_test_keep_LDADD = libbaltic/libbaltic.a $(CMOCKA_LIBS) \
+	$(LIBEVENT_LIBS)

@@ -107,8 +107,49 @@ req_finish(struct req *r, uint32_t status, const void *p, size_t len)
 	assert_false(r->finished);
 	r->finished = true;
 	r->done(r, status, p, len, r->done_arg);
+	if (r->hold > 0)
+		return;
 	free(r->argbuf);
 	free(r);
+}
+
+void
+req_release(struct req *r)
+{
+	if (--r->hold == 0 && r->finished) {
+		free(r->argbuf);
+		free(r);
+	}
+}
+
+/* ---- test fakes of keep.c: no keeper --------------------------------- */
+
+int
+keep_take(struct daemon *d, const char *key)
+{
+	return -1;
+}
+
+int
+keep_put(struct daemon *d, const char *key, const void *val, size_t len,
+    int fd)
+{
+	return 0;
+}
+
+void
+keep_del(struct daemon *d, const char *key)
+{
+}
+
+void
+kcall_put(struct kcall *c)
+{
+}
+
+void
+kcall_del(struct kcall *c)
+{
 }
 
 void

@@ -1,0 +1,129 @@
+/*
+ * keep.h: the descriptor keeper, and what balticd keeps in it.
+ *
+ * The keeper (keeper.c; `baltic-keeper` in ps) is a small process of its
+ * own session that holds descriptors for balticd across its death, as
+ * systemd's file descriptor store does: each export's listening socket,
+ * and the client connection of each export call in flight with a record
+ * of the call.  A kill -9 of balticd then costs no connection: new ones
+ * wait in the listen backlog, calls in flight keep their clients, and
+ * the next balticd fetches everything (LIST) and answers them.
+ *
+ * It listens on <run dir>/keep.sock (mode 0600), a SOCK_SEQPACKET Unix
+ * socket: one message per packet, a descriptor (SCM_RIGHTS) at most.
+ * Every message is struct keep_hdr, the key (keylen bytes), then the
+ * value (the rest).  Keys are "listen FARM ADDR" and "call ID";
+ * the keeper treats values as opaque bytes, and checks every message.
+ *
+ *	PUT	key, value, descriptor or none: store or replace
+ *	DEL	key: drop it, close its descriptor
+ *	LIST	no key: the keeper answers ENTRY per entry (with its
+ *		descriptor, if any), then END; it keeps them all
+ *	QUIT	the keeper closes everything, removes its socket, exits
+ */
+#ifndef BALTIC_KEEP_H
+#define BALTIC_KEEP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "proto.h"
+
+#define KEEP_VERSION		1	/* bump me on any change of the below */
+#define KEEP_SOCK		"keep.sock"
+#define KEEP_MSG_MAX		(64 * 1024)	/* a packet, header included */
+#define KEEP_KEY_MAX		256
+#define KEEP_ENTRIES_MAX	65536
+#define KEEP_ATTEMPTS_MAX	16	/* partitions a call record names */
+#define KEEP_ARG_MAX		(16 * 1024)	/* argument kept for a re-run */
+#define KEEP_NAME_MAX		255	/* farm and instance names */
+
+enum keep_msg {
+	KEEP_PUT	= 1,
+	KEEP_DEL	= 2,
+	KEEP_LIST	= 3,
+	KEEP_ENTRY	= 4,	/* keeper -> balticd */
+	KEEP_END	= 5,	/* keeper -> balticd */
+	KEEP_QUIT	= 6,
+};
+
+struct keep_hdr {
+	uint32_t	version;	/* KEEP_VERSION */
+	uint32_t	type;		/* enum keep_msg */
+	uint32_t	keylen;		/* 0..KEEP_KEY_MAX */
+};
+#define KEEP_HDR_LEN		12
+
+/* A message, decoded: pointers into the packet. */
+struct keep_msg_view {
+	uint32_t	 type;
+	char		 key[KEEP_KEY_MAX + 1];
+	const uint8_t	*val;
+	size_t		 vallen;
+};
+
+/* Encode into buf (KEEP_MSG_MAX bytes); the length, or 0 if it does not
+ * fit or the key is bad. */
+size_t	keep_msg_encode(uint8_t *buf, uint32_t type, const char *key,
+	    const void *val, size_t vallen);
+/* Encode and send a message on a SOCK_SEQPACKET socket, with descriptor
+ * pass_fd unless -1: 0, or -1 with errno (EMSGSIZE: does not encode). */
+int	keep_msg_send(int sock, uint32_t type, const char *key,
+	    const void *val, size_t vallen, int pass_fd);
+/* Receive one packet into buf (KEEP_MSG_MAX bytes): its length, 0 at
+ * EOF, -1 with errno.  The descriptors it carries go to fds (up to
+ * KEEP_FDS_MAX; more are closed), their number to *nfds_r; *cut_r says
+ * the packet or its descriptors were cut short. */
+#define KEEP_FDS_MAX		4
+ssize_t	keep_msg_recv(int sock, uint8_t *buf, int flags, int *fds,
+	    size_t *nfds_r, bool *cut_r);
+/* Check and decode a packet (its whole length): 0, or -1 with a static
+ * reason.  Keys are printable ASCII without NUL; PUT, DEL and ENTRY
+ * need one, LIST, END and QUIT take neither key nor value. */
+int	keep_msg_parse(const uint8_t *untrusted, size_t len,
+	    struct keep_msg_view *r, const char **why_r);
+
+/*
+ * The record of an export call in flight: the value of a "call" entry.
+ * Text, one "word value" per line, the argument last:
+ *
+ *	farm NAME		export INDEX		call IFACE.OP
+ *	deadline MONOTONIC_US	reached 0|1
+ *	attempt INSTANCE ID	(0..KEEP_ATTEMPTS_MAX lines)
+ *	arg LEN\n<LEN bytes>	(optional)
+ *
+ * attempt: the partition the call was sent to and its call id on that
+ * partition's channel; reached: the call may have reached a guest (then
+ * only an idempotent one may be started again).
+ */
+struct keep_call {
+	char		 farm[KEEP_NAME_MAX + 1];
+	uint32_t	 export;
+	char		 iface[BALTIC_NAME_MAX + 1];
+	char		 op[BALTIC_NAME_MAX + 1];
+	uint64_t	 deadline_us;
+	bool		 reached;
+	size_t		 nattempts;
+	struct {
+		char	 inst[KEEP_NAME_MAX + 1];
+		uint32_t id;
+	}		 attempts[KEEP_ATTEMPTS_MAX];
+	bool		 has_arg;
+	const uint8_t	*arg;			/* into the record */
+	size_t		 arglen;
+};
+
+/* Encode a record: malloc'd (caller frees), its length in *len_r; NULL
+ * if a name is bad or out of memory.  The argument goes in only if
+ * has_arg and it is at most KEEP_ARG_MAX bytes. */
+char	*keep_call_encode(const struct keep_call *, size_t *len_r);
+/* Check and decode a record: 0, or -1 with a static reason. */
+int	 keep_call_parse(const uint8_t *untrusted, size_t len,
+	    struct keep_call *r, const char **why_r);
+
+/* The keeper process (keeper.c): serves listen_fd until QUIT. */
+int	 keeper_main(int listen_fd, const char *path);
+
+#endif /* BALTIC_KEEP_H */
