@@ -228,7 +228,7 @@ while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
 	"$here/boot" -t "$tmo" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
 	boot_rc=$?
 	set -e
-	[ -z "$poller" ] || { kill "$poller" 2>/dev/null; wait "$poller" 2>/dev/null || :; }
+	[ -z "$poller" ] || { kill "$poller" 2>/dev/null || :; wait "$poller" 2>/dev/null || :; }
 	cp "$OUT/serial.log" "$OUT/serial.$boot_n.log"
 	step "boot $boot_n: qemu finished (exit $boot_rc)"
 	grep -v '^RESULT ' "$OUT/boot.out" | grep -v '^boot: FAIL: no DONE' || true
