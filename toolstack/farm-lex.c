@@ -53,20 +53,14 @@ farm_xstrdup(const char *s)
 	return farm_xstrndup(s, strlen(s));
 }
 
+/* One formatting pass (vasprintf), not two: every diagnostic comes here. */
 char *
 farm_xvasprintf(const char *fmt, va_list ap)
 {
-	va_list	 aq;
 	char	*p;
-	int	 n;
 
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0)
+	if (vasprintf(&p, fmt, ap) < 0)
 		farm_nomem();
-	p = farm_xcalloc(1, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	return p;
 }
 
