@@ -27,7 +27,14 @@
 #include "chan.h"
 #include "log.h"
 
-#define CHAN_READ_CHUNK		65536
+/*
+ * Space asked of the input buffer per read.  libevent makes a chain of
+ * this plus its header, rounded up to a power of two, and a read fills
+ * the whole chain: 32 KiB gives 64 KiB chains and reads.  65536 made
+ * 128 KiB and larger chains, which ASan's allocator (and glibc's, until
+ * its mmap threshold adapts) maps and unmaps each time.
+ */
+#define CHAN_READ_CHUNK		32768
 #define CHAN_READ_BUDGET	(1u << 20)	/* per wakeup, for fairness */
 
 enum chan_state {

@@ -115,15 +115,16 @@ pset_str(const struct pset *s)
 
 /* ---- suggestions ------------------------------------------------------- */
 
+#define EDIT_NAME_MAX	64	/* longer names get no suggestion */
+
 static unsigned
 edit_distance(const char *a, const char *b)
 {
 	size_t		 la = strlen(a), lb = strlen(b), i, j;
-	unsigned	*row, prev, tmp, best;
+	unsigned	 row[EDIT_NAME_MAX + 1], prev, tmp, best;
 
-	if (la > 64 || lb > 64)
+	if (la > EDIT_NAME_MAX || lb > EDIT_NAME_MAX)
 		return 100;
-	row = farm_xcalloc(lb + 1, sizeof *row);
 	for (j = 0; j <= lb; j++)
 		row[j] = j;
 	for (i = 1; i <= la; i++) {
@@ -140,9 +141,7 @@ edit_distance(const char *a, const char *b)
 			prev = tmp;
 		}
 	}
-	best = row[lb];
-	free(row);
-	return best;
+	return row[lb];
 }
 
 struct suggest {
@@ -163,8 +162,13 @@ suggest_init(struct suggest *s, const char *name)
 static void
 suggest_try(struct suggest *s, const char *cand)
 {
-	unsigned	d = edit_distance(s->name, cand);
+	size_t		la = strlen(s->name), lb = strlen(cand);
+	unsigned	d;
 
+	/* The distance is at least the difference in length. */
+	if ((la > lb ? la - lb : lb - la) >= s->dist)
+		return;
+	d = edit_distance(s->name, cand);
 	if (d < s->dist) {
 		s->dist = d;
 		s->best = cand;

@@ -60,10 +60,13 @@ diag_cmp(const void *a, const void *b)
 	const struct farm_diag	*y = *(const struct farm_diag * const *)b;
 	int			 c;
 
-	c = strcmp(x->loc.file ? x->loc.file : "",
-	    y->loc.file ? y->loc.file : "");
-	if (c != 0)
-		return c;
+	/* Mostly the same pointer: no strcmp per comparison then. */
+	if (x->loc.file != y->loc.file) {
+		c = strcmp(x->loc.file ? x->loc.file : "",
+		    y->loc.file ? y->loc.file : "");
+		if (c != 0)
+			return c;
+	}
 	if (x->loc.line != y->loc.line)
 		return x->loc.line < y->loc.line ? -1 : 1;
 	if (x->loc.col != y->loc.col)

@@ -53,20 +53,28 @@ farm_xstrdup(const char *s)
 	return farm_xstrndup(s, strlen(s));
 }
 
+/*
+ * Caller frees.  Every diagnostic comes here: one formatting pass into a
+ * stack buffer and one exact allocation for the usual short message (not
+ * two passes, nor vasprintf's allocate-then-shrink).
+ */
 char *
 farm_xvasprintf(const char *fmt, va_list ap)
 {
+	char	 buf[256], *p;
 	va_list	 aq;
-	char	*p;
 	int	 n;
 
 	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
+	n = vsnprintf(buf, sizeof buf, fmt, aq);
 	va_end(aq);
 	if (n < 0)
 		farm_nomem();
 	p = farm_xcalloc(1, (size_t)n + 1);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	if ((size_t)n < sizeof buf)
+		memcpy(p, buf, (size_t)n + 1);
+	else
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
 	return p;
 }
 

@@ -8,6 +8,8 @@
  * with no error is also rendered back (farm_expr_str) and its refs asked
  * for their interfaces, the entry points `baltic set` and `list` use.
  */
+#include <sys/types.h>
+
 #include <string.h>
 
 #include "farm.h"
@@ -15,12 +17,24 @@
 
 static FILE	*devnull;
 
+/* The diagnostics are printed through stdio as ever, but end here rather
+ * than in write(2) to /dev/null: a syscall or two less per input. */
+static ssize_t
+discard(void *cookie, const char *buf, size_t len)
+{
+	(void)cookie;
+	(void)buf;
+	return (ssize_t)len;
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	static const cookie_io_functions_t	io = { .write = discard };
+
 	(void)argc;
 	(void)argv;
-	devnull = fopen("/dev/null", "w");
+	devnull = fopencookie(NULL, "w", io);
 	return 0;
 }
 
