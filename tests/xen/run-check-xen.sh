@@ -11,7 +11,8 @@
 #                     default: all but those marked "# only when named"
 #   BALTIC_XEN_EXTRA  more mkhost EXTRA specs (SRC or SRC=DEST), space-separated
 #   BALTIC_XEN_TIMEOUT  QEMU timeout in seconds, per boot (default 1800)
-#   BALTIC_XEN_BOOTS  boots at most, when emulation faults stop tests (4)
+#   BALTIC_XEN_RETRIES  boots again at most, when emulation faults stop
+#                     tests (4)
 #   BALTIC_XEN_BUDGET seconds for all boots together (3600)
 #   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test,
 #                     and the next one for the farm export test (default
@@ -191,17 +192,21 @@ sort_results() {
 	}'
 }
 
-# Boot as often as emulation faults ask (BALTIC_XEN_BOOTS, default 4):
-# a boot runs the tests still to do; a test whose last attempt faulted,
-# or that a boot ended in, or that an ABORT kept from running, is to do
-# again.  In the last boot, what faulted counts as failed.
-boots=${BALTIC_XEN_BOOTS:-4}
+# One boot per group of tests: a test with a line "# boot: fresh"
+# starts a group (its farm's guests then boot on a fresh machine: the
+# emulation faults come as storms that grow with the guests a machine has
+# run, see README.md).  A test whose last attempt faulted, or that a boot
+# ended in or kept from running, goes back to the front with the rest of
+# its group, for a new boot; BALTIC_XEN_RETRIES (4) such boots at most.
+# In a boot with no retry left, what faulted counts as failed.
+fresh() { grep -q '^# boot: fresh$' "$here/dom0.d/$1.sh"; }
+retries=${BALTIC_XEN_RETRIES:-4}
 boot_n=0 retried=
 # All boots together stay within BALTIC_XEN_BUDGET seconds (3600) of this
 # script's start: a boot gets what is left, and none starts with less
 # than 5 minutes left (its tests then count as not run).
 budget=${BALTIC_XEN_BUDGET:-3600}
-while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
+while [ -n "$(echo $todo)" ]; do
 	left=$((budget - ($(date +%s) - t0)))
 	if [ $boot_n -gt 0 ] && [ $left -lt 300 ]; then
 		for t in $todo; do
@@ -211,18 +216,27 @@ while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
 	fi
 	tmo=${BALTIC_XEN_TIMEOUT:-1800}
 	[ $tmo -le $left ] || tmo=$left
+	group= rest= first=1
+	for t in $todo; do
+		if [ -z "$rest" ] && { [ $first = 1 ] || ! fresh "$t"; }; then
+			group="$group $t"
+		else
+			rest="$rest $t"
+		fi
+		first=0
+	done
 	boot_n=$((boot_n + 1))
-	bootargs="-a baltic.tests=$(echo $todo | tr ' ' :)"
+	bootargs="-a baltic.tests=$(echo $group | tr ' ' :)"
 	poller=
 	if [ $xport != 0 ]; then
 		# Two forwarded ports: PORT for the http test, PORT+1 for a
-		# farm's export (dom0.d/50-eop.sh binds it on 0.0.0.0).
+		# farm's export (dom0.d/52-eop-or.sh binds it on 0.0.0.0).
 		bootargs="$bootargs -p $port -p $xport"
 		poll_host &
 		poller=$!
 	fi
 	: > "$OUT/serial.log"
-	step "boot $boot_n: $(echo $todo)"
+	step "boot $boot_n: $(echo $group)"
 	set +e
 	# shellcheck disable=SC2086
 	"$here/boot" -t "$tmo" -l "$OUT/serial.log" $bootargs "$OUT/host" > "$OUT/boot.out"
@@ -235,12 +249,12 @@ while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
 	sort_results "$OUT/serial.log" > "$OUT/sorted.$boot_n"
 	grep -a '^BALTIC-XEN: \(FAULT\|ABORT\)' "$OUT/serial.log" | sed 's/^BALTIC-XEN: /  /' || true
 	next=
-	for t in $todo; do
+	for t in $group; do
 		short=${t#[0-9][0-9]-}
 		state=$(awk -v t="$short" '$1 == "T" && $2 == t { print $3 }' "$OUT/sorted.$boot_n")
 		case $state in
 		ok|failed) ;;
-		*)	if [ $boot_n -lt "$boots" ]; then
+		*)	if [ $retries -gt 0 ]; then
 				next="$next $t"; continue
 			fi ;;
 		esac
@@ -248,13 +262,16 @@ while [ -n "$(echo $todo)" ] && [ $boot_n -lt "$boots" ]; do
 		[ -n "$state" ] || echo "unfinished $short $short fail never ran (boot $boot_n ended before it)" >> "$OUT/results"
 	done
 	awk '$1 == "-"' "$OUT/sorted.$boot_n" >> "$OUT/results"
-	[ -z "$next" ] || retried="$retried$next"
+	if [ -n "$next" ]; then
+		retried="$retried$next"
+		retries=$((retries - 1))
+	fi
 	if grep -aq '^BALTIC-XEN: DONE' "$OUT/serial.log"; then
 		echo "- - boot-$boot_n pass" >> "$OUT/results"
 	elif [ -z "$next" ]; then
 		echo "- - boot-$boot_n fail no DONE marker (exit $boot_rc), see $OUT/serial.$boot_n.log" >> "$OUT/results"
 	fi
-	todo=$next
+	todo="$next $rest"
 done
 
 pass=0 fail=0

@@ -3,6 +3,7 @@
 # again if a reboot came in between).  Its export is bound on
 # 0.0.0.0:<second forwarded port> and called from the HOST too
 # (run-check-xen.sh prints host-export).
+# boot: fresh
 . /test/lib.sh
 need_balticd eop-or
 hport=$(sed -n 's/.*baltic\.ports=[0-9]*:\([0-9]*\).*/\1/p' /proc/cmdline)

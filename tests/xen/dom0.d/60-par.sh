@@ -3,6 +3,7 @@
 # handler is cancelled and never finishes (IMark.Finished, exported from
 # the slow guest alone, counts the finished Slow calls in that guest).
 # xpar is destroyed at the end (memory for the next tests).
+# boot: fresh
 . /test/lib.sh
 need_balticd par
 xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"

@@ -2,6 +2,7 @@
 # behind `r = ref or roundrobin(a, b)`): baltic set rewires r over and
 # over while 4 clients call in a loop; zero failed calls.  rf stays up
 # for 75-cutpaste.
+# boot: fresh
 . /test/lib.sh
 need_balticd ref
 need_farm ref-rewire rf

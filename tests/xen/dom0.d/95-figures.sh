@@ -10,6 +10,7 @@
 # Under TCG absolute times mean little; the ratios do.
 # timeout: 600
 # only when named
+# boot: fresh
 . /test/lib.sh
 need_balticd figures
 fig() { echo "BALTIC-XEN: FIGURE $*"; }

@@ -1,6 +1,7 @@
 # isolation: from inside a guest (farm xprobe, tests/xen/farms: the probe
 # role carries xenstore-utils' client), guest a tries to read guest b's
 # nodes and to write b's and dom0's; it may read its own.
+# boot: fresh
 . /test/lib.sh
 need_balticd isolation
 [ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
