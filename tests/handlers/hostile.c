@@ -69,6 +69,8 @@
 #define FLOOD_SECS	6
 #define DRAIN_MS	1500
 #define HOSTILE_FRAME	8192		/* what the oversize mode offers */
+#define DOM0_WAIT_MS	3000		/* for dom0's CONFIG, or its close */
+#define DOM0_WAIT_XEN_MS 30000		/* the same in a guest under TCG */
 
 static const char	*chan_path;
 static const char	*instance;
@@ -79,6 +81,7 @@ static int		 got_config;	/* on this connection */
 static pid_t		 parent;
 static struct xs_handle	*xs;		/* xen mode */
 static pid_t		 pump_pid = -1;	/* xen mode: this session's pump */
+static int		 dom0_wait_ms = DOM0_WAIT_MS;
 
 static void
 say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -322,7 +325,7 @@ static int
 await_config(int fd)
 {
 	struct baltic_hdr	h;
-	uint64_t		until = now_ms() + 3000;
+	uint64_t		until = now_ms() + (uint64_t)dom0_wait_ms;
 	uint32_t		type;
 
 	while (now_ms() < until) {
@@ -488,7 +491,7 @@ session(int fd, unsigned round)
 			put_hello(fd, BALTIC_PROTO_VERSION, BALTIC_FRAME_MIN - 1);
 		else if (mode_is("callbeforehello"))
 			put_call(fd, 1, "IEcho", "Echo", "x");
-		await_close(fd, 3000);
+		await_close(fd, dom0_wait_ms);
 		return;
 	}
 	if (put_hello(fd, BALTIC_PROTO_VERSION, mode_is("oversize") ?
@@ -539,7 +542,7 @@ session(int fd, unsigned round)
 		behave(fd, 1);
 		return;
 	}
-	await_close(fd, 3000);
+	await_close(fd, dom0_wait_ms);
 }
 
 static int
@@ -759,6 +762,8 @@ main(int argc, char **argv)
 	}
 	if (xen && instance == NULL)
 		instance = xen_instance();
+	if (xen)
+		dom0_wait_ms = DOM0_WAIT_XEN_MS;
 	parent = getppid();
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid());
