@@ -50,8 +50,11 @@ teardown() {
 xfarm "$OPT/xen/hostile.farm" 0 > "$BT/farms/hostile.farm"
 create_farm hgood "$BT/farms/hostile.farm" -f hgood ||
 	{ result hostile fail "baltic create hgood"; teardown; exit 0; }
-create_farm hbad "$BT/farms/hostile.farm" -f hbad ||
-	{ result hostile fail "baltic create hbad"; teardown; exit 0; }
+if ! create_farm hbad "$BT/farms/hostile.farm" -f hbad; then
+	kill -0 "$DPID" 2> /dev/null && echo "balticd is alive" || echo "balticd died"
+	baltic list -l hbad 2>&1 | sed 's/^/  /'
+	result hostile fail "baltic create hbad"; teardown; exit 0
+fi
 fd=$(field hbad hbad-flood domid)
 echo "hbad-flood is domain $fd, hbad-wrongtype $(field hbad hbad-wrongtype domid)"
 
