@@ -34,17 +34,22 @@ why() {
 	esac
 }
 # xs_give DOMID NODE VALUE: write the guest's data/baltic/NODE, readable
-# (not writable) by it.
+# (not writable) by it; tried twice (a client may die of a fault).
 xs_give() {
-	xenstore-write "/local/domain/$1/data/baltic/$2" "$3" &&
-		xenstore-chmod "/local/domain/$1/data/baltic/$2" n0 "r$1"
+	for _t in 1 2; do
+		xenstore-write "/local/domain/$1/data/baltic/$2" "$3" &&
+			xenstore-chmod "/local/domain/$1/data/baltic/$2" n0 "r$1" &&
+			return 0
+	done
+	return 1
 }
 # rss: balticd's VmRSS in kB, read without forking (under TCG every fork
 # risks an emulation fault).
 rss() {
+	[ -r "/proc/$DPID/status" ] || return 0
 	while read -r _k _v _u; do
 		[ "$_k" = VmRSS: ] && echo "$_v"
-	done < "/proc/$DPID/status" 2> /dev/null
+	done < "/proc/$DPID/status"
 }
 teardown() {
 	touch "$BT/rss.stop"
