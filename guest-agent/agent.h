@@ -8,7 +8,8 @@
  *   exec.c	per-call executables services/<Iface>.<Op>
  *   persist.c	persistent handlers services/<Iface>
  *   local.c	the local socket: baltic-call and handlers calling imports
- *   xen.c	the vchan transport and xenstore wiring (xen mode)
+ *   xen.c	the vchan channel to dom0 (xen mode), on xen-offer.c's
+ *		offer in xenstore
  */
 #ifndef BALTIC_AGENT_H
 #define BALTIC_AGENT_H

@@ -3,7 +3,7 @@
 bin_PROGRAMS += guest-agent/baltic-agent guest-agent/baltic-call
 guest_agent_baltic_agent_SOURCES = guest-agent/agent.h guest-agent/agent.c \
 	guest-agent/exec.c guest-agent/persist.c guest-agent/local.c \
-	guest-agent/xen.c
+	guest-agent/xen.c guest-agent/xen-offer.h guest-agent/xen-offer.c
 guest_agent_baltic_agent_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(XENVCHAN_CFLAGS) $(XENSTORE_CFLAGS)
 guest_agent_baltic_agent_LDADD = libbaltic/libbaltic.a $(LIBEVENT_LIBS) \

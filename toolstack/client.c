@@ -80,6 +80,25 @@ client_connect(void)
 	return fd;
 }
 
+/* Say that balticd's answer did not parse, and show its start, with
+ * unprintable bytes as \xHH (a daemon that died mid-line, or a string it
+ * did not escape). */
+static void
+bad_answer(const char *line, size_t len, const char *why)
+{
+	size_t	i;
+
+	fprintf(stderr, "baltic: bad answer from balticd (%.*s; %zu bytes): ",
+	    (int)strcspn(why, "\n"), why, len);
+	for (i = 0; i < len && i < 300; i++) {
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7f)
+			fprintf(stderr, "\\x%02x", (unsigned char)line[i]);
+		else
+			fputc(line[i], stderr);
+	}
+	fputc('\n', stderr);
+}
+
 int
 client_run(yajl_gen g, int quiet, yajl_val *resp_r)
 {
@@ -112,7 +131,7 @@ client_run(yajl_gen g, int quiet, yajl_val *resp_r)
 	}
 	while ((n = getline(&line, &cap, fp)) > 0) {
 		if ((v = yajl_tree_parse(line, ebuf, sizeof ebuf)) == NULL) {
-			fprintf(stderr, "baltic: bad answer from balticd\n");
+			bad_answer(line, (size_t)n, ebuf);
 			rc = BALTIC_EXIT_FAIL;
 			goto out;
 		}

@@ -1,8 +1,10 @@
 /*
  * hostile.c: a guest agent that breaks the protocol on purpose, for
- * tests/system/hostile.sh.  Same command line as baltic-agent
- * (-c CHANNEL_SOCK -d IMAGE_DIR -s LOCAL_SOCK -n INSTANCE; -v, -x
- * accepted and ignored).  The misbehaviour is read from IMAGE_DIR/mode,
+ * tests/system/hostile.sh (local backend) and tests/xen/dom0.d/
+ * 85-hostile.sh (a PV guest's agent).  Same command line as baltic-agent:
+ * -c CHANNEL_SOCK -d IMAGE_DIR -n INSTANCE (local), or -x -d IMAGE_DIR
+ * (xen: the instance is xenstore's data/baltic/instance); -s and -v are
+ * accepted and ignored.  The misbehaviour is read from IMAGE_DIR/mode,
  * else it is the instance name's last "-" component:
  *
  *   garbage          random bytes after HELLO
@@ -25,14 +27,25 @@
  *   callbeforehello  a CALL as the first frame
  *   sink             well behaved: answers every CALL with its argument
  *
- * Until the file named by $BALTIC_HOSTILE_GO exists (if that is set) the
- * agent behaves, so `baltic create` sees it ready; then it misbehaves.
- * Whenever dom0 closes the channel it reconnects after 100 ms and
- * misbehaves again, so a test can count the closes.  It exits when its
- * parent (balticd) goes away.
+ * In xen mode, xenstore's data/baltic/mode, read again before each
+ * connection, overrides both: dom0 may run one guest through several
+ * modes.
+ *
+ * Until the file named by $BALTIC_HOSTILE_GO exists (if that is set; in
+ * xen mode, until xenstore's data/baltic/go does) the agent behaves, so
+ * `baltic create` sees it ready; then it misbehaves.  Whenever dom0
+ * closes the channel it reconnects after 100 ms and misbehaves again, so
+ * a test can count the closes.  It exits when its parent (balticd) goes
+ * away.
+ *
+ * Xen mode keeps the same session code on a socket: a child process
+ * offers the vchan as baltic-agent does (guest-agent/xen-offer.c) and
+ * copies bytes between it and the other end of a socketpair, closing
+ * each side when the other closes (see pump()).
  */
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,12 +59,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libxenvchan.h>
+#include <xenstore.h>
+
 #include "proto.h"
+#include "xen-offer.h"
 
 #define RECONNECT_MS	100
 #define FLOOD_SECS	6
 #define DRAIN_MS	1500
 #define HOSTILE_FRAME	8192		/* what the oversize mode offers */
+#define DOM0_WAIT_MS	3000		/* for dom0's CONFIG, or its close */
+#define DOM0_WAIT_XEN_MS 30000		/* the same in a guest under TCG */
 
 static const char	*chan_path;
 static const char	*instance;
@@ -60,6 +79,9 @@ static const char	*go_path;
 static int		 armed;
 static int		 got_config;	/* on this connection */
 static pid_t		 parent;
+static struct xs_handle	*xs;		/* xen mode */
+static pid_t		 pump_pid = -1;	/* xen mode: this session's pump */
+static int		 dom0_wait_ms = DOM0_WAIT_MS;
 
 static void
 say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -97,7 +119,15 @@ sleep_ms(unsigned ms)
 static int
 is_armed(void)
 {
-	if (!armed && (go_path == NULL || access(go_path, F_OK) == 0))
+	char		*go;
+	unsigned int	 len;
+
+	if (!armed && xs != NULL) {
+		if ((go = xs_read(xs, XBT_NULL, "data/baltic/go", &len))
+		    != NULL)
+			armed = 1;
+		free(go);
+	} else if (!armed && (go_path == NULL || access(go_path, F_OK) == 0))
 		armed = 1;
 	return armed;
 }
@@ -295,7 +325,7 @@ static int
 await_config(int fd)
 {
 	struct baltic_hdr	h;
-	uint64_t		until = now_ms() + 3000;
+	uint64_t		until = now_ms() + (uint64_t)dom0_wait_ms;
 	uint32_t		type;
 
 	while (now_ms() < until) {
@@ -461,7 +491,7 @@ session(int fd, unsigned round)
 			put_hello(fd, BALTIC_PROTO_VERSION, BALTIC_FRAME_MIN - 1);
 		else if (mode_is("callbeforehello"))
 			put_call(fd, 1, "IEcho", "Echo", "x");
-		await_close(fd, 3000);
+		await_close(fd, dom0_wait_ms);
 		return;
 	}
 	if (put_hello(fd, BALTIC_PROTO_VERSION, mode_is("oversize") ?
@@ -512,7 +542,7 @@ session(int fd, unsigned round)
 		behave(fd, 1);
 		return;
 	}
-	await_close(fd, 3000);
+	await_close(fd, dom0_wait_ms);
 }
 
 static int
@@ -536,6 +566,120 @@ dial(void)
 	return fd;
 }
 
+/*
+ * Xen mode, in a child: offer a vchan to dom0 and copy bytes between it
+ * and fd, the session's end of a socketpair, until one side closes; then
+ * close the other and withdraw the offer.  So dom0 closing the channel
+ * reads as EOF in the session, and the session closing (or shutting down
+ * its writes) as the vchan closing in dom0.  Never returns.
+ */
+static void
+pump(int fd)
+{
+	struct xen_offer	 o;
+	struct libxenvchan	*v;
+	uint8_t			 down[65536], up[65536];
+	size_t			 ndown = 0, nup = 0, odown = 0, oup = 0;
+	struct pollfd		 pfd[2];
+	ssize_t			 r;
+	int			 eof = 0;
+
+	xen_offer_init(&o);
+	if ((v = xen_offer_vchan(&o)) == NULL)
+		_exit(1);
+	for (;;) {
+		/* dom0 -> session */
+		if (ndown == 0 && (r = libxenvchan_read(v, down,
+		    sizeof down)) > 0) {
+			ndown = (size_t)r;
+			odown = 0;
+		}
+		if (ndown > 0) {
+			r = send(fd, down + odown, ndown, MSG_DONTWAIT |
+			    MSG_NOSIGNAL);
+			if (r == -1 && errno != EAGAIN && errno != EINTR)
+				break;		/* the session is gone */
+			if (r > 0) {
+				odown += (size_t)r;
+				ndown -= (size_t)r;
+			}
+		}
+		/* session -> dom0 */
+		if (nup == 0 && !eof) {
+			r = recv(fd, up, sizeof up, MSG_DONTWAIT);
+			if (r == 0 || (r == -1 && errno != EAGAIN &&
+			    errno != EINTR))
+				eof = 1;
+			else if (r > 0) {
+				nup = (size_t)r;
+				oup = 0;
+			}
+		}
+		if (nup > 0) {
+			if ((r = libxenvchan_write(v, up + oup, nup)) < 0)
+				break;		/* dom0 closed the channel */
+			oup += (size_t)r;
+			nup -= (size_t)r;
+		}
+		if (eof && nup == 0)
+			break;			/* the session closed */
+		if (!libxenvchan_is_open(v) && ndown == 0 &&
+		    libxenvchan_data_ready(v) == 0)
+			break;			/* dom0 closed, all delivered */
+		pfd[0].fd = fd;
+		pfd[0].events = (ndown > 0 ? POLLOUT : 0) |
+		    (nup == 0 && !eof ? POLLIN : 0);
+		pfd[1].fd = libxenvchan_fd_for_select(v);
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, 1000) > 0 && (pfd[1].revents & POLLIN))
+			libxenvchan_wait(v);	/* ack; the fd does not block */
+	}
+	libxenvchan_close(v);
+	xen_offer_withdraw(&o);
+	xen_offer_dispose(&o);
+	_exit(0);
+}
+
+/* Xen mode: a socketpair whose other end a pump() child connects to a
+ * fresh vchan; the session's end, or -1. */
+static int
+dial_xen(void)
+{
+	int	sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	if ((pump_pid = fork()) == -1) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pump_pid == 0) {
+		close(sv[0]);
+		pump(sv[1]);
+	}
+	close(sv[1]);
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	return sv[0];
+}
+
+/* Xen mode: the instance name dom0 wrote for us, waiting up to 5 s. */
+static const char *
+xen_instance(void)
+{
+	char		*name;
+	unsigned int	 len;
+	int		 i;
+
+	for (i = 0; i < 50; i++) {
+		if ((name = xs_read(xs, XBT_NULL, "data/baltic/instance",
+		    &len)) != NULL)
+			return name;
+		sleep_ms(100);
+	}
+	return "unknown";
+}
+
 static void
 read_mode(const char *image_dir)
 {
@@ -556,11 +700,28 @@ read_mode(const char *image_dir)
 	}
 }
 
+/* Xen mode: take dom0's data/baltic/mode, if it wrote one, as the mode. */
+static void
+xen_mode(void)
+{
+	char		*m;
+	unsigned int	 len;
+
+	if ((m = xs_read(xs, XBT_NULL, "data/baltic/mode", &len)) == NULL)
+		return;
+	m[strcspn(m, " \t\r\n")] = '\0';
+	if (m[0] != '\0' && !mode_is(m)) {
+		snprintf(mode, sizeof mode, "%s", m);
+		say("mode set by dom0");
+	}
+	free(m);
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: hostile -c channel -d image -s local "
-	    "-n instance\n");
+	    "-n instance\n       hostile -x -d image -s local\n");
 	exit(2);
 }
 
@@ -569,7 +730,7 @@ main(int argc, char **argv)
 {
 	const char	*image_dir = NULL;
 	unsigned	 round = 0;
-	int		 ch, fd;
+	int		 ch, fd, xen = 0;
 
 	while ((ch = getopt(argc, argv, "c:d:n:s:vx")) != -1) {
 		switch (ch) {
@@ -582,17 +743,27 @@ main(int argc, char **argv)
 		case 'n':
 			instance = optarg;
 			break;
+		case 'x':
+			xen = 1;
+			break;
 		case 's':
 		case 'v':
-		case 'x':
 			break;
 		default:
 			usage();
 		}
 	}
-	if (optind != argc || chan_path == NULL || image_dir == NULL ||
-	    instance == NULL)
+	if (optind != argc || image_dir == NULL || (!xen &&
+	    (chan_path == NULL || instance == NULL)))
 		usage();
+	if (xen && (xs = xs_open(0)) == NULL) {
+		perror("hostile: xs_open");
+		return 1;
+	}
+	if (xen && instance == NULL)
+		instance = xen_instance();
+	if (xen)
+		dom0_wait_ms = DOM0_WAIT_XEN_MS;
 	parent = getppid();
 	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid());
@@ -602,10 +773,16 @@ main(int argc, char **argv)
 	for (;;) {
 		if (getppid() != parent)
 			return 0;	/* balticd is gone */
-		if ((fd = dial()) != -1) {
+		if (xen)
+			xen_mode();
+		if ((fd = xen ? dial_xen() : dial()) != -1) {
 			round++;
 			session(fd, round);
 			close(fd);
+		}
+		if (pump_pid > 0) {
+			waitpid(pump_pid, NULL, 0);
+			pump_pid = -1;
 		}
 		sleep_ms(RECONNECT_MS);
 	}

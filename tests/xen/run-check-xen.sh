@@ -94,16 +94,24 @@ done
 # build/vmlinux is a link to /boot/vmlinux made by /test/run (one copy of
 # the 66 MB kernel).  mkrole rebuilds a role only when an input changed.
 # The probe role gets the xenstore client of xenstore-utils (the guest
-# has no other: busybox has none).
+# has no other: busybox has none).  A role whose directory has a file
+# AGENT gets as its agent the build tree's program that file names (the
+# hostile role: tests/handlers/hostile, a check program built by `make
+# check-xen`); the role is left out when that is not built.
 ROOT=${BALTIC_IMG_WORK:-/var/cache/baltic/work}/root
 stage_set() {	# SET SRCDIR ROLESDIR
 	extra="$extra $2=/opt/baltic/$1"
 	for r in "$3"/*/; do
 		r=${r%/}; name=${r##*/}
-		[ -d "$r/services" ] || continue
-		rx=
+		[ -d "$r/services" ] || [ -e "$r/AGENT" ] || continue
+		rx= ragent=
 		[ "$name" = probe ] && rx="$ROOT/usr/bin/xenstore=/usr/bin/xenstore"
+		if [ -e "$r/AGENT" ]; then
+			ragent=$builddir/$(head -n 1 "$r/AGENT")
+			[ -x "$ragent" ] || { echo "check-xen: no $ragent: role $r not staged"; continue; }
+		fi
 		# shellcheck disable=SC2086
+		BALTIC_AGENT=$ragent BALTIC_CALL=$builddir/guest-agent/baltic-call \
 		top_builddir=$builddir "$images/mkrole" "$r" "$OUT/farms/$1/$name" $rx ||
 			{ echo "check-xen: mkrole $r failed"; exit 1; }
 		rel=${r#"$2"/}
