@@ -1,18 +1,27 @@
-# fault: under 4 clients calling eop_or (from 50-eop), `xl destroy` one
-# OrderProcessing branch, then kill -9 balticd and start it again; calls
-# resume.  Prints calls made/answered/failed/lost.
+# fault: under 4 clients calling farm xfault (examples/eop/or.farm with
+# Authorize and Process declared idempotent, as in tests/faults/
+# faults.farm: a call in flight on a branch that dies may then be re-sent
+# to the other), `xl destroy` one OrderProcessing branch, then kill -9
+# balticd and start it again; calls resume.  Prints calls made/answered/
+# failed/lost.
+# boot: fresh
 . /test/lib.sh
 need_balticd fault
-need_farm fault eop_or
-set -- $(parts eop_or OrderProcessing)
+sed -e 's/^farm eop_or /farm xfault /' -e 's/{ Process(/{ idempotent Process(/' \
+    -e 's/{ Authorize(/{ idempotent Authorize(/' "$OPT/eop/or.farm" > "$BT/farms/xfault.src"
+cp "$BT/farms/xfault.src" "$OPT/eop/xfault.farm"
+xfarm "$OPT/eop/xfault.farm" 18406 > "$BT/farms/xfault.farm"
+create_farm xfault "$BT/farms/xfault.farm" || { result fault fail "baltic create xfault"; exit 0; }
+port=18406
+set -- $(parts xfault OrderProcessing)
 victim=$1 other=$2
-load_start 4 "$port" /eop_or/ISubmitOrder/SubmitOrder fault
+load_start 4 "$port" /xfault/ISubmitOrder/SubmitOrder fault
 sleep 3
-vd=$(field eop_or "$victim" domid)
+vd=$(field xfault "$victim" domid)
 t_kill=$(ms)
 xl destroy "$vd" && echo "xl destroy $vd ($victim) at $t_kill ms"
 sleep 10
-echo "after xl destroy: $(baltic list -l eop_or 2>&1 | tr '\n' ';')"
+echo "after xl destroy: $(baltic list -l xfault 2>&1 | tr '\n' ';')"
 t_d=$(ms)
 touch "$BT/balticd.killed"
 kill -9 "$(cat "$BT/balticd.pid")"
@@ -21,7 +30,7 @@ sleep 2
 t_r=$(ms)
 balticd_start || { result fault-restart fail "balticd did not restart"; }
 echo "balticd restarted at $t_r ms (socket after $(($(ms) - t_r)) ms)"
-wait_ready eop_or 120
+wait_ready xfault 120
 sleep 8
 set -- $(load_stop)
 echo "CALLS made $1 answered $2 failed $(($3 + $4 + $5)) (err $3 refused $4 reset $5) lost $6"
@@ -32,9 +41,9 @@ set -- $1 $2 $3 $4 $5 $6 $(cat "$BT"/load.[0-9]* | awk -v t="$t_kill" -v u="$t_d
 echo "calls ended between xl destroy and the kill: $7, answered $8"
 [ "$7" -gt 0 ] && [ "$7" = "$8" ] && result fault-branch-death pass "$8/$7 answered after $victim's domain was destroyed" ||
 	result fault-branch-death fail "$8/$7 answered after $victim's domain was destroyed"
-baltic list -l eop_or
+baltic list -l xfault
 [ -n "$first" ] && result fault-resume pass "first answer $((first - t_r)) ms after restart; made $1 answered $2 failed $(($3 + $4 + $5)) lost $6" ||
 	result fault-resume fail "no answer after restart; made $1 answered $2 lost $6"
 [ "$6" = 0 ] && result fault-no-lost pass "0 of $1 lost" || result fault-no-lost fail "$6 of $1 lost (no answer)"
-n=$(field eop_or "$victim" state)
-echo "$victim: state $n, domain $(field eop_or "$victim" domid) (was $vd)"
+n=$(field xfault "$victim" state)
+echo "$victim: state $n, domain $(field xfault "$victim" domid) (was $vd)"
