@@ -287,6 +287,12 @@ load_client() {
 		_rc=$?
 		[ "$_c" = 200 ] || echo "$_b $(ms) client $1: curl $_rc, HTTP $_c: $(head -c 200 "$BT/body.$1" 2> /dev/null)" >> "$BT/errs.$1"
 		if [ "$_c" = 200 ]; then _k=ok
+		elif [ $_rc -ge 128 ]; then
+			# curl itself died of a signal (an emulation fault in
+			# dom0: the answer may well have come): the client's
+			# fault, counted apart and listed with the faults.
+			_k=crash
+			echo "client $1: curl died of signal $((_rc - 128))" >> /tmp/client.faults
 		elif [ $_rc -eq 7 ]; then _k=refused; usleep 100000
 		elif [ "$_c" = 000 ] && { [ $_rc -eq 52 ] || [ $_rc -eq 56 ]; }; then _k=reset
 		elif [ "$_c" != 000 ]; then _k=err
@@ -305,15 +311,16 @@ load_start() {	# N PORT PATH BODY
 		LOAD_PIDS="$LOAD_PIDS $!"
 	done
 }
-# load_stop: waits for the clients; prints "made ok err refused reset lost".
+# load_stop: waits for the clients; prints "made ok err refused reset lost
+# crash" (crash: the client itself died).
 load_stop() {
 	touch "$BT/load.stop"
 	wait $LOAD_PIDS
 	LOAD_PIDS=
 	cat "$BT"/errs.* 2> /dev/null | sort -n | head -n 8 | sed 's/^/  not answered: /' >&2
 	cat "$BT"/load.[0-9]* 2> /dev/null | awk '{ n[$3]++; t++ } END {
-	    printf "%d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
-	    n["reset"], n["lost"] }'
+	    printf "%d %d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
+	    n["reset"], n["lost"], n["crash"] }'
 }
 
 # ---- emulation faults (pitfall 5 of XEN-IN-QEMU.md) -------------------
@@ -331,6 +338,7 @@ faults_list() {
 			sed "s/^/$_g: /"
 	done
 	xl dmesg 2> /dev/null | grep -E 'domain_crash|Unhandled' | sed 's/^/xen: /'
+	[ ! -e /tmp/client.faults ] || sed 's/^/dom0: /' /tmp/client.faults
 }
 # faults_new FILE: the fault lines since FILE was written.  When the
 # faults come as a storm, the pipeline may die of one too: it is tried

@@ -59,7 +59,7 @@ xenstore-ls -fp | grep -i baltic | sed 's/^/  after balticd exit: /'
 [ -z "$files" ] && result destroy-files pass "no balticd-owned file" ||
 	{ echo "$files" | sed 's/^/  file: /'; result destroy-files fail "$(echo "$files" | wc -l) files left"; }
 ps -o args | grep -v '\[' | awk '{ print $1 }' | sort > "$BT/procs.after"
-extra=$(grep -vxF -f "$BT/procs.before" "$BT/procs.after" | grep -v '^\(ps\|awk\|sort\|grep\|sh\|timeout\|tee\|comm\)$')
+extra=$(grep -vxF -f "$BT/procs.before" "$BT/procs.after" | tr -d '{}' | grep -v '^\(ps\|awk\|sort\|grep\|sh\|timeout\|tee\|comm\|usleep\|tr\)$')
 [ -z "$extra" ] && result destroy-processes pass "same programs as before the farms" ||
 	result destroy-processes fail "new: $(echo $extra)"
 leak_check destroy "$BT/state.before"
