@@ -46,6 +46,17 @@ usage(void)
 	exit(BALTIC_EXIT_USAGE);
 }
 
+/* A timeout option's value: milliseconds, not 0. */
+static unsigned
+timeout_arg(const char *arg)
+{
+	unsigned	ms = (unsigned)strtoul(arg, NULL, 10);
+
+	if (ms == 0)
+		usage();
+	return ms;
+}
+
 /* The backend a Xen administrator expects: xen in a control domain. */
 static const char *
 default_backend(void)
@@ -155,10 +166,7 @@ main(int argc, char **argv)
 			bname = optarg;
 			break;
 		case 'C':
-			d.create_timeout_ms = (unsigned)strtoul(optarg, NULL,
-			    10);
-			if (d.create_timeout_ms == 0)
-				usage();
+			d.create_timeout_ms = timeout_arg(optarg);
 			break;
 		case 'd':
 			foreground = 1;
@@ -175,10 +183,7 @@ main(int argc, char **argv)
 			sock = optarg;
 			break;
 		case 't':
-			d.default_timeout_ms = (unsigned)strtoul(optarg, NULL,
-			    10);
-			if (d.default_timeout_ms == 0)
-				usage();
+			d.default_timeout_ms = timeout_arg(optarg);
 			break;
 		case 'v':
 			verbose++;
