@@ -1,7 +1,8 @@
 /*
  * cmd-list.c: baltic list [-l] [--json] [FARM]
- * One line per farm; -l adds its partitions, refs and exports; --json
- * prints what balticd knows as JSON for scripts.
+ * One line per farm; -l adds its partitions (OUT: calls in flight there
+ * now, MAX: the most ever at once), refs and exports; --json prints what
+ * balticd knows as JSON for scripts.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -81,16 +82,17 @@ print_farm(yajl_val f, int longfmt)
 	    json_int(f, "errors", 0));
 	if (!longfmt)
 		return;
-	printf("  %-24s %-18s %-9s %7s %5s %8s %6s %4s\n", "INSTANCE", "ROLE",
-	    "STATE", "PID", "DOMID", "SERVED", "FAILED", "OUT");
+	printf("  %-24s %-18s %-9s %7s %5s %8s %6s %4s %4s\n", "INSTANCE",
+	    "ROLE", "STATE", "PID", "DOMID", "SERVED", "FAILED", "OUT", "MAX");
 	for (i = 0; i < n; i++) {
 		yajl_val p = parts->u.array.values[i];
 
-		printf("  %-24s %-18s %-9s %7lld %5lld %8lld %6lld %4lld",
+		printf("  %-24s %-18s %-9s %7lld %5lld %8lld %6lld %4lld %4lld",
 		    str(p, "name"), str(p, "role"), str(p, "state"),
 		    json_int(p, "pid", 0), json_int(p, "domid", 0),
 		    json_int(p, "served", 0), json_int(p, "failed", 0),
-		    json_int(p, "outstanding", 0));
+		    json_int(p, "outstanding", 0),
+		    json_int(p, "outstanding_max", 0));
 		if (json_str(p, "why") != NULL)
 			printf("  (%s)", json_str(p, "why"));
 		putchar('\n');

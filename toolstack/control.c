@@ -373,6 +373,8 @@ list_farm(yajl_gen g, struct dfarm *f)
 		gki(g, "failed", (long long)p->calls_failed);
 		gki(g, "outstanding", p->node != NULL ?
 		    p->node->outstanding : 0);
+		gki(g, "outstanding_max", p->node != NULL ?
+		    p->node->outstanding_max : 0);
 		gkv(g, "why", p->state == PART_READY ? NULL : p->why);
 		yajl_gen_map_close(g);
 	}

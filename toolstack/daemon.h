@@ -63,6 +63,7 @@ struct node {
 		} remote;
 	} u;
 	unsigned		 outstanding;	/* requests in flight here */
+	unsigned		 outstanding_max; /* the most at once, ever */
 	TAILQ_ENTRY(node)	 entry;		/* dfarm's list, for freeing */
 };
 

@@ -344,7 +344,8 @@ req_start(struct req *r)
 {
 	struct node	*n = r->node;
 
-	n->outstanding++;
+	if (++n->outstanding > n->outstanding_max)
+		n->outstanding_max = n->outstanding;
 	switch (n->kind) {
 	case NODE_VM:
 		part_send(n->u.part, r);
