@@ -571,7 +571,8 @@ resolve_expr(struct ck *ck, struct farm_expr *e)
 	case FARM_E_REMOTE:
 		e->u.remote.iface_p = resolve_iface(ck, e->u.remote.iface,
 		    &e->u.remote.iface_loc);
-		check_url(ck, e->u.remote.url, &e->u.remote.url_loc);
+		if (!e->u.remote.url_bad)
+			check_url(ck, e->u.remote.url, &e->u.remote.url_loc);
 		break;
 	}
 }
@@ -861,7 +862,7 @@ check_exports(struct ck *ck)
 			farm_diag(ck->d, &x->iface_loc, FARM_ERROR, "%s is "
 			    "already exported by farm '%s' on line %u",
 			    x->iface, f->name, f->exports[j].loc.line);
-		if (x->addr != NULL) {
+		if (x->addr != NULL && !x->addr_bad) {
 			if (farm_parse_addr(x->addr, NULL, NULL, &why) == -1)
 				farm_diag(ck->d, &x->addr_loc, FARM_ERROR,
 				    "bad address \"%s\": %s (expected "

@@ -497,7 +497,7 @@ parse_role_prop(struct parser *p, void *arg)
 		if (expect(p, FT_STRING, "a quoted directory after 'image'")
 		    == -1)
 			goto broken;
-		if (*v->str == '\0') {
+		if (*v->str == '\0' && !v->bad) {
 			farm_diag(p->d, &v->loc, FARM_ERROR,
 			    "image path is empty");
 			r->incomplete = true;
@@ -809,6 +809,7 @@ parse_primary(struct parser *p)
 		    "after the interface name") == -1)
 			goto fail;
 		e->u.remote.url = farm_xstrdup(v->str);
+		e->u.remote.url_bad = v->bad;
 		e->u.remote.url_loc = v->loc;
 	} else if (farm_tok_is(t, "export")) {
 		p->pos--;
@@ -869,6 +870,7 @@ parse_export(struct parser *p, struct farm *f)
 		    == -1)
 			goto out;
 		ex.addr = farm_xstrdup(t->str);
+		ex.addr_bad = t->bad;
 		ex.addr_loc = t->loc;
 	}
 	rc = end_statement(p, "an export");
