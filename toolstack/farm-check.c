@@ -78,6 +78,17 @@ pset_has(const struct pset *s, const struct farm_iface *i)
 	return false;
 }
 
+/*
+ * Complete, yet empty: only an or/par whose branches share no interface
+ * provides that, and it is reported where it is written (check_common(),
+ * or need() branch by branch).  What uses it reports nothing more.
+ */
+static bool
+pset_void(const struct pset *s)
+{
+	return !s->incomplete && s->n == 0;
+}
+
 static void
 pset_dispose(struct pset *s)
 {
@@ -383,11 +394,11 @@ provides(struct ck *ck, const struct farm_expr *e, struct pset *out)
 		break;
 	case FARM_E_OR:
 	case FARM_E_PAR:
-		/* An incomplete branch is a wildcard. */
+		/* An incomplete or void branch is a wildcard. */
 		memset(&acc, 0, sizeof acc);
 		for (i = 0; i < e->u.comb.nbranches; i++) {
 			provides(ck, e->u.comb.branches[i], &br);
-			if (br.incomplete) {
+			if (br.incomplete || pset_void(&br)) {
 				acc.incomplete = true;
 				pset_dispose(&br);
 				continue;
@@ -479,7 +490,7 @@ resolve_vm(struct ck *ck, struct farm_expr *e)
 	struct farm_wire	*w;
 	struct suggest		 s;
 	size_t			 i, j;
-	bool			 bound;
+	bool			 bound, unknown = false;
 
 	r = e->u.vm.role_p = find_role(ck->ff, e->u.vm.role);
 	if (r == NULL) {
@@ -499,6 +510,8 @@ resolve_vm(struct ck *ck, struct farm_expr *e)
 			    "wired twice (first on line %u)", w->import,
 			    e->u.vm.wires[j].loc.line);
 		w->iface = resolve_iface(ck, w->import, &w->loc);
+		if (w->iface == NULL)
+			unknown = true;
 		if (w->iface == NULL || r == NULL || r->incomplete)
 			continue;
 		for (j = 0; j < r->nimports; j++)
@@ -511,7 +524,8 @@ resolve_vm(struct ck *ck, struct farm_expr *e)
 			w->iface = NULL;	/* no further check */
 		}
 	}
-	if (r == NULL || r->incomplete)
+	/* A misspelt wire was meant for an import: not unbound as well. */
+	if (r == NULL || r->incomplete || unknown)
 		return;
 	for (j = 0; j < r->nimports; j++) {
 		if (r->imports[j].iface == NULL)
@@ -571,7 +585,8 @@ resolve_expr(struct ck *ck, struct farm_expr *e)
 	case FARM_E_REMOTE:
 		e->u.remote.iface_p = resolve_iface(ck, e->u.remote.iface,
 		    &e->u.remote.iface_loc);
-		check_url(ck, e->u.remote.url, &e->u.remote.url_loc);
+		if (!e->u.remote.url_bad)
+			check_url(ck, e->u.remote.url, &e->u.remote.url_loc);
 		break;
 	}
 }
@@ -735,10 +750,8 @@ need(struct ck *ck, const struct farm_expr *e, const struct farm_iface *i)
 				what = expr_short(b);
 				list = pset_str(&bp);
 				farm_diag(ck->d, &b->loc, FARM_ERROR, "branch %zu "
-				    "of %s, %s, does not provide %s (%s%s)",
-				    j + 1, comb, what, i->name,
-				    bp.n ? "it provides only " :
-				    "it provides no interface", list);
+				    "of %s, %s, does not provide %s (it provides "
+				    "only %s)", j + 1, comb, what, i->name, list);
 				free(what);
 				free(list);
 			}
@@ -749,11 +762,12 @@ need(struct ck *ck, const struct farm_expr *e, const struct farm_iface *i)
 		need(ck, e->u.ref.target, i);
 		break;
 	default:
+		if (pset_void(&ps))
+			break;
 		what = expr_short(e);
 		list = pset_str(&ps);
 		farm_diag(ck->d, &e->loc, FARM_ERROR, "%s is bound to %s but "
-		    "%s%s", what, i->name, ps.n ? "provides only " :
-		    "provides no interface", list);
+		    "provides only %s", what, i->name, list);
 		free(what);
 		free(list);
 		break;
@@ -815,7 +829,7 @@ check_common(struct ck *ck, struct farm_expr *e)
 		if (blamed(ck, e))
 			break;
 		provides(ck, e, &ps);
-		if (!ps.incomplete && ps.n == 0)
+		if (pset_void(&ps))
 			farm_diag(ck->d, &e->loc, FARM_ERROR, "the branches of "
 			    "%s provide no common interface",
 			    e->kind == FARM_E_OR ? "or" : "par");
@@ -861,7 +875,7 @@ check_exports(struct ck *ck)
 			farm_diag(ck->d, &x->iface_loc, FARM_ERROR, "%s is "
 			    "already exported by farm '%s' on line %u",
 			    x->iface, f->name, f->exports[j].loc.line);
-		if (x->addr != NULL) {
+		if (x->addr != NULL && !x->addr_bad) {
 			if (farm_parse_addr(x->addr, NULL, NULL, &why) == -1)
 				farm_diag(ck->d, &x->addr_loc, FARM_ERROR,
 				    "bad address \"%s\": %s (expected "
@@ -883,12 +897,12 @@ check_exports(struct ck *ck)
 		    b->expr != NULL && (b->expr->kind == FARM_E_OR ||
 		    b->expr->kind == FARM_E_PAR || b->expr->kind == FARM_E_REF))
 			need(ck, b->expr, x->iface_p);
-		else if (!ps.incomplete && !pset_has(&ps, x->iface_p)) {
+		else if (!ps.incomplete && !pset_has(&ps, x->iface_p) &&
+		    !pset_void(&ps)) {
 			list = pset_str(&ps);
 			farm_diag(ck->d, &x->iface_loc, FARM_ERROR, "cannot "
-			    "export %s.%s: '%s' %s%s", x->binding, x->iface,
-			    x->binding, ps.n ? "provides only " :
-			    "provides no interface", list);
+			    "export %s.%s: '%s' provides only %s", x->binding,
+			    x->iface, x->binding, list);
 			free(list);
 		}
 		pset_dispose(&ps);

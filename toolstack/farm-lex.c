@@ -150,18 +150,43 @@ is_ident_char(int c)
 }
 
 /*
+ * The string broken at nl was wrapped: the next line is one word ending
+ * with its closing '"' (a URL's ':9090"').  Returns the end of that
+ * line's part of the string, or NULL.
+ */
+static const char *
+lex_string_wrapped(const struct lexer *lx, const char *nl)
+{
+	const char	*q = nl + 1, *word;
+
+	while (q < lx->end && (*q == ' ' || *q == '\t'))
+		q++;
+	for (word = q; q < lx->end && *q != '"'; q++)
+		if (isspace((unsigned char)*q) || *q == '#')
+			return NULL;
+	if (q == lx->end || q == word)
+		return NULL;
+	return q + 1;
+}
+
+/*
  * A string: "..." on one line, with \" \\ \n \t escapes.  An
  * unterminated string is cut at the first ';', ',' or '}' if there is
- * one, so that the rest of the line still parses.
+ * one, so that the rest of the line still parses; else it takes the rest
+ * of the line, and its wrapped tail if any, so that no stray '"' starts
+ * a second one.  Either way the token is bad: the parser and checker
+ * say nothing more about its value.
  */
 static void
 lex_string(struct lexer *lx)
 {
 	struct farm_loc		 loc = lex_loc(lx);
 	const char		*start = lx->p, *q, *limit = NULL;
+	const char		*skip = NULL;
 	struct farm_token	*tok;
 	char			*buf;
 	size_t			 n = 0;
+	bool			 broken = false;
 	int			 c;
 
 	for (q = lx->p + 1; q < lx->end && *q != '\n' && *q != '"'; q++)
@@ -170,12 +195,15 @@ lex_string(struct lexer *lx)
 	if (q == lx->end || *q == '\n') {
 		farm_diag(lx->d, &loc, FARM_ERROR, "unterminated string "
 		    "(a string ends with '\"' on the same line)");
+		broken = true;
 		limit = q;
 		for (q = lx->p + 1; q < limit; q++)
 			if (*q == ';' || *q == ',' || *q == '}') {
 				limit = q;
 				break;
 			}
+		if (limit < lx->end && *limit == '\n')
+			skip = lex_string_wrapped(lx, limit);
 	}
 	if (limit == NULL)
 		limit = lx->end;
@@ -220,8 +248,11 @@ lex_string(struct lexer *lx)
 		buf[n++] = c;
 		lex_advance(lx);
 	}
+	while (skip != NULL && lx->p < skip)
+		lex_advance(lx);
 	tok = lex_push(lx, FT_STRING, loc, start);
 	tok->str = buf;
+	tok->bad = broken;
 }
 
 /* A name; non-ASCII letters are reported but kept in it. */

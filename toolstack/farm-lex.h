@@ -38,7 +38,7 @@ struct farm_token {
 	size_t		 len;
 	char		*str;		/* FT_STRING: unescaped, owned */
 	uint64_t	 num;		/* FT_INT */
-	bool		 bad;		/* FT_INT: too large or malformed */
+	bool		 bad;		/* reported: bad FT_INT, open FT_STRING */
 };
 
 struct farm_tokens {

@@ -136,6 +136,14 @@ end_statement(struct parser *p, const char *what)
 	return expected(p, buf);
 }
 
+/* Does t begin an interface, role or farm? */
+static bool
+is_decl(const struct farm_token *t)
+{
+	return farm_tok_is(t, "interface") || farm_tok_is(t, "role") ||
+	    farm_tok_is(t, "farm");
+}
+
 /* Does the token ahead of the current one start a statement? */
 static bool
 looks_like_statement(struct parser *p, size_t ahead)
@@ -144,8 +152,7 @@ looks_like_statement(struct parser *p, size_t ahead)
 
 	n2 = peek_at(p, ahead + 1);
 	return (n1->kind == FT_IDENT && n2->kind == FT_EQ) ||
-	    farm_tok_is(n1, "export") || farm_tok_is(n1, "interface") ||
-	    farm_tok_is(n1, "role") || farm_tok_is(n1, "farm");
+	    farm_tok_is(n1, "export") || is_decl(n1);
 }
 
 /* Is the current token the first of its line? */
@@ -226,9 +233,23 @@ sync_statement(struct parser *p, size_t start)
 }
 
 /*
+ * Does a declaration begin here, left of the block opened at open?
+ * Then that block's '}' was forgotten.  One indented in the block was
+ * put there: parse_block()'s item() rejects it.
+ */
+static bool
+outdented_decl(struct parser *p, const struct farm_loc *open)
+{
+	return is_decl(cur(p)) && peek_at(p, 1)->kind == FT_IDENT &&
+	    at_line_start(p) && cur(p)->loc.col <= open->col;
+}
+
+/*
  * Parse the items of a block whose '{' was just read, calling item()
  * for each; stops at the matching '}' (consumed).  Returns 0, or -1 if
- * the file ended first (reported against what, opened at open).
+ * the file ended first or the next declaration began, reported there
+ * against what, opened at open.  The caller then goes on at that
+ * declaration, not past it.
  */
 static int
 parse_block(struct parser *p, const char *what, const struct farm_loc *open,
@@ -243,10 +264,11 @@ parse_block(struct parser *p, const char *what, const struct farm_loc *open,
 			next(p);
 			return 0;
 		}
-		if (cur(p)->kind == FT_EOF) {
+		if (cur(p)->kind == FT_EOF || outdented_decl(p, open)) {
 			farm_diag(p->d, &cur(p)->loc, FARM_ERROR,
 			    "missing '}' to close %s opened on line %u", what,
 			    open->line);
+			p->resynced = true;
 			return -1;
 		}
 		start = p->pos;
@@ -475,7 +497,7 @@ parse_role_prop(struct parser *p, void *arg)
 		if (expect(p, FT_STRING, "a quoted directory after 'image'")
 		    == -1)
 			goto broken;
-		if (*v->str == '\0') {
+		if (*v->str == '\0' && !v->bad) {
 			farm_diag(p->d, &v->loc, FARM_ERROR,
 			    "image path is empty");
 			r->incomplete = true;
@@ -787,6 +809,7 @@ parse_primary(struct parser *p)
 		    "after the interface name") == -1)
 			goto fail;
 		e->u.remote.url = farm_xstrdup(v->str);
+		e->u.remote.url_bad = v->bad;
 		e->u.remote.url_loc = v->loc;
 	} else if (farm_tok_is(t, "export")) {
 		p->pos--;
@@ -847,6 +870,7 @@ parse_export(struct parser *p, struct farm *f)
 		    == -1)
 			goto out;
 		ex.addr = farm_xstrdup(t->str);
+		ex.addr_bad = t->bad;
 		ex.addr_loc = t->loc;
 	}
 	rc = end_statement(p, "an export");
@@ -961,10 +985,7 @@ parse_file(struct parser *p)
 				    cur(p)->kind == FT_SEMI)
 					next(p);
 				t = cur(p);
-				if (t->kind == FT_EOF ||
-				    farm_tok_is(t, "interface") ||
-				    farm_tok_is(t, "role") ||
-				    farm_tok_is(t, "farm"))
+				if (t->kind == FT_EOF || is_decl(t))
 					break;
 				start = p->pos;
 			}

@@ -174,6 +174,7 @@ struct farm_expr {
 			char			*iface;
 			struct farm_iface	*iface_p;	/* checker */
 			char			*url;
+			bool			 url_bad;	/* reported */
 			struct farm_loc		 url_loc;
 			struct farm_loc		 iface_loc;
 		} remote;
@@ -194,6 +195,7 @@ struct farm_export {
 	struct farm_binding	*binding_p;	/* checker */
 	struct farm_iface	*iface_p;	/* checker */
 	char			*addr;		/* "host:port" or NULL */
+	bool			 addr_bad;	/* reported */
 	struct farm_loc		 addr_loc;
 	struct farm_loc		 iface_loc;
 };

@@ -109,6 +109,34 @@ test_string_errors(void **state)
 	    "t.farm:2:3: error: unknown escape '\\q' in string "
 	    "(known: \\\" \\\\ \\n \\t)\n", &t);
 	assert_string_equal(t.v[1].str, "roles/a");
+	assert_true(t.v[1].bad);
+	assert_false(t.v[5].bad);
+	farm_tokens_dispose(&t);
+}
+
+/*
+ * A string wrapped onto the next line is one bad token, one error; not
+ * when that line is more than the tail of a word.
+ */
+static void
+test_string_wrapped(void **state)
+{
+	static const enum farm_tok k[] = {
+		FT_IDENT, FT_STRING, FT_NL, FT_IDENT, FT_NL, FT_IDENT,
+		FT_STRING, FT_NL, FT_IDENT, FT_IDENT, FT_STRING, FT_NL,
+		FT_IDENT, FT_EOF
+	};
+	struct farm_tokens	t;
+
+	lex_expect("remote \"http://a\n\t:90\"\nx\nurl \"b\nc d\"\ne", k,
+	    "t.farm:1:8: error: unterminated string (a string ends with "
+	    "'\"' on the same line)\n"
+	    "t.farm:4:5: error: unterminated string (a string ends with "
+	    "'\"' on the same line)\n"
+	    "t.farm:5:4: error: unterminated string (a string ends with "
+	    "'\"' on the same line)\n", &t);
+	assert_true(t.v[1].bad);
+	assert_int_equal(t.v[3].loc.line, 3);
 	farm_tokens_dispose(&t);
 }
 
@@ -203,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_newlines_comments),
 		cmocka_unit_test(test_strings),
 		cmocka_unit_test(test_string_errors),
+		cmocka_unit_test(test_string_wrapped),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_bad_bytes),
 		cmocka_unit_test(test_non_ascii_name),
