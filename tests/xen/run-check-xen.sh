@@ -53,7 +53,7 @@ vchan_extra=
 if [ -e /usr/include/libxenvchan.h ]; then
 	if [ ! -x "$OUT/bin/vchan-test" ] || [ "$here/vchan-test.c" -nt "$OUT/bin/vchan-test" ]; then
 		${CC:-gcc} -O2 -Wall -Wextra -Werror -o "$OUT/bin/vchan-test" \
-			"$here/vchan-test.c" -lxenvchan
+			"$here/vchan-test.c" -lxenvchan -lxenstore
 	fi
 	vchan_extra="$OUT/bin/vchan-test=/usr/local/bin/vchan-test"
 else
@@ -191,8 +191,8 @@ sort_results() {
 		next
 	}
 	/^BALTIC-XEN: END / {
-		for (i = 1; i <= n; i++) print $5, cur, buf[i]
-		last[cur] = $5; cur = ""; n = 0; next
+		for (i = 1; i <= n; i++) print $4, cur, buf[i]
+		last[cur] = $4; cur = ""; n = 0; next
 	}
 	END {
 		if (cur != "") { for (i = 1; i <= n; i++) print "unfinished", cur, buf[i]; last[cur] = "unfinished" }
