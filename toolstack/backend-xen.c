@@ -502,7 +502,12 @@ xen_agent_check(struct xen *x, struct part *p)
 	    "ring-ref", p->domid);
 	if ((untrusted_ring = xs_read(x->xs, XBT_NULL, path, &len)) == NULL)
 		goto out;
-	/* Only compared, never parsed: libxenvchan reads the offer. */
+	/*
+	 * Only compared, never parsed: libxenvchan reads the offer.  The
+	 * same ring-ref while we hold a channel is the offer we are on: a
+	 * guest cannot grant that ref anew while we still map it (Xen keeps
+	 * a mapped grant busy), so a new offer always has a new ref.
+	 */
 	if (p->chan != NULL && xp->ring_ref != NULL &&
 	    strcmp(xp->ring_ref, untrusted_ring) == 0)
 		goto out;	/* the offer we are on */
