@@ -8,6 +8,11 @@
  *   vchan-test client SERVER_DOMID XS_PATH BYTES
  *	Connect (retrying up to 60 s while the server comes up), stream BYTES
  *	of a pattern, check the echo, print the throughput.
+ *   vchan-test offers N SECONDS
+ *	Wait until N guests offer their agent's vchan (data/baltic/agent in
+ *	their xenstore home), polling every 50 ms from one process (under
+ *	TCG every process forked risks an emulation fault); print how long
+ *	it took.
  *
  * Exit status 0 on success.  Built by tests/xen/run-check-xen.sh with the
  * host's gcc against libxen-dev.
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include <libxenvchan.h>
+#include <xenstore.h>
 
 #define RING_SIZE	65536
 #define CHUNK		32768
@@ -140,6 +146,48 @@ out:
 	return rc;
 }
 
+/* Guests (domid > 0) whose data/baltic/agent exists. */
+static int
+count_offers(struct xs_handle *xs)
+{
+	char **doms, path[64], *v;
+	unsigned int i, n, len;
+	int k = 0;
+
+	if ((doms = xs_directory(xs, XBT_NULL, "/local/domain", &n)) == NULL)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (atoi(doms[i]) <= 0)
+			continue;
+		snprintf(path, sizeof path, "/local/domain/%s/data/baltic/agent",
+		    doms[i]);
+		if ((v = xs_read(xs, XBT_NULL, path, &len)) != NULL)
+			k++;
+		free(v);
+	}
+	free(doms);
+	return k;
+}
+
+static int
+offers(int want, double secs)
+{
+	struct xs_handle *xs;
+	double t0 = now();
+	int k = 0;
+
+	if ((xs = xs_open(0)) == NULL) {
+		perror("vchan-test: xs_open");
+		return 1;
+	}
+	while (now() - t0 < secs && (k = count_offers(xs)) < want)
+		usleep(50000);
+	xs_close(xs);
+	printf("vchan-test: %d of %d guests offering after %.2f s\n", k, want,
+	    now() - t0);
+	return k >= want ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -147,7 +195,10 @@ main(int argc, char **argv)
 		return server(atoi(argv[2]), argv[3]);
 	if (argc == 5 && strcmp(argv[1], "client") == 0)
 		return client(atoi(argv[2]), argv[3], atoll(argv[4]));
+	if (argc == 4 && strcmp(argv[1], "offers") == 0)
+		return offers(atoi(argv[2]), atof(argv[3]));
 	fprintf(stderr, "usage: vchan-test server PEER_DOMID XS_PATH\n"
-	    "       vchan-test client SERVER_DOMID XS_PATH BYTES\n");
+	    "       vchan-test client SERVER_DOMID XS_PATH BYTES\n"
+	    "       vchan-test offers N SECONDS\n");
 	return 2;
 }
