@@ -47,7 +47,10 @@ fi
 
 # --- create: baltic vs xl ------------------------------------------------
 t0=$(uptime_s)
-baltic create -f eight "$BT/farms/xen.farm" > /dev/null 2>&1 || result fig-create fail "baltic create eight"
+baltic create -f eight "$BT/farms/xen.farm" > /tmp/create.out 2>&1 || {
+	cat /tmp/create.out; tail -n 20 "$BT/balticd.log"
+	result fig-create fail "baltic create eight"
+}
 t_ret=$(since "$t0")
 if wait_ready eight 300; then
 	t_ready=$(since "$t0")
