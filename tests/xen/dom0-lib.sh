@@ -134,6 +134,12 @@ xfarm() {
 	    "$1"
 }
 
+# xen_farm: stage tests/xen/farms/xen.farm for this dom0 (once); its
+# path in $BT/farms.
+xen_farm() {
+	[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+}
+
 # post PORT PATH BODY: the answer, then the HTTP status on its own line.
 post() {
 	if command -v curl > /dev/null; then

@@ -9,7 +9,7 @@
 # boot: fresh
 . /test/lib.sh
 need_balticd fault
-[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+xen_farm
 create_farm xfault "$BT/farms/xen.farm" -f xfault || { result fault fail "baltic create xfault"; exit 0; }
 port=18406
 set -- $(parts xfault XEcho)

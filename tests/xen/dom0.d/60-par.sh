@@ -6,7 +6,7 @@
 # boot: fresh
 . /test/lib.sh
 need_balticd par
-xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+xen_farm
 create_farm xpar "$BT/farms/xen.farm" -f xpar || { result par-cancel fail "baltic create xpar"; exit 0; }
 post 18411 /xpar/IXEcho/Echo warm > /dev/null
 t0=$(ms)

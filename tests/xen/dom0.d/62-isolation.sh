@@ -5,7 +5,7 @@
 # boot: fresh
 . /test/lib.sh
 need_balticd isolation
-[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+xen_farm
 create_farm xprobe "$BT/farms/xen.farm" -f xprobe || { result isolation fail "baltic create xprobe"; exit 0; }
 b=$(field xprobe xprobe-b domid)
 a=$(field xprobe xprobe-a domid)

@@ -13,7 +13,7 @@
 . /test/lib.sh
 need_balticd figures
 fig() { echo "BALTIC-XEN: FIGURE $*"; }
-[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+xen_farm
 xen_state > "$BT/fig.before"
 
 # --- bulk: 512 KiB through dom0 vs raw vchan ------------------------------

@@ -13,7 +13,7 @@
 . /test/lib.sh
 need_balticd figures-xl
 fig() { echo "BALTIC-XEN: FIGURE $*"; }
-[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
+xen_farm
 command -v vchan-test > /dev/null || { result fig-create-xl skip "no vchan-test"; exit 0; }
 xen_state > "$BT/figxl.before"
 rm -rf /tmp/eight && mkdir -p /tmp/eight
