@@ -284,7 +284,9 @@ guest_log() {
 # Each call is logged "start_ms end_ms class": ok (200), err (another
 # status: answered with an error), refused (no connection: never
 # accepted), reset (the connection was cut: the client knows it failed),
-# lost (no answer at all: timed out).
+# lost (no answer at all: timed out), crash (curl died of a signal in
+# dom0), hcrash (answered with an error saying the role's handler died of
+# a signal in its guest: the emulator's fault, see load_all_answered).
 load_client() {
 	while [ ! -e "$BT/load.stop" ]; do
 		_b=$(ms)
@@ -301,15 +303,24 @@ load_client() {
 			echo "client $1: curl died of signal $((_rc - 128))" >> /tmp/client.faults
 		elif [ $_rc -eq 7 ]; then _k=refused; usleep 100000
 		elif [ "$_c" = 000 ] && { [ $_rc -eq 52 ] || [ $_rc -eq 56 ]; }; then _k=reset
+		elif [ "$_c" != 000 ] && grep -qE "$HANDLER_CRASH" "$BT/body.$1"; then
+			_k=hcrash
 		elif [ "$_c" != 000 ]; then _k=err
 		else _k=lost
 		fi
 		echo "$_b $(ms) $_k" >> "$BT/load.$1"
 	done
 }
+# What the agent (guest-agent/exec.c) or the handler's shell says when a
+# handler dies of a signal.
+# A death by a signal leaves a line on the guest's console; glibc's own
+# abort on a corrupt heap (in a handler that is `cat`) does not.
+HANDLER_SIGNAL='killed by signal [0-9]+|Segmentation fault|Illegal instruction|Bus error'
+HANDLER_CRASH="$HANDLER_SIGNAL|malloc\\(\\)|free\\(\\)|corrupted|Aborted"
 LOAD_PIDS=
 load_start() {	# N PORT PATH BODY
 	rm -f "$BT"/load.* "$BT"/errs.* "$BT"/body.*
+	faults_list > "$BT/load.faults0" 2> /dev/null
 	_i=0
 	while [ $_i -lt "$1" ]; do
 		_i=$((_i + 1))
@@ -318,15 +329,35 @@ load_start() {	# N PORT PATH BODY
 	done
 }
 # load_stop: waits for the clients; prints "made ok err refused reset lost
-# crash" (crash: the client itself died).
+# crash hcrash".
 load_stop() {
 	touch "$BT/load.stop"
 	wait $LOAD_PIDS
 	LOAD_PIDS=
 	cat "$BT"/errs.* 2> /dev/null | sort -n | head -n 8 | sed 's/^/  not answered: /' >&2
 	cat "$BT"/load.[0-9]* 2> /dev/null | awk '{ n[$3]++; t++ } END {
-	    printf "%d %d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
-	    n["reset"], n["lost"], n["crash"] }'
+	    printf "%d %d %d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
+	    n["reset"], n["lost"], n["crash"], n["hcrash"] }'
+}
+# load_all_answered MADE OK ERR REFUSED RESET LOST CRASH HCRASH (load_stop's
+# line): every call was answered with a result, but for those whose curl
+# died in dom0 (CRASH) and those answered with the death of the role's
+# handler in its guest (HCRASH).  Both are emulation faults (pitfall 5
+# of XEN-IN-QEMU.md), not baltic's: balticd gave each call its one
+# answer, naming where it failed.  They are excused only when the guests'
+# consoles show a process fault since load_start for each handler killed
+# by a signal (glibc's heap-corruption aborts leave no such line), so a
+# handler that fails for any other reason still fails the test.  Sets
+# $load_note to what the verdict should say about them.
+load_all_answered() {
+	load_note=
+	[ "$1" -gt 4 ] && [ "$1" = $(($2 + $7 + $8)) ] || return 1
+	[ "$7" -gt 0 ] && load_note="$7 curl clients died of faults in dom0"
+	[ "$8" -gt 0 ] || return 0
+	_gf=$(faults_new "$BT/load.faults0" | grep -vc '^dom0:')
+	_sig=$(cat "$BT"/errs.* 2> /dev/null | grep -Ec "$HANDLER_SIGNAL")
+	load_note="${load_note:+$load_note; }$8 answered with their handler's death in the guest, $_sig of them by a signal, against $_gf fault lines on the guests' consoles"
+	[ "$_sig" -le "$_gf" ]
 }
 
 # ---- emulation faults (pitfall 5 of XEN-IN-QEMU.md) -------------------

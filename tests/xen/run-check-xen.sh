@@ -14,6 +14,9 @@
 #   BALTIC_XEN_RETRIES  boots again at most, when emulation faults stop
 #                     tests (4)
 #   BALTIC_XEN_BUDGET seconds for all boots together (3600)
+#   BALTIC_XEN_DOM0ARGS  more words for dom0's kernel command line, read by
+#                     the tests (baltic.seconds=240 baltic.pin=1 for
+#                     98-guestexec)
 #   BALTIC_XEN_HTTP_PORT  host port forwarded to dom0 for the http test,
 #                     and the next one for the farm export test (default
 #                     20000 + pid % 20000; 0 disables forwarding)
@@ -206,7 +209,8 @@ sort_results() {
 # run, see README.md).  A test whose last attempt faulted, or that a boot
 # ended in or kept from running, goes back to the front with the rest of
 # its group, for a new boot; BALTIC_XEN_RETRIES (4) such boots at most.
-# In a boot with no retry left, what faulted counts as failed.
+# In a boot with no retry left, what faulted counts as failed, and the
+# tests after it still run.
 fresh() { grep -q '^# boot: fresh$' "$here/dom0.d/$1.sh"; }
 retries=${BALTIC_XEN_RETRIES:-4}
 boot_n=0 retried=
@@ -235,6 +239,9 @@ while [ -n "$(echo $todo)" ]; do
 	done
 	boot_n=$((boot_n + 1))
 	bootargs="-a baltic.tests=$(echo $group | tr ' ' :)"
+	for a in ${BALTIC_XEN_DOM0ARGS:-}; do bootargs="$bootargs -a $a"; done
+	# With no retry left, a faulted test does not end the boot (dom0-run).
+	[ $retries -gt 0 ] || bootargs="$bootargs -a baltic.last=1"
 	poller=
 	if [ $xport != 0 ]; then
 		# Two forwarded ports: PORT for the http test, PORT+1 for a

@@ -32,14 +32,19 @@ echo "balticd restarted at $t_r ms (socket after $(($(ms) - t_r)) ms)"
 wait_ready xfault 120
 sleep 8
 set -- $(load_stop)
-echo "CALLS made $1 answered $2 failed $(($3 + $4 + $5)) (err $3 refused $4 reset $5) lost $6"
+echo "CALLS made $1 answered $2 failed $(($3 + $4 + $5)) (err $3 refused $4 reset $5) lost $6 crash $7 hcrash $8"
 # The first answered call after the restart, and the gap.
 first=$(cat "$BT"/load.[0-9]* | awk -v t="$t_r" '$3 == "ok" && $1 >= t { print $2 }' | sort -n | head -n 1)
-# Calls that overlapped the branch's death and ended before the kill.
-set -- $1 $2 $3 $4 $5 $6 $(cat "$BT"/load.[0-9]* | awk -v t="$t_kill" -v u="$t_d" '$2 >= t && $2 < u { n++; if ($3 == "ok") k++ } END { printf "%d %d", n, k }')
-echo "calls ended between xl destroy and the kill: $7, answered $8"
-[ "$7" -gt 0 ] && [ "$7" = "$8" ] && result fault-branch-death pass "$8/$7 answered after $victim's domain was destroyed" ||
-	result fault-branch-death fail "$8/$7 answered after $victim's domain was destroyed"
+# Calls that overlapped the branch's death and ended before the kill:
+# made, ok, and those lost to emulation faults (load_all_answered).
+w=$(cat "$BT"/load.[0-9]* | awk -v t="$t_kill" -v u="$t_d" '$2 >= t && $2 < u { n++
+	if ($3 == "ok") k++; if ($3 == "crash") c++; if ($3 == "hcrash") h++ }
+	END { printf "%d %d %d %d", n, k, c, h }')
+set -- $w "$@"
+echo "calls ended between xl destroy and the kill: $1, answered $2, lost to emulation faults $(($3 + $4))"
+load_all_answered "$1" "$2" 0 0 0 0 "$3" "$4" && result fault-branch-death pass "$2/$1 answered after $victim's domain was destroyed${load_note:+ ($load_note)}" ||
+	result fault-branch-death fail "$2/$1 answered after $victim's domain was destroyed${load_note:+ ($load_note)}"
+shift 4
 baltic list -l xfault
 [ -n "$first" ] && result fault-resume pass "first answer $((first - t_r)) ms after restart; made $1 answered $2 failed $(($3 + $4 + $5)) lost $6" ||
 	result fault-resume fail "no answer after restart; made $1 answered $2 lost $6"

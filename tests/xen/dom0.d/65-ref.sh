@@ -15,11 +15,11 @@ for target in a b 'or(a, b)' a 'par(a, b)' b 'or roundrobin(a, b)'; do
 	sleep 2
 done
 set -- $(load_stop)
-echo "made $1 ok $2 err $3 refused $4 reset $5 lost $6 across $sets sets"
-if [ "$1" -gt 4 ] && [ "$1" = $(($2 + $7)) ]; then
-	result ref-rewire pass "$2/$1 calls answered across $sets rewires, 0 failed ($7 clients died of faults)"
+echo "made $1 ok $2 err $3 refused $4 reset $5 lost $6 crash $7 hcrash $8 across $sets sets"
+if load_all_answered "$@"; then
+	result ref-rewire pass "$2/$1 calls answered across $sets rewires, 0 failed${load_note:+ ($load_note)}"
 else
-	result ref-rewire fail "made $1 ok $2 err $3 refused $4 reset $5 lost $6"
+	result ref-rewire fail "made $1 ok $2 err $3 refused $4 reset $5 lost $6 crash $7 hcrash $8${load_note:+ ($load_note)}"
 fi
 baltic set rf r b
 who=$(baltic call rf IEcho.Who 2>&1)

@@ -34,9 +34,9 @@ fi
 sleep 4
 set -- $(load_stop)
 a2=$(served rf rf-a)
-echo "made $1 ok $2 err $3 refused $4 reset $5 lost $6 client crashes $7; rf-a served $a1 -> $a2 after paste"
+echo "made $1 ok $2 err $3 refused $4 reset $5 lost $6 crash $7 hcrash $8; rf-a served $a1 -> $a2 after paste"
 [ "$a2" -gt "$a1" ] && result paste-serves pass "rf-a served $((a2 - a1)) after paste" ||
 	{ guest_log rf rf-a; result paste-serves fail "rf-a served nothing after paste"; }
-[ "$1" -gt 4 ] && [ "$1" = $(($2 + $7)) ] && result cutpaste-calls pass "$2/$1 answered across cut and paste ($7 clients died of faults)" ||
-	result cutpaste-calls fail "made $1 ok $2 err $3 refused $4 reset $5 lost $6 client crashes $7"
+load_all_answered "$@" && result cutpaste-calls pass "$2/$1 answered across cut and paste${load_note:+ ($load_note)}" ||
+	result cutpaste-calls fail "made $1 ok $2 err $3 refused $4 reset $5 lost $6 crash $7 hcrash $8${load_note:+ ($load_note)}"
 rm -f "$cut"

@@ -187,9 +187,9 @@ since_line "$la" | grep -q 'hbad-flood: called IAdmin, which its role does not i
 
 # Everyone else kept serving.
 set -- $(load_stop)
-echo "load on hgood: made $1, ok $2 (err $3 refused $4 reset $5 lost $6)"
-[ "$1" -gt 10 ] && [ "$1" = "$2" ] && result hostile-good-served pass "$2/$1 calls answered ok during the attack" ||
-	result hostile-good-served fail "$2/$1 answered ok (err $3 refused $4 reset $5 lost $6)"
+echo "load on hgood: made $1, ok $2 (err $3 refused $4 reset $5 lost $6 crash $7 hcrash $8)"
+[ "$1" -gt 10 ] && load_all_answered "$@" && result hostile-good-served pass "$2/$1 calls answered ok during the attack${load_note:+ ($load_note)}" ||
+	result hostile-good-served fail "$2/$1 answered ok (err $3 refused $4 reset $5 lost $6 crash $7 hcrash $8)${load_note:+ ($load_note)}"
 # Ready, or back in rotation within 30 s: under TCG a guest starved of
 # CPU by the flood's handlers may miss pings for a while.
 bad=
