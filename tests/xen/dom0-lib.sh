@@ -141,10 +141,23 @@ xen_farm() {
 }
 
 # post PORT PATH BODY: the answer, then the HTTP status on its own line.
+# A curl that could not even start (exit 127: under TCG, the dynamic
+# linker of a fresh process has read garbage, "symbol lookup error") sent
+# nothing: it is run again, and counted with the faults.
 post() {
 	if command -v curl > /dev/null; then
-		curl -s -w '\n%{http_code}' --max-time 60 -X POST --data-binary "$3" \
-			"http://127.0.0.1:$1$2"
+		_e=$(mktemp)
+		for _try in 1 2 3; do
+			curl -s -w '\n%{http_code}' --max-time 60 -X POST --data-binary "$3" \
+				"http://127.0.0.1:$1$2" 2> "$_e"
+			_rc=$?
+			[ $_rc = 127 ] || break
+			echo "$(ms) ms: post: curl did not start: $(head -c 200 "$_e")" >> /tmp/client.faults
+		done
+		[ $_rc -lt 128 ] || echo "$(ms) ms: post: curl died of signal $((_rc - 128))" >> /tmp/client.faults
+		cat "$_e" >&2
+		rm -f "$_e"
+		return $_rc
 	else
 		wget -q -O - --post-data "$3" "http://127.0.0.1:$1$2" && printf '\n200'
 	fi
@@ -295,12 +308,13 @@ load_client() {
 		_rc=$?
 		[ "$_c" = 200 ] || echo "$_b $(ms) client $1: curl $_rc, HTTP $_c: $(head -c 200 "$BT/body.$1" 2> /dev/null)" >> "$BT/errs.$1"
 		if [ "$_c" = 200 ]; then _k=ok
-		elif [ $_rc -ge 128 ]; then
-			# curl itself died of a signal (an emulation fault in
-			# dom0: the answer may well have come): the client's
+		elif [ $_rc -ge 127 ]; then
+			# curl itself died of a signal, or could not start
+			# (127: "symbol lookup error"), of an emulation fault in
+			# dom0 (the answer may well have come): the client's
 			# fault, counted apart and listed with the faults.
 			_k=crash
-			echo "client $1: curl died of signal $((_rc - 128))" >> /tmp/client.faults
+			echo "$(ms) ms: client $1: curl exit $_rc" >> /tmp/client.faults
 		elif [ $_rc -eq 7 ]; then _k=refused; usleep 100000
 		elif [ "$_c" = 000 ] && { [ $_rc -eq 52 ] || [ $_rc -eq 56 ]; }; then _k=reset
 		elif [ "$_c" != 000 ] && grep -qE "$HANDLER_CRASH" "$BT/body.$1"; then
@@ -356,7 +370,7 @@ load_all_answered() {
 	[ "$8" -gt 0 ] || return 0
 	_gf=$(faults_new "$BT/load.faults0" | grep -vc '^dom0:')
 	_sig=$(cat "$BT"/errs.* 2> /dev/null | grep -Ec "$HANDLER_SIGNAL")
-	load_note="${load_note:+$load_note; }$8 answered with their handler's death in the guest, $_sig of them by a signal, against $_gf fault lines on the guests' consoles"
+	load_note="${load_note:+$load_note; }$8 answered with their handler's death in the guest (in the whole load, $_sig deaths by a signal against $_gf fault lines on the guests' consoles)"
 	[ "$_sig" -le "$_gf" ]
 }
 
