@@ -71,6 +71,10 @@ leak_check() {
 BT=/run/baltic-test
 export BALTIC_STATE_DIR=$BT/state BALTIC_RUN_DIR=$BT/run
 OPT=/opt/baltic
+# An --enable-debug balticd (BALTIC_XEN_DOM0_BUILD): whole stacks in its
+# reports (libxl has no frame pointers: the fast unwinder stops in it).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0:malloc_context_size=40}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=/test/lsan.supp:print_suppressions=0}
 BALTIC_CALL_TIMEOUT_MS=${BALTIC_CALL_TIMEOUT_MS:-30000}
 
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }

@@ -14,6 +14,9 @@
 #   BALTIC_XEN_RETRIES  boots again at most, when emulation faults stop
 #                     tests (4)
 #   BALTIC_XEN_BUDGET seconds for all boots together (3600)
+#   BALTIC_XEN_DOM0_BUILD  another build tree for dom0's baltic and balticd
+#                     (an --enable-debug one: ASan/UBSan on real Xen; the
+#                     guests' agents stay top_builddir's, small)
 #   BALTIC_XEN_DOM0ARGS  more words for dom0's kernel command line, read by
 #                     the tests (baltic.seconds=240 baltic.pin=1 for
 #                     98-guestexec)
@@ -84,7 +87,9 @@ extra="$extra $roles ${kernel:?no role images}=/boot/vmlinux $vchan_extra"
 # the fallback).
 for b in toolstack/baltic toolstack/balticd guest-agent/baltic-agent \
 	guest-agent/baltic-call examples/bank/baltic-bank; do
-	[ -x "$builddir/$b" ] && extra="$extra $builddir/$b=/usr/local/bin/${b##*/}"
+	d=$builddir
+	case $b in toolstack/*) d=${BALTIC_XEN_DOM0_BUILD:-$builddir} ;; esac
+	[ -x "$d/$b" ] && extra="$extra $d/$b=/usr/local/bin/${b##*/}"
 done
 for b in curl jq; do
 	p=$(command -v $b 2> /dev/null) && extra="$extra $p=/usr/local/bin/$b"
@@ -132,6 +137,7 @@ fi
 step "images: roles built"
 # shellcheck disable=SC2086
 "$images/mkhost" "$OUT/host" "$here/dom0-run=/test/run" "$here/dom0-lib.sh=/test/lib.sh" \
+	"$here/lsan.supp=/test/lsan.supp" \
 	"$here/dom0.d=/test/dom0.d" $extra ${BALTIC_XEN_EXTRA:-}
 step "images: host built"
 if [ "${1:-}" = --build-only ]; then
