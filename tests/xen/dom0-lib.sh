@@ -144,6 +144,10 @@ xen_farm() {
 	[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
 }
 
+# client_fault TEXT: a dom0 client (curl) lost to an emulation fault, for
+# faults_list (time-stamped: each line is a new fault).
+client_fault() { echo "$(ms) ms: $*" >> /tmp/client.faults; }
+
 # post PORT PATH BODY: the answer, then the HTTP status on its own line.
 # A curl that could not even start (exit 127: under TCG, the dynamic
 # linker of a fresh process has read garbage, "symbol lookup error") sent
@@ -156,9 +160,9 @@ post() {
 				"http://127.0.0.1:$1$2" 2> "$_e"
 			_rc=$?
 			[ $_rc = 127 ] || break
-			echo "$(ms) ms: post: curl did not start: $(head -c 200 "$_e")" >> /tmp/client.faults
+			client_fault "post: curl did not start: $(head -c 200 "$_e")"
 		done
-		[ $_rc -lt 128 ] || echo "$(ms) ms: post: curl died of signal $((_rc - 128))" >> /tmp/client.faults
+		[ $_rc -lt 128 ] || client_fault "post: curl died of signal $((_rc - 128))"
 		cat "$_e" >&2
 		rm -f "$_e"
 		return $_rc
@@ -318,7 +322,7 @@ load_client() {
 			# dom0 (the answer may well have come): the client's
 			# fault, counted apart and listed with the faults.
 			_k=crash
-			echo "$(ms) ms: client $1: curl exit $_rc" >> /tmp/client.faults
+			client_fault "client $1: curl exit $_rc"
 		elif [ $_rc -eq 7 ]; then _k=refused; usleep 100000
 		elif [ "$_c" = 000 ] && { [ $_rc -eq 52 ] || [ $_rc -eq 56 ]; }; then _k=reset
 		elif [ "$_c" != 000 ] && grep -qE "$HANDLER_CRASH" "$BT/body.$1"; then
@@ -330,9 +334,8 @@ load_client() {
 	done
 }
 # What the agent (guest-agent/exec.c) or the handler's shell says when a
-# handler dies of a signal.
-# A death by a signal leaves a line on the guest's console; glibc's own
-# abort on a corrupt heap (in a handler that is `cat`) does not.
+# handler dies: of a signal (which leaves a line on the guest's console),
+# or of glibc's own abort on a corrupt heap (which does not).
 HANDLER_SIGNAL='killed by signal [0-9]+|Segmentation fault|Illegal instruction|Bus error'
 HANDLER_CRASH="$HANDLER_SIGNAL|malloc\\(\\)|free\\(\\)|corrupted|Aborted"
 LOAD_PIDS=
