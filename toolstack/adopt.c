@@ -68,8 +68,8 @@ adopted_answer(struct adopted *a, uint32_t status, const void *payload,
 	    a->f->name, a->call, a->kc.key, baltic_status_name(status));
 	if (status != BALTIC_OK)
 		a->f->errors++;
-	http_raw_reply(a->d, a->kc.fd, a->kc.key, status, a->f->name, a->call,
-	    payload, len);
+	export_answer_adopted(a->d, a->kc.fd, a->kc.key, status, a->f->name,
+	    a->call, payload, len);
 	adopted_free(a);
 }
 
@@ -170,6 +170,7 @@ adopt_one(struct daemon *d, struct kept *k)
 	a->d = d;
 	a->kc.fd = k->fd;
 	k->fd = -1;
+	export_settle(a->kc.fd, kc.reqlen, kc.reqhash);
 	snprintf(a->kc.key, sizeof a->kc.key, "%s", k->key);
 	snprintf(a->call, sizeof a->call, "%s.%s", kc.iface, kc.op);
 	TAILQ_INSERT_TAIL(&adopted_calls, a, entry);
@@ -228,19 +229,26 @@ adopt_one(struct daemon *d, struct kept *k)
 }
 
 /*
- * After the farms are restored: adopt every call the keeper holds, and
- * drop what no farm took (a listening socket of an export now gone).
+ * After the farms are restored: adopt every call the keeper holds and
+ * every connection it holds with no call (its export serves it again),
+ * and drop what no farm took (a listening socket of an export now gone).
  */
 void
 adopt_calls(struct daemon *d)
 {
 	struct kept	*k;
-	size_t		 n = 0;
+	size_t		 n = 0, nconns = 0;
 	int		 fd;
 
 	while ((k = TAILQ_FIRST(&d->kept)) != NULL) {
 		TAILQ_REMOVE(&d->kept, k, entry);
-		if (strncmp(k->key, "call ", 5) == 0) {
+		if (strncmp(k->key, "conn ", 5) == 0 && k->len == 0 &&
+		    k->fd != -1) {
+			export_adopt_conn(d, k->key, k->fd);
+			k->fd = -1;
+			nconns++;
+		} else if (strncmp(k->key, "call ", 5) == 0 ||
+		    strncmp(k->key, "conn ", 5) == 0) {
 			adopt_one(d, k);
 			n++;
 		} else {
@@ -257,6 +265,9 @@ adopt_calls(struct daemon *d)
 	if (n > 0)
 		log_notice("%zu calls in flight adopted from an earlier balticd",
 		    n);
+	if (nconns > 0)
+		log_notice("%zu client connections with no call yet adopted "
+		    "from an earlier balticd", nconns);
 }
 
 /* Take attempt (p, id) off a; 0 if it had it. */

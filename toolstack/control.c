@@ -188,7 +188,7 @@ farm_teardown(struct dfarm *f)
 		ctl_unref(c);
 	}
 	for (i = 0; i < f->nexports; i++)
-		http_export_stop(&f->exports[i]);
+		export_stop(&f->exports[i]);
 	TAILQ_FOREACH(p, &f->parts, entry)
 		d->backend->destroy(d->bctx, p);
 	dfarm_forget(f);
@@ -237,7 +237,7 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 		return;
 	}
 	for (i = 0; i < f->nexports; i++) {
-		if (http_export_start(f, &f->exports[i], &err) == -1) {
+		if (export_start(f, &f->exports[i], &err) == -1) {
 			ctl_error(c, BALTIC_EXIT_FAIL, "%s; farm %s not "
 			    "created", err, f->name);
 			free(err);

@@ -22,8 +22,8 @@
 
 struct event;
 struct event_base;
-struct evhttp;
 struct evhttp_request;
+struct export_srv;
 struct chan;
 struct daemon;
 struct dfarm;
@@ -113,7 +113,7 @@ struct part {
 struct dexport {
 	struct farm_export	*fe;
 	struct node		*node;
-	struct evhttp		*http;		/* NULL if no `at` */
+	struct export_srv	*srv;		/* NULL if no `at` */
 };
 
 struct dfarm {
@@ -225,7 +225,9 @@ struct kcall {
 	size_t			 export;	/* index in f->exports */
 	int			 fd;		/* the client's connection */
 	struct req		*r;		/* the root */
-	char			 key[64];	/* "" until first kept */
+	char			 key[320];	/* "" until first kept */
+	size_t			 reqlen;	/* request still unread */
+	uint64_t		 reqhash;
 };
 
 /* router.c */
@@ -285,13 +287,16 @@ void		 adopt_result(struct part *, uint32_t id, uint32_t status,
 void		 adopt_part_gone(struct part *, const char *why);
 void		 adopt_farm_gone(struct dfarm *);
 
-/* http.c */
-int		 http_export_start(struct dfarm *, struct dexport *,
-		    char **err_r);
-void		 http_raw_reply(struct daemon *, int fd, const char *key,
+/* export.c: an export's HTTP server */
+int		 export_start(struct dfarm *, struct dexport *, char **err_r);
+void		 export_stop(struct dexport *);
+int		 export_adopt_conn(struct daemon *, const char *key, int fd);
+void		 export_settle(int fd, size_t reqlen, uint64_t reqhash);
+void		 export_answer_adopted(struct daemon *, int fd, const char *key,
 		    uint32_t status, const char *farm, const char *call,
 		    const void *, size_t);
-void		 http_export_stop(struct dexport *);
+
+/* http.c: the remote client */
 void		 http_remote_send(struct req *);
 void		 http_remote_cancel(struct req *);
 void		 http_remote_dispose(struct node *);

@@ -179,7 +179,7 @@ dfarm_free(struct dfarm *f)
 		return;
 	adopt_farm_gone(f);
 	for (i = 0; i < f->nexports; i++)
-		http_export_stop(&f->exports[i]);
+		export_stop(&f->exports[i]);
 	while ((p = TAILQ_FIRST(&f->parts)) != NULL) {
 		TAILQ_REMOVE(&f->parts, p, entry);
 		if (p->bdata != NULL && f->d->backend->forget != NULL)
@@ -445,7 +445,7 @@ daemon_restore_farm(struct daemon *d, const char *name)
 			log_info("%s: re-attached", p->name);
 	}
 	for (i = 0; i < f->nexports; i++) {
-		if (http_export_start(f, &f->exports[i], &err) == -1) {
+		if (export_start(f, &f->exports[i], &err) == -1) {
 			log_warnx("%s: %s", name, err);
 			free(err);
 			err = NULL;

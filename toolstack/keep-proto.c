@@ -193,7 +193,7 @@ keep_call_encode(const struct keep_call *c, size_t *len_r)
 	if (!keep_text_ok(c->farm, strlen(c->farm), KEEP_NAME_MAX, false) ||
 	    !proto_name_ok(c->iface, strlen(c->iface)) ||
 	    !proto_name_ok(c->op, strlen(c->op)) ||
-	    c->nattempts > KEEP_ATTEMPTS_MAX)
+	    c->nattempts > KEEP_ATTEMPTS_MAX || c->reqlen > KEEP_REQUEST_MAX)
 		return NULL;
 	for (i = 0; i < c->nattempts; i++)
 		if (!keep_text_ok(c->attempts[i].inst,
@@ -204,6 +204,9 @@ keep_call_encode(const struct keep_call *c, size_t *len_r)
 	fprintf(fp, "farm %s\nexport %u\ncall %s.%s\ndeadline %llu\n"
 	    "reached %d\n", c->farm, c->export, c->iface, c->op,
 	    (unsigned long long)c->deadline_us, c->reached);
+	if (c->reqlen > 0)
+		fprintf(fp, "request %zu %llu\n", c->reqlen,
+		    (unsigned long long)c->reqhash);
 	for (i = 0; i < c->nattempts; i++)
 		fprintf(fp, "attempt %s %u\n", c->attempts[i].inst,
 		    c->attempts[i].id);
@@ -293,6 +296,16 @@ keep_call_line(struct keep_call *r, char *line, unsigned *seen)
 		if (keep_number(val, 1, &v) == -1)
 			return -1;
 		r->reached = v == 1;
+		return 0;
+	}
+	if (strcmp(line, "request") == 0) {
+		if ((sp = strchr(val, ' ')) == NULL)
+			return -1;
+		*sp++ = '\0';
+		if (keep_number(val, KEEP_REQUEST_MAX, &v) == -1 || v == 0 ||
+		    keep_number(sp, UINT64_MAX, &r->reqhash) == -1)
+			return -1;
+		r->reqlen = (size_t)v;
 		return 0;
 	}
 	if (strcmp(line, "attempt") == 0) {

@@ -329,6 +329,8 @@ kcall_put(struct kcall *c)
 	kc.deadline_us = c->r->deadline_us;
 	req_walk(c->r, kcall_walk_cb, &w);
 	kc.reached = w.reached;
+	kc.reqlen = c->reqlen;
+	kc.reqhash = c->reqhash;
 	kc.has_arg = true;
 	kc.arg = c->r->arg;
 	kc.arglen = c->r->arglen;

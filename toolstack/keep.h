@@ -12,8 +12,12 @@
  * It listens on <run dir>/keep.sock (mode 0600), a SOCK_SEQPACKET Unix
  * socket: one message per packet, a descriptor (SCM_RIGHTS) at most.
  * Every message is struct keep_hdr, the key (keylen bytes), then the
- * value (the rest).  Keys are "listen FARM ADDR" and "call ID";
- * the keeper treats values as opaque bytes, and checks every message.
+ * value (the rest).  Keys are "listen FARM ADDR" (an export's listening
+ * socket), "conn FARM EXPORT ID" (a client's connection, from the moment
+ * it is accepted: no value while it has no call in flight, the call's
+ * record while it has) and "call ID" (a connection kept only once its
+ * call started, when there was no keeper to take it at accept); the
+ * keeper treats values as opaque bytes, and checks every message.
  *
  *	PUT	key, value, descriptor or none: store or replace
  *	DEL	key: drop it, close its descriptor
@@ -31,7 +35,13 @@
 
 #include "proto.h"
 
-#define KEEP_VERSION		1	/* bump me on any change of the below */
+/*
+ * Bump me on any change of the messages below.  The keeper holds keys
+ * and values as opaque bytes, so what balticd keeps in them (the "conn"
+ * keys and the record's "request" line came after version 1) changes
+ * nothing for a keeper still running from an earlier build.
+ */
+#define KEEP_VERSION		1
 #define KEEP_SOCK		"keep.sock"
 #define KEEP_MSG_MAX		(64 * 1024)	/* a packet, header included */
 #define KEEP_KEY_MAX		256
@@ -39,6 +49,7 @@
 #define KEEP_ATTEMPTS_MAX	16	/* partitions a call record names */
 #define KEEP_ARG_MAX		(16 * 1024)	/* argument kept for a re-run */
 #define KEEP_NAME_MAX		255	/* farm and instance names */
+#define KEEP_REQUEST_MAX	(64 * 1024)	/* a request read in place */
 
 enum keep_msg {
 	KEEP_PUT	= 1,
@@ -91,9 +102,13 @@ int	keep_msg_parse(const uint8_t *untrusted, size_t len,
  *
  *	farm NAME		export INDEX		call IFACE.OP
  *	deadline MONOTONIC_US	reached 0|1
+ *	request LEN HASH	(optional)
  *	attempt INSTANCE ID	(0..KEEP_ATTEMPTS_MAX lines)
  *	arg LEN\n<LEN bytes>	(optional)
  *
+ * request: the call's HTTP request, LEN bytes of FNV-1a 64 hash HASH, may
+ * still be unread on the client's connection (the record is kept before
+ * the request is taken off it): the next balticd takes it off if it is.
  * attempt: the partition the call was sent to and its call id on that
  * partition's channel; reached: the call may have reached a guest (then
  * only an idempotent one may be started again).
@@ -110,6 +125,8 @@ struct keep_call {
 		char	 inst[KEEP_NAME_MAX + 1];
 		uint32_t id;
 	}		 attempts[KEEP_ATTEMPTS_MAX];
+	size_t		 reqlen;		/* 0: no request line */
+	uint64_t	 reqhash;
 	bool		 has_arg;
 	const uint8_t	*arg;			/* into the record */
 	size_t		 arglen;

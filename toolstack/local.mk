@@ -21,7 +21,8 @@ toolstack_balticd_SOURCES = toolstack/balticd.c toolstack/daemon.h \
 	toolstack/farmrt.c toolstack/idmap.h toolstack/idmap.c \
 	toolstack/keep.h toolstack/keep-proto.c toolstack/keep.c \
 	toolstack/keeper.c toolstack/adopt.c \
-	toolstack/http.c toolstack/backend.h toolstack/backend-local.c \
+	toolstack/http.c toolstack/export.c toolstack/http-req.h \
+	toolstack/http-req.c toolstack/backend.h toolstack/backend-local.c \
 	toolstack/store-dir.c toolstack/backend-xen.c toolstack/store-xs.c
 toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \

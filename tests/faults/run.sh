@@ -1,6 +1,7 @@
 #!/bin/bash
 # The fault script: 8 clients call the EOP farm while an `or` branch, a
-# `par` branch and then balticd itself (twice) are killed with SIGKILL.
+# `par` branch and then balticd itself (twice, 2 s apart, then twice
+# within a second) are killed with SIGKILL.
 # Prints calls made, answered, failed, lost, and the recovery time after
 # the daemon restart, and asserts the bounds: nothing lost; around every
 # kill, no error, no connection reset and no connection refused (the
@@ -51,6 +52,17 @@ for round in 1 2; do
 	reattach_all="$reattach_all $r"
 	sleep 2
 done
+# Twice within a second under load: the second kill lands while the
+# restarted balticd re-attaches its partitions and answers the calls it
+# adopted, some of which it adopted again.
+t5=$(ms)
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+start_daemon -v || not_ok "balticd restarts after the first quick kill"
+sleep 0.3
+kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
+t6=$(ms)
+start_daemon -v || not_ok "balticd restarts after the second quick kill"
+sleep 2
 reattach=$(printf '%s\n' $reattach_all | sort -n | head -1)
 reattach_worst=$(printf '%s\n' $reattach_all | sort -n | tail -1)
 read -r made ok err refused reset lost <<< "$(load_stop)"
@@ -66,6 +78,8 @@ e2=$(count "$t2" "$t3" err); c2=$(count "$t2" "$t3")
 # Around the balticd kills: every class of failure, counted apart.
 e3=$(count "$t3" "" err); r3=$(count "$t3" "" reset)
 f3=$(count "$t3" "" refused); l3=$(count "$t3" "" lost); c3=$(count "$t3")
+e5=$(count "$t5" "" err); r5=$(count "$t5" "" reset)
+f5=$(count "$t5" "" refused); l5=$(count "$t5" "" lost); c5=$(count "$t5")
 adopted=$(sed -n 's/.* \([0-9]*\) calls in flight adopted .*/\1/p' \
     "$T/balticd.log" | awk '{ n += $1 } END { print n + 0 }')
 # Calls resumed: the first call issued after the restart from which on
@@ -76,8 +90,9 @@ resumed=$(load_log | awk -v a="$t4" '$1 >= a { if ($3 == "ok") { if (!r) r = $2 
 echo "# calls made $made, answered $ok, failed $err, cut off by the daemon kill $reset, refused while balticd was down $refused, lost $lost"
 echo "# or branch killed: $e1 errors in $c1 calls; par branch killed: $e2 errors in $c2 calls"
 echo "# balticd killed twice: $c3 calls from then on: $e3 errors, $r3 reset, $f3 refused, $l3 lost; $adopted calls in flight adopted by the new balticd; partitions re-attached in$reattach_all ms from balticd's start, calls answered again after $resumed ms"
+echo "# balticd killed twice $((t6 - t5)) ms apart: $c5 calls from then on: $e5 errors, $r5 reset, $f5 refused, $l5 lost"
 if [ "$((made - ok))" -gt 0 ]; then
-	echo "# kills at $t1 (or) $t2 (par)$kills (balticd); calls not ok:"
+	echo "# kills at $t1 (or) $t2 (par)$kills $t5 $t6 (balticd); calls not ok:"
 	load_log | awk '$3 != "ok" { print "#   " $0 }'
 fi
 expect_eq "no call lost" 0 "$lost"
@@ -86,6 +101,10 @@ expect_eq "no error around the par branch kill" 0 "$e2"
 expect_eq "no error around the balticd kills ($c3 calls)" 0 "$e3"
 expect_eq "no connection reset by the balticd kills" 0 "$r3"
 expect_eq "no connection refused while balticd was down" 0 "$f3"
+check "balticd killed twice within a second ($((t6 - t5)) ms)" \
+    test "$((t6 - t5))" -lt 1000
+expect_eq "no error, reset, refusal or loss around two kills within a second ($c5 calls)" \
+    0 "$((e5 + r5 + f5 + l5))"
 check "calls in flight at the kills were adopted and answered ($adopted)" \
     test "$adopted" -ge 1
 # 1 s; 3 s in an ASan build, where every process starts slower.

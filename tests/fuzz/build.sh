@@ -44,5 +44,7 @@ target() {
 target farm $farm_objs
 target farm-expr $farm_objs
 target http $farm_objs
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/http-req.c" -o "$out/obj/http-req.o"
+target http-req "$out/obj/http-req.o"
 target wire $proto_objs -levent
 target chan $proto_objs -levent

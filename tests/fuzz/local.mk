@@ -12,7 +12,8 @@ FUZZ_FARM_LIBS = toolstack/libfarm.a
 FUZZ_PROTO_LIBS = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay-farm tests/fuzz/replay-farm-expr \
-	tests/fuzz/replay-http tests/fuzz/replay-wire tests/fuzz/replay-chan
+	tests/fuzz/replay-http tests/fuzz/replay-wire tests/fuzz/replay-chan \
+	tests/fuzz/replay-http-req
 tests_fuzz_replay_farm_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-farm.c tests/fuzz/fuzz.h
 tests_fuzz_replay_farm_LDADD = $(FUZZ_FARM_LIBS)
@@ -22,6 +23,8 @@ tests_fuzz_replay_farm_expr_LDADD = $(FUZZ_FARM_LIBS)
 tests_fuzz_replay_http_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-http.c tests/fuzz/fuzz.h
 tests_fuzz_replay_http_LDADD = $(FUZZ_FARM_LIBS)
+tests_fuzz_replay_http_req_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-http-req.c tests/fuzz/fuzz.h toolstack/http-req.c
 tests_fuzz_replay_wire_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-wire.c tests/fuzz/fuzz.h
 tests_fuzz_replay_wire_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)

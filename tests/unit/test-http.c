@@ -122,7 +122,13 @@ req_release(struct req *r)
 	}
 }
 
-/* ---- test fakes of keep.c: no keeper --------------------------------- */
+/* ---- test fakes of keep.c: a keeper in this process ------------------- */
+
+static struct {
+	char	key[320];
+	int	fd;
+}		 kept[64];
+static size_t	 nkept;
 
 int
 keep_take(struct daemon *d, const char *key)
@@ -130,16 +136,33 @@ keep_take(struct daemon *d, const char *key)
 	return -1;
 }
 
+/* Keeps a copy of each connection, as the keeper would. */
 int
 keep_put(struct daemon *d, const char *key, const void *val, size_t len,
     int fd)
 {
+	if (fd == -1 || strncmp(key, "conn ", 5) != 0)
+		return 0;
+	assert_true(nkept < 64);
+	snprintf(kept[nkept].key, sizeof kept[nkept].key, "%s", key);
+	kept[nkept++].fd = dup(fd);
 	return 0;
 }
 
 void
 keep_del(struct daemon *d, const char *key)
 {
+	size_t	i;
+
+	if (d->exiting)
+		return;
+	for (i = 0; i < nkept; i++) {
+		if (strcmp(kept[i].key, key) == 0) {
+			close(kept[i].fd);
+			kept[i] = kept[--nkept];
+			return;
+		}
+	}
 }
 
 void
@@ -150,6 +173,14 @@ kcall_put(struct kcall *c)
 void
 kcall_del(struct kcall *c)
 {
+}
+
+static struct dfarm	f;
+
+struct dfarm *
+dfarm_find(struct daemon *dd, const char *name)
+{
+	return strcmp(name, f.name) == 0 ? &f : NULL;
 }
 
 void
@@ -291,21 +322,23 @@ setup(void **state)
 
 	d.base = event_base_new();
 	d.default_timeout_ms = 5000;
+	f.exports = &x;
+	f.nexports = 1;
 	snprintf(addr, sizeof addr, "127.0.0.1:%d", free_port());
 	snprintf(url, sizeof url, "http://%s/eop", addr);
 	fe.addr = addr;
-	assert_int_equal(http_export_start(&f, &x, &err), 0);
+	assert_int_equal(export_start(&f, &x, &err), 0);
 	assert_null(err);
-	assert_non_null(x.http);
+	assert_non_null(x.srv);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	http_export_stop(&x);
-	assert_null(x.http);
-	http_export_stop(&x);
+	export_stop(&x);
+	assert_null(x.srv);
+	export_stop(&x);
 	event_base_free(d.base);
 	return 0;
 }
@@ -327,11 +360,11 @@ test_listen_busy(void **state)
 	struct dexport	 x2 = { .fe = &fe, .node = &vm };
 	char		*err = NULL;
 
-	assert_int_equal(http_export_start(&f, &x2, &err), -1);
+	assert_int_equal(export_start(&f, &x2, &err), -1);
 	assert_non_null(err);
 	assert_non_null(strstr(err, "cannot listen on 127.0.0.1:"));
 	assert_non_null(strstr(err, "Address already in use"));
-	assert_null(x2.http);
+	assert_null(x2.srv);
 	free(err);
 }
 
@@ -527,14 +560,114 @@ test_stop_inflight(void **state)
 	call(&rn, "Hold", "x", &a);
 	while (fake_nheld == 0)
 		event_base_loop(d.base, EVLOOP_ONCE);
-	http_export_stop(&x);
+	export_stop(&x);
 	assert_int_equal(fake_cancelled, 1);
 	assert_int_equal(fake_nheld, 0);
 	run_until(&a.done);
 	assert_int_equal(a.status, BALTIC_E_UNAVAILABLE);
 	http_remote_dispose(&rn);
-	assert_int_equal(http_export_start(&f, &x, &err), 0);
+	assert_int_equal(export_start(&f, &x, &err), 0);
 	run_ms(10);
+}
+
+/* A client speaking raw HTTP to the export. */
+static int
+raw_connect(void)
+{
+	struct sockaddr_in	sin = { .sin_family = AF_INET };
+	int			fd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)atoi(strchr(addr, ':') + 1));
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
+/* Run the loop until n bytes came on fd (or 3 s): what came. */
+static size_t
+raw_read(int fd, char *buf, size_t size, const char *until, unsigned n)
+{
+	uint64_t	end = now_us() + 3000000;
+	size_t		len = 0;
+	ssize_t		r;
+	const char	*p;
+	unsigned	seen;
+
+	buf[0] = '\0';
+	while (now_us() < end) {
+		event_base_loop(d.base, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+		r = recv(fd, buf + len, size - 1 - len, MSG_DONTWAIT);
+		if (r > 0) {
+			len += (size_t)r;
+			buf[len] = '\0';
+		}
+		for (p = buf, seen = 0; (p = strstr(p, until)) != NULL; p++)
+			seen++;
+		if (seen >= n)
+			break;
+	}
+	return len;
+}
+
+#define ECHO_REQ(arg) "POST /eop/Shop/Echo HTTP/1.1\r\nHost: t\r\n" \
+	"Content-Length: 3\r\n\r\n\"" arg "\""
+
+/* Two requests in one write: both answered, in order, connection open. */
+static void
+test_keepalive_pipelined(void **state)
+{
+	static const char	req[] = ECHO_REQ("a") ECHO_REQ("b");
+	char			buf[2048];
+	int			fd = raw_connect();
+
+	assert_int_equal(send(fd, req, sizeof req - 1, 0), sizeof req - 1);
+	raw_read(fd, buf, sizeof buf, "HTTP/1.1 200 OK", 2);
+	assert_non_null(strstr(buf, "\r\n\r\n\"a\"HTTP/1.1 200 OK"));
+	assert_non_null(strstr(buf, "\r\n\r\n\"b\""));
+	assert_null(strstr(buf, "Connection: close"));
+	/* A request split across writes is put together. */
+	assert_int_equal(send(fd, req, 20, 0), 20);
+	run_ms(20);
+	assert_int_equal(send(fd, req + 20, strlen(ECHO_REQ("a")) - 20, 0),
+	    (ssize_t)strlen(ECHO_REQ("a")) - 20);
+	raw_read(fd, buf, sizeof buf, "HTTP/1.1 200 OK", 1);
+	assert_non_null(strstr(buf, "\"a\""));
+	close(fd);
+	run_ms(10);
+	assert_int_equal(nkept, 0);	/* the keeper let go of it */
+}
+
+/*
+ * balticd dies with a connection accepted and its request not yet read:
+ * the keeper's copy goes to the next export, which answers the request.
+ */
+static void
+test_adopt_idle_conn(void **state)
+{
+	static const char	req[] = ECHO_REQ("z");
+	char			buf[2048], key[320];
+	int			fd = raw_connect(), kfd;
+	char			*err = NULL;
+
+	run_ms(20);			/* accepted, kept, nothing to read */
+	assert_int_equal(nkept, 1);
+	d.exiting = true;		/* "killed": the keeper keeps it */
+	export_stop(&x);
+	d.exiting = false;
+	assert_int_equal(nkept, 1);
+	assert_int_equal(send(fd, req, sizeof req - 1, 0), sizeof req - 1);
+	assert_int_equal(export_start(&f, &x, &err), 0);
+	snprintf(key, sizeof key, "%s", kept[0].key);
+	kfd = dup(kept[0].fd);
+	assert_int_equal(export_adopt_conn(&d, key, kfd), 0);
+	raw_read(fd, buf, sizeof buf, "\"z\"", 1);
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK"));
+	assert_non_null(strstr(buf, "\"z\""));
+	close(fd);
+	run_ms(10);
+	assert_int_equal(nkept, 0);
 }
 
 int
@@ -549,6 +682,8 @@ main(void)
 		cmocka_unit_test(test_cancel_hangup),
 		cmocka_unit_test(test_pool),
 		cmocka_unit_test(test_stop_inflight),
+		cmocka_unit_test(test_keepalive_pipelined),
+		cmocka_unit_test(test_adopt_idle_conn),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as balticd: a peer may hang up */
