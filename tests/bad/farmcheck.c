@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 
 int
 main(int argc, char **argv)

@@ -25,7 +25,7 @@ LIBSAN=$(echo "$SAN" | sed 's/fuzzer,/fuzzer-no-link,/; s/=fuzzer$/=fuzzer-no-li
 farm_srcs="farm-lex farm-parse farm-check farm-diag farm-value farm-tree"
 proto_srcs="proto proto-buf chan log"
 for f in $farm_srcs; do
-	$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/$f.c" -o "$out/obj/$f.o"
+	$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/farm/$f.c" -o "$out/obj/$f.o"
 done
 for f in $proto_srcs; do
 	$CC $CFLAGS $LIBSAN -c "$srcdir/libbaltic/$f.c" -o "$out/obj/$f.o"
@@ -44,7 +44,7 @@ target() {
 target farm $farm_objs
 target farm-expr $farm_objs
 target http $farm_objs
-$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/http-req.c" -o "$out/obj/http-req.o"
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/daemon/edge/http-req.c" -o "$out/obj/http-req.o"
 target http-req "$out/obj/http-req.o"
 target wire $proto_objs -levent
 target chan $proto_objs -levent

@@ -11,7 +11,7 @@
  */
 #include <string.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 #include "fuzz.h"
 
 static const char farm_text[] =

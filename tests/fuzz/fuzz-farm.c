@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 #include "fuzz.h"
 
 static FILE	*devnull;

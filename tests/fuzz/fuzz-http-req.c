@@ -1,6 +1,6 @@
 /*
  * fuzz-http-req.c: the request head parser an export reads client bytes
- * with, in place (toolstack/http-req.c).
+ * with, in place (toolstack/daemon/edge/http-req.c).
  *
  * Invariants: a whole request lies within the bytes given, its body no
  * larger than the limit, its path origin-form; the answer for a prefix
@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "http-req.h"
+#include "daemon/edge/http-req.h"
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)

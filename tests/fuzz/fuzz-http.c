@@ -1,5 +1,5 @@
 /*
- * fuzz-http.c: what the HTTP edge (toolstack/http.c) feeds untrusted
+ * fuzz-http.c: what the HTTP edge (toolstack/daemon/edge/remote.c) feeds untrusted
  * bytes to.
  *
  * http.c has no pure function of its own to call: its path splitting
@@ -17,7 +17,7 @@
  */
 #include <string.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 #include "fuzz.h"
 
 static const char farm_text[] =

@@ -24,7 +24,7 @@ tests_fuzz_replay_http_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-http.c tests/fuzz/fuzz.h
 tests_fuzz_replay_http_LDADD = $(FUZZ_FARM_LIBS)
 tests_fuzz_replay_http_req_SOURCES = tests/fuzz/replay-main.c \
-	tests/fuzz/fuzz-http-req.c tests/fuzz/fuzz.h toolstack/http-req.c
+	tests/fuzz/fuzz-http-req.c tests/fuzz/fuzz.h toolstack/daemon/edge/http-req.c
 tests_fuzz_replay_wire_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-wire.c tests/fuzz/fuzz.h
 tests_fuzz_replay_wire_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)

@@ -14,7 +14,7 @@ REAL_AGENT="$top_builddir/guest-agent/baltic-agent"
 
 # Modes that close the channel, and the reason balticd must log (the
 # exact texts of libbaltic/proto.c, libbaltic/chan.c and
-# toolstack/partition.c; random garbage may hit any header check).
+# toolstack/daemon/edge/partition.c; random garbage may hit any header check).
 HDR_BAD='frame over the negotiated maximum|unknown message type|body length wrong for the message type'
 declare -A WHY=(
 	[garbage]="$HDR_BAD"

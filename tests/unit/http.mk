@@ -1,9 +1,10 @@
-# unit tests: http -- toolstack/http.c on loopback, the router faked.
+# unit tests: http -- the export server and the remote client
+# (toolstack/daemon/edge/) on loopback, the router faked.
 check_PROGRAMS += tests/unit/test-http
 TESTS += tests/unit/test-http
-tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/http.c \
-	toolstack/export.c toolstack/http-req.c \
-	toolstack/util.c
+tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/daemon/edge/remote.c \
+	toolstack/daemon/edge/export.c toolstack/daemon/edge/http-req.c \
+	toolstack/util/util.c
 tests_unit_test_http_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(YAJL_CFLAGS)
 tests_unit_test_http_LDADD = toolstack/libfarm.a libbaltic/libbaltic.a \
@@ -12,6 +13,6 @@ tests_unit_test_http_LDADD = toolstack/libfarm.a libbaltic/libbaltic.a \
 check_PROGRAMS += tests/unit/test-http-req
 TESTS += tests/unit/test-http-req
 tests_unit_test_http_req_SOURCES = tests/unit/test-http-req.c \
-	toolstack/http-req.c
+	toolstack/daemon/edge/http-req.c
 tests_unit_test_http_req_CFLAGS = $(CMOCKA_TEST_CFLAGS)
 tests_unit_test_http_req_LDADD = $(CMOCKA_LIBS)

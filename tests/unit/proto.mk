@@ -13,7 +13,7 @@ tests_unit_test_chan_LDADD = libbaltic/libbaltic.a $(CMOCKA_LIBS) \
 check_PROGRAMS += tests/unit/test-keep
 TESTS += tests/unit/test-keep
 tests_unit_test_keep_SOURCES = tests/unit/test-keep.c \
-	toolstack/keep-proto.c toolstack/keeper.c
+	toolstack/keep/keep-proto.c toolstack/keep/keeper.c
 tests_unit_test_keep_CFLAGS = $(CMOCKA_TEST_CFLAGS)
 tests_unit_test_keep_LDADD = libbaltic/libbaltic.a $(CMOCKA_LIBS) \
 	$(LIBEVENT_LIBS)

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 
 #define P \
 	"interface IA { Get(k: string) -> string }\n" \

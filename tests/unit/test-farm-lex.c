@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "farm-lex.h"
+#include "farm/farm-lex.h"
 
 static char *
 diags_str(const struct farm_diags *d)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 
 static char *
 diags_str(const struct farm_diags *d)

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 
 static int
 vc(enum farm_vtype t, const char *s, const char **why_r)

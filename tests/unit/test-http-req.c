@@ -1,6 +1,6 @@
 /*
  * test-http-req.c: the request head parser an export reads in place
- * (toolstack/http-req.c): whole, partial, pipelined and bad requests.
+ * (toolstack/daemon/edge/http-req.c): whole, partial, pipelined and bad requests.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "http-req.h"
+#include "daemon/edge/http-req.h"
 
 static int
 parse(const char *s, struct http_req *r, const char **why)

@@ -1,5 +1,5 @@
 /*
- * test-http.c: toolstack/http.c end to end on loopback -- a remote node
+ * test-http.c: toolstack/daemon/edge/remote.c end to end on loopback -- a remote node
  * calling an export of the same process -- with the router replaced by
  * the test fakes below (fake_*): a vm node answers by operation name.
  */
@@ -24,7 +24,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 /* ---- test fakes of router.c ------------------------------------------ */
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "keep.h"
+#include "keep/keep.h"
 
 static uint8_t	buf[KEEP_MSG_MAX];
 

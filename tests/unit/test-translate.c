@@ -24,9 +24,9 @@
 #include <libxlutil.h>
 #include <yajl/yajl_tree.h>
 
-#include "farm.h"
+#include "farm/farm.h"
 #include "log.h"
-#include "translate.h"
+#include "compile/translate.h"
 
 #define EXAMPLES	BALTIC_SRCDIR "/examples/eop"
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "../../toolstack/backend-xen.c"
+#include "../../toolstack/backend/xen.c"
 
 /* ---- what balticd would provide ---------------------------------------- */
 

@@ -4,7 +4,7 @@
 check_PROGRAMS += tests/unit/test-xen-backend
 TESTS += tests/unit/test-xen-backend xenstore-schema/test-check.sh
 tests_unit_test_xen_backend_SOURCES = tests/unit/test-xen-backend.c \
-	toolstack/util.c
+	toolstack/util/util.c
 tests_unit_test_xen_backend_CFLAGS = $(CMOCKA_TEST_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) \
 	$(XENVCHAN_CFLAGS) $(YAJL_CFLAGS)

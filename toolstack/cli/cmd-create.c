@@ -1,0 +1,85 @@
+/* cmd-create.c: baltic create [-q] [-f FARM] FILE */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/baltic.h"
+#include "cli/client.h"
+
+/* Read a whole file; NULL with a message on error.  Caller frees. */
+static char *
+slurp(const char *path)
+{
+	FILE	*fp;
+	char	*buf = NULL;
+	size_t	 len = 0, n;
+	char	 chunk[8192];
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		fprintf(stderr, "baltic: %s: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+		char *nb = realloc(buf, len + n + 1);
+
+		if (nb == NULL) {
+			free(buf);
+			fclose(fp);
+			return NULL;
+		}
+		buf = nb;
+		memcpy(buf + len, chunk, n);
+		len += n;
+	}
+	fclose(fp);
+	if (buf == NULL && (buf = malloc(1)) == NULL)
+		return NULL;
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		fprintf(stderr, "baltic: %s: contains a NUL byte\n", path);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int
+cmd_create(int argc, char **argv)
+{
+	const char	*farm = NULL;
+	char		*text, abspath[PATH_MAX];
+	yajl_gen	 g;
+	int		 ch, quiet = 0;
+
+	while ((ch = getopt(argc, argv, "f:q")) != -1) {
+		switch (ch) {
+		case 'f':
+			farm = optarg;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		default:
+			return cmd_usage(argv[0]);
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage(argv[0]);
+	if (realpath(argv[optind], abspath) == NULL) {
+		fprintf(stderr, "baltic: %s: %s\n", argv[optind],
+		    strerror(errno));
+		return BALTIC_EXIT_NOTFOUND;
+	}
+	if ((text = slurp(abspath)) == NULL)
+		return BALTIC_EXIT_FAIL;
+	g = client_req(CTL_CMD_CREATE);
+	client_kv(g, CTL_K_PATH, abspath);
+	client_kv(g, CTL_K_TEXT, text);
+	if (farm != NULL)
+		client_kv(g, CTL_K_FARM, farm);
+	free(text);
+	return client_run(g, quiet, NULL);
+}

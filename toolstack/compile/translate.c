@@ -1,0 +1,253 @@
+/*
+ * translate.c: a checked farm instance to the domain that runs it, and
+ * that domain written as an xl config (xl.cfg(5)).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE		/* asprintf, open_memstream */
+#endif
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "farm/farm.h"
+#include "log.h"
+#include "compile/translate.h"
+
+/*
+ * Under emulated SVM (Xen in QEMU/TCG) a PVH guest hangs on RDTSCP; xl
+ * and libxl both take this, and hiding rdtscp costs a real host little.
+ */
+#define PVH_CPUID	"host,rdtscp=0"
+
+const char *
+domcfg_action_name(enum domcfg_action a)
+{
+	switch (a) {
+	case DOMCFG_DESTROY:
+		return "destroy";
+	case DOMCFG_RESTART:
+		return "restart";
+	case DOMCFG_PRESERVE:
+		return "preserve";
+	}
+	return "destroy";
+}
+
+void
+domcfg_init(struct domcfg *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->type = FARM_DOM_PV;
+	cfg->on_poweroff = DOMCFG_DESTROY;
+	cfg->on_reboot = DOMCFG_RESTART;
+	cfg->on_crash = DOMCFG_RESTART;
+}
+
+void
+domcfg_dispose(struct domcfg *cfg)
+{
+	free(cfg->name);
+	free(cfg->kernel);
+	free(cfg->ramdisk);
+	free(cfg->extra);
+	free(cfg->cpuid);
+	cfg->name = cfg->kernel = cfg->ramdisk = cfg->extra = cfg->cpuid =
+	    NULL;
+}
+
+static enum domcfg_action
+crash_action(enum farm_on_crash c)
+{
+	switch (c) {
+	case FARM_CRASH_DESTROY:
+		return DOMCFG_DESTROY;
+	case FARM_CRASH_RESTART:
+		return DOMCFG_RESTART;
+	case FARM_CRASH_PRESERVE:
+		return DOMCFG_PRESERVE;
+	}
+	return DOMCFG_RESTART;
+}
+
+char *
+translate_image_dir(const struct farm_role *role)
+{
+	const char	*p;
+	char		 cwd[PATH_MAX], *abs = NULL;
+
+	p = role->image_path != NULL ? role->image_path : role->image;
+	if (p == NULL)
+		return NULL;
+	if ((abs = realpath(p, NULL)) != NULL)
+		return abs;
+	if (p[0] == '/')
+		return strdup(p);
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		return NULL;
+	if (asprintf(&abs, "%s/%s", cwd, p) == -1)
+		return NULL;
+	return abs;
+}
+
+int
+translate_instance(const struct farm_file *file, const struct farm *f,
+    const struct farm_instance *inst, struct domcfg *out)
+{
+	const struct farm_role	*role = inst->role;
+	char			*dir = NULL;
+	int			 rc = -1;
+
+	(void)file;
+	if (role == NULL) {
+		log_warnx("%s: instance %s has no role (farm not checked?)",
+		    f->name, inst->name);
+		goto out;
+	}
+	if ((dir = translate_image_dir(role)) == NULL) {
+		log_warnx("%s: role %s has no image", inst->name, role->name);
+		goto out;
+	}
+	if (role->memory == 0 || role->vcpus == 0) {
+		log_warnx("%s: role %s has no memory or no vcpus", inst->name,
+		    role->name);
+		goto out;
+	}
+	if ((out->name = strdup(inst->name)) == NULL ||
+	    asprintf(&out->kernel, "%s/build/vmlinux", dir) == -1 ||
+	    asprintf(&out->ramdisk, "%s/build/initrd.cpio", dir) == -1 ||
+	    asprintf(&out->extra,
+	    "console=hvc0 baltic.farm=%s baltic.instance=%s",
+	    f->name, inst->name) == -1) {
+		log_warn("%s", inst->name);
+		goto out;
+	}
+	out->type = role->type;
+	if (out->type == FARM_DOM_PVH &&
+	    (out->cpuid = strdup(PVH_CPUID)) == NULL) {
+		log_warn("%s", inst->name);
+		goto out;
+	}
+	out->memory = role->memory;
+	out->vcpus = role->vcpus;
+	out->on_poweroff = DOMCFG_DESTROY;
+	out->on_reboot = DOMCFG_RESTART;
+	out->on_crash = crash_action(role->on_crash);
+	rc = 0;
+out:
+	free(dir);
+	return rc;
+}
+
+/*
+ * A string in libxlutil's quoting: backslash before '"' and '\\', and
+ * \t \n \r.  Other control bytes are refused (EINVAL): libxlutil 4.17
+ * drops octal escapes and rejects hexadecimal ones, and no name or path
+ * of ours needs them.
+ */
+static int
+write_quoted(FILE *out, const char *s)
+{
+	const unsigned char	*p;
+	int			 esc;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if ((*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') ||
+		    *p == 0x7f) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	if (fputc('"', out) == EOF)
+		return -1;
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		switch (*p) {
+		case '"':
+		case '\\':
+			esc = *p;
+			break;
+		case '\t':
+			esc = 't';
+			break;
+		case '\n':
+			esc = 'n';
+			break;
+		case '\r':
+			esc = 'r';
+			break;
+		default:
+			esc = 0;
+			break;
+		}
+		if (esc != 0) {
+			if (fprintf(out, "\\%c", esc) < 0)
+				return -1;
+		} else if (fputc(*p, out) == EOF)
+			return -1;
+	}
+	if (fputs("\"\n", out) == EOF)
+		return -1;
+	return 0;
+}
+
+static int
+write_str(FILE *out, const char *key, const char *value)
+{
+	if (fprintf(out, "%s = ", key) < 0)
+		return -1;
+	return write_quoted(out, value);
+}
+
+int
+domcfg_write_xl(const struct domcfg *cfg, FILE *out)
+{
+	if (cfg->name == NULL || cfg->kernel == NULL || cfg->ramdisk == NULL ||
+	    cfg->extra == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (write_str(out, "name", cfg->name) == -1 ||
+	    write_str(out, "type", cfg->type == FARM_DOM_PVH ? "pvh" : "pv") ==
+	    -1 ||
+	    write_str(out, "kernel", cfg->kernel) == -1 ||
+	    write_str(out, "ramdisk", cfg->ramdisk) == -1 ||
+	    write_str(out, "extra", cfg->extra) == -1)
+		return -1;
+	if (fprintf(out, "memory = %u\nmaxmem = %u\nvcpus = %u\n",
+	    cfg->memory, cfg->memory, cfg->vcpus) < 0)
+		return -1;
+	if (write_str(out, "on_poweroff",
+	    domcfg_action_name(cfg->on_poweroff)) == -1 ||
+	    write_str(out, "on_reboot", domcfg_action_name(cfg->on_reboot)) ==
+	    -1 ||
+	    write_str(out, "on_crash", domcfg_action_name(cfg->on_crash)) == -1)
+		return -1;
+	if (cfg->cpuid != NULL && write_str(out, "cpuid", cfg->cpuid) == -1)
+		return -1;
+	if (fflush(out) == EOF)
+		return -1;
+	return 0;
+}
+
+char *
+domcfg_xl_string(const struct domcfg *cfg)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 r;
+
+	if ((f = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	r = domcfg_write_xl(cfg, f);
+	if (fclose(f) == EOF)
+		r = -1;
+	if (r == -1) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

@@ -1,0 +1,99 @@
+/*
+ * ctl.h: the control protocol between `baltic` (cli/) and balticd
+ * (daemon/control*.c): the only header the two share.
+ *
+ * balticd listens on a Unix stream socket, CTL_SOCK in its run
+ * directory (BALTIC_RUN_DIR, else CTL_RUN_DIR; BALTIC_SOCKET names the
+ * socket itself), mode 0600: only root drives the farms.  One request per
+ * connection: a JSON object on one line, at most CTL_REQUEST_MAX bytes,
+ * {CTL_K_CMD: one of CTL_CMD_*, CTL_K_DRYRUN: true if -N, and the
+ * command's keys below}.  balticd answers with zero or more progress
+ * lines {CTL_K_PROGRESS: TEXT} and one final line, either
+ * {CTL_K_OK: true, CTL_K_MESSAGE: TEXT, and the command's keys} or
+ * {CTL_K_OK: false, CTL_K_EXIT: one of BALTIC_EXIT_*, CTL_K_ERROR: TEXT}.
+ *
+ * Version history (bump the list, not a number: each side ignores keys it
+ * does not know, and a missing key is an error that names it):
+ *	1	create list call set destroy cut paste
+ */
+#ifndef BALTIC_CTL_H
+#define BALTIC_CTL_H
+
+#define CTL_RUN_DIR		"/run/baltic"
+#define CTL_SOCK		"balticd.sock"
+#define CTL_REQUEST_MAX		(1024 * 1024)
+
+/* Exit codes: the same meaning in every command, for scripts; a failed
+ * request's CTL_K_EXIT. */
+#define BALTIC_EXIT_OK		0	/* done (or already so: idempotent) */
+#define BALTIC_EXIT_FAIL	1	/* farm has errors / the call failed */
+#define BALTIC_EXIT_USAGE	2	/* bad command line */
+#define BALTIC_EXIT_NOTFOUND	3	/* no such farm, instance or ref */
+#define BALTIC_EXIT_NODAEMON	4	/* balticd cannot be reached */
+#define BALTIC_EXIT_TIMEOUT	5	/* the call's deadline passed */
+
+/* Commands, and the keys of their requests. */
+#define CTL_CMD_CREATE		"create"	/* path, text, [farm] */
+#define CTL_CMD_LIST		"list"		/* [farm] */
+#define CTL_CMD_CALL		"call"		/* farm, iface, op, arg,
+						 * [timeout] */
+#define CTL_CMD_SET		"set"		/* farm, ref, expr */
+#define CTL_CMD_DESTROY		"destroy"	/* farm */
+#define CTL_CMD_CUT		"cut"		/* farm, instance, file */
+#define CTL_CMD_PASTE		"paste"		/* farm, instance, file */
+
+/* Keys of every request. */
+#define CTL_K_CMD		"cmd"
+#define CTL_K_DRYRUN		"dryrun"
+
+/* Keys of the commands' requests. */
+#define CTL_K_PATH		"path"		/* the farm file, absolute */
+#define CTL_K_TEXT		"text"		/* its contents */
+#define CTL_K_FARM		"farm"
+#define CTL_K_IFACE		"iface"
+#define CTL_K_OP		"op"
+#define CTL_K_ARG		"arg"
+#define CTL_K_TIMEOUT		"timeout"	/* milliseconds */
+#define CTL_K_REF		"ref"
+#define CTL_K_EXPR		"expr"
+#define CTL_K_INSTANCE		"instance"
+#define CTL_K_FILE		"file"		/* a cut partition's file */
+
+/* Keys of every answer. */
+#define CTL_K_PROGRESS		"progress"
+#define CTL_K_OK		"ok"
+#define CTL_K_MESSAGE		"message"
+#define CTL_K_EXIT		"exit"
+#define CTL_K_ERROR		"error"
+
+/* Keys of the commands' answers: call's result, and list's farms. */
+#define CTL_K_RESULT		"result"
+#define CTL_K_FARMS		"farms"		/* [farm] */
+/* A farm: */
+#define CTL_K_NAME		"name"
+#define CTL_K_BACKEND		"backend"
+#define CTL_K_CALLS		"calls"
+#define CTL_K_ERRORS		"errors"
+#define CTL_K_PARTITIONS	"partitions"	/* [partition] */
+#define CTL_K_REFS		"refs"		/* [{name, target}] */
+#define CTL_K_EXPORTS		"exports"	/* [{binding, interface,
+						 * addr}] */
+/* A partition: name, and */
+#define CTL_K_ROLE		"role"
+#define CTL_K_STATE		"state"
+#define CTL_K_PID		"pid"
+#define CTL_K_DOMID		"domid"
+#define CTL_K_MEMORY		"memory"
+#define CTL_K_SERVED		"served"
+#define CTL_K_FAILED		"failed"
+#define CTL_K_OUTSTANDING	"outstanding"
+#define CTL_K_OUTSTANDING_MAX	"outstanding_max"
+#define CTL_K_WHY		"why"
+/* A ref: name, and */
+#define CTL_K_TARGET		"target"
+/* An export: */
+#define CTL_K_BINDING		"binding"
+#define CTL_K_INTERFACE		"interface"
+#define CTL_K_ADDR		"addr"
+
+#endif /* BALTIC_CTL_H */

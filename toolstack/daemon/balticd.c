@@ -1,0 +1,269 @@
+/*
+ * balticd.c: the dom0 daemon.  One libevent loop runs the control
+ * socket, the exports, the channels of every partition and the health
+ * checks.  Stopping balticd (SIGTERM), or killing it, leaves the
+ * partitions running; a new balticd re-attaches to them from the store,
+ * and takes back from the descriptor keeper (keep.h) the exports'
+ * sockets and the calls that were in flight.  `balticd -K PATH` is that
+ * keeper (balticd starts it; `baltic-keeper` in ps).
+ */
+#include <sys/stat.h>
+
+#include <event2/event.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+#include "ctl.h"
+#include "daemon/daemon.h"
+#include "keep/keep.h"
+#include "log.h"
+
+
+static const struct {
+	const struct backend_ops	*backend;
+	const struct store_ops		*store;
+} backends[] = {
+	{ &backend_local, &store_dir },
+#ifdef BALTIC_HAVE_XEN_BACKEND
+	{ &backend_xen, &store_xs },
+#endif
+};
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr, "usage: balticd [-dv] [-b local|xen] [-a AGENT] "
+	    "[-C CREATE_TIMEOUT_MS] [-S STATEDIR] [-R RUNDIR] [-s SOCKET] "
+	    "[-t TIMEOUT_MS]\n");
+	exit(BALTIC_EXIT_USAGE);
+}
+
+/* A timeout option's value: milliseconds, not 0. */
+static unsigned
+timeout_arg(const char *arg)
+{
+	unsigned	ms = (unsigned)strtoul(arg, NULL, 10);
+
+	if (ms == 0)
+		usage();
+	return ms;
+}
+
+/* The backend a Xen administrator expects: xen in a control domain. */
+static const char *
+default_backend(void)
+{
+	FILE	*fp;
+	char	 buf[256];
+	int	 xen = 0;
+
+	if ((fp = fopen("/proc/xen/capabilities", "re")) != NULL) {
+		if (fgets(buf, sizeof buf, fp) != NULL &&
+		    strstr(buf, "control_d") != NULL)
+			xen = 1;
+		fclose(fp);
+	}
+	return xen ? "xen" : "local";
+}
+
+static const char *
+env_or(const char *name, const char *dflt)
+{
+	const char	*v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : dflt;
+}
+
+static void
+on_signal(evutil_socket_t sig, short ev, void *arg)
+{
+	struct daemon	*d = arg;
+
+	log_info("signal %d: exiting; partitions keep running", (int)sig);
+	event_base_loopbreak(d->base);
+}
+
+static void
+on_ping(evutil_socket_t fd, short ev, void *arg)
+{
+	part_ping_all(arg);
+}
+
+/* The agent next to this binary in a build tree, else the installed one. */
+static char *
+find_agent(const char *argv0)
+{
+	char	 self[PATH_MAX], path[PATH_MAX + 64], *slash;
+	ssize_t	 r;
+
+	if ((r = readlink("/proc/self/exe", self, sizeof self - 1)) > 0) {
+		self[r] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof path,
+			    "%s/../guest-agent/baltic-agent", self);
+			if (access(path, X_OK) == 0)
+				return realpath(path, NULL);
+			snprintf(path, sizeof path, "%s/baltic-agent", self);
+			if (access(path, X_OK) == 0)
+				return strdup(path);
+			snprintf(path, sizeof path, "%s/../bin/baltic-agent",
+			    self);
+			if (access(path, X_OK) == 0)
+				return realpath(path, NULL);
+		}
+	}
+	return strdup("baltic-agent");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon	 d;
+	const char	*bname = NULL, *sock = NULL;
+	char		*err = NULL, sockbuf[PATH_MAX];
+	struct event	*sigterm, *sigint;
+	struct event_config *cfg;
+	struct timeval	 tv = { 0, BALTIC_PING_MS * 1000 };
+	int		 ch, foreground = 0, verbose = 0;
+	size_t		 i;
+
+	/* The descriptor keeper is this binary too (keep.h). */
+	if (argc == 3 && strcmp(argv[1], "-K") == 0)
+		return keeper_main(3, argv[2]);
+
+	memset(&d, 0, sizeof d);
+	d.started_us = now_us();
+	TAILQ_INIT(&d.farms);
+	TAILQ_INIT(&d.kept);
+	d.ctl_fd = -1;
+	d.keep_fd = -1;
+	d.self_path = realpath("/proc/self/exe", NULL);
+	d.default_timeout_ms = BALTIC_DEFAULT_TIMEOUT_MS;
+	d.state_dir = strdup(env_or("BALTIC_STATE_DIR", "/var/lib/baltic"));
+	d.run_dir = strdup(env_or("BALTIC_RUN_DIR", CTL_RUN_DIR));
+	d.agent_path = getenv("BALTIC_AGENT") != NULL ?
+	    strdup(getenv("BALTIC_AGENT")) : find_agent(argv[0]);
+	sock = getenv("BALTIC_SOCKET");
+
+	while ((ch = getopt(argc, argv, "a:b:C:dR:S:s:t:vh")) != -1) {
+		switch (ch) {
+		case 'a':
+			free(d.agent_path);
+			d.agent_path = realpath(optarg, NULL);
+			if (d.agent_path == NULL)
+				fatal("%s", optarg);
+			break;
+		case 'b':
+			bname = optarg;
+			break;
+		case 'C':
+			d.create_timeout_ms = timeout_arg(optarg);
+			break;
+		case 'd':
+			foreground = 1;
+			break;
+		case 'R':
+			free(d.run_dir);
+			d.run_dir = strdup(optarg);
+			break;
+		case 'S':
+			free(d.state_dir);
+			d.state_dir = strdup(optarg);
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		case 't':
+			d.default_timeout_ms = timeout_arg(optarg);
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("balticd", verbose);
+	if (bname == NULL)
+		bname = default_backend();
+	for (i = 0; i < sizeof backends / sizeof backends[0]; i++)
+		if (strcmp(backends[i].backend->name, bname) == 0)
+			break;
+	if (i == sizeof backends / sizeof backends[0])
+		fatalx("backend %s is not built in", bname);
+	d.backend = backends[i].backend;
+	if (d.create_timeout_ms == 0)
+		d.create_timeout_ms = d.backend->create_timeout_ms;
+	d.store = backends[i].store;
+	if (sock == NULL) {
+		snprintf(sockbuf, sizeof sockbuf, "%s/%s", d.run_dir,
+		    CTL_SOCK);
+		sock = sockbuf;
+	}
+	if (mkdir(d.run_dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", d.run_dir);
+
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+	if (!foreground)
+		log_to_syslog();
+	signal(SIGPIPE, SIG_IGN);
+	/* Batch epoll changes: evhttp toggles events around every request. */
+	if ((cfg = event_config_new()) == NULL ||
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST)
+	    == -1 || (d.base = event_base_new_with_config(cfg)) == NULL)
+		fatalx("event_base_new");
+	event_config_free(cfg);
+	/* The backend first: it says best why a host cannot run it. */
+	if (d.backend->init(&d, &d.bctx, &err) == -1)
+		fatalx("backend %s: %s", d.backend->name, err);
+	if (d.store->open(&d, &d.sctx, &err) == -1)
+		fatalx("state store: %s", err);
+	daemon_restore(&d);
+	if (control_listen(&d, sock) == -1)
+		fatalx("cannot listen on %s", sock);
+	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
+	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+	d.ping_ev = event_new(d.base, -1, EV_PERSIST, on_ping, &d);
+	evtimer_add(d.ping_ev, &tv);
+	log_info("backend %s, state in %s, control socket %s",
+	    d.backend->name, d.state_dir, sock);
+
+	event_base_dispatch(d.base);
+
+	control_close(&d);
+	unlink(sock);
+	event_free(sigterm);
+	event_free(sigint);
+	event_free(d.ping_ev);
+	/* The keeper keeps the exports' sockets and calls in flight for the
+	 * next balticd, as after a kill; it quits if there are no farms. */
+	d.exiting = true;
+	keep_done(&d);
+	while (!TAILQ_EMPTY(&d.farms)) {
+		struct dfarm *f = TAILQ_FIRST(&d.farms);
+
+		TAILQ_REMOVE(&d.farms, f, entry);
+		dfarm_free(f);
+	}
+	d.backend->fini(d.bctx);
+	d.store->close(d.sctx);
+	event_base_free(d.base);
+	free(d.state_dir);
+	free(d.run_dir);
+	free(d.agent_path);
+	free(d.self_path);
+	return 0;
+}

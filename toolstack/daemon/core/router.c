@@ -1,0 +1,521 @@
+/*
+ * router.c: where a call goes.  One request per node visited; or picks
+ * one branch by its policy (router_or_pick), par sends to all and keeps
+ * the first success, ref follows its current target, vm hands the call
+ * to the partition's channel, remote to the HTTP client.
+ *
+ * Delivery rule (baltic.farm(5)): a call is re-sent to another `or`
+ * branch only when the failed attempt never reached a guest, or when the
+ * operation is declared idempotent.
+ */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon/daemon.h"
+#include "log.h"
+#include "util/util.h"
+
+static void	req_child_done(struct req *, uint32_t, const void *, size_t,
+		    void *);
+static void	req_free(struct req *);
+
+uint64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void
+req_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct req	*r = arg;
+
+	req_finishf(r, BALTIC_E_TIMEOUT, "deadline passed before %s.%s "
+	    "was answered%s%s", r->iface->name, r->op->name,
+	    r->last_err != NULL ? "; last: " : "",
+	    r->last_err != NULL ? r->last_err : "");
+}
+
+/*
+ * A root request: copies the argument, arms the deadline.  Caller starts
+ * it with req_start(); done is called exactly once.
+ */
+struct req *
+req_new(struct dfarm *f, struct node *n, struct farm_iface *iface,
+    struct farm_op *op, const void *arg, size_t arglen, unsigned timeout_ms,
+    req_done_cb done, void *done_arg)
+{
+	struct req	*r;
+	struct timeval	 tv;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return NULL;
+	TAILQ_INIT(&r->kids);
+	r->farm = f;
+	r->node = n;
+	r->iface = iface;
+	r->op = op;
+	r->done = done;
+	r->done_arg = done_arg;
+	if (arglen > 0) {
+		if ((r->argbuf = malloc(arglen)) == NULL) {
+			free(r);
+			return NULL;
+		}
+		memcpy(r->argbuf, arg, arglen);
+	}
+	r->arg = r->argbuf;
+	r->arglen = arglen;
+	if (timeout_ms == 0)
+		timeout_ms = op->timeout_ms != 0 ? op->timeout_ms :
+		    f->d->default_timeout_ms;
+	r->deadline_us = now_us() + (uint64_t)timeout_ms * 1000;
+	r->timer = evtimer_new(f->d->base, req_timeout, r);
+	if (r->timer == NULL) {
+		free(r->argbuf);
+		free(r);
+		return NULL;
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(r->timer, &tv);
+	f->calls++;
+	return r;
+}
+
+static struct req *
+req_child(struct req *parent, struct node *n)
+{
+	struct req	*r;
+
+	if ((r = calloc(1, sizeof *r)) == NULL)
+		return NULL;
+	TAILQ_INIT(&r->kids);
+	r->farm = parent->farm;
+	r->node = n;
+	r->iface = parent->iface;
+	r->op = parent->op;
+	r->parent = parent;
+	r->arg = parent->arg;
+	r->arglen = parent->arglen;
+	r->deadline_us = parent->deadline_us;
+	r->done = req_child_done;
+	r->done_arg = parent;
+	TAILQ_INSERT_TAIL(&parent->kids, r, sibling);
+	return r;
+}
+
+uint32_t
+req_remaining_ms(const struct req *r)
+{
+	uint64_t	now = now_us();
+
+	if (r->deadline_us <= now)
+		return 1;
+	return (uint32_t)((r->deadline_us - now + 999) / 1000);
+}
+
+bool
+node_live(const struct node *n)
+{
+	size_t	i;
+
+	switch (n->kind) {
+	case NODE_VM:
+		return n->u.part->state == PART_READY;
+	case NODE_OR:
+	case NODE_PAR:
+		for (i = 0; i < n->u.comb.n; i++)
+			if (node_live(n->u.comb.v[i]))
+				return true;
+		return false;
+	case NODE_REF:
+		return n->u.ref.target != NULL && node_live(n->u.ref.target);
+	case NODE_REMOTE:
+		return true;
+	default:
+		fatalx("%s: unsupported node kind %d", __func__, n->kind);
+	}
+}
+
+/* Not live yet, but its partitions are on their way (see part_coming). */
+bool
+node_coming(const struct node *n)
+{
+	size_t	i;
+
+	switch (n->kind) {
+	case NODE_VM:
+		return part_coming(n->u.part);
+	case NODE_OR:
+	case NODE_PAR:
+		for (i = 0; i < n->u.comb.n; i++)
+			if (node_coming(n->u.comb.v[i]))
+				return true;
+		return false;
+	case NODE_REF:
+		return n->u.ref.target != NULL && node_coming(n->u.ref.target);
+	case NODE_REMOTE:
+		return false;
+	default:
+		fatalx("%s: unsupported node kind %d", __func__, n->kind);
+	}
+}
+
+static bool
+or_tried(const struct req *r, size_t i)
+{
+	return i < 64 && (r->tried_mask & ((uint64_t)1 << i)) != 0;
+}
+
+/*
+ * Pick the branch of an `or` for this attempt: among the live branches
+ * not yet tried by this request, by the node's policy.  -1 if none.
+ */
+static int
+router_or_pick(struct node *n, struct req *r)
+{
+	size_t	 i, k, nlive = 0, pick, best = 0;
+	int	 found = -1;
+	unsigned best_out = 0;
+
+	for (i = 0; i < n->u.comb.n && i < 64; i++)
+		if (!or_tried(r, i) && node_live(n->u.comb.v[i]))
+			nlive++;
+	if (nlive == 0)
+		return -1;
+
+	switch (n->u.comb.policy) {
+	case FARM_OR_RANDOM:
+		pick = arc4random_uniform((uint32_t)nlive);
+		for (i = 0, k = 0; i < n->u.comb.n; i++) {
+			if (or_tried(r, i) || !node_live(n->u.comb.v[i]))
+				continue;
+			if (k++ == pick)
+				return (int)i;
+		}
+		break;
+	case FARM_OR_ROUNDROBIN:
+		for (k = 0; k < n->u.comb.n; k++) {
+			i = (n->u.comb.next + k) % n->u.comb.n;
+			if (or_tried(r, i) || !node_live(n->u.comb.v[i]))
+				continue;
+			n->u.comb.next = (unsigned)(i + 1);
+			return (int)i;
+		}
+		break;
+	case FARM_OR_LEASTOUT:
+		for (k = 0; k < n->u.comb.n; k++) {
+			i = (n->u.comb.next + k) % n->u.comb.n;
+			if (or_tried(r, i) || !node_live(n->u.comb.v[i]))
+				continue;
+			if (found == -1 ||
+			    n->u.comb.v[i]->outstanding < best_out) {
+				found = (int)i;
+				best = i;
+				best_out = n->u.comb.v[i]->outstanding;
+			}
+		}
+		if (found != -1)
+			n->u.comb.next = (unsigned)(best + 1);
+		return found;
+	case FARM_OR_FAILOVER:
+		for (i = 0; i < n->u.comb.n; i++)
+			if (!or_tried(r, i) && node_live(n->u.comb.v[i]))
+				return (int)i;
+		break;
+	default:
+		fatalx("%s: unsupported mode %d", __func__, n->u.comb.policy);
+	}
+	return -1;
+}
+
+/*
+ * No branch is live: the first untried one whose partitions are coming
+ * (a balticd restart, a crash restart) takes the call and holds it.
+ */
+static int
+router_or_coming(struct node *n, struct req *r)
+{
+	size_t	i;
+
+	for (i = 0; i < n->u.comb.n && i < 64; i++)
+		if (!or_tried(r, i) && node_coming(n->u.comb.v[i]))
+			return (int)i;
+	return -1;
+}
+
+static void
+or_next(struct req *r)
+{
+	struct node	*n = r->node;
+	struct req	*kid;
+	int		 i;
+
+	if ((i = router_or_pick(n, r)) == -1)
+		i = router_or_coming(n, r);
+	if (i == -1) {
+		if (r->last_err != NULL)
+			req_finishf(r, r->last_status, "or: no branch left "
+			    "(%zu tried); last: %s", r->tried, r->last_err);
+		else
+			req_finishf(r, BALTIC_E_UNAVAILABLE,
+			    "or: none of %zu branches is live", n->u.comb.n);
+		return;
+	}
+	r->tried++;
+	r->tried_mask |= (uint64_t)1 << i;
+	if ((kid = req_child(r, n->u.comb.v[i])) == NULL) {
+		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	req_start(kid);
+}
+
+/*
+ * par: every branch at once.  A branch may answer before the next is
+ * started (a dead partition fails at once), and the first success ends
+ * the request, so the request is held while the loop runs.
+ */
+static void
+par_start(struct req *r)
+{
+	struct node	 *n = r->node;
+	struct req	**kids;
+	size_t		  i;
+
+	if ((kids = calloc(n->u.comb.n, sizeof *kids)) == NULL) {
+		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	for (i = 0; i < n->u.comb.n; i++) {
+		if ((kids[i] = req_child(r, n->u.comb.v[i])) == NULL) {
+			free(kids);
+			req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+			return;
+		}
+		r->running++;
+	}
+	r->hold++;
+	for (i = 0; i < n->u.comb.n && !r->finished; i++)
+		req_start(kids[i]);
+	free(kids);
+	req_release(r);
+}
+
+/*
+ * A request of the tree is about to go to a partition (r->part and
+ * r->call_id set): tell the root's watcher (the keeper, for an export
+ * call) before it goes.
+ */
+void
+req_progress(struct req *r)
+{
+	while (r->parent != NULL)
+		r = r->parent;
+	if (r->progress != NULL)
+		r->progress(r, r->progress_arg);
+}
+
+/* Call cb for r and every request below it. */
+void
+req_walk(struct req *r, void (*cb)(struct req *, void *), void *arg)
+{
+	struct req	*kid;
+
+	cb(r, arg);
+	TAILQ_FOREACH(kid, &r->kids, sibling)
+		req_walk(kid, cb, arg);
+}
+
+/* Start a request at its node.  It may finish before this returns. */
+void
+req_start(struct req *r)
+{
+	struct node	*n = r->node;
+
+	if (++n->outstanding > n->outstanding_max)
+		n->outstanding_max = n->outstanding;
+	switch (n->kind) {
+	case NODE_VM:
+		part_send(n->u.part, r);
+		break;
+	case NODE_OR:
+		or_next(r);
+		break;
+	case NODE_PAR:
+		par_start(r);
+		break;
+	case NODE_REF:
+		if (n->u.ref.target == NULL) {
+			req_finishf(r, BALTIC_E_UNAVAILABLE, "ref: no target");
+			break;
+		}
+		{
+			struct req	*kid = req_child(r, n->u.ref.target);
+
+			if (kid == NULL)
+				req_finishf(r, BALTIC_E_INTERNAL,
+				    "out of memory");
+			else
+				req_start(kid);
+		}
+		break;
+	case NODE_REMOTE:
+		http_remote_send(r);
+		break;
+	default:
+		fatalx("%s: unsupported node kind %d", __func__, n->kind);
+	}
+}
+
+/* A child ended: decide for the parent by the parent's kind. */
+static void
+req_child_done(struct req *kid, uint32_t status, const void *payload,
+    size_t len, void *arg)
+{
+	struct req	*r = arg;
+	bool		 retry;
+
+	if (kid->reached)
+		r->reached = true;
+	if (status != BALTIC_OK) {
+		r->last_status = status;
+		free(r->last_err);
+		r->last_err = strndup(payload != NULL ? payload : "", len);
+	}
+	switch (r->node->kind) {
+	case NODE_OR:
+		retry = status == BALTIC_E_UNAVAILABLE &&
+		    (!kid->reached || r->op->idempotent);
+		if (status != BALTIC_OK && retry) {
+			log_debug("%s: or: retrying after: %.*s",
+			    r->farm->name, (int)len, (const char *)payload);
+			or_next(r);
+		} else
+			req_finish(r, status, payload, len);
+		break;
+	case NODE_PAR:
+		if (status == BALTIC_OK)
+			req_finish(r, status, payload, len);
+		else if (--r->running == 0)
+			req_finishf(r, status, "par: all %zu branches failed; "
+			    "last: %.*s", r->node->u.comb.n, (int)len,
+			    (const char *)payload);
+		break;
+	case NODE_REF:
+		req_finish(r, status, payload, len);
+		break;
+	default:
+		fatalx("%s: unsupported parent kind %d", __func__,
+		    r->node->kind);
+	}
+}
+
+/*
+ * Take back what the request itself still has out (a CALL on a channel,
+ * an HTTP request): when a deadline ends it, the late answer must find
+ * nothing to write to.
+ */
+static void
+req_stop_own(struct req *r)
+{
+	switch (r->node->kind) {
+	case NODE_VM:
+		if (r->part != NULL)
+			part_cancel(r->part, r);
+		break;
+	case NODE_REMOTE:
+		http_remote_cancel(r);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+req_unlink(struct req *r)
+{
+	struct req	*kid;
+
+	req_stop_own(r);
+	r->finished = true;
+	while ((kid = TAILQ_FIRST(&r->kids)) != NULL)
+		req_cancel(kid);
+	if (r->node->outstanding > 0)
+		r->node->outstanding--;
+	if (r->parent != NULL)
+		TAILQ_REMOVE(&r->parent->kids, r, sibling);
+	if (r->timer != NULL)
+		evtimer_del(r->timer);
+}
+
+/* Free a finished request, or leave it to req_release if it is held. */
+static void
+req_free(struct req *r)
+{
+	if (r->hold > 0)
+		return;
+	if (r->timer != NULL)
+		event_free(r->timer);
+	free(r->argbuf);
+	free(r->last_err);
+	free(r);
+}
+
+void
+req_release(struct req *r)
+{
+	if (--r->hold == 0 && r->finished)
+		req_free(r);
+}
+
+/*
+ * End a request with its one answer: cancel what is still running below
+ * it, tell whoever waits, free it.  A second call is ignored.
+ */
+void
+req_finish(struct req *r, uint32_t status, const void *payload, size_t len)
+{
+	if (r->finished)
+		return;
+	req_unlink(r);
+	if (r->parent == NULL && status != BALTIC_OK)
+		r->farm->errors++;
+	r->done(r, status, payload, len, r->done_arg);
+	req_free(r);
+}
+
+void
+req_finishf(struct req *r, uint32_t status, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+	size_t	 len;
+
+	va_start(ap, fmt);
+	msg = vstrf(&len, fmt, ap);
+	va_end(ap);
+	req_finish(r, status, msg, len);
+	free(msg);
+}
+
+/* Stop a request that is no longer wanted; nobody is told. */
+void
+req_cancel(struct req *r)
+{
+	if (r->finished)
+		return;
+	req_unlink(r);
+	req_free(r);
+}

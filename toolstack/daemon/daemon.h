@@ -1,0 +1,315 @@
+/*
+ * daemon.h: balticd's run-time model.
+ *
+ * A checked farm (farm.h) becomes a graph of nodes: one per vm instance
+ * (a partition), or, par, ref and remote.  A call enters at an export
+ * (HTTP, `baltic call`) or from a guest calling one of its imports, and
+ * becomes a tree of requests: the root at the entry, one child per branch
+ * tried.  Every request ends exactly once, through req_finish(), with a
+ * result or an error that names where it failed.
+ */
+#ifndef BALTIC_DAEMON_H
+#define BALTIC_DAEMON_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "farm/farm.h"
+#include "util/idmap.h"
+#include "proto.h"
+
+struct event;
+struct event_base;
+struct evhttp_request;
+struct export_srv;
+struct chan;
+struct daemon;
+struct dfarm;
+struct part;
+struct req;
+
+#define BALTIC_DEFAULT_TIMEOUT_MS	10000
+#define BALTIC_PING_MS			500	/* health check period */
+#define BALTIC_PING_MISSES		4	/* then taken out of rotation */
+
+/* ---- nodes ------------------------------------------------------------ */
+
+enum node_kind { NODE_VM, NODE_OR, NODE_PAR, NODE_REF, NODE_REMOTE };
+
+struct node {
+	enum node_kind		 kind;
+	struct dfarm		*farm;
+	struct farm_expr	*expr;		/* what it was built from */
+	union {
+		struct part	*part;			/* NODE_VM */
+		struct {				/* NODE_OR, NODE_PAR */
+			enum farm_policy  policy;
+			struct node	**v;
+			size_t		  n;
+			unsigned	  next;		/* round robin */
+		} comb;
+		struct {				/* NODE_REF */
+			struct node	 *target;
+			char		 *text;		/* as last set */
+		} ref;
+		struct {				/* NODE_REMOTE */
+			char		 *url;
+			char		 *host;
+			char		 *path;		/* no trailing / */
+			int		  port;
+			void		 *pool;		/* http.c: connections */
+		} remote;
+	} u;
+	unsigned		 outstanding;	/* requests in flight here */
+	unsigned		 outstanding_max; /* the most at once, ever */
+	TAILQ_ENTRY(node)	 entry;		/* dfarm's list, for freeing */
+};
+
+/* ---- partitions ------------------------------------------------------- */
+
+enum part_state {
+	PART_STARTING,		/* created, channel not up yet */
+	PART_READY,		/* channel up, answering pings */
+	PART_UNHEALTHY,		/* missed pings: out of rotation */
+	PART_CUT,		/* cut out of the farm */
+	PART_DEAD,		/* gone; restarted per on_crash */
+};
+const char	*part_state_name(enum part_state);
+
+struct part {
+	char			*name;		/* instance name */
+	struct dfarm		*farm;
+	struct farm_instance	*inst;		/* in farm->file */
+	struct node		*node;
+	struct node		**wire_nodes;	/* by wire of inst->vm */
+	enum part_state		 state;
+	struct chan		*chan;
+	uint32_t		 next_id;
+	struct idmap		 pend;		/* our calls: id -> req */
+	struct idmap		 cancelled;	/* id -> expiry (s) */
+	struct idmap		 gcalls;	/* guest's calls: id -> req */
+	struct idmap		 adopted;	/* an earlier balticd's calls:
+						 * id -> struct adopted */
+	TAILQ_HEAD(, req)	 waiting;	/* for the channel to come up */
+	size_t			 nwaiting;
+	unsigned		 ping_missed;
+	uint64_t		 ping_nonce;
+	uint64_t		 calls_served, calls_failed;
+	unsigned		 restarts;
+	bool			 announced;	/* create: "ready" said */
+	struct event		*restart_ev;	/* on_crash restart */
+	char			*why;		/* last reason for ill health */
+	/* backend's: */
+	pid_t			 pid;		/* local: agent; xen: 0 */
+	int			 domid;		/* xen: domain id; local: -1 */
+	void			*bdata;
+	TAILQ_ENTRY(part)	 entry;
+};
+
+/* ---- farms ------------------------------------------------------------ */
+
+struct dexport {
+	struct farm_export	*fe;
+	struct node		*node;
+	struct export_srv	*srv;		/* NULL if no `at` */
+};
+
+struct dfarm {
+	char			*name;
+	struct daemon		*d;
+	struct farm_file	*file;		/* owns the syntax tree */
+	struct farm		*farm;
+	char			*source;	/* the text it was created from */
+	size_t			 sourcelen;
+	struct node		**bind_nodes;	/* by binding index */
+	TAILQ_HEAD(, node)	 nodes;
+	TAILQ_HEAD(, part)	 parts;
+	struct dexport		*exports;
+	size_t			 nexports;
+	struct farm_expr	**set_exprs;	/* parsed by `baltic set` */
+	size_t			 nset_exprs;
+	char			*path;		/* farm file, for images */
+	uint64_t		 calls, errors;
+	bool			 dying;
+	uint64_t		 restored_us;	/* re-attach began; 0: done */
+	void			*creating;	/* control.c: the create
+						 * waiting for it */
+	TAILQ_ENTRY(dfarm)	 entry;
+};
+
+/* ---- requests --------------------------------------------------------- */
+
+/* How a request ends: status, payload (result or error text). */
+typedef void (*req_done_cb)(struct req *, uint32_t status,
+    const void *payload, size_t len, void *arg);
+
+struct req {
+	struct dfarm		*farm;
+	struct node		*node;
+	struct farm_iface	*iface;
+	struct farm_op		*op;
+	struct req		*parent;
+	TAILQ_HEAD(, req)	 kids;
+	TAILQ_ENTRY(req)	 sibling;
+	/* The argument, shared by the whole tree; owned by the root. */
+	const uint8_t		*arg;
+	size_t			 arglen;
+	uint8_t			*argbuf;
+	uint64_t		 deadline_us;	/* monotonic */
+	struct event		*timer;		/* root only */
+	req_done_cb		 done;
+	void			*done_arg;
+	/* per node kind: */
+	size_t			 tried;		/* or: branches tried */
+	uint64_t		 tried_mask;	/* or: which (first 64) */
+	unsigned		 running;	/* par: children in flight */
+	uint32_t		 last_status;
+	char			*last_err;
+	struct part		*part;		/* vm: where it was sent */
+	uint32_t		 call_id;	/* vm: id on that channel */
+	bool			 reached;	/* delivered to a guest */
+	bool			 waiting;	/* vm: queued on part->waiting */
+	TAILQ_ENTRY(req)	 wentry;
+	struct evhttp_request	*hreq;		/* remote */
+	bool			 finished;
+	unsigned		 hold;		/* freed on release, not before */
+	/* root: told before a call of the tree goes to a partition */
+	void			(*progress)(struct req *, void *);
+	void			*progress_arg;
+};
+
+/* ---- the daemon ------------------------------------------------------- */
+
+struct backend_ops;
+struct store_ops;
+
+struct daemon {
+	struct event_base		*base;
+	const struct backend_ops	*backend;
+	void				*bctx;
+	const struct store_ops		*store;
+	void				*sctx;
+	char				*state_dir;
+	char				*run_dir;
+	char				*agent_path;	/* local backend */
+	int				 ctl_fd;
+	struct event			*ctl_ev;
+	struct event			*ping_ev;
+	TAILQ_HEAD(, dfarm)		 farms;
+	unsigned			 default_timeout_ms;
+	unsigned			 create_timeout_ms;
+	uint64_t			 started_us;
+	char				*self_path;	/* to exec the keeper */
+	int				 keep_fd;	/* keeper, or -1 */
+	uint64_t			 keep_seq;	/* call keys */
+	TAILQ_HEAD(, kept)		 kept;		/* fetched at start */
+	bool				 exiting;	/* leave the keeper be */
+};
+
+/* ---- the keeper (keep.h) ---------------------------------------------- */
+
+/* An entry fetched from the keeper at start, until used. */
+struct kept {
+	char			*key;
+	uint8_t			*val;
+	size_t			 len;
+	int			 fd;		/* ours; -1: none */
+	TAILQ_ENTRY(kept)	 entry;
+};
+
+/* An export call whose client connection the keeper holds. */
+struct kcall {
+	struct dfarm		*f;
+	size_t			 export;	/* index in f->exports */
+	int			 fd;		/* the client's connection */
+	struct req		*r;		/* the root */
+	char			 key[320];	/* "" until first kept */
+	size_t			 reqlen;	/* request still unread */
+	uint64_t		 reqhash;
+};
+
+/* router.c */
+struct req	*req_new(struct dfarm *, struct node *, struct farm_iface *,
+		    struct farm_op *, const void *arg, size_t arglen,
+		    unsigned timeout_ms, req_done_cb, void *);
+void		 req_start(struct req *);
+void		 req_finish(struct req *, uint32_t status, const void *,
+		    size_t);
+void		 req_finishf(struct req *, uint32_t status, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+void		 req_cancel(struct req *);
+void		 req_release(struct req *);	/* drop a hold */
+void		 req_progress(struct req *);
+void		 req_walk(struct req *, void (*)(struct req *, void *), void *);
+uint32_t	 req_remaining_ms(const struct req *);
+bool		 node_live(const struct node *);
+bool		 node_coming(const struct node *);
+
+/* partition.c */
+struct part	*part_new(struct dfarm *, struct farm_instance *);
+void		 part_free(struct part *);
+void		 part_attach(struct part *, struct chan *);
+void		 part_detach(struct part *, const char *why);
+void		 part_send(struct part *, struct req *);
+void		 part_cancel(struct part *, struct req *);
+void		 part_ping_all(struct daemon *);
+void		 part_died(struct part *, const char *why);
+bool		 part_coming(const struct part *);
+const struct chan_cbs *part_chan_cbs(void);
+
+/* farmrt.c: a checked farm as a running graph */
+struct dfarm	*dfarm_new(struct daemon *, struct farm_file *, struct farm *,
+		    const char *path, const char *source, size_t len);
+void		 dfarm_free(struct dfarm *);
+struct dfarm	*dfarm_find(struct daemon *, const char *);
+struct part	*dfarm_part(struct dfarm *, const char *);
+struct node	*dfarm_build(struct dfarm *, struct farm_expr *);
+int		 dfarm_set_ref(struct dfarm *, const char *ref,
+		    const char *text, char **err_r);
+
+/* keep.c: balticd's side of the keeper */
+int		 keep_fetch(struct daemon *);
+int		 keep_take(struct daemon *, const char *key);
+int		 keep_put(struct daemon *, const char *key, const void *,
+		    size_t, int fd);
+void		 keep_del(struct daemon *, const char *key);
+void		 keep_done(struct daemon *);
+void		 kcall_put(struct kcall *);
+void		 kcall_del(struct kcall *);
+
+/* adopt.c: export calls in flight when an earlier balticd died */
+struct adopted;
+void		 adopt_calls(struct daemon *);
+void		 adopt_result(struct part *, uint32_t id, uint32_t status,
+		    const void *, size_t);
+void		 adopt_part_gone(struct part *, const char *why);
+void		 adopt_farm_gone(struct dfarm *);
+
+/* export.c: an export's HTTP server */
+int		 export_start(struct dfarm *, struct dexport *, char **err_r);
+void		 export_stop(struct dexport *);
+int		 export_adopt_conn(struct daemon *, const char *key, int fd);
+void		 export_settle(int fd, size_t reqlen, uint64_t reqhash);
+void		 export_answer_adopted(struct daemon *, int fd, const char *key,
+		    uint32_t status, const char *farm, const char *call,
+		    const void *, size_t);
+
+/* http.c: the remote client */
+void		 http_remote_send(struct req *);
+void		 http_remote_cancel(struct req *);
+void		 http_remote_dispose(struct node *);
+
+/* control.c */
+int		 control_listen(struct daemon *, const char *path);
+void		 control_close(struct daemon *);
+
+/* state: farms written to the store before acted on */
+int		 dfarm_save(struct dfarm *);
+int		 dfarm_forget(struct dfarm *);
+int		 daemon_restore(struct daemon *);
+
+uint64_t	 now_us(void);
+
+#endif /* BALTIC_DAEMON_H */

@@ -1,0 +1,1074 @@
+/*
+ * export.c: an export's HTTP server.  POST /<farm>/<Interface>/<Operation>
+ * with the argument as the body is answered with the result (200) or a
+ * JSON error; connections are HTTP/1.1 keep-alive.
+ *
+ * Nothing a client sent is lost with balticd, whenever it is killed:
+ * - its connection is given to the keeper (keep.h, "conn" key) as it
+ *   is accepted, before a byte is read;
+ * - a request is read in place (MSG_PEEK, http-req.h) and taken off the
+ *   socket only once the keeper holds the call's record, which names the
+ *   request's length and hash; the next balticd then finds either the
+ *   request still on the socket (an idle connection: it reads it like
+ *   any other) or the record (adopt.c: it answers the call, and takes
+ *   the request off first if it is still there);
+ * - the record is dropped (the connection made idle again) only once
+ *   the answer is written.
+ * A request larger than KEEP_REQUEST_MAX is read off the socket as it
+ * comes (a socket buffer may not hold it); it is kept from the moment
+ * its call starts, as every call was before connections were kept.
+ *
+ * libevent's evhttp is not used here: it can neither read a request
+ * without taking it off the socket nor take over a connection another
+ * process accepted.
+ */
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include <yajl/yajl_gen.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/daemon.h"
+#include "daemon/edge/http-req.h"
+#include "keep/keep.h"
+#include "log.h"
+#include "util/util.h"
+
+#define EXPORT_CONNS_MAX	1024	/* per export; more wait in the backlog */
+#define EXPORT_ACCEPTS		64	/* per wakeup */
+#define EXPORT_IDLE_MS		60000	/* for a request, or its next byte */
+#define EXPORT_TIMEOUT_MAX_MS	(24u * 3600 * 1000)
+#define EXPORT_BUF_MIN		4096
+
+/* An export with an address: its listening socket and connections. */
+struct export_srv {
+	struct dfarm			*f;
+	struct dexport			*x;
+	int				 lfd;
+	struct event			*lev;
+	bool				 paused;	/* at EXPORT_CONNS_MAX */
+	size_t				 nconns;
+	TAILQ_HEAD(, export_conn)	 conns;
+};
+
+enum conn_state {
+	CONN_READING,		/* for a request */
+	CONN_CALLING,		/* its call runs */
+	CONN_WRITING,		/* the answer */
+};
+
+/* A client's connection; srv is NULL for the answer to an adopted call. */
+struct export_conn {
+	struct export_srv	*srv;
+	struct daemon		*d;
+	int			 fd;
+	enum conn_state		 state;
+	struct event		*ev;
+	char			*buf;		/* the request's bytes */
+	size_t			 buflen, bufsize;
+	bool			 taken;		/* buf is off the socket */
+	bool			 unread;	/* the call's request is not */
+	bool			 continued;	/* 100 Continue sent */
+	bool			 keep_alive;
+	bool			 recorded;	/* the keeper has a record */
+	bool			 starting;	/* in export_request */
+	size_t			 reqtotal;	/* the request's bytes */
+	struct evbuffer		*out;
+	struct kcall		 kc;		/* key "conn ...": kept */
+	char			 call[2 * BALTIC_NAME_MAX + 2];
+	TAILQ_ENTRY(export_conn) entry;
+};
+
+static void	conn_arm_read(struct export_conn *);
+static void	conn_write(struct export_conn *);
+
+/* The HTTP status for a call that ended with status. */
+static int
+export_code(uint32_t status)
+{
+	switch (status) {
+	case BALTIC_OK:
+		return 200;
+	case BALTIC_E_NOOP:
+		return 404;
+	case BALTIC_E_ARG:
+		return 400;
+	case BALTIC_E_DENIED:
+		return 403;
+	case BALTIC_E_TIMEOUT:
+		return 504;
+	case BALTIC_E_UNAVAILABLE:
+	case BALTIC_E_OVERLOAD:
+		return 503;
+	case BALTIC_E_HANDLER:
+	case BALTIC_E_BADRESULT:
+		return 502;
+	default:
+		return 500;
+	}
+}
+
+static const char *
+export_reason(int code)
+{
+	switch (code) {
+	case 200:	return "OK";
+	case 400:	return "Bad Request";
+	case 403:	return "Forbidden";
+	case 404:	return "Not Found";
+	case 405:	return "Method Not Allowed";
+	case 413:	return "Content Too Large";
+	case 417:	return "Expectation Failed";
+	case 431:	return "Request Header Fields Too Large";
+	case 501:	return "Not Implemented";
+	case 502:	return "Bad Gateway";
+	case 503:	return "Service Unavailable";
+	case 504:	return "Gateway Timeout";
+	case 505:	return "HTTP Version Not Supported";
+	default:	return "Internal Server Error";
+	}
+}
+
+/*
+ * Add a JSON string.  Text from a guest or a remote may not be UTF-8: it
+ * is then sent with its non-ASCII bytes as '?'.
+ */
+static int
+json_string(yajl_gen g, const void *s, size_t len)
+{
+	unsigned char	*copy;
+	size_t		 i;
+	int		 rc;
+
+	if (s == NULL)
+		s = "";
+	rc = yajl_gen_string(g, s, len);
+	if (rc != yajl_gen_invalid_string)
+		return rc == yajl_gen_status_ok ? 0 : -1;
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	for (i = 0; i < len; i++) {
+		copy[i] = ((const unsigned char *)s)[i];
+		if (copy[i] >= 0x80)
+			copy[i] = '?';
+	}
+	rc = yajl_gen_string(g, copy, len);
+	free(copy);
+	return rc == yajl_gen_status_ok ? 0 : -1;
+}
+
+static int
+json_pair(yajl_gen g, const char *key, const void *s, size_t len)
+{
+	if (json_string(g, key, strlen(key)) == -1)
+		return -1;
+	return json_string(g, s, len);
+}
+
+/*
+ * The JSON body of an error, {"error", "status", "farm", "call"}, added
+ * to out: 0, or -1 (out of memory; nothing added).
+ */
+static int
+export_error_json(struct evbuffer *out, uint32_t status, const char *farm,
+    const char *call, const void *msg, size_t msglen)
+{
+	const char		*sname = baltic_status_name(status);
+	const unsigned char	*buf;
+	size_t			 len;
+	yajl_gen		 g;
+	int			 rc = -1;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		return -1;
+	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	if (yajl_gen_map_open(g) != yajl_gen_status_ok ||
+	    json_pair(g, "error", msg, msglen) == -1 ||
+	    json_pair(g, "status", sname, strlen(sname)) == -1 ||
+	    json_pair(g, "farm", farm, strlen(farm)) == -1 ||
+	    json_pair(g, "call", call, strlen(call)) == -1 ||
+	    yajl_gen_map_close(g) != yajl_gen_status_ok ||
+	    yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+		goto out;
+	if (evbuffer_add(out, buf, len) == 0 && evbuffer_add(out, "\n", 1) == 0)
+		rc = 0;
+out:
+	yajl_gen_free(g);
+	return rc;
+}
+
+/* FNV-1a, 64 bits: names a request in the keeper's record. */
+static uint64_t
+export_hash(const void *p, size_t len)
+{
+	const unsigned char	*s = p;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+
+	while (len-- > 0)
+		h = (h ^ *s++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+static struct export_conn *
+conn_new(struct daemon *d, struct export_srv *srv, int fd, const char *key)
+{
+	struct export_conn	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL ||
+	    (c->out = evbuffer_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->d = d;
+	c->srv = srv;
+	c->fd = fd;
+	c->kc.fd = fd;
+	if (key != NULL)
+		snprintf(c->kc.key, sizeof c->kc.key, "%s", key);
+	if (srv != NULL) {
+		c->kc.f = srv->f;
+		c->kc.export = (size_t)(srv->x - srv->f->exports);
+		TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+		srv->nconns++;
+	}
+	return c;
+}
+
+static void
+conn_event_clear(struct export_conn *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	c->ev = NULL;
+}
+
+/* Watch c for what (and ms, if not 0), instead of what it waited for. */
+static void
+conn_event(struct export_conn *c, short what, event_callback_fn cb,
+    unsigned ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	conn_event_clear(c);
+	if (c->fd == -1 || (c->ev = event_new(c->d->base, c->fd, what, cb,
+	    c)) == NULL)
+		return;
+	if (event_add(c->ev, ms > 0 ? &tv : NULL) == -1) {
+		event_free(c->ev);
+		c->ev = NULL;
+	}
+}
+
+/*
+ * Forget a connection.  drop: the keeper lets it go too (the client is
+ * done with it); else it stays the keeper's (balticd exits).  A call in
+ * flight is cancelled.
+ */
+static void
+conn_free(struct export_conn *c, bool drop)
+{
+	struct export_srv	*srv = c->srv;
+	struct req		*r = c->kc.r;
+
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if (drop && c->kc.key[0] != '\0')
+		keep_del(c->d, c->kc.key);
+	if (c->fd != -1)
+		close(c->fd);
+	evbuffer_free(c->out);
+	free(c->buf);
+	if (srv != NULL) {
+		TAILQ_REMOVE(&srv->conns, c, entry);
+		if (--srv->nconns < EXPORT_CONNS_MAX && srv->paused &&
+		    event_add(srv->lev, NULL) == 0)
+			srv->paused = false;
+	}
+	free(c);
+	if (r != NULL)
+		req_cancel(r);
+}
+
+/* Take n bytes of a request read in place off the socket: 0, or -1. */
+static int
+conn_take(struct export_conn *c, size_t n)
+{
+	ssize_t	r;
+
+	if (c->taken)
+		return 0;
+	do
+		r = recv(c->fd, c->buf, n, MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	c->unread = false;
+	c->kc.reqlen = 0;
+	return r == (ssize_t)n ? 0 : -1;
+}
+
+/* The answer, whole, in c->out; written now or when the request is off
+ * the socket. */
+static void
+conn_answer(struct export_conn *c, int code, const char *type,
+    struct evbuffer *body)
+{
+	if (evbuffer_add_printf(c->out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n", code,
+	    export_reason(code), type, evbuffer_get_length(body),
+	    code == 405 ? "Allow: POST\r\n" : "",
+	    c->keep_alive ? "" : "Connection: close\r\n") == -1 ||
+	    evbuffer_add_buffer(c->out, body) == -1) {
+		log_warnx("export: cannot answer: out of memory");
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+		c->keep_alive = false;
+	}
+	evbuffer_free(body);
+	c->state = CONN_WRITING;
+	if (!c->unread && !c->starting)
+		conn_write(c);
+}
+
+/* Answer with a call's status (and its result or error text). */
+static void
+conn_answer_status(struct export_conn *c, uint32_t status, const char *farm,
+    const void *payload, size_t len)
+{
+	struct evbuffer	*body;
+	bool		 json = false;
+
+	if ((body = evbuffer_new()) == NULL)
+		fatal("%s", __func__);
+	if (status == BALTIC_OK) {
+		if (len > 0 && evbuffer_add(body, payload, len) == -1)
+			status = BALTIC_E_INTERNAL;
+	}
+	if (status != BALTIC_OK) {
+		evbuffer_drain(body, evbuffer_get_length(body));
+		json = export_error_json(body, status, farm, c->call, payload,
+		    len) == 0;
+	}
+	conn_answer(c, export_code(status), json ? "application/json" :
+	    "application/octet-stream", body);
+}
+
+static void
+conn_refuse(struct export_conn *c, int code, uint32_t status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Answer a request that starts no call. */
+static void
+conn_refuse(struct export_conn *c, int code, uint32_t status,
+    const char *fmt, ...)
+{
+	struct evbuffer	*body;
+	va_list		 ap;
+	char		*msg;
+	size_t		 len;
+
+	va_start(ap, fmt);
+	msg = vstrf(&len, fmt, ap);
+	va_end(ap);
+	if ((body = evbuffer_new()) == NULL)
+		fatal("%s", __func__);
+	export_error_json(body, status, c->srv->f->name, c->call, msg, len);
+	free(msg);
+	conn_answer(c, code, "application/json", body);
+}
+
+/*
+ * The answer is written: the keeper lets go of the call (the connection
+ * is idle again, and still kept), or of the connection.
+ */
+static void
+conn_written(struct export_conn *c)
+{
+	if (!c->keep_alive || c->srv == NULL) {
+		conn_free(c, true);
+		return;
+	}
+	if (c->recorded && strncmp(c->kc.key, "conn ", 5) == 0)
+		keep_put(c->d, c->kc.key, NULL, 0, -1);
+	else if (c->kc.key[0] != '\0' && strncmp(c->kc.key, "conn ", 5) != 0) {
+		keep_del(c->d, c->kc.key);
+		c->kc.key[0] = '\0';
+	}
+	c->recorded = false;
+	c->continued = false;
+	if (c->taken && c->buflen > c->reqtotal) {
+		/* The start of the next request, read with this one. */
+		memmove(c->buf, c->buf + c->reqtotal,
+		    c->buflen - c->reqtotal);
+		c->buflen -= c->reqtotal;
+	} else {
+		c->taken = false;
+		c->buflen = 0;
+	}
+	conn_arm_read(c);
+	/* The next request may be there already: no new edge for it. */
+	if (c->ev != NULL)
+		event_active(c->ev, EV_READ, 0);
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_write(arg);
+}
+
+static void
+conn_write(struct export_conn *c)
+{
+	int	r;
+
+	while (evbuffer_get_length(c->out) > 0) {
+		if ((r = evbuffer_write(c->out, c->fd)) > 0)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (c->ev == NULL || event_get_callback(c->ev) !=
+			    conn_write_cb)
+				conn_event(c, EV_WRITE | EV_PERSIST,
+				    conn_write_cb, EXPORT_IDLE_MS);
+			return;
+		}
+		conn_free(c, true);	/* the client is gone */
+		return;
+	}
+	conn_written(c);
+}
+
+/* ---- calls ------------------------------------------------------------ */
+
+/* The call ended: answer the client. */
+static void
+export_call_done(struct req *r, uint32_t status, const void *payload,
+    size_t len, void *arg)
+{
+	struct export_conn	*c = arg;
+
+	c->kc.r = NULL;
+	conn_event_clear(c);		/* the hang-up watch */
+	conn_answer_status(c, status, c->srv->f->name, payload, len);
+}
+
+/* The call is about to go to a partition: the keeper is told. */
+static void
+export_call_progress(struct req *r, void *arg)
+{
+	struct export_conn	*c = arg;
+
+	kcall_put(&c->kc);
+	c->recorded = true;
+}
+
+/*
+ * The client hung up while its call runs (nothing else is read from a
+ * connection then): cancel the call and drop the connection.
+ */
+static void
+export_call_hangup(evutil_socket_t fd, short what, void *arg)
+{
+	struct export_conn	*c = arg;
+
+	log_debug("%s: http: client hung up, %s cancelled", c->srv->f->name,
+	    c->call);
+	conn_free(c, true);
+}
+
+/* Split "/a/b/c" into exactly n non-empty segments; 0, or -1. */
+static int
+export_split_path(const char *p, size_t plen, const char **seg, size_t *len,
+    size_t n)
+{
+	const char	*end = p + plen, *e;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (p == end || *p++ != '/')
+			return -1;
+		if ((e = memchr(p, '/', (size_t)(end - p))) == NULL)
+			e = end;
+		if (e == p)
+			return -1;
+		seg[i] = p;
+		len[i] = (size_t)(e - p);
+		p = e;
+	}
+	return p == end ? 0 : -1;
+}
+
+/* "X-Baltic-Timeout: ms": 0 if absent, else 1..EXPORT_TIMEOUT_MAX_MS. */
+static int
+export_timeout(const struct http_req *hr, unsigned *ms_r)
+{
+	unsigned long	v = 0;
+	size_t		i;
+
+	*ms_r = 0;
+	if (hr->timeout == NULL)
+		return 0;
+	if (hr->timeoutlen == 0)
+		return -1;
+	for (i = 0; i < hr->timeoutlen; i++) {
+		if (hr->timeout[i] < '0' || hr->timeout[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned long)(hr->timeout[i] - '0');
+		if (v > EXPORT_TIMEOUT_MAX_MS)
+			return -1;
+	}
+	*ms_r = (unsigned)v;
+	return 0;
+}
+
+/*
+ * The operation a request names, or NULL when it was refused (and
+ * answered).  c->call is set to "Interface.Operation" when they fit.
+ */
+static struct farm_op *
+export_resolve(struct export_conn *c, const struct http_req *hr)
+{
+	struct dfarm		*f = c->srv->f;
+	struct farm_iface	*iface = c->srv->x->fe->iface_p;
+	struct farm_op		*op = NULL;
+	const char		*seg[3];
+	size_t			 len[3];
+	char			 opname[BALTIC_NAME_MAX + 1];
+
+	c->call[0] = '\0';
+	if (export_split_path(hr->path, hr->pathlen, seg, len, 3) == -1) {
+		conn_refuse(c, 404, BALTIC_E_NOOP, "no such call: POST "
+		    "/%s/<Interface>/<Operation> expected", f->name);
+		return NULL;
+	}
+	if (len[1] <= BALTIC_NAME_MAX && len[2] <= BALTIC_NAME_MAX)
+		snprintf(c->call, sizeof c->call, "%.*s.%.*s", (int)len[1],
+		    seg[1], (int)len[2], seg[2]);
+	if (len[0] != strlen(f->name) || memcmp(seg[0], f->name, len[0]) != 0) {
+		conn_refuse(c, 404, BALTIC_E_NOOP, "this export serves farm "
+		    "%s only", f->name);
+		return NULL;
+	}
+	if (iface == NULL || len[1] != strlen(iface->name) ||
+	    memcmp(seg[1], iface->name, len[1]) != 0) {
+		conn_refuse(c, 404, BALTIC_E_NOOP, "interface not exported "
+		    "here (this export serves %s)", iface != NULL ?
+		    iface->name : "nothing");
+		return NULL;
+	}
+	if (len[2] < sizeof opname) {
+		memcpy(opname, seg[2], len[2]);
+		opname[len[2]] = '\0';
+		op = farm_find_op(iface, opname);
+	}
+	if (op == NULL) {
+		conn_refuse(c, 404, BALTIC_E_NOOP, "interface %s has no such "
+		    "operation", iface->name);
+		return NULL;
+	}
+	if (strcmp(hr->method, "POST") != 0) {
+		conn_refuse(c, 405, BALTIC_E_NOOP, "only POST calls an "
+		    "operation");
+		return NULL;
+	}
+	return op;
+}
+
+/*
+ * A whole request is in c->buf (on the socket still, unless c->taken):
+ * check it, start its call.  The request is taken off the socket once the
+ * keeper has the call's record (or at once, for a refused request).
+ */
+static void
+export_request(struct export_conn *c, const struct http_req *hr)
+{
+	struct dfarm		*f = c->srv->f;
+	struct farm_op		*op;
+	struct req		*r;
+	const char		*body = c->buf + hr->head_len;
+	size_t			 total = hr->head_len + hr->body_len;
+	char			 why[256];
+	unsigned		 timeout_ms;
+
+	c->keep_alive = hr->keep_alive;
+	c->unread = !c->taken;
+	c->reqtotal = total;
+	if ((op = export_resolve(c, hr)) == NULL)
+		goto refused;
+	if (export_timeout(hr, &timeout_ms) == -1) {
+		conn_refuse(c, 400, BALTIC_E_ARG, "X-Baltic-Timeout: "
+		    "milliseconds (at most %u) expected",
+		    EXPORT_TIMEOUT_MAX_MS);
+		goto refused;
+	}
+	if (f->dying) {
+		conn_refuse(c, 503, BALTIC_E_UNAVAILABLE, "farm is being "
+		    "destroyed");
+		goto refused;
+	}
+	if (farm_check_args(op, body, hr->body_len, why, sizeof why) == -1) {
+		conn_refuse(c, 400, BALTIC_E_ARG, "%s: %s", c->call, why);
+		goto refused;
+	}
+	r = req_new(f, c->srv->x->node, c->srv->x->fe->iface_p, op, body,
+	    hr->body_len, timeout_ms, export_call_done, c);
+	if (r == NULL) {
+		conn_refuse(c, 500, BALTIC_E_INTERNAL, "out of memory");
+		goto refused;
+	}
+	c->state = CONN_CALLING;
+	c->kc.r = r;
+	if (c->unread) {
+		c->kc.reqlen = total;
+		c->kc.reqhash = export_hash(c->buf, total);
+	}
+	r->progress = export_call_progress;
+	r->progress_arg = c;
+	if (event_base_get_features(c->d->base) & EV_FEATURE_EARLY_CLOSE)
+		conn_event(c, EV_CLOSED, export_call_hangup, 0);
+	else
+		conn_event_clear(c);
+	/* Kept once it is about to go to a partition (or now, if it waits
+	 * for one), and only then taken off the socket; answered after. */
+	c->starting = true;
+	r->hold++;
+	req_start(r);
+	if (!r->finished && !c->recorded) {
+		kcall_put(&c->kc);
+		c->recorded = true;
+	}
+	req_release(r);
+	c->starting = false;
+	if (c->unread && conn_take(c, total) == -1) {
+		conn_free(c, true);
+		return;
+	}
+	if (c->state == CONN_WRITING)
+		conn_write(c);
+	return;
+refused:
+	if (c->unread && conn_take(c, total) == -1) {
+		conn_free(c, true);
+		return;
+	}
+	conn_write(c);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/*
+ * Read what the socket has: in place (MSG_PEEK, from the start) up to
+ * KEEP_REQUEST_MAX, then off the socket.  0, or -1 (closed, or error).
+ */
+static int
+conn_fill(struct export_conn *c)
+{
+	size_t	want;
+	ssize_t	r;
+	char	*nb;
+
+	for (;;) {
+		if (c->buflen == c->bufsize) {
+			want = c->bufsize == 0 ? EXPORT_BUF_MIN : c->bufsize * 2;
+			if (want > HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 1)
+				want = HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 1;
+			if (want == c->bufsize)
+				return 0;	/* full: the parser says */
+			if ((nb = realloc(c->buf, want)) == NULL)
+				return -1;
+			c->buf = nb;
+			c->bufsize = want;
+		}
+		if (c->taken)
+			r = recv(c->fd, c->buf + c->buflen,
+			    c->bufsize - c->buflen, MSG_DONTWAIT);
+		else
+			r = recv(c->fd, c->buf, c->bufsize, MSG_PEEK |
+			    MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return errno == EAGAIN ? 0 : -1;
+		if (r == 0)
+			return -1;
+		if (c->taken)
+			c->buflen += (size_t)r;
+		else if ((size_t)r <= c->buflen)
+			return 0;	/* nothing new */
+		else
+			c->buflen = (size_t)r;
+		if (c->buflen < c->bufsize)
+			return 0;
+		if (!c->taken && c->buflen >= KEEP_REQUEST_MAX) {
+			/* Too big to wait for in the socket buffer. */
+			if (recv(c->fd, c->buf, c->buflen, MSG_DONTWAIT) !=
+			    (ssize_t)c->buflen)
+				return -1;
+			c->taken = true;
+		}
+	}
+}
+
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct export_conn	*c = arg;
+	struct http_req		 hr;
+	const char		*why;
+	int			 rc;
+
+	if (what & EV_TIMEOUT) {
+		conn_free(c, true);
+		return;
+	}
+	if (conn_fill(c) == -1) {
+		conn_free(c, true);
+		return;
+	}
+	if (c->buflen == 0)
+		return;
+	if ((rc = http_req_parse(c->buf, c->buflen, &hr, &why)) == 0) {
+		if (hr.head_len > 0 && hr.expect_continue && !c->continued) {
+			c->continued = true;
+			send(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+		return;
+	}
+	conn_event_clear(c);
+	if (rc == -1) {
+		/* The rest of the connection cannot be framed: answer, close. */
+		c->call[0] = '\0';
+		c->keep_alive = false;
+		c->unread = false;
+		if (!c->taken)
+			recv(fd, c->buf, c->buflen, MSG_DONTWAIT);
+		conn_refuse(c, hr.code, BALTIC_E_ARG, "bad request: %s", why);
+		return;
+	}
+	export_request(c, &hr);
+}
+
+/* Wait for a request: edge-triggered, as bytes read in place stay. */
+static void
+conn_arm_read(struct export_conn *c)
+{
+	c->state = CONN_READING;
+	conn_event(c, EV_READ | EV_PERSIST | EV_ET, conn_read_cb,
+	    EXPORT_IDLE_MS);
+}
+
+/* ---- listening -------------------------------------------------------- */
+
+/* Take a new client: the keeper has it before a byte is read. */
+static void
+export_accept_one(struct export_srv *srv, int fd)
+{
+	struct daemon		*d = srv->f->d;
+	struct export_conn	*c;
+	char			 key[sizeof c->kc.key];
+	int			 n;
+
+	n = snprintf(key, sizeof key, "conn %s %zu %llx-%llx", srv->f->name,
+	    (size_t)(srv->x - srv->f->exports),
+	    (unsigned long long)d->started_us,
+	    (unsigned long long)++d->keep_seq);
+	if (n < 0 || n > KEEP_KEY_MAX || keep_put(d, key, NULL, 0, fd) == -1)
+		key[0] = '\0';	/* kept once its call starts, if at all */
+	if ((c = conn_new(d, srv, fd, key)) == NULL) {
+		if (key[0] != '\0')
+			keep_del(d, key);
+		close(fd);
+		return;
+	}
+	conn_arm_read(c);
+	/* Bytes that came with the handshake give no edge of their own. */
+	if (c->ev != NULL)
+		event_active(c->ev, EV_READ, 0);
+}
+
+static void
+export_accept_cb(evutil_socket_t lfd, short what, void *arg)
+{
+	struct export_srv	*srv = arg;
+	int			 fd, i;
+
+	for (i = 0; i < EXPORT_ACCEPTS; i++) {
+		if (srv->nconns >= EXPORT_CONNS_MAX) {
+			event_del(srv->lev);
+			srv->paused = true;
+			log_warnx("%s: export %s: %d connections; the next "
+			    "wait", srv->f->name, srv->x->fe->addr,
+			    EXPORT_CONNS_MAX);
+			return;
+		}
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_warn("%s: export %s: accept",
+				    srv->f->name, srv->x->fe->addr);
+			return;
+		}
+		export_accept_one(srv, fd);
+	}
+}
+
+/* Split "host:port" or "[v6]:port"; host_r is caller-freed. */
+static int
+export_parse_addr(const char *addr, char **host_r, char **port_r)
+{
+	const char	*colon, *h = addr;
+	size_t		 hlen;
+
+	*host_r = *port_r = NULL;
+	if ((colon = strrchr(addr, ':')) == NULL || colon == addr ||
+	    colon[1] == '\0')
+		return -1;
+	hlen = (size_t)(colon - addr);
+	if (addr[0] == '[') {
+		if (hlen < 3 || addr[hlen - 1] != ']')
+			return -1;
+		h++;
+		hlen -= 2;
+	}
+	if ((*host_r = strndup(h, hlen)) == NULL ||
+	    (*port_r = strdup(colon + 1)) == NULL) {
+		free(*host_r);
+		*host_r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A listening socket on addr: the descriptor, or -1 with *err_r set. */
+static int
+export_listen(const char *addr, char **err_r)
+{
+	struct addrinfo	 hints, *res = NULL, *ai;
+	char		*host = NULL, *port = NULL;
+	int		 fd = -1, one = 1, r, saved = 0;
+
+	if (export_parse_addr(addr, &host, &port) == -1) {
+		if (asprintf(err_r, "bad listen address %s: host:port "
+		    "expected", addr) == -1)
+			*err_r = NULL;
+		return -1;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
+		if (asprintf(err_r, "cannot listen on %s: %s", addr,
+		    gai_strerror(r)) == -1)
+			*err_r = NULL;
+		goto out;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, SOMAXCONN) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	if (fd == -1 && asprintf(err_r, "cannot listen on %s: %s", addr,
+	    strerror(saved)) == -1)
+		*err_r = NULL;
+out:
+	if (res != NULL)
+		freeaddrinfo(res);
+	free(host);
+	free(port);
+	return fd;
+}
+
+/* The keeper's key for x's listening socket. */
+static void
+export_listen_key(const struct dfarm *f, const struct dexport *x, char *buf,
+    size_t size)
+{
+	snprintf(buf, size, "listen %s %s", f->name, x->fe->addr);
+}
+
+/*
+ * Listen for x's calls if it has an address: on the socket an earlier
+ * balticd listened on (kept with the connections that came meanwhile),
+ * else on a new one, kept.  0, or -1 with a message in *err_r (caller
+ * frees).
+ */
+int
+export_start(struct dfarm *f, struct dexport *x, char **err_r)
+{
+	struct export_srv	*srv;
+	char			 key[KEEP_KEY_MAX + 1];
+	int			 fd;
+
+	*err_r = NULL;
+	if (x->fe->addr == NULL || x->srv != NULL)
+		return 0;
+	export_listen_key(f, x, key, sizeof key);
+	if ((fd = keep_take(f->d, key)) != -1) {
+		if (evutil_make_socket_nonblocking(fd) == -1) {
+			close(fd);
+			keep_del(f->d, key);
+			fd = -1;
+		} else
+			log_info("%s: export %s: listening socket kept by the "
+			    "keeper", f->name, x->fe->addr);
+	}
+	if (fd == -1) {
+		if ((fd = export_listen(x->fe->addr, err_r)) == -1)
+			return -1;
+		keep_put(f->d, key, NULL, 0, fd);
+	}
+	if ((srv = calloc(1, sizeof *srv)) == NULL ||
+	    (srv->lev = event_new(f->d->base, fd, EV_READ | EV_PERSIST,
+	    export_accept_cb, srv)) == NULL ||
+	    event_add(srv->lev, NULL) == -1) {
+		if (srv != NULL && srv->lev != NULL)
+			event_free(srv->lev);
+		free(srv);
+		close(fd);
+		if (asprintf(err_r, "cannot listen on %s: out of memory",
+		    x->fe->addr) == -1)
+			*err_r = NULL;
+		return -1;
+	}
+	srv->f = f;
+	srv->x = x;
+	srv->lfd = fd;
+	TAILQ_INIT(&srv->conns);
+	x->srv = srv;
+	log_debug("%s: export %s.%s listening on %s", f->name,
+	    x->fe->binding, x->fe->iface, x->fe->addr);
+	return 0;
+}
+
+/*
+ * Stop listening.  Calls in flight are cancelled and their clients'
+ * connections closed without an answer, unless balticd exits: the
+ * keeper keeps the listening socket and every connection for the next
+ * balticd then (keep_del does nothing while it exits).  Idempotent.
+ */
+void
+export_stop(struct dexport *x)
+{
+	struct export_srv	*srv = x->srv;
+	struct export_conn	*c;
+	char			 key[KEEP_KEY_MAX + 1];
+
+	if (srv == NULL)
+		return;
+	export_listen_key(srv->f, x, key, sizeof key);
+	keep_del(srv->f->d, key);
+	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
+		conn_free(c, !srv->f->d->exiting);
+	event_free(srv->lev);
+	close(srv->lfd);
+	free(srv);
+	x->srv = NULL;
+}
+
+/* ---- connections of an earlier balticd -------------------------------- */
+
+/*
+ * A connection an earlier balticd accepted, with no call in flight
+ * ("conn FARM EXPORT ID", no record): served here like a new one, its
+ * request still on the socket.  Takes fd; 0, or -1 if no export of this
+ * balticd takes it (fd closed, the keeper told).
+ */
+int
+export_adopt_conn(struct daemon *d, const char *key, int fd)
+{
+	struct export_conn	*c;
+	struct dfarm		*f;
+	char			 farm[KEEP_KEY_MAX + 1];
+	unsigned long		 idx;
+
+	if (sscanf(key, "conn %256s %lu ", farm, &idx) != 2 ||
+	    (f = dfarm_find(d, farm)) == NULL || idx >= f->nexports ||
+	    f->exports[idx].srv == NULL ||
+	    evutil_make_socket_nonblocking(fd) == -1 ||
+	    (c = conn_new(d, f->exports[idx].srv, fd, key)) == NULL) {
+		keep_del(d, key);
+		close(fd);
+		return -1;
+	}
+	conn_arm_read(c);
+	if (c->ev != NULL)
+		event_active(c->ev, EV_READ, 0);
+	return 0;
+}
+
+/*
+ * An adopted call's request may still be on its socket (balticd was
+ * killed between keeping the record and taking the request off): take
+ * it off, if the bytes there are the ones the record names.
+ */
+void
+export_settle(int fd, size_t reqlen, uint64_t reqhash)
+{
+	char	*buf;
+
+	if (reqlen == 0 || (buf = malloc(reqlen)) == NULL)
+		return;
+	if (recv(fd, buf, reqlen, MSG_PEEK | MSG_DONTWAIT) == (ssize_t)reqlen &&
+	    export_hash(buf, reqlen) == reqhash)
+		recv(fd, buf, reqlen, MSG_DONTWAIT);
+	free(buf);
+}
+
+/*
+ * Answer a call an earlier balticd started, on its connection (taken):
+ * the same response as any, then close; the keeper lets go once it is
+ * written.
+ */
+void
+export_answer_adopted(struct daemon *d, int fd, const char *key,
+    uint32_t status, const char *farm, const char *call, const void *payload,
+    size_t len)
+{
+	struct export_conn	*c;
+	char			 b;
+
+	/* Bytes after the request: the client had its answer (an earlier
+	 * balticd wrote it, and was killed before the keeper let go) and
+	 * sent another request.  No second answer on its connection. */
+	if (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		log_info("%s: %s: answered already; connection closed", farm,
+		    call);
+		close(fd);
+		keep_del(d, key);
+		return;
+	}
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    (c = conn_new(d, NULL, fd, key)) == NULL) {
+		log_warnx("%s: %s: cannot answer the adopted call", farm, call);
+		close(fd);
+		keep_del(d, key);
+		return;
+	}
+	snprintf(c->call, sizeof c->call, "%s", call);
+	conn_answer_status(c, status, farm, payload, len);
+}

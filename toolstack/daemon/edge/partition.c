@@ -1,0 +1,699 @@
+/*
+ * partition.c: one partition's channel, seen from dom0.  Sends the calls
+ * the router routes to it, matches RESULTs to them, serves the calls the
+ * guest makes to its imports, and pings it.  Everything the guest sends
+ * is untrusted: a frame that breaks the protocol closes this channel
+ * only, and is logged; every other partition goes on.
+ */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chan.h"
+#include "daemon/daemon.h"
+#include "backend/backend.h"
+#include "log.h"
+
+#define CANCELLED_TTL_S		30	/* how long a late RESULT is excused */
+#define GUEST_CALLS_MAX		64	/* imports in flight per guest: what
+					 * one agent runs at once */
+#define PART_RESTART_DELAY_MS	100	/* after a crash, on_crash restart */
+#define PART_WAITING_MAX	1024	/* calls queued for a channel */
+
+const char *
+part_state_name(enum part_state s)
+{
+	switch (s) {
+	case PART_STARTING:	return "starting";
+	case PART_READY:	return "ready";
+	case PART_UNHEALTHY:	return "unhealthy";
+	case PART_CUT:		return "cut";
+	case PART_DEAD:		return "dead";
+	default:		return "?";
+	}
+}
+
+struct part *
+part_new(struct dfarm *f, struct farm_instance *inst)
+{
+	struct part	*p;
+
+	if ((p = calloc(1, sizeof *p)) == NULL)
+		return NULL;
+	if ((p->name = strdup(inst->name)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->farm = f;
+	p->inst = inst;
+	p->state = PART_STARTING;
+	/* Ids differ from an earlier balticd's, whose calls may still run
+	 * in the guest (RESULT_LATE): from a random start. */
+	p->next_id = arc4random();
+	p->domid = -1;
+	idmap_init(&p->adopted);
+	idmap_init(&p->pend);
+	idmap_init(&p->cancelled);
+	idmap_init(&p->gcalls);
+	TAILQ_INIT(&p->waiting);
+	return p;
+}
+
+/*
+ * Is the partition's channel expected soon?  Its agent or domain runs
+ * (just created, restarted, or found again after a balticd restart) but
+ * has not said HELLO yet.  Calls then wait for it instead of failing.
+ */
+bool
+part_coming(const struct part *p)
+{
+	return p->state == PART_STARTING && (p->pid > 0 || p->domid >= 0);
+}
+
+static void
+part_fail_waiting(struct part *p, const char *why)
+{
+	struct req	*r;
+
+	while ((r = TAILQ_FIRST(&p->waiting)) != NULL) {
+		TAILQ_REMOVE(&p->waiting, r, wentry);
+		p->nwaiting--;
+		r->waiting = false;
+		r->part = NULL;
+		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: %s before the call "
+		    "could be sent", p->name, why);
+	}
+}
+
+/* Free a partition whose channel is already detached. */
+void
+part_free(struct part *p)
+{
+	if (p == NULL)
+		return;
+	part_detach(p, "partition freed");
+	part_fail_waiting(p, "partition freed");
+	adopt_part_gone(p, "partition freed");
+	idmap_dispose(&p->adopted);
+	if (p->restart_ev != NULL)
+		event_free(p->restart_ev);
+	idmap_dispose(&p->pend);
+	idmap_dispose(&p->cancelled);
+	idmap_dispose(&p->gcalls);
+	free(p->wire_nodes);
+	free(p->why);
+	free(p->name);
+	free(p);
+}
+
+static void
+part_set_why(struct part *p, const char *fmt, ...)
+{
+	va_list	ap;
+
+	free(p->why);
+	p->why = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&p->why, fmt, ap) == -1)
+		p->why = NULL;
+	va_end(ap);
+}
+
+/* The role's wiring, as the agent's CONFIG text.  Caller frees. */
+static char *
+part_config_text(struct part *p, size_t *len_r)
+{
+	struct farm_role	*role = p->inst->role;
+	FILE			*fp;
+	char			*buf = NULL;
+	size_t			 i, j, len = 0;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	fprintf(fp, "role %s\ninstance %s\n", role->name, p->name);
+	for (i = 0; i < role->nexports; i++) {
+		fprintf(fp, "export %s", role->exports[i].name);
+		for (j = 0; j < role->exports[i].iface->nops; j++)
+			fprintf(fp, " %s", role->exports[i].iface->ops[j].name);
+		fputc('\n', fp);
+	}
+	for (i = 0; i < role->nimports; i++) {
+		fprintf(fp, "import %s", role->imports[i].name);
+		for (j = 0; j < role->imports[i].iface->nops; j++)
+			fprintf(fp, " %s", role->imports[i].iface->ops[j].name);
+		fputc('\n', fp);
+	}
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	*len_r = len;
+	return buf;
+}
+
+/* After a balticd restart: say when every partition is back. */
+static void
+part_note_reattached(struct dfarm *f)
+{
+	struct part	*q;
+	size_t		 n = 0;
+
+	if (f->restored_us == 0)
+		return;
+	TAILQ_FOREACH(q, &f->parts, entry) {
+		if (q->state != PART_READY && q->state != PART_CUT &&
+		    q->state != PART_DEAD)
+			return;
+		n++;
+	}
+	log_notice("farm %s: %zu partitions re-attached %llu ms after "
+	    "balticd started", f->name, n,
+	    (unsigned long long)((now_us() - f->restored_us) / 1000));
+	f->restored_us = 0;
+}
+
+static void
+part_on_ready(struct chan *c, void *arg)
+{
+	struct part	*p = arg;
+	struct req	*r;
+	char		*cfg;
+	size_t		 len;
+
+	if ((cfg = part_config_text(p, &len)) == NULL ||
+	    chan_send(c, BALTIC_MSG_CONFIG, 0, cfg, len) == -1) {
+		free(cfg);
+		chan_fail(c, "cannot send CONFIG");
+		return;
+	}
+	free(cfg);
+	p->ping_missed = 0;
+	if (p->state != PART_CUT)
+		p->state = PART_READY;
+	log_info("%s: channel up (protocol %u, frames up to %u bytes)",
+	    p->name, chan_version(c), chan_max_frame(c));
+	part_note_reattached(p->farm);
+	while (p->state == PART_READY &&
+	    (r = TAILQ_FIRST(&p->waiting)) != NULL) {
+		TAILQ_REMOVE(&p->waiting, r, wentry);
+		p->nwaiting--;
+		r->waiting = false;
+		r->part = NULL;
+		part_send(p, r);
+	}
+}
+
+/* Bytes a guest sent, made fit for a log line or an error message. */
+static void
+printable(char *dst, size_t dstlen, const uint8_t *untrusted, size_t len)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < len && o + 1 < dstlen; i++) {
+		uint8_t c = untrusted[i];
+
+		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[o] = '\0';
+}
+
+/*
+ * The guest made progress (a PONG, or an answer to a call): it is alive,
+ * however slow its pings are while it works.
+ */
+static void
+part_alive(struct part *p)
+{
+	p->ping_missed = 0;
+	if (p->state == PART_UNHEALTHY) {
+		log_info("%s: answers again: back in rotation", p->name);
+		p->state = PART_READY;
+	}
+}
+
+/*
+ * A RESULT, or a RESULT_LATE (the answer to a call of a channel before
+ * this one, which only an adopted call may be waiting for: others are
+ * dropped, as nobody waits for them).
+ */
+static void
+part_on_result(struct part *p, const struct baltic_hdr *h,
+    const uint8_t *untrusted_body)
+{
+	struct proto_result_view	 v;
+	struct req			*r;
+	const char			*why;
+	char				 msg[512];
+
+	if (proto_parse_result(untrusted_body, h->len, &v, &why) == -1) {
+		chan_fail(p->chan, why);
+		return;
+	}
+	if (v.status > BALTIC_STATUS_MAX) {
+		chan_fail(p->chan, "RESULT with a bad status");
+		return;
+	}
+	if (h->type == BALTIC_MSG_RESULT_LATE) {
+		part_alive(p);
+		if (idmap_get(&p->adopted, h->call_id) != NULL)
+			adopt_result(p, h->call_id, v.status, v.payload, v.len);
+		else
+			log_debug("%s: late answer to call %u: nobody waits",
+			    p->name, h->call_id);
+		return;
+	}
+	if ((r = idmap_del(&p->pend, h->call_id)) == NULL) {
+		if (idmap_del(&p->cancelled, h->call_id) != NULL)
+			return;		/* late answer to a cancelled call */
+		chan_fail(p->chan, "RESULT for a call never sent");
+		return;
+	}
+	/* From here on the result is validated against the declared type. */
+	r->part = NULL;
+	part_alive(p);
+	if (v.status == BALTIC_OK) {
+		if (farm_value_check(r->op->result, v.payload, v.len, &why)
+		    == -1) {
+			p->calls_failed++;
+			log_warnx("%s: %s.%s: result of the wrong type: %s",
+			    p->name, r->iface->name, r->op->name, why);
+			req_finishf(r, BALTIC_E_BADRESULT, "%s: %s.%s returned "
+			    "a result that is not %s: %s", p->name,
+			    r->iface->name, r->op->name,
+			    farm_vtype_name(r->op->result), why);
+			return;
+		}
+		p->calls_served++;
+		req_finish(r, BALTIC_OK, v.payload, v.len);
+		return;
+	}
+	p->calls_failed++;
+	printable(msg, sizeof msg, v.payload, v.len);
+	req_finishf(r, v.status, "%s: %s: %s", p->name,
+	    baltic_status_name(v.status), msg);
+}
+
+struct gcall {
+	struct part	*p;
+	uint32_t	 id;
+	struct chan	*chan;		/* the channel it came on */
+};
+
+static void
+part_gcall_done(struct req *r, uint32_t status, const void *payload,
+    size_t len, void *arg)
+{
+	struct gcall	*g = arg;
+	struct part	*p = g->p;
+
+	idmap_del(&p->gcalls, g->id);
+	if (p->chan == g->chan && p->chan != NULL)
+		chan_send_result(p->chan, g->id, status, payload, len);
+	free(g);
+}
+
+/* The farm node a guest's import is wired to; NULL if not an import. */
+static struct node *
+part_import_node(struct part *p, const char *iface, struct farm_iface **i_r)
+{
+	struct farm_expr	*vm = p->inst->vm;
+	size_t			 i;
+
+	for (i = 0; i < vm->u.vm.nwires; i++) {
+		struct farm_wire *w = &vm->u.vm.wires[i];
+
+		if (strcmp(w->import, iface) == 0 && w->iface != NULL) {
+			*i_r = w->iface;
+			return p->wire_nodes[i];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The guest calls one of its imports: CALL, or CALL_AGAIN for a call it
+ * first sent to an earlier balticd, which may have carried it out.
+ */
+static void
+part_on_call(struct part *p, const struct baltic_hdr *h,
+    const uint8_t *untrusted_body)
+{
+	struct proto_call_view	 v;
+	struct farm_iface	*iface = NULL;
+	struct farm_op		*op;
+	struct node		*n;
+	struct gcall		*g;
+	struct req		*r;
+	const char		*why;
+	char			 err[256];
+
+	if (proto_parse_call(untrusted_body, h->len, &v, &why) == -1) {
+		chan_fail(p->chan, why);
+		return;
+	}
+	if (h->call_id == 0 || idmap_get(&p->gcalls, h->call_id) != NULL) {
+		chan_fail(p->chan, "CALL with a call id already in use");
+		return;
+	}
+	if ((n = part_import_node(p, v.iface, &iface)) == NULL) {
+		log_warnx("%s: called %s, which its role does not import",
+		    p->name, v.iface);
+		chan_fail(p->chan, "CALL to an interface not imported");
+		return;
+	}
+	/* v.iface is validated: a name this role imports. */
+	if ((op = farm_find_op(iface, v.op)) == NULL) {
+		snprintf(err, sizeof err, "%s has no operation %s",
+		    iface->name, v.op);
+		chan_send_result(p->chan, h->call_id, BALTIC_E_NOOP, err,
+		    strlen(err));
+		return;
+	}
+	if (farm_check_args(op, v.arg, v.arglen, err, sizeof err) == -1) {
+		chan_send_result(p->chan, h->call_id, BALTIC_E_ARG, err,
+		    strlen(err));
+		return;
+	}
+	if (h->type == BALTIC_MSG_CALL_AGAIN && !op->idempotent) {
+		snprintf(err, sizeof err, "%s.%s was in flight when balticd "
+		    "restarted and may have been carried out; not sent again "
+		    "(the operation is not idempotent)", iface->name, op->name);
+		log_warnx("%s: %s", p->name, err);
+		chan_send_result(p->chan, h->call_id, BALTIC_E_UNAVAILABLE, err,
+		    strlen(err));
+		return;
+	}
+	if (p->gcalls.n >= GUEST_CALLS_MAX) {
+		snprintf(err, sizeof err, "more than %d calls in flight",
+		    GUEST_CALLS_MAX);
+		chan_send_result(p->chan, h->call_id, BALTIC_E_OVERLOAD, err,
+		    strlen(err));
+		return;
+	}
+	if ((g = calloc(1, sizeof *g)) == NULL)
+		goto nomem;
+	g->p = p;
+	g->id = h->call_id;
+	g->chan = p->chan;
+	r = req_new(p->farm, n, iface, op, v.arg, v.arglen, v.deadline_ms,
+	    part_gcall_done, g);
+	if (r == NULL || idmap_put(&p->gcalls, h->call_id, r) == -1) {
+		if (r != NULL)
+			req_cancel(r);
+		free(g);
+		goto nomem;
+	}
+	req_start(r);
+	return;
+nomem:
+	chan_send_result(p->chan, h->call_id, BALTIC_E_INTERNAL,
+	    "out of memory", 13);
+}
+
+static void
+part_on_frame(struct chan *c, const struct baltic_hdr *h,
+    const uint8_t *untrusted_body, void *arg)
+{
+	struct part	*p = arg;
+	struct req	*r;
+	uint64_t	 nonce;
+
+	switch (h->type) {
+	case BALTIC_MSG_RESULT_LATE:
+	case BALTIC_MSG_CALL_AGAIN:
+		if (chan_version(c) < 2) {
+			chan_fail(c, "version 2 message on a version 1 channel");
+			break;
+		}
+		if (h->type == BALTIC_MSG_CALL_AGAIN)
+			part_on_call(p, h, untrusted_body);
+		else
+			part_on_result(p, h, untrusted_body);
+		break;
+	case BALTIC_MSG_RESULT:
+		part_on_result(p, h, untrusted_body);
+		break;
+	case BALTIC_MSG_CALL:
+		part_on_call(p, h, untrusted_body);
+		break;
+	case BALTIC_MSG_CANCEL:
+		if ((r = idmap_get(&p->gcalls, h->call_id)) != NULL) {
+			idmap_del(&p->gcalls, h->call_id);
+			free(r->done_arg);
+			req_cancel(r);
+		}
+		break;
+	case BALTIC_MSG_PING:
+		chan_send(c, BALTIC_MSG_PONG, h->call_id, untrusted_body,
+		    h->len);
+		break;
+	case BALTIC_MSG_PONG:
+		if (h->len != sizeof nonce) {
+			chan_fail(c, "PONG of the wrong length");
+			break;
+		}
+		memcpy(&nonce, untrusted_body, sizeof nonce);
+		if (nonce != p->ping_nonce)
+			break;		/* a late answer: ignore */
+		part_alive(p);
+		break;
+	default:
+		chan_fail(c, "unexpected message type from the guest");
+		break;
+	}
+}
+
+static void
+part_on_close(struct chan *c, const char *why, void *arg)
+{
+	struct part	*p = arg;
+
+	log_warnx("%s: channel closed: %s", p->name, why);
+	part_detach(p, why);
+}
+
+static const struct chan_cbs part_cbs = {
+	.on_frame = part_on_frame,
+	.on_ready = part_on_ready,
+	.on_close = part_on_close,
+};
+
+const struct chan_cbs *
+part_chan_cbs(void)
+{
+	return &part_cbs;
+}
+
+/* The backend has a channel for p (created with part_chan_cbs(), p). */
+void
+part_attach(struct part *p, struct chan *c)
+{
+	if (p->chan != NULL)
+		part_detach(p, "replaced by a new channel");
+	p->chan = c;
+	p->ping_missed = 0;
+}
+
+/*
+ * The channel is gone: fail the calls sent on it (they may have reached
+ * the guest, so only idempotent ones are re-sent by an `or`), cancel the
+ * guest's own calls, and free the channel.
+ */
+void
+part_detach(struct part *p, const char *why)
+{
+	struct req	*r;
+	struct chan	*c = p->chan;
+	uint32_t	 id;
+
+	if (c == NULL)
+		return;
+	p->chan = NULL;
+	if (p->state == PART_READY || p->state == PART_UNHEALTHY)
+		p->state = PART_STARTING;
+	part_set_why(p, "channel closed: %s", why);
+	while ((id = idmap_any(&p->gcalls)) != 0) {
+		r = idmap_del(&p->gcalls, id);
+		free(r->done_arg);
+		req_cancel(r);
+	}
+	while ((id = idmap_any(&p->pend)) != 0) {
+		r = idmap_del(&p->pend, id);
+		r->part = NULL;
+		p->calls_failed++;
+		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: channel closed "
+		    "with the call in flight (%s)", p->name, why);
+	}
+	idmap_dispose(&p->cancelled);
+	idmap_init(&p->cancelled);
+	/* Safe inside the channel's own callbacks (chan.c), and at once:
+	 * no frame may reach p after this. */
+	chan_free(c);
+}
+
+/* Send a routed call to the partition, or fail it at once. */
+void
+part_send(struct part *p, struct req *r)
+{
+	uint32_t	id;
+
+	if (part_coming(p) && p->nwaiting < PART_WAITING_MAX) {
+		TAILQ_INSERT_TAIL(&p->waiting, r, wentry);
+		p->nwaiting++;
+		r->waiting = true;
+		r->part = p;
+		return;
+	}
+	if (p->state != PART_READY || p->chan == NULL) {
+		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: not ready (%s%s%s)",
+		    p->name, part_state_name(p->state), p->why ? ": " : "",
+		    p->why ? p->why : "");
+		return;
+	}
+	do {
+		id = p->next_id++;
+	} while (id == 0 || idmap_get(&p->pend, id) != NULL ||
+	    idmap_get(&p->cancelled, id) != NULL ||
+	    idmap_get(&p->adopted, id) != NULL);
+	if (idmap_put(&p->pend, id, r) == -1) {
+		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	/* Where it goes is kept before it goes (keep.c). */
+	r->part = p;
+	r->call_id = id;
+	req_progress(r);
+	if (chan_send_call(p->chan, id, r->iface->name, r->op->name,
+	    req_remaining_ms(r), r->arg, r->arglen) == -1) {
+		idmap_del(&p->pend, id);
+		r->part = NULL;
+		r->call_id = 0;
+		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: channel will not "
+		    "take the call", p->name);
+		return;
+	}
+	r->reached = true;
+}
+
+/* The router no longer wants r's answer. */
+void
+part_cancel(struct part *p, struct req *r)
+{
+	if (r->waiting) {
+		TAILQ_REMOVE(&p->waiting, r, wentry);
+		p->nwaiting--;
+		r->waiting = false;
+		r->part = NULL;
+		return;
+	}
+	if (idmap_del(&p->pend, r->call_id) == NULL)
+		return;
+	r->part = NULL;
+	/* balticd stopping: the guest's answer goes to the next one. */
+	if (p->chan != NULL && !p->farm->d->exiting) {
+		chan_send(p->chan, BALTIC_MSG_CANCEL, r->call_id, NULL, 0);
+		idmap_put(&p->cancelled, r->call_id,
+		    (void *)(uintptr_t)(now_us() / 1000000 + CANCELLED_TTL_S));
+	}
+}
+
+static void
+part_prune_cancelled(struct part *p)
+{
+	uint32_t	 old[64];
+	size_t		 i, n = 0;
+	uintptr_t	 now = now_us() / 1000000;
+
+	for (i = 0; i < p->cancelled.cap && n < 64; i++)
+		if (p->cancelled.v[i].id != 0 &&
+		    (uintptr_t)p->cancelled.v[i].val < now)
+			old[n++] = p->cancelled.v[i].id;
+	for (i = 0; i < n; i++)
+		idmap_del(&p->cancelled, old[i]);
+}
+
+/*
+ * Health: a partition that misses BALTIC_PING_MISSES pings in a row is
+ * taken out of rotation; a PONG puts it back.
+ */
+void
+part_ping_all(struct daemon *d)
+{
+	struct dfarm	*f;
+	struct part	*p;
+
+	TAILQ_FOREACH(f, &d->farms, entry) {
+		TAILQ_FOREACH(p, &f->parts, entry) {
+			if (p->chan == NULL || !chan_is_ready(p->chan) ||
+			    p->state == PART_CUT)
+				continue;
+			part_prune_cancelled(p);
+			if (++p->ping_missed > BALTIC_PING_MISSES &&
+			    p->state == PART_READY) {
+				log_warnx("%s: missed %d pings: out of "
+				    "rotation", p->name, BALTIC_PING_MISSES);
+				part_set_why(p, "missed %d pings",
+				    BALTIC_PING_MISSES);
+				p->state = PART_UNHEALTHY;
+			}
+			p->ping_nonce = ((uint64_t)arc4random() << 32) |
+			    arc4random();
+			chan_send(p->chan, BALTIC_MSG_PING, 0, &p->ping_nonce,
+			    sizeof p->ping_nonce);
+		}
+	}
+}
+
+static void
+part_restart_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct part	*p = arg;
+	struct daemon	*d = p->farm->d;
+	struct timeval	 tv = { 1, 0 };
+	char		*err = NULL;
+
+	if (p->farm->dying || p->state != PART_DEAD)
+		return;
+	if (d->backend->create(d->bctx, p, &err) == -1) {
+		log_warnx("%s: restart failed: %s; again in 1 s", p->name,
+		    err != NULL ? err : "?");
+		free(err);
+		evtimer_add(p->restart_ev, &tv);
+		return;
+	}
+	p->restarts++;
+	p->state = PART_STARTING;
+	log_info("%s: restarted (%u)", p->name, p->restarts);
+	dfarm_save(p->farm);
+}
+
+/*
+ * The backend saw the partition die: out of rotation at once, its calls
+ * failed, and restarted if its role says on_crash restart.
+ */
+void
+part_died(struct part *p, const char *why)
+{
+	struct timeval	tv = { 0, PART_RESTART_DELAY_MS * 1000 };
+
+	log_warnx("%s: died: %s", p->name, why);
+	part_detach(p, why);
+	part_set_why(p, "died: %s", why);
+	p->state = PART_DEAD;
+	p->pid = 0;
+	p->domid = -1;
+	part_fail_waiting(p, "died");
+	adopt_part_gone(p, why);
+	if (p->inst->role->on_crash != FARM_CRASH_RESTART || p->farm->dying)
+		return;
+	if (p->restart_ev == NULL)
+		p->restart_ev = evtimer_new(p->farm->d->base, part_restart_cb,
+		    p);
+	if (p->restart_ev != NULL)
+		evtimer_add(p->restart_ev, &tv);
+}

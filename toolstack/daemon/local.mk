@@ -1,0 +1,23 @@
+# balticd: the daemon (daemon/), its running graph and router
+# (daemon/core/), its edges to partitions and HTTP (daemon/edge/), the
+# descriptor keeper (keep/) and the backends with their state stores
+# (backend/).
+sbin_PROGRAMS += toolstack/balticd
+toolstack_balticd_SOURCES = toolstack/ctl.h \
+	toolstack/daemon/daemon.h toolstack/daemon/balticd.c \
+	toolstack/daemon/control.c toolstack/daemon/adopt.c \
+	toolstack/daemon/core/router.c toolstack/daemon/core/graph.c \
+	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
+	toolstack/daemon/edge/export.c toolstack/daemon/edge/http-req.h \
+	toolstack/daemon/edge/http-req.c \
+	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
+	toolstack/keep/keep.c toolstack/keep/keeper.c \
+	toolstack/backend/backend.h toolstack/backend/local.c \
+	toolstack/backend/store-dir.c toolstack/backend/xen.c \
+	toolstack/backend/store-xs.c \
+	toolstack/util/idmap.h toolstack/util/idmap.c $(BALTIC_UTIL_SOURCES)
+toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND
+toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
+	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS)
+toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
+	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS)

@@ -1,0 +1,12 @@
+# The farm language: lexer, parser, checker (toolstack/farm-*.c).
+noinst_LIBRARIES += toolstack/libfarm.a
+toolstack_libfarm_a_SOURCES = \
+	toolstack/farm/farm.h \
+	toolstack/farm/farm-lex.h toolstack/farm/farm-lex.c \
+	toolstack/farm/farm-parse.c \
+	toolstack/farm/farm-check.c \
+	toolstack/farm/farm-diag.c \
+	toolstack/farm/farm-value.c \
+	toolstack/farm/farm-tree.c
+
+dist_man_MANS += man/baltic.farm.5

@@ -1,0 +1,98 @@
+/* util.c: see util.h. */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/util.h"
+
+int
+errf(char **err_r, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(err_r, fmt, ap) == -1)
+		*err_r = NULL;
+	va_end(ap);
+	return -1;
+}
+
+char *
+vstrf(size_t *len_r, const char *fmt, va_list ap)
+{
+	char	*msg;
+	int	 len;
+
+	if ((len = vasprintf(&msg, fmt, ap)) < 0) {
+		*len_r = 0;
+		return NULL;
+	}
+	*len_r = (size_t)len;
+	return msg;
+}
+
+static yajl_val
+json_get(yajl_val v, const char *key, yajl_type t)
+{
+	const char	*path[] = { key, NULL };
+
+	return v != NULL ? yajl_tree_get(v, path, t) : NULL;
+}
+
+const char *
+json_str(yajl_val v, const char *key)
+{
+	yajl_val	s = json_get(v, key, yajl_t_string);
+
+	return s != NULL ? s->u.string : NULL;
+}
+
+long long
+json_int(yajl_val v, const char *key, long long dflt)
+{
+	yajl_val	n = json_get(v, key, yajl_t_number);
+
+	return n != NULL && YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : dflt;
+}
+
+int
+json_true(yajl_val v, const char *key)
+{
+	yajl_val	b = json_get(v, key, yajl_t_any);
+
+	return b != NULL && YAJL_IS_TRUE(b);
+}
+
+int
+unix_listen(const char *path, int backlog, char **err_r)
+{
+	struct sockaddr_un	sun;
+	mode_t			old;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path) >=
+	    sizeof sun.sun_path)
+		return errf(err_r, "socket path too long: %s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1)
+		return errf(err_r, "socket: %s", strerror(errno));
+	unlink(path);
+	old = umask(0077);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+	    listen(fd, backlog) == -1) {
+		umask(old);
+		close(fd);
+		return errf(err_r, "listen on %s: %s", path, strerror(errno));
+	}
+	umask(old);
+	return fd;
+}
