@@ -54,11 +54,17 @@ for round in 1 2; do
 done
 # Twice within a second under load: the second kill lands while the
 # restarted balticd re-attaches its partitions and answers the calls it
-# adopted, some of which it adopted again.
+# adopted, some of which it adopted again (or, on a host too loaded for
+# that, while it starts).
 t5=$(ms)
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
-start_daemon -v || not_ok "balticd restarts after the first quick kill"
-sleep 0.3
+rm -f "$BALTIC_RUN_DIR/balticd.sock"
+$VG "$BALTICD" -d -t "${BALTIC_TIMEOUT_MS:-5000}" -v >>"$T/balticd.log" 2>&1 &
+DPID=$!
+while [ ! -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ "$(ms)" -lt $((t5 + 600)) ]; do
+	sleep 0.02
+done
+sleep 0.2
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
 t6=$(ms)
 start_daemon -v || not_ok "balticd restarts after the second quick kill"

@@ -145,6 +145,8 @@ main(int argc, char **argv)
 	TAILQ_INIT(&d.kept);
 	d.ctl_fd = -1;
 	d.keep_fd = -1;
+	d.vm_ops = &part_node_ops;
+	d.remote_ops = &remote_node_ops;
 	d.self_path = realpath("/proc/self/exe", NULL);
 	d.default_timeout_ms = BALTIC_DEFAULT_TIMEOUT_MS;
 	d.state_dir = strdup(env_or("BALTIC_STATE_DIR", "/var/lib/baltic"));

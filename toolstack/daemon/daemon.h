@@ -27,6 +27,7 @@ struct export_srv;
 struct chan;
 struct daemon;
 struct dfarm;
+struct node;
 struct part;
 struct req;
 
@@ -38,8 +39,22 @@ struct req;
 
 enum node_kind { NODE_VM, NODE_OR, NODE_PAR, NODE_REF, NODE_REMOTE };
 
+/*
+ * What the router needs of a leaf node (a partition's, a remote's): the
+ * graph sets it from the daemon's edges (struct daemon's vm_ops and
+ * remote_ops), so that the router knows no partition and no HTTP.
+ */
+struct node_ops {
+	bool	(*live)(const struct node *);	/* takes calls now */
+	bool	(*coming)(const struct node *);	/* will soon: calls wait */
+	void	(*send)(struct node *, struct req *);	/* may finish r */
+	void	(*cancel)(struct node *, struct req *);	/* what r has out */
+	void	(*dispose)(struct node *);		/* or NULL */
+};
+
 struct node {
 	enum node_kind		 kind;
+	const struct node_ops	*ops;		/* NODE_VM, NODE_REMOTE */
 	struct dfarm		*farm;
 	struct farm_expr	*expr;		/* what it was built from */
 	union {
@@ -202,6 +217,8 @@ struct daemon {
 	unsigned			 create_timeout_ms;
 	uint64_t			 started_us;
 	char				*self_path;	/* to exec the keeper */
+	const struct node_ops		*vm_ops;	/* the edges, for */
+	const struct node_ops		*remote_ops;	/* the graph */
 	int				 keep_fd;	/* keeper, or -1 */
 	uint64_t			 keep_seq;	/* call keys */
 	TAILQ_HEAD(, kept)		 kept;		/* fetched at start */
@@ -257,12 +274,14 @@ void		 part_cancel(struct part *, struct req *);
 void		 part_ping_all(struct daemon *);
 void		 part_died(struct part *, const char *why);
 bool		 part_coming(const struct part *);
+extern const struct node_ops part_node_ops;
 const struct chan_cbs *part_chan_cbs(void);
 
-/* farmrt.c: a checked farm as a running graph */
-struct dfarm	*dfarm_new(struct daemon *, struct farm_file *, struct farm *,
-		    const char *path, const char *source, size_t len);
-void		 dfarm_free(struct dfarm *);
+/* core/graph.c: a checked farm as a running graph */
+struct dfarm	*graph_new(struct daemon *, struct farm_file *, struct farm *,
+		    const char *path, const char *source, size_t len,
+		    struct part *(*)(struct dfarm *, struct farm_instance *));
+void		 graph_free(struct dfarm *);
 struct dfarm	*dfarm_find(struct daemon *, const char *);
 struct part	*dfarm_part(struct dfarm *, const char *);
 struct node	*dfarm_build(struct dfarm *, struct farm_expr *);
@@ -300,12 +319,18 @@ void		 export_answer_adopted(struct daemon *, int fd, const char *key,
 void		 http_remote_send(struct req *);
 void		 http_remote_cancel(struct req *);
 void		 http_remote_dispose(struct node *);
+extern const struct node_ops remote_node_ops;
 
 /* control.c */
 int		 control_listen(struct daemon *, const char *path);
 void		 control_close(struct daemon *);
 
-/* state: farms written to the store before acted on */
+/* lifecycle.c */
+struct dfarm	*dfarm_new(struct daemon *, struct farm_file *, struct farm *,
+		    const char *path, const char *source, size_t len);
+void		 dfarm_free(struct dfarm *);
+
+/* state.c: farms written to the store before acted on */
 int		 dfarm_save(struct dfarm *);
 int		 dfarm_forget(struct dfarm *);
 int		 daemon_restore(struct daemon *);

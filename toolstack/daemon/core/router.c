@@ -132,7 +132,8 @@ node_live(const struct node *n)
 
 	switch (n->kind) {
 	case NODE_VM:
-		return n->u.part->state == PART_READY;
+	case NODE_REMOTE:
+		return n->ops->live(n);
 	case NODE_OR:
 	case NODE_PAR:
 		for (i = 0; i < n->u.comb.n; i++)
@@ -141,14 +142,12 @@ node_live(const struct node *n)
 		return false;
 	case NODE_REF:
 		return n->u.ref.target != NULL && node_live(n->u.ref.target);
-	case NODE_REMOTE:
-		return true;
 	default:
 		fatalx("%s: unsupported node kind %d", __func__, n->kind);
 	}
 }
 
-/* Not live yet, but its partitions are on their way (see part_coming). */
+/* Not live yet, but its partitions are on their way. */
 bool
 node_coming(const struct node *n)
 {
@@ -156,7 +155,8 @@ node_coming(const struct node *n)
 
 	switch (n->kind) {
 	case NODE_VM:
-		return part_coming(n->u.part);
+	case NODE_REMOTE:
+		return n->ops->coming(n);
 	case NODE_OR:
 	case NODE_PAR:
 		for (i = 0; i < n->u.comb.n; i++)
@@ -165,8 +165,6 @@ node_coming(const struct node *n)
 		return false;
 	case NODE_REF:
 		return n->u.ref.target != NULL && node_coming(n->u.ref.target);
-	case NODE_REMOTE:
-		return false;
 	default:
 		fatalx("%s: unsupported node kind %d", __func__, n->kind);
 	}
@@ -348,7 +346,8 @@ req_start(struct req *r)
 		n->outstanding_max = n->outstanding;
 	switch (n->kind) {
 	case NODE_VM:
-		part_send(n->u.part, r);
+	case NODE_REMOTE:
+		n->ops->send(n, r);
 		break;
 	case NODE_OR:
 		or_next(r);
@@ -370,9 +369,6 @@ req_start(struct req *r)
 			else
 				req_start(kid);
 		}
-		break;
-	case NODE_REMOTE:
-		http_remote_send(r);
 		break;
 	default:
 		fatalx("%s: unsupported node kind %d", __func__, n->kind);
@@ -432,11 +428,8 @@ req_stop_own(struct req *r)
 {
 	switch (r->node->kind) {
 	case NODE_VM:
-		if (r->part != NULL)
-			part_cancel(r->part, r);
-		break;
 	case NODE_REMOTE:
-		http_remote_cancel(r);
+		r->node->ops->cancel(r->node, r);
 		break;
 	default:
 		break;

@@ -697,3 +697,36 @@ part_died(struct part *p, const char *why)
 	if (p->restart_ev != NULL)
 		evtimer_add(p->restart_ev, &tv);
 }
+
+static bool
+part_node_live(const struct node *n)
+{
+	return n->u.part->state == PART_READY;
+}
+
+static bool
+part_node_coming(const struct node *n)
+{
+	return part_coming(n->u.part);
+}
+
+static void
+part_node_send(struct node *n, struct req *r)
+{
+	part_send(n->u.part, r);
+}
+
+static void
+part_node_cancel(struct node *n, struct req *r)
+{
+	if (r->part != NULL)
+		part_cancel(r->part, r);
+}
+
+/* A partition's node, for the router. */
+const struct node_ops part_node_ops = {
+	.live = part_node_live,
+	.coming = part_node_coming,
+	.send = part_node_send,
+	.cancel = part_node_cancel,
+};

@@ -526,3 +526,37 @@ http_remote_dispose(struct node *n)
 	n->u.remote.host = NULL;
 	n->u.remote.path = NULL;
 }
+
+/* A remote takes calls whenever asked: its answer says if it could. */
+static bool
+remote_node_live(const struct node *n)
+{
+	return true;
+}
+
+static bool
+remote_node_coming(const struct node *n)
+{
+	return false;
+}
+
+static void
+remote_node_send(struct node *n, struct req *r)
+{
+	http_remote_send(r);
+}
+
+static void
+remote_node_cancel(struct node *n, struct req *r)
+{
+	http_remote_cancel(r);
+}
+
+/* A remote's node, for the router. */
+const struct node_ops remote_node_ops = {
+	.live = remote_node_live,
+	.coming = remote_node_coming,
+	.send = remote_node_send,
+	.cancel = remote_node_cancel,
+	.dispose = http_remote_dispose,
+};

@@ -1,0 +1,43 @@
+/*
+ * lifecycle.c: a farm's life in balticd: made (its graph over its
+ * partitions) and let go (what its exports, adopted calls, partitions
+ * and graph hold, in that order).
+ */
+#include <sys/queue.h>
+
+#include <stdlib.h>
+
+#include "backend/backend.h"
+#include "daemon/daemon.h"
+
+/*
+ * The running form of a checked farm, its partitions made but not
+ * started; file is the result's from now on.
+ */
+struct dfarm *
+dfarm_new(struct daemon *d, struct farm_file *file, struct farm *farm,
+    const char *path, const char *source, size_t len)
+{
+	return graph_new(d, file, farm, path, source, len, part_new);
+}
+
+/* Free a farm whose partitions are already destroyed. */
+void
+dfarm_free(struct dfarm *f)
+{
+	struct part	*p;
+	size_t		 i;
+
+	if (f == NULL)
+		return;
+	adopt_farm_gone(f);
+	for (i = 0; i < f->nexports; i++)
+		export_stop(&f->exports[i]);
+	while ((p = TAILQ_FIRST(&f->parts)) != NULL) {
+		TAILQ_REMOVE(&f->parts, p, entry);
+		if (p->bdata != NULL && f->d->backend->forget != NULL)
+			f->d->backend->forget(f->d->bctx, p);
+		part_free(p);
+	}
+	graph_free(f);
+}
