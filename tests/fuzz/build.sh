@@ -48,3 +48,6 @@ $CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/daemon/edge/http-req.c" -o "$out/obj/h
 target http-req "$out/obj/http-req.o"
 target wire $proto_objs -levent
 target chan $proto_objs -levent
+# keep-proto.c needs only proto.c of libbaltic (the le32 and name codecs).
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/keep/keep-proto.c" -o "$out/obj/keep-proto.o"
+target keep "$out/obj/keep-proto.o" "$out/obj/proto.o"
