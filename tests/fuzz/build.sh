@@ -22,7 +22,8 @@ mkdir -p "$out/obj"
 # The code under test: compiled without -fsanitize=fuzzer's main but
 # with its coverage instrumentation.
 LIBSAN=$(echo "$SAN" | sed 's/fuzzer,/fuzzer-no-link,/; s/=fuzzer$/=fuzzer-no-link/')
-farm_srcs="farm-lex farm-parse farm-check farm-diag farm-value farm-tree"
+farm_srcs="farm-lex farm-parse farm-parse-decl farm-parse-expr farm-check
+    farm-resolve farm-wire farm-diag farm-value farm-tree"
 proto_srcs="proto proto-buf chan log"
 for f in $farm_srcs; do
 	$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/farm/$f.c" -o "$out/obj/$f.o"
@@ -48,3 +49,6 @@ $CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/daemon/edge/http-req.c" -o "$out/obj/h
 target http-req "$out/obj/http-req.o"
 target wire $proto_objs -levent
 target chan $proto_objs -levent
+# keep-proto.c needs only proto.c of libbaltic (the le32 and name codecs).
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/keep/keep-proto.c" -o "$out/obj/keep-proto.o"
+target keep "$out/obj/keep-proto.o" "$out/obj/proto.o"

@@ -1,5 +1,5 @@
 /*
- * fuzz-farm-expr.c: farm_parse_expr, the parser and checker behind
+ * fuzz-farm-expr.c: farm_check_expr, the parser and checker behind
  * `baltic set FARM REF EXPR`, on arbitrary expression text against a
  * fixed farm that checks.
  *
@@ -7,7 +7,7 @@
  * (those of one of the farm's refs, or all of them, or none); the rest
  * is the text.  Invariants: an accepted expression provides every needed
  * interface and renders back to text; the farm is left as it was (the
- * use counts farm_parse_expr saves and restores).
+ * use counts farm_check_expr saves and restores).
  */
 #include <string.h>
 
@@ -98,14 +98,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			needed[i] = &ff->ifaces[i];
 		nneeded = ff->nifaces;
 	}
-	/* farm_parse_expr takes a C string, as `baltic set` gets one. */
+	/* farm_check_expr takes a C string, as `baltic set` gets one. */
 	text = malloc(size);
 	FUZZ_CHECK(text != NULL);
 	memcpy(text, data + 1, size - 1);
 	text[size - 1] = '\0';
 
 	farm_diags_init(&d);
-	e = farm_parse_expr(ff, farm, text, needed, nneeded, &d);
+	e = farm_check_expr(ff, farm, text, needed, nneeded, &d);
 	if (e != NULL) {
 		FUZZ_CHECK(d.nerrors == 0);
 		for (i = 0; i < nneeded; i++)

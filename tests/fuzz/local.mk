@@ -13,7 +13,7 @@ FUZZ_PROTO_LIBS = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay-farm tests/fuzz/replay-farm-expr \
 	tests/fuzz/replay-http tests/fuzz/replay-wire tests/fuzz/replay-chan \
-	tests/fuzz/replay-http-req
+	tests/fuzz/replay-http-req tests/fuzz/replay-keep
 tests_fuzz_replay_farm_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-farm.c tests/fuzz/fuzz.h
 tests_fuzz_replay_farm_LDADD = $(FUZZ_FARM_LIBS)
@@ -33,6 +33,9 @@ tests_fuzz_replay_chan_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-chan.c tests/fuzz/fuzz.h
 tests_fuzz_replay_chan_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 tests_fuzz_replay_chan_LDADD = $(FUZZ_PROTO_LIBS)
+tests_fuzz_replay_keep_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-keep.c tests/fuzz/fuzz.h toolstack/keep/keep-proto.c
+tests_fuzz_replay_keep_LDADD = libbaltic/libbaltic.a
 
 TESTS += tests/fuzz/replay.sh
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/build.sh \

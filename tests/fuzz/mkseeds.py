@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-# mkseeds.py: write the hand-made seeds of the wire, chan, farm-expr and
-# http targets into tests/fuzz/corpus/<target>/ (committed; rerun after
-# a protocol change).  The farm seeds are copies of farm files.
+# mkseeds.py: write the hand-made seeds of the wire, chan, farm-expr,
+# http and keep targets into tests/fuzz/corpus/<target>/ (committed; rerun
+# after a protocol or record format change).  The farm seeds are copies
+# of farm files.
 import os
 import struct
 
@@ -83,3 +84,47 @@ bodies = [(0, b""), (1, b"order-1"), (1, "caf\u00e9".encode()), (2, b"-42"),
           (1, b"host.example:65535")]
 for i, (sel, b) in enumerate(bodies):
     write("http", "b%02d" % i, bytes([sel]) + b)
+
+# keep: selector byte (even: a keeper message, odd: a call record), then
+# the packet or the record (toolstack/keep/keep.h).
+KEEP_PUT, KEEP_DEL, KEEP_LIST, KEEP_ENTRY, KEEP_END, KEEP_QUIT = range(1, 7)
+
+
+def keep_msg(t, key=b"", val=b"", version=1):
+    return struct.pack("<III", version, t, len(key)) + key + val
+
+
+def keep_call(attempts=(), request=None, arg=None, reached=0):
+    rec = (b"farm shop\nexport 0\ncall IPayment.Authorize\n"
+           b"deadline 1234567890\nreached %d\n" % reached)
+    if request is not None:
+        rec += b"request %d %d\n" % request
+    for inst, cid in attempts:
+        rec += b"attempt %s %d\n" % (inst, cid)
+    if arg is not None:
+        rec += b"arg %d\n" % len(arg) + arg
+    return rec
+
+
+msgs = {
+    "put-listen": keep_msg(KEEP_PUT, b"listen shop 127.0.0.1:8080"),
+    "put-conn": keep_msg(KEEP_PUT, b"conn shop 0 17", keep_call()),
+    "del": keep_msg(KEEP_DEL, b"call 42"),
+    "list": keep_msg(KEEP_LIST),
+    "entry": keep_msg(KEEP_ENTRY, b"call 7", b"\x00\xffvalue"),
+    "quit": keep_msg(KEEP_QUIT),
+    "bad-version": keep_msg(KEEP_END, version=2),
+}
+for name, m in sorted(msgs.items()):
+    write("keep", "msg-" + name, b"\x00" + m)
+calls = {
+    "min": keep_call(),
+    "arg": keep_call(arg=b"order-1\n\x00\xff"),
+    "arg-empty": keep_call(reached=1, arg=b""),
+    "attempts": keep_call(attempts=((b"shop-pay-0", 3), (b"shop-pay-1", 9)),
+                          reached=1),
+    "request": keep_call(request=(312, 0xcbf29ce484222325),
+                         attempts=((b"shop-pay-0", 1),), arg=b"x"),
+}
+for name, c in sorted(calls.items()):
+    write("keep", "call-" + name, b"\x01" + c)

@@ -2,7 +2,7 @@
  * test-farm-check.c: the checker, one case per class of error with its
  * exact message and place; instances; the run-time helpers
  * (farm_expr_provides, farm_ref_needs, farm_expr_refers_to,
- * farm_parse_expr); farm_load.
+ * farm_check_expr); farm_load.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -334,25 +334,25 @@ test_parse_expr(void **state)
 	f = &ff->farms[0];
 	need[0] = farm_find_iface(ff, "IA");
 
-	e = farm_parse_expr(ff, f, "or failover(a, spare)", need, 1, &d);
+	e = farm_check_expr(ff, f, "or failover(a, spare)", need, 1, &d);
 	assert_non_null(e);
 	assert_int_equal(d.n, 0);
 	assert_true(farm_expr_provides(e, need[0]));
 	assert_false(farm_expr_refers_to(e, farm_find_binding(f, "p")));
 	farm_expr_free(e);
-	e = farm_parse_expr(ff, f, "remote IA \"http://10.0.0.1:81/x\"", need,
+	e = farm_check_expr(ff, f, "remote IA \"http://10.0.0.1:81/x\"", need,
 	    1, &d);
 	assert_non_null(e);
 	farm_expr_free(e);
 	assert_int_equal(farm_find_binding(f, "a")->uses, 2);
 
-	e = farm_parse_expr(ff, f, "or(a, b)", need, 1, &d);
+	e = farm_check_expr(ff, f, "or(a, b)", need, 1, &d);
 	assert_null(e);
-	e = farm_parse_expr(ff, f, "vm A", need, 1, &d);
+	e = farm_check_expr(ff, f, "vm A", need, 1, &d);
 	assert_null(e);
-	e = farm_parse_expr(ff, f, "aa", need, 1, &d);
+	e = farm_check_expr(ff, f, "aa", need, 1, &d);
 	assert_null(e);
-	e = farm_parse_expr(ff, f, "a b", need, 1, &d);
+	e = farm_check_expr(ff, f, "a b", need, 1, &d);
 	assert_null(e);
 	out = diags_str(&d);
 	assert_string_equal(out,

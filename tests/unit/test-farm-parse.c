@@ -1,6 +1,6 @@
 /*
  * test-farm-parse.c: the syntax tree the parser builds, its defaults,
- * syntax errors with recovery, farm_parse_expr and farm_expr_str.
+ * syntax errors with recovery, and farm_expr_str.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -262,7 +262,7 @@ void			 farm_file_free(struct farm_file *);
  * expression must provide.  Caller frees the result with
  * farm_expr_free(); NULL on error (reported in d, with file "<set>").
  */
-struct farm_expr	*farm_parse_expr(struct farm_file *file,
+struct farm_expr	*farm_check_expr(struct farm_file *file,
 			    struct farm *f, const char *text,
 			    struct farm_iface **needed, size_t nneeded,
 			    struct farm_diags *d);

@@ -244,7 +244,7 @@ dfarm_set_ref(struct dfarm *f, const char *ref, const char *text,
 	}
 	n = f->bind_nodes[b - f->farm->bindings];
 	nneeds = farm_ref_needs(f->farm, b, &needs);
-	e = farm_parse_expr(f->file, f->farm, text, needs, nneeds, &diags);
+	e = farm_check_expr(f->file, f->farm, text, needs, nneeds, &diags);
 	if (e == NULL || diags.nerrors > 0) {
 		*err_r = farm_diags_str(&diags);
 		if (*err_r == NULL)

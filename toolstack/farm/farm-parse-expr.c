@@ -1,0 +1,277 @@
+/*
+ * farm-parse-expr.c: the farm language's expressions: binding names,
+ * vm with its wires, or/par with their branches, ref and remote; and
+ * farm_parse_expr_text(), for an expression alone.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "farm/farm-lex.h"
+
+#define DEPTH_MAX	64
+
+static int		 parse_wire(struct farm_parser *, struct farm_expr *);
+
+static struct farm_expr *
+new_expr(enum farm_expr_kind kind, const struct farm_loc *loc)
+{
+	struct farm_expr	*e;
+
+	e = farm_xcalloc(1, sizeof *e);
+	e->kind = kind;
+	e->loc = *loc;
+	return e;
+}
+
+/* Forget the diagnostics reported since there were n. */
+static void
+diags_truncate(struct farm_diags *d, size_t n)
+{
+	while (d->n > n) {
+		d->n--;
+		if (d->v[d->n].severity == FARM_ERROR)
+			d->nerrors--;
+		else
+			d->nwarnings--;
+		free(d->v[d->n].msg);
+	}
+}
+
+/*
+ * `Import = expr` items of a vm, separated by ',' or newlines; the '{'
+ * at open was just read.  If the items fail to parse and one of them
+ * began a line no more indented than the statement, the '}' was
+ * forgotten: say so, and go back to that line as the next statement.
+ */
+static int
+parse_wires(struct farm_parser *p, struct farm_expr *e,
+    const struct farm_loc *open)
+{
+	size_t	rewind = 0, ndiags = 0;
+
+	for (;;) {
+		farm_skip_nl(p);
+		if (farm_cur(p)->kind == FT_RBRACE) {
+			farm_next(p);
+			return 0;
+		}
+		if (rewind == 0 && farm_at_line_start(p) &&
+		    farm_cur(p)->loc.col <= p->stmt_col) {
+			rewind = p->pos;
+			ndiags = p->d->n;
+		}
+		if (parse_wire(p, e) == 0)
+			continue;
+		if (rewind == 0)
+			return -1;
+		diags_truncate(p->d, ndiags);
+		farm_diag(p->d, open, FARM_ERROR, "missing '}' to close the "
+		    "wires of vm %s", e->u.vm.role);
+		p->pos = rewind;
+		p->resynced = true;
+		return -1;
+	}
+}
+
+/* One `Import = expr` wire, and the ',' that may follow it. */
+static int
+parse_wire(struct farm_parser *p, struct farm_expr *e)
+{
+	struct farm_token	*t;
+	struct farm_wire	*w;
+
+	if (farm_cur(p)->kind == FT_EOF)
+		return farm_expected(p, "'}'");
+	if (farm_expect_ident(p, "an imported interface name, or '}'",
+	    &t) == -1)
+		return -1;
+	w = FARM_PUSH(e->u.vm.wires, e->u.vm.nwires);
+	w->import = farm_tok_strdup(t);
+	w->loc = t->loc;
+	if (farm_expect(p, FT_EQ, "'=' after the imported interface name")
+	    == -1)
+		return -1;
+	farm_skip_nl(p);
+	if ((w->expr = farm_parse_expr_at(p)) == NULL)
+		return -1;
+	if (farm_cur(p)->kind == FT_COMMA)
+		farm_next(p);
+	else if (farm_cur(p)->kind != FT_NL && farm_cur(p)->kind != FT_RBRACE)
+		return farm_expected(p, "',', end of line or '}' after a wire");
+	return 0;
+}
+
+static int
+parse_branches(struct farm_parser *p, struct farm_expr *e, const char *what)
+{
+	struct farm_expr	*b;
+	struct farm_token	*open;
+	char			 buf[64];
+
+	snprintf(buf, sizeof buf, "'(' after '%s'", what);
+	open = farm_cur(p);
+	if (farm_expect(p, FT_LPAREN, buf) == -1)
+		return -1;
+	farm_skip_nl(p);
+	while (farm_cur(p)->kind != FT_RPAREN) {
+		if (e->u.comb.nbranches > 0 && farm_at_line_start(p) &&
+		    farm_looks_like_statement(p, 0)) {
+			farm_diag(p->d, &open->loc, FARM_ERROR, "missing ')' "
+			    "to close %s(", what);
+			p->resynced = true;
+			return -1;
+		}
+		if (e->u.comb.nbranches > 0) {
+			snprintf(buf, sizeof buf, "',' or ')' in %s(...)",
+			    what);
+			if (farm_expect(p, FT_COMMA, buf) == -1)
+				return -1;
+			farm_skip_nl(p);
+			if (farm_cur(p)->kind == FT_RPAREN)
+				break;	/* a trailing comma is fine */
+		}
+		if ((b = farm_parse_expr_at(p)) == NULL)
+			return -1;
+		*FARM_PUSH(e->u.comb.branches, e->u.comb.nbranches) = b;
+		farm_skip_nl(p);
+	}
+	farm_next(p);
+	return 0;
+}
+
+static struct farm_expr *
+parse_primary(struct farm_parser *p)
+{
+	static const char	*policies[] = {
+		"random", "roundrobin", "leastout", "failover", NULL
+	};
+	struct farm_token	*t = farm_cur(p), *v;
+	struct farm_expr	*e = NULL;
+	size_t			 i;
+
+	if (t->kind == FT_LPAREN) {
+		farm_next(p);
+		farm_skip_nl(p);
+		if ((e = farm_parse_expr_at(p)) == NULL)
+			return NULL;
+		farm_skip_nl(p);
+		if (farm_expect(p, FT_RPAREN, "')'") == -1)
+			goto fail;
+		return e;
+	}
+	if (t->kind != FT_IDENT) {
+		farm_expected(p, "an expression (a binding name, vm, or, par, "
+		    "ref or remote)");
+		return NULL;
+	}
+	farm_next(p);
+	if (farm_tok_is(t, "vm")) {
+		e = new_expr(FARM_E_VM, &t->loc);
+		if (!p->allow_vm) {
+			farm_diag(p->d, &t->loc, FARM_ERROR, "'vm' cannot be "
+			    "used here: a new instance needs 'baltic create'");
+			goto fail;
+		}
+		if (farm_expect_ident(p, "a role name after 'vm'", &v) == -1)
+			goto fail;
+		e->u.vm.role = farm_tok_strdup(v);
+		e->u.vm.role_loc = v->loc;
+		if (farm_cur(p)->kind == FT_LBRACE) {
+			v = farm_next(p);
+			if (parse_wires(p, e, &v->loc) == -1)
+				goto fail;
+		}
+	} else if (farm_tok_is(t, "or") || farm_tok_is(t, "par")) {
+		e = new_expr(farm_tok_is(t, "or") ? FARM_E_OR : FARM_E_PAR,
+		    &t->loc);
+		v = farm_cur(p);
+		if (e->kind == FARM_E_OR && v->kind == FT_IDENT) {
+			for (i = 0; policies[i] != NULL; i++)
+				if (farm_tok_is(v, policies[i]))
+					break;
+			if (policies[i] != NULL)
+				e->u.comb.policy = i;
+			else
+				farm_diag(p->d, &v->loc, FARM_ERROR, "unknown or "
+				    "policy '%.*s' (expected random, "
+				    "roundrobin, leastout or failover)",
+				    (int)v->len, v->text);
+			farm_next(p);
+		}
+		if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par")
+		    == -1)
+			goto fail;
+	} else if (farm_tok_is(t, "ref")) {
+		e = new_expr(FARM_E_REF, &t->loc);
+		if ((e->u.ref.target = farm_parse_expr_at(p)) == NULL)
+			goto fail;
+	} else if (farm_tok_is(t, "remote")) {
+		e = new_expr(FARM_E_REMOTE, &t->loc);
+		if (farm_expect_ident(p, "an interface name after 'remote'",
+		    &v) == -1)
+			goto fail;
+		e->u.remote.iface = farm_tok_strdup(v);
+		e->u.remote.iface_loc = v->loc;
+		v = farm_cur(p);
+		if (farm_expect(p, FT_STRING, "a quoted URL "
+		    "(\"http://host:port\") after the interface name") == -1)
+			goto fail;
+		e->u.remote.url = farm_xstrdup(v->str);
+		e->u.remote.url_bad = v->bad;
+		e->u.remote.url_loc = v->loc;
+	} else if (farm_tok_is(t, "export")) {
+		p->pos--;
+		farm_expected(p, "an expression");
+		return NULL;
+	} else {
+		e = new_expr(FARM_E_NAME, &t->loc);
+		e->u.name.name = farm_tok_strdup(t);
+	}
+	return e;
+fail:
+	farm_expr_free(e);
+	return NULL;
+}
+
+struct farm_expr *
+farm_parse_expr_at(struct farm_parser *p)
+{
+	struct farm_expr	*e;
+
+	if (p->depth >= DEPTH_MAX) {
+		farm_diag(p->d, &farm_cur(p)->loc, FARM_ERROR, "expression "
+		    "nested too deeply (more than %d levels)", DEPTH_MAX);
+		return NULL;
+	}
+	p->depth++;
+	e = parse_primary(p);
+	p->depth--;
+	return e;
+}
+
+/* ---- entry point ----------------------------------------------------- */
+
+struct farm_expr *
+farm_parse_expr_text(const char *file, const char *text, size_t len,
+    bool allow_vm, struct farm_diags *d)
+{
+	struct farm_parser		 p;
+	struct farm_expr	*e;
+
+	memset(&p, 0, sizeof p);
+	p.file = file;
+	p.d = d;
+	p.allow_vm = allow_vm;
+	farm_lex(file, text, len, &p.toks, d);
+	farm_skip_nl(&p);
+	if ((e = farm_parse_expr_at(&p)) != NULL) {
+		farm_skip_nl(&p);
+		if (farm_cur(&p)->kind != FT_EOF) {
+			farm_expected(&p, "end of the expression");
+			farm_expr_free(e);
+			e = NULL;
+		}
+	}
+	farm_tokens_dispose(&p.toks);
+	return e;
+}
