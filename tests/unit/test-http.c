@@ -25,6 +25,7 @@
 #include <event2/http.h>
 
 #include "daemon/daemon.h"
+#include "keep/keep.h"
 
 /* ---- test fakes of router.c ------------------------------------------ */
 
@@ -131,14 +132,14 @@ static struct {
 static size_t	 nkept;
 
 int
-keep_take(struct daemon *d, const char *key)
+keep_take(struct keep_client *k, const char *key)
 {
 	return -1;
 }
 
 /* Keeps a copy of each connection, as the keeper would. */
 int
-keep_put(struct daemon *d, const char *key, const void *val, size_t len,
+keep_put(struct keep_client *k, const char *key, const void *val, size_t len,
     int fd)
 {
 	if (fd == -1 || strncmp(key, "conn ", 5) != 0)
@@ -150,12 +151,10 @@ keep_put(struct daemon *d, const char *key, const void *val, size_t len,
 }
 
 void
-keep_del(struct daemon *d, const char *key)
+keep_del(struct keep_client *k, const char *key)
 {
 	size_t	i;
 
-	if (d->exiting)
-		return;
 	for (i = 0; i < nkept; i++) {
 		if (strcmp(kept[i].key, key) == 0) {
 			close(kept[i].fd);

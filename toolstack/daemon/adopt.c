@@ -162,7 +162,7 @@ adopt_one(struct daemon *d, struct kept *k)
 	if (k->fd == -1 || strlen(k->key) >= sizeof a->kc.key ||
 	    keep_call_parse(k->val, k->len, &kc, &why) == -1) {
 		log_warnx("keeper: %s: unusable record; dropped", k->key);
-		keep_del(d, k->key);
+		keep_del(d->keep, k->key);
 		return;
 	}
 	if ((a = calloc(1, sizeof *a)) == NULL)
@@ -183,7 +183,7 @@ adopt_one(struct daemon *d, struct kept *k)
 	    (a->op = farm_find_op(x->fe->iface_p, kc.op)) == NULL) {
 		log_warnx("keeper: %s: no export of farm %s takes %s; "
 		    "closed", k->key, kc.farm, a->call);
-		keep_del(d, a->kc.key);
+		keep_del(d->keep, a->kc.key);
 		close(a->kc.fd);
 		TAILQ_REMOVE(&adopted_calls, a, entry);
 		free(a);
@@ -240,8 +240,7 @@ adopt_calls(struct daemon *d)
 	size_t		 n = 0, nconns = 0;
 	int		 fd;
 
-	while ((k = TAILQ_FIRST(&d->kept)) != NULL) {
-		TAILQ_REMOVE(&d->kept, k, entry);
+	while ((k = keep_next_kept(d->keep)) != NULL) {
 		if (strncmp(k->key, "conn ", 5) == 0 && k->len == 0 &&
 		    k->fd != -1) {
 			export_adopt_conn(d, k->key, k->fd);
@@ -253,7 +252,7 @@ adopt_calls(struct daemon *d)
 			n++;
 		} else {
 			log_info("keeper: %s: not wanted; dropped", k->key);
-			keep_del(d, k->key);
+			keep_del(d->keep, k->key);
 		}
 		fd = k->fd;
 		if (fd != -1)

@@ -126,6 +126,7 @@ find_agent(const char *argv0)
 int
 main(int argc, char **argv)
 {
+	static struct keep_client keep;
 	struct daemon	 d;
 	const char	*bname = NULL, *sock = NULL;
 	char		*err = NULL, sockbuf[PATH_MAX];
@@ -142,9 +143,7 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof d);
 	d.started_us = now_us();
 	TAILQ_INIT(&d.farms);
-	TAILQ_INIT(&d.kept);
 	d.ctl_fd = -1;
-	d.keep_fd = -1;
 	d.vm_ops = &part_node_ops;
 	d.remote_ops = &remote_node_ops;
 	d.self_path = realpath("/proc/self/exe", NULL);
@@ -214,6 +213,8 @@ main(int argc, char **argv)
 	}
 	if (mkdir(d.run_dir, 0700) == -1 && errno != EEXIST)
 		fatal("mkdir %s", d.run_dir);
+	keep_client_init(&keep, d.run_dir, d.self_path);
+	d.keep = &keep;
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -253,7 +254,8 @@ main(int argc, char **argv)
 	/* The keeper keeps the exports' sockets and calls in flight for the
 	 * next balticd, as after a kill; it quits if there are no farms. */
 	d.exiting = true;
-	keep_done(&d);
+	keep.exiting = true;
+	keep_done(&keep, TAILQ_EMPTY(&d.farms));
 	while (!TAILQ_EMPTY(&d.farms)) {
 		struct dfarm *f = TAILQ_FIRST(&d.farms);
 

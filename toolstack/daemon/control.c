@@ -26,6 +26,7 @@
 #include "chan.h"
 #include "ctl.h"
 #include "daemon/daemon.h"
+#include "keep/keep.h"
 #include "log.h"
 #include "util/util.h"
 
@@ -193,7 +194,7 @@ farm_teardown(struct dfarm *f)
 	TAILQ_REMOVE(&d->farms, f, entry);
 	dfarm_free(f);
 	if (TAILQ_EMPTY(&d->farms))
-		keep_done(d);	/* the keeper quits: nothing to keep */
+		keep_done(d->keep, true);	/* nothing to keep */
 }
 
 static void

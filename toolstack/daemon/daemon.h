@@ -198,6 +198,7 @@ struct req {
 /* ---- the daemon ------------------------------------------------------- */
 
 struct backend_ops;
+struct keep_client;
 struct store_ops;
 
 struct daemon {
@@ -219,22 +220,12 @@ struct daemon {
 	char				*self_path;	/* to exec the keeper */
 	const struct node_ops		*vm_ops;	/* the edges, for */
 	const struct node_ops		*remote_ops;	/* the graph */
-	int				 keep_fd;	/* keeper, or -1 */
-	uint64_t			 keep_seq;	/* call keys */
-	TAILQ_HEAD(, kept)		 kept;		/* fetched at start */
+	struct keep_client		*keep;		/* keep/keep.h */
+	uint64_t			 keep_seq;	/* its keys */
 	bool				 exiting;	/* leave the keeper be */
 };
 
 /* ---- the keeper (keep.h) ---------------------------------------------- */
-
-/* An entry fetched from the keeper at start, until used. */
-struct kept {
-	char			*key;
-	uint8_t			*val;
-	size_t			 len;
-	int			 fd;		/* ours; -1: none */
-	TAILQ_ENTRY(kept)	 entry;
-};
 
 /* An export call whose client connection the keeper holds. */
 struct kcall {
@@ -288,13 +279,7 @@ struct node	*dfarm_build(struct dfarm *, struct farm_expr *);
 int		 dfarm_set_ref(struct dfarm *, const char *ref,
 		    const char *text, char **err_r);
 
-/* keep.c: balticd's side of the keeper */
-int		 keep_fetch(struct daemon *);
-int		 keep_take(struct daemon *, const char *key);
-int		 keep_put(struct daemon *, const char *key, const void *,
-		    size_t, int fd);
-void		 keep_del(struct daemon *, const char *key);
-void		 keep_done(struct daemon *);
+/* journal.c: where each export call stands, in the keeper */
 void		 kcall_put(struct kcall *);
 void		 kcall_del(struct kcall *);
 

@@ -7,6 +7,7 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/daemon.h toolstack/daemon/balticd.c \
 	toolstack/daemon/control.c toolstack/daemon/adopt.c \
 	toolstack/daemon/state.c toolstack/daemon/lifecycle.c \
+	toolstack/daemon/journal.c \
 	toolstack/daemon/core/router.c toolstack/daemon/core/graph.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export.c toolstack/daemon/edge/http-req.h \

@@ -14,6 +14,7 @@
 
 #include "backend/backend.h"
 #include "daemon/daemon.h"
+#include "keep/keep.h"
 #include "log.h"
 #include "util/util.h"
 
@@ -201,7 +202,7 @@ daemon_restore(struct daemon *d)
 	char	**names = NULL;
 	size_t	  n = 0, i;
 
-	keep_fetch(d);
+	keep_fetch(d->keep);
 	if (d->store->list(d->sctx, "farms", &names, &n) == -1)
 		n = 0;
 	for (i = 0; i < n; i++) {

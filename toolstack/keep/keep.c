@@ -24,19 +24,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/daemon.h"
 #include "keep/keep.h"
 #include "log.h"
 
 #define KEEP_IO_TIMEOUT_MS	500
 
 static int
-keep_sockaddr(struct daemon *d, struct sockaddr_un *sun)
+keep_sockaddr(struct keep_client *k, struct sockaddr_un *sun)
 {
 	memset(sun, 0, sizeof *sun);
 	sun->sun_family = AF_UNIX;
 	if ((size_t)snprintf(sun->sun_path, sizeof sun->sun_path, "%s/%s",
-	    d->run_dir, KEEP_SOCK) >= sizeof sun->sun_path) {
+	    k->run_dir, KEEP_SOCK) >= sizeof sun->sun_path) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -45,15 +44,15 @@ keep_sockaddr(struct daemon *d, struct sockaddr_un *sun)
 
 /* Connect to a running keeper: 0, or -1 if there is none. */
 static int
-keep_connect(struct daemon *d)
+keep_connect(struct keep_client *k)
 {
 	struct sockaddr_un	sun;
 	struct timeval		tv = { 0, KEEP_IO_TIMEOUT_MS * 1000 };
 	int			fd;
 
-	if (d->keep_fd != -1)
+	if (k->fd != -1)
 		return 0;
-	if (keep_sockaddr(d, &sun) == -1 ||
+	if (keep_sockaddr(k, &sun) == -1 ||
 	    (fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
@@ -62,7 +61,7 @@ keep_connect(struct daemon *d)
 	}
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	d->keep_fd = fd;
+	k->fd = fd;
 	return 0;
 }
 
@@ -73,7 +72,7 @@ keep_connect(struct daemon *d)
  * descriptor 3, in a new session.
  */
 static int
-keep_spawn(struct daemon *d)
+keep_spawn(struct keep_client *k)
 {
 	struct sockaddr_un	 sun;
 	mode_t			 old;
@@ -81,7 +80,7 @@ keep_spawn(struct daemon *d)
 	int			 lfd, status, fd;
 	char			*argv[] = { "baltic-keeper", "-K", NULL, NULL };
 
-	if (d->self_path == NULL || keep_sockaddr(d, &sun) == -1)
+	if (k->self_path == NULL || keep_sockaddr(k, &sun) == -1)
 		return -1;
 	if ((lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
@@ -115,7 +114,7 @@ keep_spawn(struct daemon *d)
 				close(fd);
 		}
 		closefrom(4);
-		execv(d->self_path, argv);
+		execv(k->self_path, argv);
 		_exit(127);
 	default:
 		close(lfd);
@@ -123,30 +122,30 @@ keep_spawn(struct daemon *d)
 		break;
 	}
 	log_info("keeper started: %s", sun.sun_path);
-	return keep_connect(d);
+	return keep_connect(k);
 }
 
 static void
-keep_lost(struct daemon *d)
+keep_lost(struct keep_client *k)
 {
 	log_warn("keeper");
-	close(d->keep_fd);
-	d->keep_fd = -1;
+	close(k->fd);
+	k->fd = -1;
 }
 
 /* Send one message, with fd unless -1.  0, or -1. */
 static int
-keep_send(struct daemon *d, uint32_t type, const char *key, const void *val,
+keep_send(struct keep_client *k, uint32_t type, const char *key, const void *val,
     size_t len, int fd)
 {
-	if (d->keep_fd == -1)
+	if (k->fd == -1)
 		return -1;
-	if (keep_msg_send(d->keep_fd, type, key, val, len, fd) == -1) {
+	if (keep_msg_send(k->fd, type, key, val, len, fd) == -1) {
 		if (errno == EMSGSIZE) {
 			log_warnx("keeper: %s: too big to keep", key);
 			return -1;
 		}
-		keep_lost(d);
+		keep_lost(k);
 		return -1;
 	}
 	return 0;
@@ -154,58 +153,58 @@ keep_send(struct daemon *d, uint32_t type, const char *key, const void *val,
 
 /* Keep fd (if not -1) and val under key, starting a keeper if needed. */
 int
-keep_put(struct daemon *d, const char *key, const void *val, size_t len,
+keep_put(struct keep_client *k, const char *key, const void *val, size_t len,
     int fd)
 {
-	if (d->exiting)
+	if (k->exiting)
 		return -1;
-	if (d->keep_fd == -1 && keep_connect(d) == -1 && keep_spawn(d) == -1)
+	if (k->fd == -1 && keep_connect(k) == -1 && keep_spawn(k) == -1)
 		return -1;
-	return keep_send(d, KEEP_PUT, key, val, len, fd);
+	return keep_send(k, KEEP_PUT, key, val, len, fd);
 }
 
 void
-keep_del(struct daemon *d, const char *key)
+keep_del(struct keep_client *k, const char *key)
 {
-	if (!d->exiting)
-		keep_send(d, KEEP_DEL, key, NULL, 0, -1);
+	if (!k->exiting)
+		keep_send(k, KEEP_DEL, key, NULL, 0, -1);
 }
 
 static void
-kept_free(struct kept *k)
+kept_free(struct kept *e)
 {
-	if (k->fd != -1)
-		close(k->fd);
-	free(k->key);
-	free(k->val);
-	free(k);
+	if (e->fd != -1)
+		close(e->fd);
+	free(e->key);
+	free(e->val);
+	free(e);
 }
 
 /*
- * At start: fetch every entry of a running keeper into d->kept (the
+ * At start: fetch every entry of a running keeper into k->kept (the
  * keeper keeps them too, until told otherwise).  0, or -1 if there is no
  * keeper or it would not answer.
  */
 int
-keep_fetch(struct daemon *d)
+keep_fetch(struct keep_client *k)
 {
 	static uint8_t		 buf[KEEP_MSG_MAX];
 	struct keep_msg_view	 m;
-	struct kept		*k;
+	struct kept		*e;
 	const char		*why;
 	ssize_t			 r;
 	size_t			 n = 0, nfds, i;
 	int			 fds[KEEP_FDS_MAX];
 	bool			 cut;
 
-	if (keep_connect(d) == -1)
+	if (keep_connect(k) == -1)
 		return -1;
-	if (keep_send(d, KEEP_LIST, NULL, NULL, 0, -1) == -1)
+	if (keep_send(k, KEEP_LIST, NULL, NULL, 0, -1) == -1)
 		return -1;
 	for (;;) {
-		if ((r = keep_msg_recv(d->keep_fd, buf, 0, fds, &nfds, &cut))
+		if ((r = keep_msg_recv(k->fd, buf, 0, fds, &nfds, &cut))
 		    <= 0) {
-			keep_lost(d);
+			keep_lost(k);
 			return -1;
 		}
 		if (cut || nfds > 1 ||
@@ -214,20 +213,20 @@ keep_fetch(struct daemon *d)
 			for (i = 0; i < nfds; i++)
 				close(fds[i]);
 			log_warnx("keeper: bad answer to LIST");
-			keep_lost(d);
+			keep_lost(k);
 			return -1;
 		}
 		if (m.type == KEEP_END)
 			break;
-		if ((k = calloc(1, sizeof *k)) == NULL ||
-		    (k->key = strdup(m.key)) == NULL ||
-		    (m.vallen > 0 && (k->val = malloc(m.vallen)) == NULL))
+		if ((e = calloc(1, sizeof *e)) == NULL ||
+		    (e->key = strdup(m.key)) == NULL ||
+		    (m.vallen > 0 && (e->val = malloc(m.vallen)) == NULL))
 			fatal("%s", __func__);
 		if (m.vallen > 0)
-			memcpy(k->val, m.val, m.vallen);
-		k->len = m.vallen;
-		k->fd = nfds == 1 ? fds[0] : -1;
-		TAILQ_INSERT_TAIL(&d->kept, k, entry);
+			memcpy(e->val, m.val, m.vallen);
+		e->len = m.vallen;
+		e->fd = nfds == 1 ? fds[0] : -1;
+		TAILQ_INSERT_TAIL(&k->kept, e, entry);
 		n++;
 	}
 	log_info("keeper: %zu entries fetched", n);
@@ -237,119 +236,75 @@ keep_fetch(struct daemon *d)
 /* The descriptor kept under key, now ours (-1 if none); the keeper keeps
  * its own copy. */
 int
-keep_take(struct daemon *d, const char *key)
+keep_take(struct keep_client *k, const char *key)
 {
-	struct kept	*k;
+	struct kept	*e;
 	int		 fd;
 
-	TAILQ_FOREACH(k, &d->kept, entry) {
-		if (strcmp(k->key, key) == 0) {
-			TAILQ_REMOVE(&d->kept, k, entry);
-			fd = k->fd;
-			k->fd = -1;
-			kept_free(k);
+	TAILQ_FOREACH(e, &k->kept, entry) {
+		if (strcmp(e->key, key) == 0) {
+			TAILQ_REMOVE(&k->kept, e, entry);
+			fd = e->fd;
+			e->fd = -1;
+			kept_free(e);
 			return fd;
 		}
 	}
 	return -1;
 }
 
+/* An entry fetched at start and not taken yet, now the caller's (free
+ * it with keep_kept_free), or NULL. */
+struct kept *
+keep_next_kept(struct keep_client *k)
+{
+	struct kept	*e;
+
+	if ((e = TAILQ_FIRST(&k->kept)) != NULL)
+		TAILQ_REMOVE(&k->kept, e, entry);
+	return e;
+}
+
+void
+keep_kept_free(struct kept *e)
+{
+	kept_free(e);
+}
+
 /*
- * balticd stops (d->exiting: the entries stay for the next one) or its
- * last farm is gone (the keeper is told to quit: nothing to keep).
+ * Done with the keeper: balticd stops (the entries stay for the next
+ * one) or, if quit, its last farm is gone (the keeper is told to quit:
+ * nothing to keep).
  */
 void
-keep_done(struct daemon *d)
+keep_done(struct keep_client *k, bool quit)
 {
-	struct kept	*k;
+	struct kept	*e;
 	char		 c;
 
-	while ((k = TAILQ_FIRST(&d->kept)) != NULL) {
-		TAILQ_REMOVE(&d->kept, k, entry);
-		kept_free(k);
+	while ((e = TAILQ_FIRST(&k->kept)) != NULL) {
+		TAILQ_REMOVE(&k->kept, e, entry);
+		kept_free(e);
 	}
-	if (TAILQ_EMPTY(&d->farms) && d->keep_fd != -1 &&
-	    keep_send(d, KEEP_QUIT, NULL, NULL, 0, -1) == 0) {
+	if (quit && k->fd != -1 &&
+	    keep_send(k, KEEP_QUIT, NULL, NULL, 0, -1) == 0) {
 		/* Its socket is gone when it hangs up (bounded wait). */
-		while (recv(d->keep_fd, &c, 1, 0) > 0)
+		while (recv(k->fd, &c, 1, 0) > 0)
 			;
 		log_info("keeper: told to quit, nothing to keep");
 	}
-	if (d->keep_fd != -1)
-		close(d->keep_fd);
-	d->keep_fd = -1;
+	if (k->fd != -1)
+		close(k->fd);
+	k->fd = -1;
 }
 
-/* ---- export calls ------------------------------------------------------ */
-
-struct kcall_walk {
-	struct keep_call	*kc;
-	bool			 reached;
-};
-
-static void
-kcall_walk_cb(struct req *r, void *arg)
-{
-	struct kcall_walk	*w = arg;
-	struct keep_call	*kc = w->kc;
-
-	if (r->reached)
-		w->reached = true;
-	if (r->node->kind != NODE_VM || r->part == NULL || r->waiting ||
-	    r->call_id == 0)
-		return;
-	w->reached = true;
-	if (kc->nattempts == KEEP_ATTEMPTS_MAX)
-		return;
-	snprintf(kc->attempts[kc->nattempts].inst,
-	    sizeof kc->attempts[kc->nattempts].inst, "%s", r->part->name);
-	kc->attempts[kc->nattempts++].id = r->call_id;
-}
-
-/*
- * Tell the keeper where the call stands: the partitions it has been sent
- * to (or is about to be), whether it may have reached a guest, and its
- * argument, with the client's connection the first time.
- */
 void
-kcall_put(struct kcall *c)
+keep_client_init(struct keep_client *k, const char *run_dir,
+    const char *self_path)
 {
-	struct daemon		*d = c->f->d;
-	struct keep_call	 kc;
-	struct kcall_walk	 w = { &kc, false };
-	char			*rec;
-	size_t			 len;
-	bool			 first = c->key[0] == '\0';
-
-	memset(&kc, 0, sizeof kc);
-	snprintf(kc.farm, sizeof kc.farm, "%s", c->f->name);
-	kc.export = (uint32_t)c->export;
-	snprintf(kc.iface, sizeof kc.iface, "%s", c->r->iface->name);
-	snprintf(kc.op, sizeof kc.op, "%s", c->r->op->name);
-	kc.deadline_us = c->r->deadline_us;
-	req_walk(c->r, kcall_walk_cb, &w);
-	kc.reached = w.reached;
-	kc.reqlen = c->reqlen;
-	kc.reqhash = c->reqhash;
-	kc.has_arg = true;
-	kc.arg = c->r->arg;
-	kc.arglen = c->r->arglen;
-	if ((rec = keep_call_encode(&kc, &len)) == NULL)
-		return;
-	if (first)
-		snprintf(c->key, sizeof c->key, "call %llx-%llx",
-		    (unsigned long long)d->started_us,
-		    (unsigned long long)++d->keep_seq);
-	if (keep_put(d, c->key, rec, len, first ? c->fd : -1) == -1 && first)
-		c->key[0] = '\0';
-	free(rec);
-}
-
-/* The call is answered (or abandoned): the keeper may let it go. */
-void
-kcall_del(struct kcall *c)
-{
-	if (c->key[0] != '\0')
-		keep_del(c->f->d, c->key);
-	c->key[0] = '\0';
+	memset(k, 0, sizeof *k);
+	k->fd = -1;
+	k->run_dir = run_dir;
+	k->self_path = self_path;
+	TAILQ_INIT(&k->kept);
 }

@@ -28,10 +28,12 @@
 #ifndef BALTIC_KEEP_H
 #define BALTIC_KEEP_H
 
+#include <sys/queue.h>
+#include <sys/types.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "proto.h"
 
@@ -139,6 +141,45 @@ char	*keep_call_encode(const struct keep_call *, size_t *len_r);
 /* Check and decode a record: 0, or -1 with a static reason. */
 int	 keep_call_parse(const uint8_t *untrusted, size_t len,
 	    struct keep_call *r, const char **why_r);
+
+/* ---- balticd's side (keep.c) ----------------------------------------- */
+
+/* An entry fetched from the keeper at start, until used. */
+struct kept {
+	char			*key;
+	uint8_t			*val;
+	size_t			 len;
+	int			 fd;		/* ours; -1: none */
+	TAILQ_ENTRY(kept)	 entry;
+};
+
+/* balticd's connection to its keeper. */
+struct keep_client {
+	int			 fd;		/* to the keeper, or -1 */
+	const char		*run_dir;	/* its socket is here */
+	const char		*self_path;	/* to exec it */
+	bool			 exiting;	/* leave its entries be */
+	TAILQ_HEAD(, kept)	 kept;		/* fetched at start */
+};
+
+/* run_dir and self_path are borrowed: they outlive k. */
+void	 keep_client_init(struct keep_client *k, const char *run_dir,
+	    const char *self_path);
+/* At start: fetch a running keeper's entries.  0, or -1 if none. */
+int	 keep_fetch(struct keep_client *);
+/* The descriptor fetched under key, now the caller's, or -1. */
+int	 keep_take(struct keep_client *, const char *key);
+/* The next fetched entry not taken, the caller's, or NULL. */
+struct kept *keep_next_kept(struct keep_client *);
+void	 keep_kept_free(struct kept *);
+/* Keep val and fd (unless -1: then the entry's descriptor stays) under
+ * key, starting a keeper if there is none.  0, or -1. */
+int	 keep_put(struct keep_client *, const char *key, const void *val,
+	    size_t len, int fd);
+/* Let go of key (and its descriptor); nothing while exiting. */
+void	 keep_del(struct keep_client *, const char *key);
+/* Done: quit (nothing is left to keep) tells the keeper to exit. */
+void	 keep_done(struct keep_client *, bool quit);
 
 /* The keeper process (keeper.c): serves listen_fd until QUIT. */
 int	 keeper_main(int listen_fd, const char *path);

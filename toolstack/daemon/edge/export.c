@@ -288,7 +288,7 @@ conn_free(struct export_conn *c, bool drop)
 	if (c->ev != NULL)
 		event_free(c->ev);
 	if (drop && c->kc.key[0] != '\0')
-		keep_del(c->d, c->kc.key);
+		keep_del(c->d->keep, c->kc.key);
 	if (c->fd != -1)
 		close(c->fd);
 	evbuffer_free(c->out);
@@ -401,9 +401,9 @@ conn_written(struct export_conn *c)
 		return;
 	}
 	if (c->recorded && strncmp(c->kc.key, "conn ", 5) == 0)
-		keep_put(c->d, c->kc.key, NULL, 0, -1);
+		keep_put(c->d->keep, c->kc.key, NULL, 0, -1);
 	else if (c->kc.key[0] != '\0' && strncmp(c->kc.key, "conn ", 5) != 0) {
-		keep_del(c->d, c->kc.key);
+		keep_del(c->d->keep, c->kc.key);
 		c->kc.key[0] = '\0';
 	}
 	c->recorded = false;
@@ -785,11 +785,11 @@ export_accept_one(struct export_srv *srv, int fd)
 	    (size_t)(srv->x - srv->f->exports),
 	    (unsigned long long)d->started_us,
 	    (unsigned long long)++d->keep_seq);
-	if (n < 0 || n > KEEP_KEY_MAX || keep_put(d, key, NULL, 0, fd) == -1)
+	if (n < 0 || n > KEEP_KEY_MAX || keep_put(d->keep, key, NULL, 0, fd) == -1)
 		key[0] = '\0';	/* kept once its call starts, if at all */
 	if ((c = conn_new(d, srv, fd, key)) == NULL) {
 		if (key[0] != '\0')
-			keep_del(d, key);
+			keep_del(d->keep, key);
 		close(fd);
 		return;
 	}
@@ -928,10 +928,10 @@ export_start(struct dfarm *f, struct dexport *x, char **err_r)
 	if (x->fe->addr == NULL || x->srv != NULL)
 		return 0;
 	export_listen_key(f, x, key, sizeof key);
-	if ((fd = keep_take(f->d, key)) != -1) {
+	if ((fd = keep_take(f->d->keep, key)) != -1) {
 		if (evutil_make_socket_nonblocking(fd) == -1) {
 			close(fd);
-			keep_del(f->d, key);
+			keep_del(f->d->keep, key);
 			fd = -1;
 		} else
 			log_info("%s: export %s: listening socket kept by the "
@@ -940,7 +940,7 @@ export_start(struct dfarm *f, struct dexport *x, char **err_r)
 	if (fd == -1) {
 		if ((fd = export_listen(x->fe->addr, err_r)) == -1)
 			return -1;
-		keep_put(f->d, key, NULL, 0, fd);
+		keep_put(f->d->keep, key, NULL, 0, fd);
 	}
 	if ((srv = calloc(1, sizeof *srv)) == NULL ||
 	    (srv->lev = event_new(f->d->base, fd, EV_READ | EV_PERSIST,
@@ -981,7 +981,7 @@ export_stop(struct dexport *x)
 	if (srv == NULL)
 		return;
 	export_listen_key(srv->f, x, key, sizeof key);
-	keep_del(srv->f->d, key);
+	keep_del(srv->f->d->keep, key);
 	while ((c = TAILQ_FIRST(&srv->conns)) != NULL)
 		conn_free(c, !srv->f->d->exiting);
 	event_free(srv->lev);
@@ -1011,7 +1011,7 @@ export_adopt_conn(struct daemon *d, const char *key, int fd)
 	    f->exports[idx].srv == NULL ||
 	    evutil_make_socket_nonblocking(fd) == -1 ||
 	    (c = conn_new(d, f->exports[idx].srv, fd, key)) == NULL) {
-		keep_del(d, key);
+		keep_del(d->keep, key);
 		close(fd);
 		return -1;
 	}
@@ -1059,14 +1059,14 @@ export_answer_adopted(struct daemon *d, int fd, const char *key,
 		log_info("%s: %s: answered already; connection closed", farm,
 		    call);
 		close(fd);
-		keep_del(d, key);
+		keep_del(d->keep, key);
 		return;
 	}
 	if (evutil_make_socket_nonblocking(fd) == -1 ||
 	    (c = conn_new(d, NULL, fd, key)) == NULL) {
 		log_warnx("%s: %s: cannot answer the adopted call", farm, call);
 		close(fd);
-		keep_del(d, key);
+		keep_del(d->keep, key);
 		return;
 	}
 	snprintf(c->call, sizeof c->call, "%s", call);

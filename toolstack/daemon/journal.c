@@ -1,0 +1,87 @@
+/*
+ * journal.c: where each export call in flight stands, kept in the keeper
+ * (keep/keep.h) with the client's connection, so that a balticd killed
+ * at any moment leaves the next one what it needs to answer the call:
+ * the partitions it was sent to (or is about to be), whether it may have
+ * reached a guest, and its argument.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/daemon.h"
+#include "keep/keep.h"
+
+struct kcall_walk {
+	struct keep_call	*kc;
+	bool			 reached;
+};
+
+static void
+kcall_walk_cb(struct req *r, void *arg)
+{
+	struct kcall_walk	*w = arg;
+	struct keep_call	*kc = w->kc;
+
+	if (r->reached)
+		w->reached = true;
+	if (r->node->kind != NODE_VM || r->part == NULL || r->waiting ||
+	    r->call_id == 0)
+		return;
+	w->reached = true;
+	if (kc->nattempts == KEEP_ATTEMPTS_MAX)
+		return;
+	snprintf(kc->attempts[kc->nattempts].inst,
+	    sizeof kc->attempts[kc->nattempts].inst, "%s", r->part->name);
+	kc->attempts[kc->nattempts++].id = r->call_id;
+}
+
+/*
+ * Tell the keeper where the call stands: the partitions it has been sent
+ * to (or is about to be), whether it may have reached a guest, and its
+ * argument, with the client's connection the first time.
+ */
+void
+kcall_put(struct kcall *c)
+{
+	struct daemon		*d = c->f->d;
+	struct keep_call	 kc;
+	struct kcall_walk	 w = { &kc, false };
+	char			*rec;
+	size_t			 len;
+	bool			 first = c->key[0] == '\0';
+
+	memset(&kc, 0, sizeof kc);
+	snprintf(kc.farm, sizeof kc.farm, "%s", c->f->name);
+	kc.export = (uint32_t)c->export;
+	snprintf(kc.iface, sizeof kc.iface, "%s", c->r->iface->name);
+	snprintf(kc.op, sizeof kc.op, "%s", c->r->op->name);
+	kc.deadline_us = c->r->deadline_us;
+	req_walk(c->r, kcall_walk_cb, &w);
+	kc.reached = w.reached;
+	kc.reqlen = c->reqlen;
+	kc.reqhash = c->reqhash;
+	kc.has_arg = true;
+	kc.arg = c->r->arg;
+	kc.arglen = c->r->arglen;
+	if ((rec = keep_call_encode(&kc, &len)) == NULL)
+		return;
+	if (first)
+		snprintf(c->key, sizeof c->key, "call %llx-%llx",
+		    (unsigned long long)d->started_us,
+		    (unsigned long long)++d->keep_seq);
+	if (keep_put(d->keep, c->key, rec, len, first ? c->fd : -1) == -1 && first)
+		c->key[0] = '\0';
+	free(rec);
+}
+
+/* The call is answered (or abandoned): the keeper may let it go. */
+void
+kcall_del(struct kcall *c)
+{
+	if (c->key[0] != '\0')
+		keep_del(c->f->d->keep, c->key);
+	c->key[0] = '\0';
+}
