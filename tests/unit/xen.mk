@@ -4,6 +4,10 @@
 check_PROGRAMS += tests/unit/test-xen-backend
 TESTS += tests/unit/test-xen-backend xenstore-schema/test-check.sh
 tests_unit_test_xen_backend_SOURCES = tests/unit/test-xen-backend.c \
+	toolstack/backend/xen.h toolstack/backend/xen.c \
+	toolstack/backend/xen-osevent.c toolstack/backend/xen-chan.c \
+	toolstack/backend/xen-domain.c toolstack/backend/xen-cutpaste.c \
+	toolstack/backend/xen-xs-txn.h toolstack/backend/xen-xs-txn.c \
 	toolstack/util/util.c
 tests_unit_test_xen_backend_CFLAGS = $(CMOCKA_TEST_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) \

@@ -19,13 +19,13 @@
 #include <xenstore.h>
 
 #include "backend/backend.h"
+#include "backend/xen-xs-txn.h"
 #include "daemon/daemon.h"
 #include "log.h"
 
 #define XS_ROOT		"/local/domain/0/baltic"
 #define XS_CHUNK	2048		/* bytes per chunk node */
 #define XS_CHUNK_MARK	"\001chunks "
-#define XS_TRIES	16		/* transaction retries on EAGAIN */
 
 struct store_xs {
 	struct xs_handle	*xs;
@@ -125,31 +125,34 @@ sx_put_t(struct xs_handle *xs, xs_transaction_t t, const char *path,
 	return true;
 }
 
+/* What sx_put writes, for its transaction. */
+struct sx_put_arg {
+	const char	*path;
+	const void	*val;
+	size_t		 len;
+};
+
+static int
+sx_put_txn(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct sx_put_arg	*a = arg;
+
+	return sx_put_t(xs, t, a->path, a->val, a->len) ? 0 : -1;
+}
+
 /* Replace key's value, in one transaction; 0 or -1. */
 static int
 sx_put(void *ctx, const char *key, const void *val, size_t len)
 {
 	struct store_xs		*s = ctx;
+	struct sx_put_arg	 a = { .val = val, .len = len };
 	char			 path[512];
-	xs_transaction_t	 t;
-	int			 i;
 
 	if (!key_ok(key) || (size_t)snprintf(path, sizeof path, "%s/%s",
 	    XS_ROOT, key) >= sizeof path - 32)
 		return -1;
-	for (i = 0; i < XS_TRIES; i++) {
-		if ((t = xs_transaction_start(s->xs)) == XBT_NULL)
-			return -1;
-		if (!sx_put_t(s->xs, t, path, val, len)) {
-			xs_transaction_end(s->xs, t, true);
-			return -1;
-		}
-		if (xs_transaction_end(s->xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	return -1;
+	a.path = path;
+	return xen_xs_txn(s->xs, sx_put_txn, &a);
 }
 
 /* Read a value (reassembling chunks) inside t; malloc'd, NUL-ended. */
@@ -199,33 +202,42 @@ out:
 	return buf;
 }
 
+/* sx_get's read: the path, and the value of its latest try. */
+struct sx_get_arg {
+	const char	*path;
+	char		*v;	/* NULL: absent or unreadable */
+	size_t		*len_r;
+};
+
+static int
+sx_get_txn(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	struct sx_get_arg	*a = arg;
+
+	free(a->v);	/* an earlier try's, read before a concurrent change */
+	a->v = sx_get_t(xs, t, a->path, a->len_r);
+	/* Committed even if absent: a lost race reads again. */
+	return 0;
+}
+
 /* key's value, whole (chunks joined), read in one transaction. */
 static int
 sx_get(void *ctx, const char *key, char **val_r, size_t *len_r)
 {
 	struct store_xs		*s = ctx;
-	char			 path[512], *v;
-	xs_transaction_t	 t;
-	int			 i;
+	struct sx_get_arg	 a = { .v = NULL, .len_r = len_r };
+	char			 path[512];
 
 	if (!key_ok(key) || (size_t)snprintf(path, sizeof path, "%s/%s",
 	    XS_ROOT, key) >= sizeof path - 32)
 		return -1;
-	for (i = 0; i < XS_TRIES; i++) {
-		if ((t = xs_transaction_start(s->xs)) == XBT_NULL)
-			return -1;
-		v = sx_get_t(s->xs, t, path, len_r);
-		if (xs_transaction_end(s->xs, t, false)) {
-			if (v == NULL)
-				return -1;
-			*val_r = v;
-			return 0;
-		}
-		free(v);
-		if (errno != EAGAIN)
-			return -1;
+	a.path = path;
+	if (xen_xs_txn(s->xs, sx_get_txn, &a) == -1 || a.v == NULL) {
+		free(a.v);
+		return -1;
 	}
-	return -1;
+	*val_r = a.v;
+	return 0;
 }
 
 /*
@@ -253,32 +265,29 @@ sx_prune(struct xs_handle *xs, xs_transaction_t t, const char *path)
 	}
 }
 
+/* Inside t: remove path (arg) and the parents it leaves empty. */
+static int
+sx_del_txn(struct xs_handle *xs, xs_transaction_t t, void *arg)
+{
+	const char	*path = arg;
+
+	if (!xs_rm(xs, t, path) && errno != ENOENT)
+		return -1;
+	sx_prune(xs, t, path);
+	return 0;
+}
+
 /* Remove key and everything below it; absent is not an error. */
 static int
 sx_del(void *ctx, const char *key)
 {
 	struct store_xs		*s = ctx;
 	char			 path[512];
-	xs_transaction_t	 t;
-	int			 i;
 
 	if (!key_ok(key) || (size_t)snprintf(path, sizeof path, "%s/%s",
 	    XS_ROOT, key) >= sizeof path)
 		return -1;
-	for (i = 0; i < XS_TRIES; i++) {
-		if ((t = xs_transaction_start(s->xs)) == XBT_NULL)
-			return -1;
-		if (!xs_rm(s->xs, t, path) && errno != ENOENT) {
-			xs_transaction_end(s->xs, t, true);
-			return -1;
-		}
-		sx_prune(s->xs, t, path);
-		if (xs_transaction_end(s->xs, t, false))
-			return 0;
-		if (errno != EAGAIN)
-			return -1;
-	}
-	return -1;
+	return xen_xs_txn(s->xs, sx_del_txn, path);
 }
 
 /* The names directly below prefix; none if it is absent. */
