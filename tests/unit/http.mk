@@ -3,7 +3,8 @@
 check_PROGRAMS += tests/unit/test-http
 TESTS += tests/unit/test-http
 tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/daemon/edge/remote.c \
-	toolstack/daemon/edge/export.c toolstack/daemon/edge/http-req.c \
+	toolstack/daemon/edge/export.c toolstack/daemon/edge/export-conn.c \
+	toolstack/daemon/edge/http-req.c \
 	toolstack/util/util.c
 tests_unit_test_http_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(YAJL_CFLAGS)

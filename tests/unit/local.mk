@@ -4,4 +4,5 @@ include $(srcdir)/tests/unit/farm.mk
 include $(srcdir)/tests/unit/proto.mk
 include $(srcdir)/tests/unit/translate.mk
 include $(srcdir)/tests/unit/http.mk
+include $(srcdir)/tests/unit/router.mk
 include $(srcdir)/tests/unit/xen.mk

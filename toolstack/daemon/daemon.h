@@ -179,6 +179,7 @@ struct req {
 	/* per node kind: */
 	size_t			 tried;		/* or: branches tried */
 	uint64_t		 tried_mask;	/* or: which (first 64) */
+	uint64_t		*tried_more;	/* or: which (the rest) */
 	unsigned		 running;	/* par: children in flight */
 	uint32_t		 last_status;
 	char			*last_err;

@@ -10,7 +10,8 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/journal.c \
 	toolstack/daemon/core/router.c toolstack/daemon/core/graph.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
-	toolstack/daemon/edge/export.c toolstack/daemon/edge/http-req.h \
+	toolstack/daemon/edge/export.h toolstack/daemon/edge/export.c \
+	toolstack/daemon/edge/export-conn.c toolstack/daemon/edge/http-req.h \
 	toolstack/daemon/edge/http-req.c \
 	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
 	toolstack/keep/keep.c toolstack/keep/keeper.c \

@@ -170,10 +170,32 @@ node_coming(const struct node *n)
 	}
 }
 
+/* Has r tried branch i of its `or`?  Any number of branches. */
 static bool
 or_tried(const struct req *r, size_t i)
 {
-	return i < 64 && (r->tried_mask & ((uint64_t)1 << i)) != 0;
+	if (i < 64)
+		return (r->tried_mask & ((uint64_t)1 << i)) != 0;
+	i -= 64;
+	return r->tried_more != NULL &&
+	    (r->tried_more[i / 64] & ((uint64_t)1 << (i % 64))) != 0;
+}
+
+/* r tries branch i of its `or` (of n): 0, or -1 out of memory. */
+static int
+or_mark(struct req *r, size_t i, size_t n)
+{
+	if (i < 64) {
+		r->tried_mask |= (uint64_t)1 << i;
+		return 0;
+	}
+	if (r->tried_more == NULL &&
+	    (r->tried_more = calloc((n - 64 + 63) / 64, sizeof
+	    *r->tried_more)) == NULL)
+		return -1;
+	i -= 64;
+	r->tried_more[i / 64] |= (uint64_t)1 << (i % 64);
+	return 0;
 }
 
 /*
@@ -187,7 +209,7 @@ router_or_pick(struct node *n, struct req *r)
 	int	 found = -1;
 	unsigned best_out = 0;
 
-	for (i = 0; i < n->u.comb.n && i < 64; i++)
+	for (i = 0; i < n->u.comb.n; i++)
 		if (!or_tried(r, i) && node_live(n->u.comb.v[i]))
 			nlive++;
 	if (nlive == 0)
@@ -247,7 +269,7 @@ router_or_coming(struct node *n, struct req *r)
 {
 	size_t	i;
 
-	for (i = 0; i < n->u.comb.n && i < 64; i++)
+	for (i = 0; i < n->u.comb.n; i++)
 		if (!or_tried(r, i) && node_coming(n->u.comb.v[i]))
 			return (int)i;
 	return -1;
@@ -272,8 +294,8 @@ or_next(struct req *r)
 		return;
 	}
 	r->tried++;
-	r->tried_mask |= (uint64_t)1 << i;
-	if ((kid = req_child(r, n->u.comb.v[i])) == NULL) {
+	if (or_mark(r, (size_t)i, n->u.comb.n) == -1 ||
+	    (kid = req_child(r, n->u.comb.v[i])) == NULL) {
 		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
 		return;
 	}
@@ -463,6 +485,7 @@ req_free(struct req *r)
 		event_free(r->timer);
 	free(r->argbuf);
 	free(r->last_err);
+	free(r->tried_more);
 	free(r);
 }
 

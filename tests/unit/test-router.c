@@ -1,0 +1,299 @@
+/*
+ * test-router.c: the combinators (toolstack/daemon/core/router.c) over
+ * leaf nodes whose ops are the fakes below: no partition, no HTTP, no
+ * keeper.  A leaf answers a call at once (ok, or unavailable) or holds
+ * it until the test answers.
+ */
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+
+#include "daemon/daemon.h"
+
+#define LEAVES	100
+
+enum leaf_mode { LEAF_OK, LEAF_FAIL, LEAF_HOLD };
+
+static struct leaf {
+	struct node	 node;
+	bool		 live;
+	enum leaf_mode	 mode;
+	unsigned	 sent, cancelled;
+	struct req	*held;
+}			 leaves[LEAVES];
+
+static bool
+leaf_live(const struct node *n)
+{
+	return ((const struct leaf *)n)->live;
+}
+
+static bool
+leaf_coming(const struct node *n)
+{
+	return false;
+}
+
+static void
+leaf_send(struct node *n, struct req *r)
+{
+	struct leaf	*l = (struct leaf *)n;
+	char		 name[16];
+
+	l->sent++;
+	snprintf(name, sizeof name, "leaf %d", (int)(l - leaves));
+	switch (l->mode) {
+	case LEAF_OK:
+		req_finish(r, BALTIC_OK, name, strlen(name));
+		break;
+	case LEAF_FAIL:
+		req_finishf(r, BALTIC_E_UNAVAILABLE, "%s: down", name);
+		break;
+	case LEAF_HOLD:
+		l->held = r;
+		break;
+	}
+}
+
+static void
+leaf_cancel(struct node *n, struct req *r)
+{
+	struct leaf	*l = (struct leaf *)n;
+
+	if (l->held == r) {
+		l->held = NULL;
+		l->cancelled++;
+	}
+}
+
+static const struct node_ops leaf_ops = {
+	.live = leaf_live,
+	.coming = leaf_coming,
+	.send = leaf_send,
+	.cancel = leaf_cancel,
+};
+
+static struct daemon		d;
+static struct dfarm		f = { .name = "t", .d = &d };
+static struct farm_op		op = { .name = "Op", .result = FARM_T_STRING };
+static struct farm_iface	iface = { .name = "I", .ops = &op, .nops = 1 };
+static struct node		*branches[LEAVES];
+
+struct answer {
+	bool		done;
+	uint32_t	status;
+	char		text[256];
+};
+
+static void
+answer_cb(struct req *r, uint32_t status, const void *p, size_t len,
+    void *arg)
+{
+	struct answer	*a = arg;
+
+	a->done = true;
+	a->status = status;
+	snprintf(a->text, sizeof a->text, "%.*s", (int)len, (const char *)p);
+}
+
+static struct req *
+call(struct node *n, struct answer *a, unsigned timeout_ms)
+{
+	struct req	*r;
+
+	memset(a, 0, sizeof *a);
+	r = req_new(&f, n, &iface, &op, "x", 1, timeout_ms, answer_cb, a);
+	assert_non_null(r);
+	req_start(r);
+	return r;
+}
+
+/* A combinator node over the first n leaves. */
+static void
+comb_init(struct node *c, enum node_kind kind, enum farm_policy policy,
+    size_t n)
+{
+	memset(c, 0, sizeof *c);
+	c->kind = kind;
+	c->farm = &f;
+	c->u.comb.policy = policy;
+	c->u.comb.v = branches;
+	c->u.comb.n = n;
+}
+
+static int
+setup(void **state)
+{
+	size_t	i;
+
+	d.base = event_base_new();
+	d.default_timeout_ms = 5000;
+	memset(leaves, 0, sizeof leaves);
+	for (i = 0; i < LEAVES; i++) {
+		leaves[i].node.kind = NODE_VM;
+		leaves[i].node.farm = &f;
+		leaves[i].node.ops = &leaf_ops;
+		leaves[i].live = true;
+		branches[i] = &leaves[i].node;
+	}
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	event_base_free(d.base);
+	return 0;
+}
+
+/* An `or` of 100: the call passes over 99 failed branches to the last. */
+static void
+test_or_failover_past_64(void **state)
+{
+	struct node	or;
+	struct answer	a;
+	size_t		i;
+
+	comb_init(&or, NODE_OR, FARM_OR_FAILOVER, LEAVES);
+	for (i = 0; i < LEAVES - 1; i++)
+		leaves[i].mode = LEAF_FAIL;
+	call(&or, &a, 0);
+	assert_true(a.done);
+	assert_int_equal(a.status, BALTIC_OK);
+	assert_string_equal(a.text, "leaf 99");
+	for (i = 0; i < LEAVES; i++)
+		assert_int_equal(leaves[i].sent, 1);
+}
+
+/* Round robin spreads calls over the live branches only. */
+static void
+test_or_roundrobin_live(void **state)
+{
+	struct node	or;
+	struct answer	a;
+	int		i;
+
+	comb_init(&or, NODE_OR, FARM_OR_ROUNDROBIN, 4);
+	leaves[2].live = false;
+	for (i = 0; i < 6; i++) {
+		call(&or, &a, 0);
+		assert_int_equal(a.status, BALTIC_OK);
+	}
+	assert_int_equal(leaves[0].sent, 2);
+	assert_int_equal(leaves[1].sent, 2);
+	assert_int_equal(leaves[2].sent, 0);
+	assert_int_equal(leaves[3].sent, 2);
+}
+
+static void
+test_or_none_live(void **state)
+{
+	struct node	or;
+	struct answer	a;
+	size_t		i;
+
+	comb_init(&or, NODE_OR, FARM_OR_RANDOM, 70);
+	for (i = 0; i < 70; i++)
+		leaves[i].live = false;
+	call(&or, &a, 0);
+	assert_true(a.done);
+	assert_int_equal(a.status, BALTIC_E_UNAVAILABLE);
+	assert_non_null(strstr(a.text, "none of 70 branches is live"));
+}
+
+/* par: the first answer wins, the branches still out are cancelled. */
+static void
+test_par_first_wins(void **state)
+{
+	struct node	par;
+	struct answer	a;
+
+	comb_init(&par, NODE_PAR, FARM_OR_RANDOM, 3);
+	leaves[0].mode = LEAF_HOLD;
+	leaves[1].mode = LEAF_HOLD;
+	leaves[2].mode = LEAF_HOLD;
+	call(&par, &a, 0);
+	assert_false(a.done);
+	assert_int_equal(leaves[0].sent + leaves[1].sent + leaves[2].sent, 3);
+	req_finish(leaves[1].held, BALTIC_OK, "one", 3);
+	assert_true(a.done);
+	assert_string_equal(a.text, "one");
+	assert_int_equal(leaves[0].cancelled, 1);
+	assert_int_equal(leaves[2].cancelled, 1);
+}
+
+/* par: all branches fail, the last error is the answer. */
+static void
+test_par_all_fail(void **state)
+{
+	struct node	par;
+	struct answer	a;
+
+	comb_init(&par, NODE_PAR, FARM_OR_RANDOM, 3);
+	leaves[0].mode = leaves[1].mode = leaves[2].mode = LEAF_FAIL;
+	call(&par, &a, 0);
+	assert_true(a.done);
+	assert_int_equal(a.status, BALTIC_E_UNAVAILABLE);
+	assert_non_null(strstr(a.text, "par: all 3 branches failed"));
+}
+
+/* A ref follows its target; with none it is unavailable. */
+static void
+test_ref(void **state)
+{
+	struct node	ref = { .kind = NODE_REF, .farm = &f };
+	struct answer	a;
+
+	call(&ref, &a, 0);
+	assert_int_equal(a.status, BALTIC_E_UNAVAILABLE);
+	ref.u.ref.target = branches[5];
+	call(&ref, &a, 0);
+	assert_int_equal(a.status, BALTIC_OK);
+	assert_string_equal(a.text, "leaf 5");
+}
+
+/* The deadline ends a held call and takes it back from its leaf. */
+static void
+test_deadline(void **state)
+{
+	struct answer	a;
+
+	leaves[7].mode = LEAF_HOLD;
+	call(branches[7], &a, 30);
+	assert_false(a.done);
+	while (!a.done)
+		event_base_loop(d.base, EVLOOP_ONCE);
+	assert_int_equal(a.status, BALTIC_E_TIMEOUT);
+	assert_int_equal(leaves[7].cancelled, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_or_failover_past_64,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_or_roundrobin_live,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_or_none_live, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_par_first_wins, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_par_all_fail, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ref, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deadline, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

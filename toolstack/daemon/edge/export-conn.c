@@ -1,0 +1,434 @@
+/*
+ * export-conn.c: a client connection of an export (export.h): its
+ * events, its end, and the answers written on it, to calls of this
+ * balticd and to calls an earlier balticd started.
+ */
+#include <sys/queue.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include <yajl/yajl_gen.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/edge/export.h"
+#include "keep/keep.h"
+#include "log.h"
+#include "util/util.h"
+
+static void	conn_written(struct export_conn *);
+
+/* The HTTP status for a call that ended with status. */
+static int
+export_code(uint32_t status)
+{
+	switch (status) {
+	case BALTIC_OK:
+		return 200;
+	case BALTIC_E_NOOP:
+		return 404;
+	case BALTIC_E_ARG:
+		return 400;
+	case BALTIC_E_DENIED:
+		return 403;
+	case BALTIC_E_TIMEOUT:
+		return 504;
+	case BALTIC_E_UNAVAILABLE:
+	case BALTIC_E_OVERLOAD:
+		return 503;
+	case BALTIC_E_HANDLER:
+	case BALTIC_E_BADRESULT:
+		return 502;
+	default:
+		return 500;
+	}
+}
+
+static const char *
+export_reason(int code)
+{
+	switch (code) {
+	case 200:	return "OK";
+	case 400:	return "Bad Request";
+	case 403:	return "Forbidden";
+	case 404:	return "Not Found";
+	case 405:	return "Method Not Allowed";
+	case 413:	return "Content Too Large";
+	case 417:	return "Expectation Failed";
+	case 431:	return "Request Header Fields Too Large";
+	case 501:	return "Not Implemented";
+	case 502:	return "Bad Gateway";
+	case 503:	return "Service Unavailable";
+	case 504:	return "Gateway Timeout";
+	case 505:	return "HTTP Version Not Supported";
+	default:	return "Internal Server Error";
+	}
+}
+
+/*
+ * Add a JSON string.  Text from a guest or a remote may not be UTF-8: it
+ * is then sent with its non-ASCII bytes as '?'.
+ */
+static int
+json_string(yajl_gen g, const void *s, size_t len)
+{
+	unsigned char	*copy;
+	size_t		 i;
+	int		 rc;
+
+	if (s == NULL)
+		s = "";
+	rc = yajl_gen_string(g, s, len);
+	if (rc != yajl_gen_invalid_string)
+		return rc == yajl_gen_status_ok ? 0 : -1;
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	for (i = 0; i < len; i++) {
+		copy[i] = ((const unsigned char *)s)[i];
+		if (copy[i] >= 0x80)
+			copy[i] = '?';
+	}
+	rc = yajl_gen_string(g, copy, len);
+	free(copy);
+	return rc == yajl_gen_status_ok ? 0 : -1;
+}
+
+static int
+json_pair(yajl_gen g, const char *key, const void *s, size_t len)
+{
+	if (json_string(g, key, strlen(key)) == -1)
+		return -1;
+	return json_string(g, s, len);
+}
+
+/*
+ * The JSON body of an error, {"error", "status", "farm", "call"}, added
+ * to out: 0, or -1 (out of memory; nothing added).
+ */
+static int
+export_error_json(struct evbuffer *out, uint32_t status, const char *farm,
+    const char *call, const void *msg, size_t msglen)
+{
+	const char		*sname = baltic_status_name(status);
+	const unsigned char	*buf;
+	size_t			 len;
+	yajl_gen		 g;
+	int			 rc = -1;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		return -1;
+	yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+	if (yajl_gen_map_open(g) != yajl_gen_status_ok ||
+	    json_pair(g, "error", msg, msglen) == -1 ||
+	    json_pair(g, "status", sname, strlen(sname)) == -1 ||
+	    json_pair(g, "farm", farm, strlen(farm)) == -1 ||
+	    json_pair(g, "call", call, strlen(call)) == -1 ||
+	    yajl_gen_map_close(g) != yajl_gen_status_ok ||
+	    yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+		goto out;
+	if (evbuffer_add(out, buf, len) == 0 && evbuffer_add(out, "\n", 1) == 0)
+		rc = 0;
+out:
+	yajl_gen_free(g);
+	return rc;
+}
+
+/* FNV-1a, 64 bits: names a request in the keeper's record. */
+uint64_t
+export_hash(const void *p, size_t len)
+{
+	const unsigned char	*s = p;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+
+	while (len-- > 0)
+		h = (h ^ *s++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* ---- connections ------------------------------------------------------ */
+
+struct export_conn *
+conn_new(struct daemon *d, struct export_srv *srv, int fd, const char *key)
+{
+	struct export_conn	*c;
+
+	if ((c = calloc(1, sizeof *c)) == NULL ||
+	    (c->out = evbuffer_new()) == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->d = d;
+	c->srv = srv;
+	c->fd = fd;
+	c->kc.fd = fd;
+	if (key != NULL)
+		snprintf(c->kc.key, sizeof c->kc.key, "%s", key);
+	if (srv != NULL) {
+		c->kc.f = srv->f;
+		c->kc.export = (size_t)(srv->x - srv->f->exports);
+		TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+		srv->nconns++;
+	}
+	return c;
+}
+
+void
+conn_event_clear(struct export_conn *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	c->ev = NULL;
+}
+
+/* Watch c for what (and ms, if not 0), instead of what it waited for. */
+void
+conn_event(struct export_conn *c, short what, event_callback_fn cb,
+    unsigned ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	conn_event_clear(c);
+	if (c->fd == -1 || (c->ev = event_new(c->d->base, c->fd, what, cb,
+	    c)) == NULL)
+		return;
+	if (event_add(c->ev, ms > 0 ? &tv : NULL) == -1) {
+		event_free(c->ev);
+		c->ev = NULL;
+	}
+}
+
+/*
+ * Forget a connection.  drop: the keeper lets it go too (the client is
+ * done with it); else it stays the keeper's (balticd exits).  A call in
+ * flight is cancelled.
+ */
+void
+conn_free(struct export_conn *c, bool drop)
+{
+	struct export_srv	*srv = c->srv;
+	struct req		*r = c->kc.r;
+
+	if (c->ev != NULL)
+		event_free(c->ev);
+	if (drop && c->kc.key[0] != '\0')
+		keep_del(c->d->keep, c->kc.key);
+	if (c->fd != -1)
+		close(c->fd);
+	evbuffer_free(c->out);
+	free(c->buf);
+	if (srv != NULL) {
+		TAILQ_REMOVE(&srv->conns, c, entry);
+		if (--srv->nconns < EXPORT_CONNS_MAX && srv->paused &&
+		    event_add(srv->lev, NULL) == 0)
+			srv->paused = false;
+	}
+	free(c);
+	if (r != NULL)
+		req_cancel(r);
+}
+
+/* Take n bytes of a request read in place off the socket: 0, or -1. */
+int
+conn_take(struct export_conn *c, size_t n)
+{
+	ssize_t	r;
+
+	if (c->taken)
+		return 0;
+	do
+		r = recv(c->fd, c->buf, n, MSG_DONTWAIT);
+	while (r == -1 && errno == EINTR);
+	c->unread = false;
+	c->kc.reqlen = 0;
+	return r == (ssize_t)n ? 0 : -1;
+}
+
+/* The answer, whole, in c->out; written now or when the request is off
+ * the socket. */
+static void
+conn_answer(struct export_conn *c, int code, const char *type,
+    struct evbuffer *body)
+{
+	if (evbuffer_add_printf(c->out, "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n", code,
+	    export_reason(code), type, evbuffer_get_length(body),
+	    code == 405 ? "Allow: POST\r\n" : "",
+	    c->keep_alive ? "" : "Connection: close\r\n") == -1 ||
+	    evbuffer_add_buffer(c->out, body) == -1) {
+		log_warnx("export: cannot answer: out of memory");
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+		c->keep_alive = false;
+	}
+	evbuffer_free(body);
+	c->state = CONN_WRITING;
+	if (!c->unread && !c->starting)
+		conn_write(c);
+}
+
+/* Answer with a call's status (and its result or error text). */
+void
+conn_answer_status(struct export_conn *c, uint32_t status, const char *farm,
+    const void *payload, size_t len)
+{
+	struct evbuffer	*body;
+	bool		 json = false;
+
+	if ((body = evbuffer_new()) == NULL)
+		fatal("%s", __func__);
+	if (status == BALTIC_OK) {
+		if (len > 0 && evbuffer_add(body, payload, len) == -1)
+			status = BALTIC_E_INTERNAL;
+	}
+	if (status != BALTIC_OK) {
+		evbuffer_drain(body, evbuffer_get_length(body));
+		json = export_error_json(body, status, farm, c->call, payload,
+		    len) == 0;
+	}
+	conn_answer(c, export_code(status), json ? "application/json" :
+	    "application/octet-stream", body);
+}
+
+void
+conn_refuse(struct export_conn *c, int code, uint32_t status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Answer a request that starts no call. */
+void
+conn_refuse(struct export_conn *c, int code, uint32_t status,
+    const char *fmt, ...)
+{
+	struct evbuffer	*body;
+	va_list		 ap;
+	char		*msg;
+	size_t		 len;
+
+	va_start(ap, fmt);
+	msg = vstrf(&len, fmt, ap);
+	va_end(ap);
+	if ((body = evbuffer_new()) == NULL)
+		fatal("%s", __func__);
+	export_error_json(body, status, c->srv->f->name, c->call, msg, len);
+	free(msg);
+	conn_answer(c, code, "application/json", body);
+}
+
+/*
+ * The answer is written: the keeper lets go of the call (the connection
+ * is idle again, and still kept), or of the connection.
+ */
+static void
+conn_written(struct export_conn *c)
+{
+	if (!c->keep_alive || c->srv == NULL) {
+		conn_free(c, true);
+		return;
+	}
+	if (c->recorded && strncmp(c->kc.key, "conn ", 5) == 0)
+		keep_put(c->d->keep, c->kc.key, NULL, 0, -1);
+	else if (c->kc.key[0] != '\0' && strncmp(c->kc.key, "conn ", 5) != 0) {
+		keep_del(c->d->keep, c->kc.key);
+		c->kc.key[0] = '\0';
+	}
+	c->recorded = false;
+	c->continued = false;
+	if (c->taken && c->buflen > c->reqtotal) {
+		/* The start of the next request, read with this one. */
+		memmove(c->buf, c->buf + c->reqtotal,
+		    c->buflen - c->reqtotal);
+		c->buflen -= c->reqtotal;
+	} else {
+		c->taken = false;
+		c->buflen = 0;
+	}
+	conn_arm_read(c);
+	/* The next request may be there already: no new edge for it. */
+	if (c->ev != NULL)
+		event_active(c->ev, EV_READ, 0);
+}
+
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	conn_write(arg);
+}
+
+void
+conn_write(struct export_conn *c)
+{
+	int	r;
+
+	while (evbuffer_get_length(c->out) > 0) {
+		if ((r = evbuffer_write(c->out, c->fd)) > 0)
+			continue;
+		if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (c->ev == NULL || event_get_callback(c->ev) !=
+			    conn_write_cb)
+				conn_event(c, EV_WRITE | EV_PERSIST,
+				    conn_write_cb, EXPORT_IDLE_MS);
+			return;
+		}
+		conn_free(c, true);	/* the client is gone */
+		return;
+	}
+	conn_written(c);
+}
+
+/*
+ * An adopted call's request may still be on its socket (balticd was
+ * killed between keeping the record and taking the request off): take
+ * it off, if the bytes there are the ones the record names.
+ */
+void
+export_settle(int fd, size_t reqlen, uint64_t reqhash)
+{
+	char	*buf;
+
+	if (reqlen == 0 || (buf = malloc(reqlen)) == NULL)
+		return;
+	if (recv(fd, buf, reqlen, MSG_PEEK | MSG_DONTWAIT) == (ssize_t)reqlen &&
+	    export_hash(buf, reqlen) == reqhash)
+		recv(fd, buf, reqlen, MSG_DONTWAIT);
+	free(buf);
+}
+
+/*
+ * Answer a call an earlier balticd started, on its connection (taken):
+ * the same response as any, then close; the keeper lets go once it is
+ * written.
+ */
+void
+export_answer_adopted(struct daemon *d, int fd, const char *key,
+    uint32_t status, const char *farm, const char *call, const void *payload,
+    size_t len)
+{
+	struct export_conn	*c;
+	char			 b;
+
+	/* Bytes after the request: the client had its answer (an earlier
+	 * balticd wrote it, and was killed before the keeper let go) and
+	 * sent another request.  No second answer on its connection. */
+	if (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		log_info("%s: %s: answered already; connection closed", farm,
+		    call);
+		close(fd);
+		keep_del(d->keep, key);
+		return;
+	}
+	if (evutil_make_socket_nonblocking(fd) == -1 ||
+	    (c = conn_new(d, NULL, fd, key)) == NULL) {
+		log_warnx("%s: %s: cannot answer the adopted call", farm, call);
+		close(fd);
+		keep_del(d->keep, key);
+		return;
+	}
+	snprintf(c->call, sizeof c->call, "%s", call);
+	conn_answer_status(c, status, farm, payload, len);
+}

@@ -1,0 +1,91 @@
+/*
+ * export.h: what the files of an export's HTTP server share (export.c:
+ * listening, reading, the calls; export-conn.c: a connection's life and
+ * its answers).  The daemon's interface to them is in daemon/daemon.h.
+ */
+#ifndef BALTIC_EXPORT_H
+#define BALTIC_EXPORT_H
+
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/daemon.h"
+
+#define EXPORT_CONNS_MAX	1024	/* per export; more wait in the backlog */
+#define EXPORT_ACCEPTS		64	/* per wakeup */
+#define EXPORT_IDLE_MS		60000	/* for a request, or its next byte */
+#define EXPORT_TIMEOUT_MAX_MS	(24u * 3600 * 1000)
+#define EXPORT_BUF_MIN		4096
+
+/* An export with an address: its listening socket and connections. */
+struct export_srv {
+	struct dfarm			*f;
+	struct dexport			*x;
+	int				 lfd;
+	struct event			*lev;
+	bool				 paused;	/* at EXPORT_CONNS_MAX */
+	size_t				 nconns;
+	TAILQ_HEAD(, export_conn)	 conns;
+};
+
+enum conn_state {
+	CONN_READING,		/* for a request */
+	CONN_CALLING,		/* its call runs */
+	CONN_WRITING,		/* the answer */
+};
+
+/* A client's connection; srv is NULL for the answer to an adopted call. */
+struct export_conn {
+	struct export_srv	*srv;
+	struct daemon		*d;
+	int			 fd;
+	enum conn_state		 state;
+	struct event		*ev;
+	char			*buf;		/* the request's bytes */
+	size_t			 buflen, bufsize;
+	bool			 taken;		/* buf is off the socket */
+	bool			 unread;	/* the call's request is not */
+	bool			 continued;	/* 100 Continue sent */
+	bool			 keep_alive;
+	bool			 recorded;	/* the keeper has a record */
+	bool			 starting;	/* in export_request */
+	size_t			 reqtotal;	/* the request's bytes */
+	struct evbuffer		*out;
+	struct kcall		 kc;		/* key "conn ...": kept */
+	char			 call[2 * BALTIC_NAME_MAX + 2];
+	TAILQ_ENTRY(export_conn) entry;
+};
+
+/* export-conn.c */
+struct export_conn *conn_new(struct daemon *, struct export_srv *, int fd,
+	    const char *key);
+void	 conn_event_clear(struct export_conn *);
+/* Watch c for what (and ms, if not 0), instead of what it waited for. */
+void	 conn_event(struct export_conn *, short what, event_callback_fn,
+	    unsigned ms);
+/* Forget c; drop: the keeper lets it go too.  A call in flight is
+ * cancelled. */
+void	 conn_free(struct export_conn *, bool drop);
+/* Take n bytes read in place off the socket: 0, or -1. */
+int	 conn_take(struct export_conn *, size_t n);
+/* Answer with a call's status, its result or error text. */
+void	 conn_answer_status(struct export_conn *, uint32_t status,
+	    const char *farm, const void *, size_t);
+/* Answer a request that starts no call. */
+void	 conn_refuse(struct export_conn *, int code, uint32_t status,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Write what c->out holds; once written, the connection reads again. */
+void	 conn_write(struct export_conn *);
+/* FNV-1a, 64 bits: names a request in the keeper's record. */
+uint64_t export_hash(const void *, size_t);
+
+/* export.c */
+/* Wait for a request: edge-triggered, as bytes read in place stay. */
+void	 conn_arm_read(struct export_conn *);
+
+#endif /* BALTIC_EXPORT_H */
