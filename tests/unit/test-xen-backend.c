@@ -58,10 +58,9 @@ part_chan_cbs(void)
 	return &cbs;
 }
 
-int
-dfarm_save(struct dfarm *f)
+void
+part_started(struct part *p)
 {
-	return 0;
 }
 
 /* ---- libxl's side of the hooks, caught ---------------------------------- */

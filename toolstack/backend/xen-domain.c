@@ -103,7 +103,7 @@ xen_create_finish(evutil_socket_t fd, short what, void *arg)
 	    xc->restore_fd != -1 ? "restored" : "created");
 	if (xc->restore_file != NULL)
 		unlink(xc->restore_file);
-	dfarm_save(p->farm);
+	part_started(p);
 	xen_agent_check(x, p);	/* the watch fires too; harmless */
 out:
 	free(why);

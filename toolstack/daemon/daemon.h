@@ -264,6 +264,7 @@ void		 part_detach(struct part *, const char *why);
 void		 part_send(struct part *, struct req *);
 void		 part_cancel(struct part *, struct req *);
 void		 part_ping_all(struct daemon *);
+void		 part_started(struct part *);
 void		 part_died(struct part *, const char *why);
 bool		 part_coming(const struct part *);
 extern const struct node_ops part_node_ops;

@@ -25,6 +25,16 @@
 #define PART_RESTART_DELAY_MS	100	/* after a crash, on_crash restart */
 #define PART_WAITING_MAX	1024	/* calls queued for a channel */
 
+/*
+ * The backend has started p's domain or process (its channel comes
+ * later, through part_attach): the farm's state records it.
+ */
+void
+part_started(struct part *p)
+{
+	dfarm_save(p->farm);
+}
+
 const char *
 part_state_name(enum part_state s)
 {
