@@ -208,14 +208,14 @@ out:
 
 /* ---- export calls ---------------------------------------------------- */
 
-static struct xcall *
-xcall_find(uint32_t id)
+static struct ecall *
+ecall_find(uint32_t id)
 {
-	struct xcall	*x;
+	struct ecall	*ec;
 
-	TAILQ_FOREACH(x, &agent->calls, entry) {
-		if (x->id == id && x->gen == agent->gen)
-			return x;
+	TAILQ_FOREACH(ec, &agent->calls, entry) {
+		if (ec->id == id && ec->gen == agent->gen)
+			return ec;
 	}
 	return NULL;
 }
@@ -223,28 +223,28 @@ xcall_find(uint32_t id)
 /* Stop the handler's work on a call: kill the per-call process group,
  * or send CANCEL to the persistent handler. */
 void
-xcall_stop(struct xcall *x)
+ecall_stop(struct ecall *ec)
 {
-	if (x->kind == XCALL_EXEC)
-		exec_kill(x);
-	else if (x->ph != NULL)
-		persist_cancel(x);
+	if (ec->kind == ECALL_EXEC)
+		exec_kill(ec);
+	else if (ec->ph != NULL)
+		persist_cancel(ec);
 }
 
 /* Unlink and free a call and everything it holds; kills nothing. */
 void
-xcall_free(struct xcall *x)
+ecall_free(struct ecall *ec)
 {
-	TAILQ_REMOVE(&agent->calls, x, entry);
+	TAILQ_REMOVE(&agent->calls, ec, entry);
 	agent->ncalls--;
-	if (x->deadline != NULL)
-		event_free(x->deadline);
-	if (x->kind == XCALL_EXEC)
-		exec_dispose(x);
-	else if (x->ph != NULL)
-		persist_detach(x);
-	free(x->arg);
-	free(x);
+	if (ec->deadline != NULL)
+		event_free(ec->deadline);
+	if (ec->kind == ECALL_EXEC)
+		exec_dispose(ec);
+	else if (ec->ph != NULL)
+		persist_detach(ec);
+	free(ec->arg);
+	free(ec);
 }
 
 static struct late *
@@ -402,27 +402,27 @@ late_free_all(void)
  * is none.
  */
 void
-agent_answer(struct xcall *x, uint32_t status, const void *payload,
+agent_answer(struct ecall *ec, uint32_t status, const void *payload,
     size_t len)
 {
 	if (agent->dom0 == NULL || !chan_is_ready(agent->dom0))
-		late_keep(x->id, status, x->expiry_ms, payload, len);
+		late_keep(ec->id, status, ec->expiry_ms, payload, len);
 	else
-		answer_send(x->gen == agent->gen ? BALTIC_MSG_RESULT :
-		    BALTIC_MSG_RESULT_LATE, x->id, status, x->expiry_ms,
+		answer_send(ec->gen == agent->gen ? BALTIC_MSG_RESULT :
+		    BALTIC_MSG_RESULT_LATE, ec->id, status, ec->expiry_ms,
 		    payload, len);
-	xcall_free(x);
+	ecall_free(ec);
 }
 
 static void
-xcall_deadline_cb(evutil_socket_t fd, short what, void *arg)
+ecall_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xcall		*x = arg;
+	struct ecall		*ec = arg;
 	static const char	 msg[] = "deadline passed";
 
-	log_debug("call %u %s.%s: deadline", x->id, x->iface, x->op);
-	xcall_stop(x);
-	agent_answer(x, BALTIC_E_TIMEOUT, msg, sizeof msg - 1);
+	log_debug("call %u %s.%s: deadline", ec->id, ec->iface, ec->op);
+	ecall_stop(ec);
+	agent_answer(ec, BALTIC_E_TIMEOUT, msg, sizeof msg - 1);
 }
 
 static void
@@ -436,7 +436,7 @@ static void
 dom0_call(const struct baltic_hdr *h, const uint8_t *untrusted_body)
 {
 	struct proto_call_view	 cv;
-	struct xcall		*x = NULL;
+	struct ecall		*ec = NULL;
 	struct persist		*ph;
 	struct timeval		 tv;
 	const char		*why;
@@ -448,7 +448,7 @@ dom0_call(const struct baltic_hdr *h, const uint8_t *untrusted_body)
 		return;
 	}
 	/* Validated: names are [A-Za-z_][A-Za-z0-9_]*, safe in a path. */
-	if (xcall_find(h->call_id) != NULL) {
+	if (ecall_find(h->call_id) != NULL) {
 		chan_fail(agent->dom0, "CALL id already in flight");
 		return;
 	}
@@ -464,60 +464,60 @@ dom0_call(const struct baltic_hdr *h, const uint8_t *untrusted_body)
 		answer_now(h->call_id, BALTIC_E_OVERLOAD, "too many calls");
 		return;
 	}
-	x = calloc(1, sizeof *x);
-	if (x == NULL) {
+	ec = calloc(1, sizeof *ec);
+	if (ec == NULL) {
 		answer_now(h->call_id, BALTIC_E_INTERNAL, "out of memory");
 		return;
 	}
-	x->id = h->call_id;
-	x->gen = agent->gen;
+	ec->id = h->call_id;
+	ec->gen = agent->gen;
 	if (cv.deadline_ms != 0)
-		x->expiry_ms = agent_now_ms() + cv.deadline_ms;
-	x->in_fd = x->out_fd = x->err_fd = -1;
-	x->deadline_ms = cv.deadline_ms;
-	strlcpy(x->iface, cv.iface, sizeof x->iface);
-	strlcpy(x->op, cv.op, sizeof x->op);
-	TAILQ_INSERT_TAIL(&agent->calls, x, entry);
+		ec->expiry_ms = agent_now_ms() + cv.deadline_ms;
+	ec->in_fd = ec->out_fd = ec->err_fd = -1;
+	ec->deadline_ms = cv.deadline_ms;
+	strlcpy(ec->iface, cv.iface, sizeof ec->iface);
+	strlcpy(ec->op, cv.op, sizeof ec->op);
+	TAILQ_INSERT_TAIL(&agent->calls, ec, entry);
 	agent->ncalls++;
 
 	if (cv.deadline_ms != 0) {
-		x->deadline = evtimer_new(agent->base, xcall_deadline_cb, x);
+		ec->deadline = evtimer_new(agent->base, ecall_deadline_cb, ec);
 		tv.tv_sec = cv.deadline_ms / 1000;
 		tv.tv_usec = (cv.deadline_ms % 1000) * 1000;
-		if (x->deadline == NULL || evtimer_add(x->deadline, &tv) == -1)
+		if (ec->deadline == NULL || evtimer_add(ec->deadline, &tv) == -1)
 			goto internal;
 	}
 
 	if ((ph = persist_find(cv.iface)) != NULL) {
-		x->kind = XCALL_PERSIST;
-		if (persist_start_call(ph, x, cv.arg, cv.arglen) == -1)
+		ec->kind = ECALL_PERSIST;
+		if (persist_start_call(ph, ec, cv.arg, cv.arglen) == -1)
 			goto internal;
 		return;
 	}
-	x->kind = XCALL_EXEC;
+	ec->kind = ECALL_EXEC;
 	r = snprintf(path, sizeof path, "%s/services/%s.%s", agent->image_dir,
 	    cv.iface, cv.op);
 	if (r < 0 || (size_t)r >= sizeof path || access(path, X_OK) == -1) {
-		agent_answer(x, BALTIC_E_NOOP, "no handler", 10);
+		agent_answer(ec, BALTIC_E_NOOP, "no handler", 10);
 		return;
 	}
-	if (exec_start(x, path, cv.arg, cv.arglen) == -1)
+	if (exec_start(ec, path, cv.arg, cv.arglen) == -1)
 		goto internal;
 	return;
 internal:
-	agent_answer(x, BALTIC_E_INTERNAL, "cannot start the handler", 24);
+	agent_answer(ec, BALTIC_E_INTERNAL, "cannot start the handler", 24);
 }
 
 static void
 dom0_cancel(const struct baltic_hdr *h)
 {
-	struct xcall	*x;
+	struct ecall	*ec;
 
-	if ((x = xcall_find(h->call_id)) == NULL)
+	if ((ec = ecall_find(h->call_id)) == NULL)
 		return;		/* answered already: the RESULT crossed */
-	log_debug("call %u %s.%s: cancelled", x->id, x->iface, x->op);
-	xcall_stop(x);
-	xcall_free(x);
+	log_debug("call %u %s.%s: cancelled", ec->id, ec->iface, ec->op);
+	ecall_stop(ec);
+	ecall_free(ec);
 }
 
 /* ---- the dom0 channel ------------------------------------------------ */
@@ -569,7 +569,7 @@ dom0_on_ready(struct chan *c, void *arg)
 static void
 dom0_on_close(struct chan *c, const char *why, void *arg)
 {
-	struct xcall	*x;
+	struct ecall	*ec;
 
 	log_info("channel to dom0 lost: %s%s", why, agent->resumable ?
 	    "; calls in flight go on" : "");
@@ -578,9 +578,9 @@ dom0_on_close(struct chan *c, const char *why, void *arg)
 	chan_free(c);
 	recent_requeue();
 	if (!agent->resumable) {
-		while ((x = TAILQ_FIRST(&agent->calls)) != NULL) {
-			xcall_stop(x);
-			xcall_free(x);
+		while ((ec = TAILQ_FIRST(&agent->calls)) != NULL) {
+			ecall_stop(ec);
+			ecall_free(ec);
 		}
 	}
 	local_dom0_lost();
@@ -682,11 +682,11 @@ sigterm_cb(evutil_socket_t sig, short what, void *arg)
 static void
 agent_shutdown(void)
 {
-	struct xcall	*x;
+	struct ecall	*ec;
 
-	while ((x = TAILQ_FIRST(&agent->calls)) != NULL) {
-		xcall_stop(x);
-		xcall_free(x);
+	while ((ec = TAILQ_FIRST(&agent->calls)) != NULL) {
+		ecall_stop(ec);
+		ecall_free(ec);
 	}
 	persist_free_all();
 	local_close();

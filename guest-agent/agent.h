@@ -65,20 +65,20 @@ struct oplist {
 	size_t		 n, cap;
 };
 
-enum xcall_kind { XCALL_EXEC, XCALL_PERSIST };
+enum ecall_kind { ECALL_EXEC, ECALL_PERSIST };
 
 /* A call from dom0 to one of our exports, in flight. */
-struct xcall {
-	TAILQ_ENTRY(xcall)	 entry;		/* agent.calls */
+struct ecall {
+	TAILQ_ENTRY(ecall)	 entry;		/* agent.calls */
 	uint32_t		 id;		/* dom0's */
 	uint32_t		 gen;		/* agent.gen it came in */
 	int64_t			 expiry_ms;	/* monotonic; 0: none */
-	enum xcall_kind		 kind;
+	enum ecall_kind		 kind;
 	char			 iface[BALTIC_NAME_MAX + 1];
 	char			 op[BALTIC_NAME_MAX + 1];
 	struct event		*deadline;
 
-	/* XCALL_EXEC */
+	/* ECALL_EXEC */
 	pid_t			 pid;
 	int			 exited;
 	int			 wstatus;
@@ -87,16 +87,16 @@ struct xcall {
 	struct evbuffer		*in_buf, *out_buf, *err_buf;
 	int			 too_big;
 
-	/* XCALL_PERSIST */
+	/* ECALL_PERSIST */
 	struct persist		*ph;
 	uint32_t		 ph_id;		/* id on the handler's channel */
-	TAILQ_ENTRY(xcall)	 ph_entry;	/* ph->calls */
+	TAILQ_ENTRY(ecall)	 ph_entry;	/* ph->calls */
 	uint8_t			*arg;		/* kept until the handler is up */
 	size_t			 arglen;
 	uint32_t		 deadline_ms;
 	int			 sent;
 };
-TAILQ_HEAD(xcalls, xcall);
+TAILQ_HEAD(ecalls, ecall);
 
 /*
  * A call from a local program to an import, forwarded to dom0.  It is
@@ -163,7 +163,7 @@ struct agent {
 	struct oplist		 exports;
 	struct oplist		 imports;
 
-	struct xcalls		 calls;
+	struct ecalls		 calls;
 	int			 ncalls;
 	struct icalls		 icalls;
 	int			 nicalls;
@@ -180,28 +180,28 @@ extern struct agent	*agent;
 
 /* agent.c */
 int64_t	 agent_now_ms(void);
-void	 agent_answer(struct xcall *, uint32_t status, const void *,
+void	 agent_answer(struct ecall *, uint32_t status, const void *,
 	    size_t);
-void	 xcall_stop(struct xcall *);
-void	 xcall_free(struct xcall *);
+void	 ecall_stop(struct ecall *);
+void	 ecall_free(struct ecall *);
 int	 oplist_has(const struct oplist *, const char *, const char *);
 
 /* exec.c */
-int	 exec_start(struct xcall *, const char *path, const uint8_t *arg,
+int	 exec_start(struct ecall *, const char *path, const uint8_t *arg,
 	    size_t arglen);
-void	 exec_kill(struct xcall *);
+void	 exec_kill(struct ecall *);
 int	 exec_reaped(pid_t, int wstatus);
-void	 exec_dispose(struct xcall *);
+void	 exec_dispose(struct ecall *);
 int	 agent_spawn(const char *, int, int, int, uint32_t, pid_t *);
 char	**agent_envp(uint32_t call_id);
 void	 agent_envp_free(char **);
 
 /* persist.c */
 struct persist	*persist_find(const char *iface);
-int	 persist_start_call(struct persist *, struct xcall *,
+int	 persist_start_call(struct persist *, struct ecall *,
 	    const uint8_t *arg, size_t arglen);
-void	 persist_cancel(struct xcall *);
-void	 persist_detach(struct xcall *);
+void	 persist_cancel(struct ecall *);
+void	 persist_detach(struct ecall *);
 int	 persist_reaped(pid_t, int wstatus);
 void	 persist_free_all(void);
 

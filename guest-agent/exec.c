@@ -142,26 +142,26 @@ close_ev(int *fd, struct event **ev)
 
 /* Close the pipes and free the buffers; idempotent. */
 void
-exec_dispose(struct xcall *x)
+exec_dispose(struct ecall *ec)
 {
-	close_ev(&x->in_fd, &x->in_ev);
-	close_ev(&x->out_fd, &x->out_ev);
-	close_ev(&x->err_fd, &x->err_ev);
-	if (x->in_buf != NULL)
-		evbuffer_free(x->in_buf);
-	if (x->out_buf != NULL)
-		evbuffer_free(x->out_buf);
-	if (x->err_buf != NULL)
-		evbuffer_free(x->err_buf);
-	x->in_buf = x->out_buf = x->err_buf = NULL;
+	close_ev(&ec->in_fd, &ec->in_ev);
+	close_ev(&ec->out_fd, &ec->out_ev);
+	close_ev(&ec->err_fd, &ec->err_ev);
+	if (ec->in_buf != NULL)
+		evbuffer_free(ec->in_buf);
+	if (ec->out_buf != NULL)
+		evbuffer_free(ec->out_buf);
+	if (ec->err_buf != NULL)
+		evbuffer_free(ec->err_buf);
+	ec->in_buf = ec->out_buf = ec->err_buf = NULL;
 }
 
 /* SIGKILL the call's process group; the reaper collects it later. */
 void
-exec_kill(struct xcall *x)
+exec_kill(struct ecall *ec)
 {
-	if (x->pid > 0 && !x->exited)
-		killpg(x->pid, SIGKILL);
+	if (ec->pid > 0 && !ec->exited)
+		killpg(ec->pid, SIGKILL);
 }
 
 /* Largest result payload dom0's channel can carry (while it is away, the
@@ -180,7 +180,7 @@ result_cap(void)
 
 /* Read what the pipe holds now; 1 at EOF or error (fd closed). */
 static int
-drain_pipe(struct xcall *x, int *fd, struct event **ev, struct evbuffer *b,
+drain_pipe(struct ecall *ec, int *fd, struct event **ev, struct evbuffer *b,
     size_t cap)
 {
 	char	buf[16384];
@@ -198,9 +198,9 @@ drain_pipe(struct xcall *x, int *fd, struct event **ev, struct evbuffer *b,
 		have = evbuffer_get_length(b);
 		room = have < cap ? cap - have : 0;
 		if ((size_t)r > room) {
-			if (b == x->out_buf && !x->too_big) {
-				x->too_big = 1;
-				exec_kill(x);
+			if (b == ec->out_buf && !ec->too_big) {
+				ec->too_big = 1;
+				exec_kill(ec);
 			}
 			r = (ssize_t)room;
 		}
@@ -213,26 +213,26 @@ drain_pipe(struct xcall *x, int *fd, struct event **ev, struct evbuffer *b,
 
 /* The answer, once the child has exited and its pipes are drained. */
 static void
-exec_finish(struct xcall *x)
+exec_finish(struct ecall *ec)
 {
 	char	 msg[AGENT_ERRTEXT_MAX + 64];
 	char	*p;
 	size_t	 len, s;
 
-	if (x->too_big) {
-		agent_answer(x, BALTIC_E_HANDLER,
+	if (ec->too_big) {
+		agent_answer(ec, BALTIC_E_HANDLER,
 		    "result larger than the frame size", 33);
 		return;
 	}
-	if (WIFEXITED(x->wstatus) && WEXITSTATUS(x->wstatus) == 0) {
-		len = evbuffer_get_length(x->out_buf);
-		agent_answer(x, BALTIC_OK, evbuffer_pullup(x->out_buf, -1),
+	if (WIFEXITED(ec->wstatus) && WEXITSTATUS(ec->wstatus) == 0) {
+		len = evbuffer_get_length(ec->out_buf);
+		agent_answer(ec, BALTIC_OK, evbuffer_pullup(ec->out_buf, -1),
 		    len);
 		return;
 	}
 	/* stderr, trimmed of surrounding white space, else the status. */
-	len = evbuffer_get_length(x->err_buf);
-	p = (char *)evbuffer_pullup(x->err_buf, -1);
+	len = evbuffer_get_length(ec->err_buf);
+	p = (char *)evbuffer_pullup(ec->err_buf, -1);
 	s = 0;
 	while (s < len && (p[s] == ' ' || p[s] == '\n' || p[s] == '\t' ||
 	    p[s] == '\r'))
@@ -241,43 +241,43 @@ exec_finish(struct xcall *x)
 	    p[len - 1] == '\t' || p[len - 1] == '\r'))
 		len--;
 	if (len > s) {
-		agent_answer(x, BALTIC_E_HANDLER, p + s, len - s);
+		agent_answer(ec, BALTIC_E_HANDLER, p + s, len - s);
 		return;
 	}
-	if (WIFEXITED(x->wstatus))
+	if (WIFEXITED(ec->wstatus))
 		snprintf(msg, sizeof msg, "%s.%s exited with status %d",
-		    x->iface, x->op, WEXITSTATUS(x->wstatus));
+		    ec->iface, ec->op, WEXITSTATUS(ec->wstatus));
 	else
 		snprintf(msg, sizeof msg, "%s.%s killed by signal %d",
-		    x->iface, x->op, WTERMSIG(x->wstatus));
-	agent_answer(x, BALTIC_E_HANDLER, msg, strlen(msg));
+		    ec->iface, ec->op, WTERMSIG(ec->wstatus));
+	agent_answer(ec, BALTIC_E_HANDLER, msg, strlen(msg));
 }
 
 static void
 exec_stdout_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xcall	*x = arg;
+	struct ecall	*ec = arg;
 
-	drain_pipe(x, &x->out_fd, &x->out_ev, x->out_buf, result_cap());
+	drain_pipe(ec, &ec->out_fd, &ec->out_ev, ec->out_buf, result_cap());
 }
 
 static void
 exec_stderr_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xcall	*x = arg;
+	struct ecall	*ec = arg;
 
-	drain_pipe(x, &x->err_fd, &x->err_ev, x->err_buf, AGENT_ERRTEXT_MAX);
+	drain_pipe(ec, &ec->err_fd, &ec->err_ev, ec->err_buf, AGENT_ERRTEXT_MAX);
 }
 
 /* Feed the argument; a child that exits without reading it is fine. */
 static void
 exec_stdin_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct xcall	*x = arg;
+	struct ecall	*ec = arg;
 	int		 r;
 
-	while (evbuffer_get_length(x->in_buf) > 0) {
-		r = evbuffer_write(x->in_buf, x->in_fd);
+	while (evbuffer_get_length(ec->in_buf) > 0) {
+		r = evbuffer_write(ec->in_buf, ec->in_fd);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1 && errno == EAGAIN)
@@ -285,32 +285,32 @@ exec_stdin_cb(evutil_socket_t fd, short what, void *arg)
 		if (r <= 0)
 			break;
 	}
-	close_ev(&x->in_fd, &x->in_ev);
+	close_ev(&ec->in_fd, &ec->in_ev);
 }
 
 /* 1 if pid was a per-call handler (now answered), else 0. */
 int
 exec_reaped(pid_t pid, int wstatus)
 {
-	struct xcall	*x;
+	struct ecall	*ec;
 
-	TAILQ_FOREACH(x, &agent->calls, entry) {
-		if (x->kind == XCALL_EXEC && x->pid == pid)
+	TAILQ_FOREACH(ec, &agent->calls, entry) {
+		if (ec->kind == ECALL_EXEC && ec->pid == pid)
 			break;
 	}
-	if (x == NULL)
+	if (ec == NULL)
 		return 0;
-	x->exited = 1;
-	x->wstatus = wstatus;
-	if (x->out_fd != -1)
-		drain_pipe(x, &x->out_fd, &x->out_ev, x->out_buf,
+	ec->exited = 1;
+	ec->wstatus = wstatus;
+	if (ec->out_fd != -1)
+		drain_pipe(ec, &ec->out_fd, &ec->out_ev, ec->out_buf,
 		    result_cap());
-	if (x->err_fd != -1)
-		drain_pipe(x, &x->err_fd, &x->err_ev, x->err_buf,
+	if (ec->err_fd != -1)
+		drain_pipe(ec, &ec->err_fd, &ec->err_ev, ec->err_buf,
 		    AGENT_ERRTEXT_MAX);
 	/* Stragglers the handler left in its group do not hold us up. */
 	killpg(pid, SIGKILL);
-	exec_finish(x);
+	exec_finish(ec);
 	return 1;
 }
 
@@ -325,47 +325,47 @@ pipe_nb(int p[2], int parent_end)
 /* Start a per-call handler for x: 0, or -1 (x untouched but for fds,
  * which exec_dispose closes). */
 int
-exec_start(struct xcall *x, const char *path, const uint8_t *arg,
+exec_start(struct ecall *ec, const char *path, const uint8_t *arg,
     size_t arglen)
 {
 	int	in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	int	rc = -1;
 
-	x->in_buf = evbuffer_new();
-	x->out_buf = evbuffer_new();
-	x->err_buf = evbuffer_new();
-	if (x->in_buf == NULL || x->out_buf == NULL || x->err_buf == NULL)
+	ec->in_buf = evbuffer_new();
+	ec->out_buf = evbuffer_new();
+	ec->err_buf = evbuffer_new();
+	if (ec->in_buf == NULL || ec->out_buf == NULL || ec->err_buf == NULL)
 		goto out;
 	if (pipe_nb(in, 1) == -1 || pipe_nb(out, 0) == -1 ||
 	    pipe_nb(err, 0) == -1)
 		goto out;
-	if (agent_spawn(path, in[0], out[1], err[1], x->id, &x->pid) == -1)
+	if (agent_spawn(path, in[0], out[1], err[1], ec->id, &ec->pid) == -1)
 		goto out;
-	x->in_fd = in[1];
-	x->out_fd = out[0];
-	x->err_fd = err[0];
+	ec->in_fd = in[1];
+	ec->out_fd = out[0];
+	ec->err_fd = err[0];
 	in[1] = out[0] = err[0] = -1;
-	x->out_ev = event_new(agent->base, x->out_fd, EV_READ | EV_PERSIST,
-	    exec_stdout_cb, x);
-	x->err_ev = event_new(agent->base, x->err_fd, EV_READ | EV_PERSIST,
-	    exec_stderr_cb, x);
-	if (x->out_ev == NULL || x->err_ev == NULL ||
-	    event_add(x->out_ev, NULL) == -1 || event_add(x->err_ev, NULL) == -1)
+	ec->out_ev = event_new(agent->base, ec->out_fd, EV_READ | EV_PERSIST,
+	    exec_stdout_cb, ec);
+	ec->err_ev = event_new(agent->base, ec->err_fd, EV_READ | EV_PERSIST,
+	    exec_stderr_cb, ec);
+	if (ec->out_ev == NULL || ec->err_ev == NULL ||
+	    event_add(ec->out_ev, NULL) == -1 || event_add(ec->err_ev, NULL) == -1)
 		goto kill;
 	if (arglen == 0)
-		close_ev(&x->in_fd, &x->in_ev);
+		close_ev(&ec->in_fd, &ec->in_ev);
 	else {
-		if (evbuffer_add(x->in_buf, arg, arglen) == -1)
+		if (evbuffer_add(ec->in_buf, arg, arglen) == -1)
 			goto kill;
-		x->in_ev = event_new(agent->base, x->in_fd,
-		    EV_WRITE | EV_PERSIST, exec_stdin_cb, x);
-		if (x->in_ev == NULL || event_add(x->in_ev, NULL) == -1)
+		ec->in_ev = event_new(agent->base, ec->in_fd,
+		    EV_WRITE | EV_PERSIST, exec_stdin_cb, ec);
+		if (ec->in_ev == NULL || event_add(ec->in_ev, NULL) == -1)
 			goto kill;
 	}
 	rc = 0;
 	goto out;
 kill:
-	exec_kill(x);
+	exec_kill(ec);
 out:
 	if (in[0] != -1)
 		close(in[0]);

@@ -29,7 +29,7 @@ struct persist {
 	char			 path[4096];
 	pid_t			 pid;
 	struct chan		*c;
-	struct xcalls		 calls;		/* via ph_entry */
+	struct ecalls		 calls;		/* via ph_entry */
 	uint32_t		 next_id;
 };
 
@@ -61,27 +61,27 @@ persist_find(const char *iface)
 	return ph;
 }
 
-static struct xcall *
+static struct ecall *
 persist_call_find(struct persist *ph, uint32_t id)
 {
-	struct xcall	*x;
+	struct ecall	*ec;
 
-	TAILQ_FOREACH(x, &ph->calls, ph_entry) {
-		if (x->ph_id == id)
-			return x;
+	TAILQ_FOREACH(ec, &ph->calls, ph_entry) {
+		if (ec->ph_id == id)
+			return ec;
 	}
 	return NULL;
 }
 
 /* Send one call to a ready handler; 0 or -1. */
 static int
-persist_send(struct persist *ph, struct xcall *x, const uint8_t *arg,
+persist_send(struct persist *ph, struct ecall *ec, const uint8_t *arg,
     size_t arglen)
 {
-	if (chan_send_call(ph->c, x->ph_id, x->iface, x->op, x->deadline_ms,
+	if (chan_send_call(ph->c, ec->ph_id, ec->iface, ec->op, ec->deadline_ms,
 	    arg, arglen) == -1)
 		return -1;
-	x->sent = 1;
+	ec->sent = 1;
 	return 0;
 }
 
@@ -89,20 +89,20 @@ static void
 persist_on_ready(struct chan *c, void *arg)
 {
 	struct persist	*ph = arg;
-	struct xcall	*x, *next;
+	struct ecall	*ec, *next;
 
 	log_debug("%s: persistent handler up", ph->iface);
-	for (x = TAILQ_FIRST(&ph->calls); x != NULL; x = next) {
-		next = TAILQ_NEXT(x, ph_entry);
-		if (x->sent)
+	for (ec = TAILQ_FIRST(&ph->calls); ec != NULL; ec = next) {
+		next = TAILQ_NEXT(ec, ph_entry);
+		if (ec->sent)
 			continue;
-		if (persist_send(ph, x, x->arg, x->arglen) == -1) {
-			agent_answer(x, errno == ENOBUFS ? BALTIC_E_OVERLOAD :
+		if (persist_send(ph, ec, ec->arg, ec->arglen) == -1) {
+			agent_answer(ec, errno == ENOBUFS ? BALTIC_E_OVERLOAD :
 			    BALTIC_E_INTERNAL, "cannot pass the call on", 23);
 			continue;
 		}
-		free(x->arg);
-		x->arg = NULL;
+		free(ec->arg);
+		ec->arg = NULL;
 	}
 }
 
@@ -112,7 +112,7 @@ persist_on_frame(struct chan *c, const struct baltic_hdr *h,
 {
 	struct persist			*ph = arg;
 	struct proto_result_view	 rv;
-	struct xcall			*x;
+	struct ecall			*ec;
 	const char			*why;
 
 	switch (h->type) {
@@ -123,9 +123,9 @@ persist_on_frame(struct chan *c, const struct baltic_hdr *h,
 			return;
 		}
 		/* An unknown id is a result that crossed our CANCEL. */
-		if ((x = persist_call_find(ph, h->call_id)) == NULL)
+		if ((ec = persist_call_find(ph, h->call_id)) == NULL)
 			return;
-		agent_answer(x, rv.status, rv.payload, rv.len);
+		agent_answer(ec, rv.status, rv.payload, rv.len);
 		break;
 	case BALTIC_MSG_CALL:
 		chan_send_result(c, h->call_id, BALTIC_E_NOOP,
@@ -184,52 +184,52 @@ out:
 /* Hand x to the handler (started if need be).  The argument is copied
  * only while the handler is not yet ready. */
 int
-persist_start_call(struct persist *ph, struct xcall *x, const uint8_t *arg,
+persist_start_call(struct persist *ph, struct ecall *ec, const uint8_t *arg,
     size_t arglen)
 {
 	if (ph->c == NULL && persist_spawn(ph) == -1)
 		return -1;
 	if (++ph->next_id == 0)
 		ph->next_id = 1;
-	x->ph = ph;
-	x->ph_id = ph->next_id;
-	TAILQ_INSERT_TAIL(&ph->calls, x, ph_entry);
+	ec->ph = ph;
+	ec->ph_id = ph->next_id;
+	TAILQ_INSERT_TAIL(&ph->calls, ec, ph_entry);
 	if (chan_is_ready(ph->c))
-		return persist_send(ph, x, arg, arglen);
+		return persist_send(ph, ec, arg, arglen);
 	if (arglen != 0) {
-		if ((x->arg = malloc(arglen)) == NULL)
+		if ((ec->arg = malloc(arglen)) == NULL)
 			return -1;
-		memcpy(x->arg, arg, arglen);
+		memcpy(ec->arg, arg, arglen);
 	}
-	x->arglen = arglen;
+	ec->arglen = arglen;
 	return 0;
 }
 
 /* Tell the handler to stop working on x (no answer expected). */
 void
-persist_cancel(struct xcall *x)
+persist_cancel(struct ecall *ec)
 {
-	struct persist	*ph = x->ph;
+	struct persist	*ph = ec->ph;
 
-	if (ph != NULL && x->sent && chan_is_ready(ph->c))
-		chan_send(ph->c, BALTIC_MSG_CANCEL, x->ph_id, NULL, 0);
+	if (ph != NULL && ec->sent && chan_is_ready(ph->c))
+		chan_send(ph->c, BALTIC_MSG_CANCEL, ec->ph_id, NULL, 0);
 }
 
-/* Unlink x from its handler (xcall_free does this). */
+/* Unlink x from its handler (ecall_free does this). */
 void
-persist_detach(struct xcall *x)
+persist_detach(struct ecall *ec)
 {
-	if (x->ph == NULL)
+	if (ec->ph == NULL)
 		return;
-	TAILQ_REMOVE(&x->ph->calls, x, ph_entry);
-	x->ph = NULL;
+	TAILQ_REMOVE(&ec->ph->calls, ec, ph_entry);
+	ec->ph = NULL;
 }
 
 /* The handler died or broke the protocol: kill it, fail its calls. */
 static void
 persist_down(struct persist *ph, const char *why)
 {
-	struct xcall	*x;
+	struct ecall	*ec;
 	char		 msg[256];
 
 	log_warnx("%s: persistent handler lost: %s", ph->iface, why);
@@ -240,8 +240,8 @@ persist_down(struct persist *ph, const char *why)
 	ph->pid = 0;
 	snprintf(msg, sizeof msg, "persistent handler %s died: %s", ph->iface,
 	    why);
-	while ((x = TAILQ_FIRST(&ph->calls)) != NULL)
-		agent_answer(x, BALTIC_E_HANDLER, msg, strlen(msg));
+	while ((ec = TAILQ_FIRST(&ph->calls)) != NULL)
+		agent_answer(ec, BALTIC_E_HANDLER, msg, strlen(msg));
 }
 
 /* 1 if pid was a persistent handler (now down), else 0. */

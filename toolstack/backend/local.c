@@ -145,7 +145,7 @@ lpart_get(struct part *p)
 
 /* Listen on the partition's channel socket (again, after a restart). */
 static int
-local_listen(struct part *p, char **err_r)
+lpart_listen(struct part *p, char **err_r)
 {
 	struct lpart		*lp = lpart_get(p);
 	char			 dir[PATH_MAX];
@@ -200,7 +200,7 @@ local_create(void *ctx, struct part *p, char **err_r)
 	pid_t		 pid;
 	int		 fd;
 
-	if (local_listen(p, err_r) == -1)
+	if (lpart_listen(p, err_r) == -1)
 		return -1;
 	lp = p->bdata;
 	if (access(l->d->agent_path, X_OK) == -1)
@@ -355,7 +355,7 @@ local_reattach(void *ctx, struct part *p, char **err_r)
 	if (strstr(exe, "baltic-agent") == NULL)
 		return errf(err_r, "process %d is %s, not an agent",
 		    (int)p->pid, exe);
-	return local_listen(p, err_r);
+	return lpart_listen(p, err_r);
 }
 
 const struct backend_ops backend_local = {
