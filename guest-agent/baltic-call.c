@@ -178,35 +178,40 @@ usage(void)
 	exit(EXIT_USAGE);
 }
 
-int
-main(int argc, char **argv)
-{
-	struct sockaddr_un		 sun;
-	struct baltic_hdr		 h;
-	struct baltic_hello		 hello;
-	struct proto_result_view	 rv;
-	const char			*sock, *iface, *op, *why;
-	uint8_t				 hb[BALTIC_HDR_LEN + BALTIC_HELLO_LEN];
-	uint8_t				 head[BALTIC_CALL_HEAD_MAX];
-	uint8_t				*arg = NULL, *body, *frame;
-	size_t				 arglen, hlen, flen;
-	uint32_t			 max_frame, timeout_ms = 0;
-	char				*end;
-	long				 t;
-	int				 ch, fd, rc;
+/* One call, as the command line asks for it. */
+struct call {
+	const char	*sock;
+	const char	*iface, *op;
+	uint32_t	 timeout_ms;		/* 0: none */
+	uint8_t		 head[BALTIC_CALL_HEAD_MAX];
+	size_t		 hlen;			/* the encoded head */
+	uint8_t		*arg;
+	size_t		 arglen;
+	int		 arg_read;		/* from stdin: ours to free */
+};
 
-	sock = getenv("BALTIC_AGENT_SOCKET");
+/* The options and operands, with the call's head encoded and its
+ * argument from argv or stdin; usage() or die() on a bad one. */
+static void
+parse_args(struct call *c, int argc, char **argv)
+{
+	char	*end;
+	long	 t;
+	int	 ch;
+
+	memset(c, 0, sizeof *c);
+	c->sock = getenv("BALTIC_AGENT_SOCKET");
 	while ((ch = getopt(argc, argv, "s:t:")) != -1) {
 		switch (ch) {
 		case 's':
-			sock = optarg;
+			c->sock = optarg;
 			break;
 		case 't':
 			t = strtol(optarg, &end, 10);
 			if (*optarg == '\0' || *end != '\0' || t <= 0 ||
 			    t > 0x7fffffff)
 				usage();
-			timeout_ms = (uint32_t)t;
+			c->timeout_ms = (uint32_t)t;
 			break;
 		default:
 			usage();
@@ -216,20 +221,29 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc != 2 && argc != 3)
 		usage();
-	iface = argv[0];
-	op = argv[1];
-	if (sock == NULL)
+	c->iface = argv[0];
+	c->op = argv[1];
+	if (c->sock == NULL)
 		die(EXIT_USAGE, "no socket: set BALTIC_AGENT_SOCKET or use -s");
-	hlen = proto_encode_call_head(head, iface, op, timeout_ms);
-	if (hlen == 0)
+	c->hlen = proto_encode_call_head(c->head, c->iface, c->op,
+	    c->timeout_ms);
+	if (c->hlen == 0)
 		die(EXIT_USAGE, "bad interface or operation name");
 	if (argc == 3) {
-		arg = (uint8_t *)argv[2];
-		arglen = strlen(argv[2]);
-	} else
-		arg = read_stdin(&arglen);
-	if (timeout_ms != 0)
-		deadline = now_ms() + timeout_ms;
+		c->arg = (uint8_t *)argv[2];
+		c->arglen = strlen(argv[2]);
+	} else {
+		c->arg = read_stdin(&c->arglen);
+		c->arg_read = 1;
+	}
+}
+
+/* A non-blocking connection to the agent at sock; exits if none. */
+static int
+connect_agent(const char *sock)
+{
+	struct sockaddr_un	sun;
+	int			fd;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -241,8 +255,19 @@ main(int argc, char **argv)
 		die(EXIT_UNREACH, "%s: %s", sock, strerror(errno));
 	if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 		die(EXIT_UNREACH, "fcntl: %s", strerror(errno));
+	return fd;
+}
 
-	/* HELLO both ways; the lower frame size wins. */
+/* HELLO both ways; the lower frame size wins and is returned. */
+static uint32_t
+exchange_hello(int fd)
+{
+	struct baltic_hdr	 h;
+	struct baltic_hello	 hello;
+	uint8_t			 hb[BALTIC_HDR_LEN + BALTIC_HELLO_LEN];
+	uint8_t			*body;
+	const char		*why;
+
 	proto_encode_hdr(hb, BALTIC_MSG_HELLO, BALTIC_HELLO_LEN, 0);
 	proto_encode_le32(hb + BALTIC_HDR_LEN, BALTIC_PROTO_VERSION);
 	proto_encode_le32(hb + BALTIC_HDR_LEN + 4, BALTIC_FRAME_MAX);
@@ -252,20 +277,41 @@ main(int argc, char **argv)
 	    proto_parse_hello(body, h.len, &hello, &why) == -1)
 		die(EXIT_UNREACH, "agent: bad HELLO");
 	free(body);
-	max_frame = hello.max_frame < BALTIC_FRAME_MAX ? hello.max_frame :
+	return hello.max_frame < BALTIC_FRAME_MAX ? hello.max_frame :
 	    BALTIC_FRAME_MAX;
+}
 
-	flen = BALTIC_HDR_LEN + hlen + arglen;
+/* The CALL frame, call id 1; exits if it is over max_frame. */
+static void
+send_call(int fd, uint32_t max_frame, const struct call *c)
+{
+	uint8_t	*frame;
+	size_t	 flen;
+
+	flen = BALTIC_HDR_LEN + c->hlen + c->arglen;
 	if (flen > max_frame)
 		die(EXIT_ERR, "argument too large");
 	if ((frame = malloc(flen)) == NULL)
 		die(EXIT_ERR, "out of memory");
-	proto_encode_hdr(frame, BALTIC_MSG_CALL, (uint32_t)(hlen + arglen), 1);
-	memcpy(frame + BALTIC_HDR_LEN, head, hlen);
-	if (arglen != 0)
-		memcpy(frame + BALTIC_HDR_LEN + hlen, arg, arglen);
+	proto_encode_hdr(frame, BALTIC_MSG_CALL,
+	    (uint32_t)(c->hlen + c->arglen), 1);
+	memcpy(frame + BALTIC_HDR_LEN, c->head, c->hlen);
+	if (c->arglen != 0)
+		memcpy(frame + BALTIC_HDR_LEN + c->hlen, c->arg, c->arglen);
 	write_all(fd, frame, flen);
 	free(frame);
+}
+
+/* Waits for call 1's RESULT and writes it out: the result to stdout, an
+ * error to stderr.  Returns the exit code. */
+static int
+await_result(int fd, uint32_t max_frame, const struct call *c)
+{
+	struct baltic_hdr		 h;
+	struct proto_result_view	 rv;
+	uint8_t				*body;
+	const char			*why;
+	int				 rc;
 
 	for (;;) {
 		read_frame(fd, max_frame, &h, &body);
@@ -285,14 +331,31 @@ main(int argc, char **argv)
 			rc = EXIT_ERR;
 		}
 	} else {
-		fprintf(stderr, "%s: %s.%s: %s: %.*s\n", progname, iface, op,
-		    baltic_status_name(rv.status), (int)rv.len,
+		fprintf(stderr, "%s: %s.%s: %s: %.*s\n", progname, c->iface,
+		    c->op, baltic_status_name(rv.status), (int)rv.len,
 		    (const char *)rv.payload);
 		rc = rv.status == BALTIC_E_TIMEOUT ? EXIT_TIMEOUT : EXIT_ERR;
 	}
 	free(body);
-	if (argc != 3)
-		free(arg);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct call	c;
+	uint32_t	max_frame;
+	int		fd, rc;
+
+	parse_args(&c, argc, argv);
+	if (c.timeout_ms != 0)
+		deadline = now_ms() + c.timeout_ms;
+	fd = connect_agent(c.sock);
+	max_frame = exchange_hello(fd);
+	send_call(fd, max_frame, &c);
+	rc = await_result(fd, max_frame, &c);
+	if (c.arg_read)
+		free(c.arg);
 	close(fd);
 	return rc;
 }

@@ -123,70 +123,75 @@ find_agent(const char *argv0)
 	return strdup("baltic-agent");
 }
 
-int
-main(int argc, char **argv)
+/* The command line, as far as it is not the daemon's own settings. */
+struct options {
+	const char	*bname;		/* -b; NULL: default_backend() */
+	const char	*sock;		/* -s, else $BALTIC_SOCKET; NULL: in
+					 * the run directory */
+	int		 foreground;	/* -d */
+	int		 verbose;	/* -v, counted */
+};
+
+/* The settings before the command line: built-in defaults and the
+ * environment's BALTIC_* variables. */
+static void
+init_defaults(struct daemon *d, struct options *o, const char *argv0)
 {
-	static struct keep_client keep;
-	struct daemon	 d;
-	const char	*bname = NULL, *sock = NULL;
-	char		*err = NULL, sockbuf[PATH_MAX];
-	struct event	*sigterm, *sigint;
-	struct event_config *cfg;
-	struct timeval	 tv = { 0, BALTIC_PING_MS * 1000 };
-	int		 ch, foreground = 0, verbose = 0;
-	size_t		 i;
+	memset(d, 0, sizeof *d);
+	memset(o, 0, sizeof *o);
+	d->started_us = now_us();
+	TAILQ_INIT(&d->farms);
+	d->ctl_fd = -1;
+	d->vm_ops = &part_node_ops;
+	d->remote_ops = &remote_node_ops;
+	d->self_path = realpath("/proc/self/exe", NULL);
+	d->default_timeout_ms = BALTIC_DEFAULT_TIMEOUT_MS;
+	d->state_dir = strdup(env_or("BALTIC_STATE_DIR", "/var/lib/baltic"));
+	d->run_dir = strdup(env_or("BALTIC_RUN_DIR", CTL_RUN_DIR));
+	d->agent_path = getenv("BALTIC_AGENT") != NULL ?
+	    strdup(getenv("BALTIC_AGENT")) : find_agent(argv0);
+	o->sock = getenv("BALTIC_SOCKET");
+}
 
-	/* The descriptor keeper is this binary too (keep.h). */
-	if (argc == 3 && strcmp(argv[1], "-K") == 0)
-		return keeper_main(3, argv[2]);
-
-	memset(&d, 0, sizeof d);
-	d.started_us = now_us();
-	TAILQ_INIT(&d.farms);
-	d.ctl_fd = -1;
-	d.vm_ops = &part_node_ops;
-	d.remote_ops = &remote_node_ops;
-	d.self_path = realpath("/proc/self/exe", NULL);
-	d.default_timeout_ms = BALTIC_DEFAULT_TIMEOUT_MS;
-	d.state_dir = strdup(env_or("BALTIC_STATE_DIR", "/var/lib/baltic"));
-	d.run_dir = strdup(env_or("BALTIC_RUN_DIR", CTL_RUN_DIR));
-	d.agent_path = getenv("BALTIC_AGENT") != NULL ?
-	    strdup(getenv("BALTIC_AGENT")) : find_agent(argv[0]);
-	sock = getenv("BALTIC_SOCKET");
+/* The options over the defaults; usage() on a bad one or an operand. */
+static void
+parse_options(struct daemon *d, struct options *o, int argc, char **argv)
+{
+	int	ch;
 
 	while ((ch = getopt(argc, argv, "a:b:C:dR:S:s:t:vh")) != -1) {
 		switch (ch) {
 		case 'a':
-			free(d.agent_path);
-			d.agent_path = realpath(optarg, NULL);
-			if (d.agent_path == NULL)
+			free(d->agent_path);
+			d->agent_path = realpath(optarg, NULL);
+			if (d->agent_path == NULL)
 				fatal("%s", optarg);
 			break;
 		case 'b':
-			bname = optarg;
+			o->bname = optarg;
 			break;
 		case 'C':
-			d.create_timeout_ms = timeout_arg(optarg);
+			d->create_timeout_ms = timeout_arg(optarg);
 			break;
 		case 'd':
-			foreground = 1;
+			o->foreground = 1;
 			break;
 		case 'R':
-			free(d.run_dir);
-			d.run_dir = strdup(optarg);
+			free(d->run_dir);
+			d->run_dir = strdup(optarg);
 			break;
 		case 'S':
-			free(d.state_dir);
-			d.state_dir = strdup(optarg);
+			free(d->state_dir);
+			d->state_dir = strdup(optarg);
 			break;
 		case 's':
-			sock = optarg;
+			o->sock = optarg;
 			break;
 		case 't':
-			d.default_timeout_ms = timeout_arg(optarg);
+			d->default_timeout_ms = timeout_arg(optarg);
 			break;
 		case 'v':
-			verbose++;
+			o->verbose++;
 			break;
 		default:
 			usage();
@@ -194,7 +199,15 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	log_init("balticd", verbose);
+}
+
+/* The backend named (NULL: the default) and its state store; exits if
+ * it is not built in.  -C, if not given, is the backend's. */
+static void
+choose_backend(struct daemon *d, const char *bname)
+{
+	size_t	i;
+
 	if (bname == NULL)
 		bname = default_backend();
 	for (i = 0; i < sizeof backends / sizeof backends[0]; i++)
@@ -202,19 +215,20 @@ main(int argc, char **argv)
 			break;
 	if (i == sizeof backends / sizeof backends[0])
 		fatalx("backend %s is not built in", bname);
-	d.backend = backends[i].backend;
-	if (d.create_timeout_ms == 0)
-		d.create_timeout_ms = d.backend->create_timeout_ms;
-	d.store = backends[i].store;
-	if (sock == NULL) {
-		snprintf(sockbuf, sizeof sockbuf, "%s/%s", d.run_dir,
-		    CTL_SOCK);
-		sock = sockbuf;
-	}
-	if (mkdir(d.run_dir, 0700) == -1 && errno != EEXIST)
-		fatal("mkdir %s", d.run_dir);
-	keep_client_init(&keep, d.run_dir, d.self_path);
-	d.keep = &keep;
+	d->backend = backends[i].backend;
+	if (d->create_timeout_ms == 0)
+		d->create_timeout_ms = d->backend->create_timeout_ms;
+	d->store = backends[i].store;
+}
+
+/* Detached unless foreground, with the event base, the backend, the
+ * state store, the farms re-attached and the control socket listening;
+ * exits on any failure. */
+static void
+start(struct daemon *d, int foreground, const char *sock)
+{
+	struct event_config	*cfg;
+	char			*err = NULL;
 
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -224,50 +238,97 @@ main(int argc, char **argv)
 	/* Batch epoll changes: evhttp toggles events around every request. */
 	if ((cfg = event_config_new()) == NULL ||
 	    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST)
-	    == -1 || (d.base = event_base_new_with_config(cfg)) == NULL)
+	    == -1 || (d->base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("event_base_new");
 	event_config_free(cfg);
 	/* The backend first: it says best why a host cannot run it. */
-	if (d.backend->init(&d, &d.bctx, &err) == -1)
-		fatalx("backend %s: %s", d.backend->name, err);
-	if (d.store->open(&d, &d.sctx, &err) == -1)
+	if (d->backend->init(d, &d->bctx, &err) == -1)
+		fatalx("backend %s: %s", d->backend->name, err);
+	if (d->store->open(d, &d->sctx, &err) == -1)
 		fatalx("state store: %s", err);
-	daemon_restore(&d);
-	if (control_listen(&d, sock) == -1)
+	daemon_restore(d);
+	if (control_listen(d, sock) == -1)
 		fatalx("cannot listen on %s", sock);
-	sigterm = evsignal_new(d.base, SIGTERM, on_signal, &d);
-	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
+}
+
+/* The loop, with the health checks, until SIGTERM or SIGINT; then the
+ * control socket is closed and removed. */
+static void
+serve(struct daemon *d, const char *sock)
+{
+	struct event	*sigterm, *sigint;
+	struct timeval	 tv = { 0, BALTIC_PING_MS * 1000 };
+
+	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
-	d.ping_ev = event_new(d.base, -1, EV_PERSIST, on_ping, &d);
-	evtimer_add(d.ping_ev, &tv);
+	d->ping_ev = event_new(d->base, -1, EV_PERSIST, on_ping, d);
+	evtimer_add(d->ping_ev, &tv);
 	log_info("backend %s, state in %s, control socket %s",
-	    d.backend->name, d.state_dir, sock);
+	    d->backend->name, d->state_dir, sock);
 
-	event_base_dispatch(d.base);
+	event_base_dispatch(d->base);
 
-	control_close(&d);
+	control_close(d);
 	unlink(sock);
 	event_free(sigterm);
 	event_free(sigint);
-	event_free(d.ping_ev);
+	event_free(d->ping_ev);
+}
+
+/* Frees the daemon after its loop; the partitions keep running. */
+static void
+shut_down(struct daemon *d)
+{
 	/* The keeper keeps the exports' sockets and calls in flight for the
 	 * next balticd, as after a kill; it quits if there are no farms. */
-	d.exiting = true;
-	keep.exiting = true;
-	keep_done(&keep, TAILQ_EMPTY(&d.farms));
-	while (!TAILQ_EMPTY(&d.farms)) {
-		struct dfarm *f = TAILQ_FIRST(&d.farms);
+	d->exiting = true;
+	d->keep->exiting = true;
+	keep_done(d->keep, TAILQ_EMPTY(&d->farms));
+	while (!TAILQ_EMPTY(&d->farms)) {
+		struct dfarm *f = TAILQ_FIRST(&d->farms);
 
-		TAILQ_REMOVE(&d.farms, f, entry);
+		TAILQ_REMOVE(&d->farms, f, entry);
 		dfarm_free(f);
 	}
-	d.backend->fini(d.bctx);
-	d.store->close(d.sctx);
-	event_base_free(d.base);
-	free(d.state_dir);
-	free(d.run_dir);
-	free(d.agent_path);
-	free(d.self_path);
+	d->backend->fini(d->bctx);
+	d->store->close(d->sctx);
+	event_base_free(d->base);
+	free(d->state_dir);
+	free(d->run_dir);
+	free(d->agent_path);
+	free(d->self_path);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct keep_client keep;
+	struct daemon	 d;
+	struct options	 o;
+	char		 sockbuf[PATH_MAX];
+
+	/* The descriptor keeper is this binary too (keep.h). */
+	if (argc == 3 && strcmp(argv[1], "-K") == 0)
+		return keeper_main(3, argv[2]);
+
+	init_defaults(&d, &o, argv[0]);
+	parse_options(&d, &o, argc, argv);
+	log_init("balticd", o.verbose);
+	choose_backend(&d, o.bname);
+	if (o.sock == NULL) {
+		snprintf(sockbuf, sizeof sockbuf, "%s/%s", d.run_dir,
+		    CTL_SOCK);
+		o.sock = sockbuf;
+	}
+	if (mkdir(d.run_dir, 0700) == -1 && errno != EEXIST)
+		fatal("mkdir %s", d.run_dir);
+	keep_client_init(&keep, d.run_dir, d.self_path);
+	d.keep = &keep;
+
+	start(&d, o.foreground, o.sock);
+	serve(&d, o.sock);
+	shut_down(&d);
 	return 0;
 }

@@ -149,7 +149,7 @@ struct dfarm {
 	uint64_t		 calls, errors;
 	bool			 dying;
 	uint64_t		 restored_us;	/* re-attach began; 0: done */
-	void			*creating;	/* control.c: the create
+	void			*creating;	/* control-farm.c: the create
 						 * waiting for it */
 	TAILQ_ENTRY(dfarm)	 entry;
 };

@@ -1,0 +1,317 @@
+/*
+ * control-farm.c: the server half of the commands on whole farms:
+ * create, destroy and list (ctl.h).  A create answers once every
+ * partition is ready and every export is up, or tears the farm down.
+ */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "backend/backend.h"
+#include "ctl.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "keep/keep.h"
+#include "util/util.h"
+
+/* ---- create ------------------------------------------------------------ */
+
+/* Ends the farm: a create waiting for it, its exports and partitions,
+ * its state and run directory; the keeper quits with the last farm. */
+static void
+farm_teardown(struct dfarm *f)
+{
+	struct daemon	*d = f->d;
+	struct ctl	*c;
+	struct part	*p;
+	char		 dir[512];
+	size_t		 i;
+
+	f->dying = true;
+	if ((c = f->creating) != NULL) {
+		/* A create still waiting for this farm ends here. */
+		f->creating = NULL;
+		evtimer_del(c->tick);
+		if (!c->answered)
+			ctl_error(c, BALTIC_EXIT_FAIL, "farm %s was destroyed "
+			    "before it was ready", f->name);
+		c->farm = NULL;
+		ctl_unref(c);
+	}
+	for (i = 0; i < f->nexports; i++)
+		export_stop(&f->exports[i]);
+	TAILQ_FOREACH(p, &f->parts, entry)
+		d->backend->destroy(d->bctx, p);
+	dfarm_forget(f);
+	snprintf(dir, sizeof dir, "%s/%s", d->run_dir, f->name);
+	rmdir(dir);
+	TAILQ_REMOVE(&d->farms, f, entry);
+	dfarm_free(f);
+	if (TAILQ_EMPTY(&d->farms))
+		keep_done(d->keep, true);	/* nothing to keep */
+}
+
+static void
+create_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl	*c = arg;
+	struct dfarm	*f = c->farm;
+	struct part	*p;
+	struct timeval	 tv = { 0, 20000 };
+	char		*err = NULL;
+	size_t		 i, ready = 0, n = 0;
+
+	TAILQ_FOREACH(p, &f->parts, entry) {
+		n++;
+		if (p->state == PART_READY) {
+			if (!p->announced) {
+				p->announced = true;
+				ctl_progress(c, "%s: ready (%s, pid %d)",
+				    p->name, p->inst->role->name, (int)p->pid);
+			}
+			ready++;
+		} else if (p->state == PART_DEAD) {
+			ctl_error(c, BALTIC_EXIT_FAIL, "%s: %s; farm %s not "
+			    "created", p->name, p->why ? p->why : "died",
+			    f->name);
+			goto fail;
+		}
+	}
+	if (ready < n) {
+		if (now_us() > c->deadline_us) {
+			ctl_error(c, BALTIC_EXIT_TIMEOUT, "partitions not ready "
+			    "after %u ms (%zu of %zu); farm %s not created",
+			    c->d->create_timeout_ms, ready, n, f->name);
+			goto fail;
+		}
+		evtimer_add(c->tick, &tv);
+		return;
+	}
+	for (i = 0; i < f->nexports; i++) {
+		if (export_start(f, &f->exports[i], &err) == -1) {
+			ctl_error(c, BALTIC_EXIT_FAIL, "%s; farm %s not "
+			    "created", err, f->name);
+			free(err);
+			goto fail;
+		}
+		if (f->exports[i].fe->addr != NULL)
+			ctl_progress(c, "export %s.%s at http://%s/%s/%s/",
+			    f->exports[i].fe->binding, f->exports[i].fe->iface,
+			    f->exports[i].fe->addr, f->name,
+			    f->exports[i].fe->iface);
+	}
+	dfarm_save(f);
+	ctl_ok(c, "created");
+	f->creating = NULL;
+	c->farm = NULL;
+	ctl_unref(c);
+	return;
+fail:
+	farm_teardown(f);	/* ends this create too */
+}
+
+void
+ctl_create(struct ctl *c, yajl_val rq)
+{
+	struct daemon		*d = c->d;
+	const char		*path = json_str(rq, CTL_K_PATH);
+	const char		*text = json_str(rq, CTL_K_TEXT);
+	const char		*want = json_str(rq, CTL_K_FARM);
+	struct farm_diags	 diags;
+	struct farm_file	*file = NULL;
+	struct farm		*farm = NULL;
+	struct dfarm		*f;
+	struct part		*p;
+	char			*err = NULL, *buf = NULL;
+	struct timeval		 tv = { 0, 20000 };
+
+	farm_diags_init(&diags);
+	if (path == NULL || text == NULL) {
+		ctl_error(c, BALTIC_EXIT_USAGE, "create: path and text needed");
+		goto out;
+	}
+	file = farm_parse(path, text, strlen(text), &diags);
+	farm_check(file, &diags);
+	if (diags.nerrors > 0) {
+		buf = farm_diags_str(&diags);
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s", buf != NULL ? buf : "");
+		goto out;
+	}
+	if (want != NULL)
+		farm = farm_find_farm(file, want);
+	else if (file->nfarms == 1)
+		farm = &file->farms[0];
+	if (farm == NULL) {
+		if (want != NULL)
+			ctl_error(c, BALTIC_EXIT_NOTFOUND, "%s has no farm %s",
+			    path, want);
+		else
+			ctl_error(c, BALTIC_EXIT_USAGE, "%s has %zu farms; "
+			    "choose one with -f", path, file->nfarms);
+		goto out;
+	}
+	if ((f = dfarm_find(d, farm->name)) != NULL) {
+		if (strcmp(f->source, text) == 0)
+			ctl_ok(c, "already running");
+		else
+			ctl_error(c, BALTIC_EXIT_FAIL, "farm %s is already "
+			    "running from another definition; destroy it "
+			    "first", farm->name);
+		goto out;
+	}
+	if (c->dryrun) {
+		ctl_ok(c, "dry run");
+		goto out;
+	}
+	f = dfarm_new(d, file, farm, path, text, strlen(text));
+	file = NULL;
+	TAILQ_INSERT_TAIL(&d->farms, f, entry);
+	/* The store knows the farm before any partition exists. */
+	if (dfarm_save(f) == -1) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "cannot write farm state");
+		farm_teardown(f);
+		goto out;
+	}
+	TAILQ_FOREACH(p, &f->parts, entry) {
+		if (d->backend->create(d->bctx, p, &err) == -1) {
+			ctl_error(c, BALTIC_EXIT_FAIL, "%s: %s; farm %s not "
+			    "created", p->name, err != NULL ? err : "failed",
+			    f->name);
+			free(err);
+			farm_teardown(f);
+			goto out;
+		}
+		ctl_progress(c, "%s: created", p->name);
+	}
+	dfarm_save(f);
+	c->farm = f;
+	f->creating = c;
+	c->refs++;
+	c->deadline_us = now_us() + c->d->create_timeout_ms * 1000ULL;
+	c->tick = evtimer_new(d->base, create_tick, c);
+	evtimer_add(c->tick, &tv);
+out:
+	farm_file_free(file);
+	farm_diags_dispose(&diags);
+	free(buf);
+}
+
+/* ---- destroy ---------------------------------------------------------- */
+
+void
+ctl_destroy(struct ctl *c, yajl_val rq)
+{
+	const char	*fname = json_str(rq, CTL_K_FARM);
+	struct dfarm	*f;
+
+	if (fname == NULL) {
+		ctl_error(c, BALTIC_EXIT_USAGE, "destroy: farm needed");
+		return;
+	}
+	if ((f = dfarm_find(c->d, fname)) == NULL) {
+		ctl_ok(c, "no such farm: nothing to do");
+		return;
+	}
+	farm_teardown(f);
+	ctl_ok(c, "destroyed");
+}
+
+/* ---- list ------------------------------------------------------------- */
+
+static void
+list_farm(yajl_gen g, struct dfarm *f)
+{
+	struct part	*p;
+	size_t		 i;
+
+	yajl_gen_map_open(g);
+	gkv(g, CTL_K_NAME, f->name);
+	gkv(g, CTL_K_PATH, f->path);
+	gkv(g, CTL_K_BACKEND, f->d->backend->name);
+	gki(g, CTL_K_CALLS, (long long)f->calls);
+	gki(g, CTL_K_ERRORS, (long long)f->errors);
+	gstr(g, CTL_K_PARTITIONS);
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(p, &f->parts, entry) {
+		yajl_gen_map_open(g);
+		gkv(g, CTL_K_NAME, p->name);
+		gkv(g, CTL_K_ROLE, p->inst->role->name);
+		gkv(g, CTL_K_STATE, part_state_name(p->state));
+		gki(g, CTL_K_PID, p->pid);
+		gki(g, CTL_K_DOMID, p->domid);
+		gki(g, CTL_K_MEMORY, p->inst->role->memory);
+		gki(g, CTL_K_SERVED, (long long)p->calls_served);
+		gki(g, CTL_K_FAILED, (long long)p->calls_failed);
+		gki(g, CTL_K_OUTSTANDING, p->node != NULL ?
+		    p->node->outstanding : 0);
+		gki(g, CTL_K_OUTSTANDING_MAX, p->node != NULL ?
+		    p->node->outstanding_max : 0);
+		gkv(g, CTL_K_WHY, p->state == PART_READY ? NULL : p->why);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	gstr(g, CTL_K_REFS);
+	yajl_gen_array_open(g);
+	for (i = 0; i < f->farm->nbindings; i++) {
+		struct node *n = f->bind_nodes[i];
+
+		if (n->kind != NODE_REF)
+			continue;
+		yajl_gen_map_open(g);
+		gkv(g, CTL_K_NAME, f->farm->bindings[i].name);
+		if (n->u.ref.text != NULL)
+			gkv(g, CTL_K_TARGET, n->u.ref.text);
+		else {
+			char *t = farm_expr_str(
+			    f->farm->bindings[i].expr->u.ref.target);
+
+			gkv(g, CTL_K_TARGET, t != NULL ? t : "?");
+			free(t);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	gstr(g, CTL_K_EXPORTS);
+	yajl_gen_array_open(g);
+	for (i = 0; i < f->nexports; i++) {
+		yajl_gen_map_open(g);
+		gkv(g, CTL_K_BINDING, f->exports[i].fe->binding);
+		gkv(g, CTL_K_INTERFACE, f->exports[i].fe->iface);
+		gkv(g, CTL_K_ADDR, f->exports[i].fe->addr);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+void
+ctl_list(struct ctl *c, yajl_val rq)
+{
+	const char	*want = json_str(rq, CTL_K_FARM);
+	struct dfarm	*f;
+	yajl_gen	 g;
+
+	if (want != NULL && ctl_find_farm(c, want) == NULL)
+		return;
+	g = ctl_gen();
+	yajl_gen_map_open(g);
+	gstr(g, CTL_K_OK);
+	yajl_gen_bool(g, 1);
+	gstr(g, CTL_K_FARMS);
+	yajl_gen_array_open(g);
+	TAILQ_FOREACH(f, &c->d->farms, entry)
+		if (want == NULL || strcmp(want, f->name) == 0)
+			list_farm(g, f);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	c->answered = true;
+	ctl_send_gen(c, g);
+}

@@ -1,0 +1,254 @@
+/*
+ * control-part.c: the server half of the commands that act inside a
+ * running farm: set a ref, call an export, cut and paste a partition
+ * (ctl.h).
+ */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "backend/backend.h"
+#include "chan.h"
+#include "ctl.h"
+#include "daemon/control.h"
+#include "daemon/daemon.h"
+#include "log.h"
+#include "util/util.h"
+
+#define CUT_DRAIN_MS		10000
+
+/* ---- set -------------------------------------------------------------- */
+
+void
+ctl_set(struct ctl *c, yajl_val rq)
+{
+	const char	*fname = json_str(rq, CTL_K_FARM);
+	const char	*ref = json_str(rq, CTL_K_REF);
+	const char	*expr = json_str(rq, CTL_K_EXPR);
+	struct dfarm	*f;
+	char		*err = NULL;
+
+	if (fname == NULL || ref == NULL || expr == NULL) {
+		ctl_error(c, BALTIC_EXIT_USAGE, "set: farm, ref, expr needed");
+		return;
+	}
+	if ((f = ctl_find_farm(c, fname)) == NULL)
+		return;
+	if (farm_find_binding(f->farm, ref) == NULL) {
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "farm %s has no binding %s",
+		    fname, ref);
+		return;
+	}
+	if (dfarm_set_ref(f, ref, expr, &err) == -1) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s", err != NULL ? err :
+		    "rejected");
+		free(err);
+		return;
+	}
+	dfarm_save(f);
+	ctl_ok(c, "rewired");
+}
+
+/* ---- call ------------------------------------------------------------- */
+
+static int
+status_exit(uint32_t status)
+{
+	switch (status) {
+	case BALTIC_OK:
+		return BALTIC_EXIT_OK;
+	case BALTIC_E_TIMEOUT:
+		return BALTIC_EXIT_TIMEOUT;
+	default:
+		return BALTIC_EXIT_FAIL;
+	}
+}
+
+static void
+call_done(struct req *r, uint32_t status, const void *payload, size_t len,
+    void *arg)
+{
+	struct ctl	*c = arg;
+	yajl_gen	 g;
+
+	if (status != BALTIC_OK) {
+		ctl_error(c, status_exit(status), "%s.%s: %s: %.*s",
+		    r->iface->name, r->op->name, baltic_status_name(status),
+		    (int)len, (const char *)payload);
+	} else {
+		g = ctl_gen();
+		yajl_gen_map_open(g);
+		gstr(g, CTL_K_OK);
+		yajl_gen_bool(g, 1);
+		gstr(g, CTL_K_RESULT);
+		yajl_gen_string(g, payload, len);
+		yajl_gen_map_close(g);
+		c->answered = true;
+		ctl_send_gen(c, g);
+	}
+	ctl_unref(c);
+}
+
+void
+ctl_call(struct ctl *c, yajl_val rq)
+{
+	const char		*fname = json_str(rq, CTL_K_FARM);
+	const char		*iname = json_str(rq, CTL_K_IFACE);
+	const char		*oname = json_str(rq, CTL_K_OP);
+	const char		*arg = json_str(rq, CTL_K_ARG);
+	unsigned		 timeout = (unsigned)json_int(rq, CTL_K_TIMEOUT, 0);
+	struct dfarm		*f;
+	struct dexport		*x = NULL;
+	struct farm_op		*op;
+	struct req		*r;
+	char			 why[256];
+	size_t			 i;
+
+	if (fname == NULL || iname == NULL || oname == NULL) {
+		ctl_error(c, BALTIC_EXIT_USAGE, "call: farm, iface, op needed");
+		return;
+	}
+	if ((f = ctl_find_farm(c, fname)) == NULL)
+		return;
+	for (i = 0; i < f->nexports; i++)
+		if (strcmp(f->exports[i].fe->iface, iname) == 0)
+			x = &f->exports[i];
+	if (x == NULL) {
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "farm %s exports no %s",
+		    fname, iname);
+		return;
+	}
+	if ((op = farm_find_op(x->fe->iface_p, oname)) == NULL) {
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "%s has no operation %s",
+		    iname, oname);
+		return;
+	}
+	if (arg == NULL)
+		arg = "";
+	if (farm_check_args(op, arg, strlen(arg), why, sizeof why) == -1) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s.%s: bad argument: %s",
+		    iname, oname, why);
+		return;
+	}
+	r = req_new(f, x->node, x->fe->iface_p, op, arg, strlen(arg), timeout,
+	    call_done, c);
+	if (r == NULL) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "out of memory");
+		return;
+	}
+	c->refs++;
+	req_start(r);
+}
+
+/* ---- cut, paste -------------------------------------------------------- */
+
+static void
+cut_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct ctl	*c = arg;
+	struct part	*p = c->part;
+	struct timeval	 tv = { 0, 10000 };
+	char		*err = NULL;
+
+	if (p->pend.n > 0 && now_us() < c->deadline_us) {
+		evtimer_add(c->tick, &tv);
+		return;
+	}
+	if (p->farm->d->backend->suspend(p->farm->d->bctx, p, c->file, &err)
+	    == -1) {
+		p->state = PART_READY;
+		ctl_error(c, BALTIC_EXIT_FAIL, "cut %s: %s", p->name,
+		    err != NULL ? err : "failed");
+		free(err);
+	} else {
+		dfarm_save(p->farm);
+		ctl_ok(c, "cut");
+	}
+	c->part = NULL;
+	ctl_unref(c);
+}
+
+static struct part *
+ctl_find_part(struct ctl *c, yajl_val rq, const char **file_r)
+{
+	const char	*fname = json_str(rq, CTL_K_FARM);
+	const char	*iname = json_str(rq, CTL_K_INSTANCE);
+	struct dfarm	*f;
+	struct part	*p;
+
+	*file_r = json_str(rq, CTL_K_FILE);
+	if (fname == NULL || iname == NULL || *file_r == NULL) {
+		ctl_error(c, BALTIC_EXIT_USAGE, "farm, instance, file needed");
+		return NULL;
+	}
+	if ((f = ctl_find_farm(c, fname)) == NULL)
+		return NULL;
+	if ((p = dfarm_part(f, iname)) == NULL)
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "farm %s has no instance "
+		    "%s", fname, iname);
+	return p;
+}
+
+/*
+ * Cut: out of routing first (no new call goes there), then wait for the
+ * calls it holds to drain, then suspend.  No accepted call is lost.
+ */
+void
+ctl_cut(struct ctl *c, yajl_val rq)
+{
+	const char	*file;
+	struct part	*p;
+	struct timeval	 tv = { 0, 0 };
+
+	if ((p = ctl_find_part(c, rq, &file)) == NULL)
+		return;
+	if (p->state == PART_CUT) {
+		ctl_ok(c, "already cut");
+		return;
+	}
+	if (p->state != PART_READY && p->state != PART_UNHEALTHY) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s is %s: cannot cut", p->name,
+		    part_state_name(p->state));
+		return;
+	}
+	p->state = PART_CUT;
+	if ((c->file = strdup(file)) == NULL)
+		fatal("%s", __func__);
+	c->part = p;
+	c->refs++;
+	c->deadline_us = now_us() + CUT_DRAIN_MS * 1000ULL;
+	c->tick = evtimer_new(c->d->base, cut_tick, c);
+	evtimer_add(c->tick, &tv);
+}
+
+void
+ctl_paste(struct ctl *c, yajl_val rq)
+{
+	const char	*file;
+	struct part	*p;
+	char		*err = NULL;
+
+	if ((p = ctl_find_part(c, rq, &file)) == NULL)
+		return;
+	if (p->state != PART_CUT) {
+		ctl_ok(c, "not cut: nothing to do");
+		return;
+	}
+	if (c->d->backend->restore(c->d->bctx, p, file, &err) == -1) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "paste %s: %s", p->name,
+		    err != NULL ? err : "failed");
+		free(err);
+		return;
+	}
+	p->state = p->chan != NULL && chan_is_ready(p->chan) ? PART_READY :
+	    PART_STARTING;
+	p->ping_missed = 0;
+	dfarm_save(p->farm);
+	ctl_ok(c, "pasted");
+}

@@ -1,0 +1,78 @@
+/*
+ * control.h: what the control socket (control.c) shares with the server
+ * half of its commands (control-farm.c, control-part.c); balticd's
+ * other files see only control_listen() and control_close() (daemon.h).
+ * The protocol itself is ctl.h.
+ */
+#ifndef BALTIC_DAEMON_CONTROL_H
+#define BALTIC_DAEMON_CONTROL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+struct bufferevent;
+struct daemon;
+struct dfarm;
+struct event;
+struct part;
+
+/* One control connection and its one request. */
+struct ctl {
+	struct daemon		*d;
+	struct bufferevent	*bev;
+	unsigned		 refs;		/* operations holding it */
+	bool			 gone;		/* client hung up */
+	bool			 answered;
+	bool			 dryrun;	/* the request's -N */
+	/* create / cut in progress: */
+	struct dfarm		*farm;
+	struct part		*part;
+	char			*file;
+	struct event		*tick;
+	uint64_t		 deadline_us;
+};
+
+/* Drops one reference; the last frees the connection and its timer. */
+void		 ctl_unref(struct ctl *);
+
+/* JSON output: a string; a key and a string value (NULL: null); a key
+ * and an integer value. */
+void		 gstr(yajl_gen, const char *);
+void		 gkv(yajl_gen, const char *, const char *);
+void		 gki(yajl_gen, const char *, long long);
+
+/* A new generator for one answer line; exits if out of memory. */
+yajl_gen	 ctl_gen(void);
+/* Sends the generated line unless the client is gone; frees g. */
+void		 ctl_send_gen(struct ctl *, yajl_gen g);
+
+/* A progress line; the final answer is still to come. */
+void		 ctl_progress(struct ctl *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+/* The final answer: an error with one of BALTIC_EXIT_*.  Every error
+ * goes out through here. */
+void		 ctl_error(struct ctl *, int exitcode, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+/* The final answer: success, with an optional message. */
+void		 ctl_ok(struct ctl *, const char *msg);
+
+/* The running farm called name, else NULL, having answered that there
+ * is none. */
+struct dfarm	*ctl_find_farm(struct ctl *, const char *name);
+
+/* The commands (CTL_CMD_*): each answers rq, now or, holding a
+ * reference, later. */
+/* control-farm.c */
+void		 ctl_create(struct ctl *, yajl_val rq);
+void		 ctl_destroy(struct ctl *, yajl_val rq);
+void		 ctl_list(struct ctl *, yajl_val rq);
+/* control-part.c */
+void		 ctl_set(struct ctl *, yajl_val rq);
+void		 ctl_call(struct ctl *, yajl_val rq);
+void		 ctl_cut(struct ctl *, yajl_val rq);
+void		 ctl_paste(struct ctl *, yajl_val rq);
+
+#endif /* BALTIC_DAEMON_CONTROL_H */
