@@ -5,4 +5,5 @@ include $(srcdir)/tests/unit/proto.mk
 include $(srcdir)/tests/unit/translate.mk
 include $(srcdir)/tests/unit/http.mk
 include $(srcdir)/tests/unit/router.mk
+include $(srcdir)/tests/unit/partition.mk
 include $(srcdir)/tests/unit/xen.mk
