@@ -1,4 +1,10 @@
-# Tests: unit (cmocka), bad farms, golden files, system (local backend).
+# Tests: unit (cmocka), bad farms, golden files, system (local backend),
+# fuzz replay, the layering rules.
 include $(srcdir)/tests/unit/local.mk
 include $(srcdir)/tests/system/local.mk
 include $(srcdir)/tests/fuzz/local.mk
+
+# The shape of the tree (HACKING.md, "The nevers"): read from the
+# #include lines and the sizes of the sources.
+TESTS += tests/layering.sh
+EXTRA_DIST += tests/layering.sh
