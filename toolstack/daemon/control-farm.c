@@ -39,6 +39,7 @@ farm_teardown(struct dfarm *f)
 	if ((c = f->creating) != NULL) {
 		/* A create still waiting for this farm ends here. */
 		f->creating = NULL;
+		f->part_changed = NULL;
 		evtimer_del(c->tick);
 		if (!c->answered)
 			ctl_error(c, BALTIC_EXIT_FAIL, "farm %s was destroyed "
@@ -59,13 +60,29 @@ farm_teardown(struct dfarm *f)
 		keep_done(d->keep, true);	/* nothing to keep */
 }
 
+/* A partition of a farm being created became ready or died: the create
+ * looks again, from the loop (the partition's own code runs now). */
+static void
+create_part_changed(struct dfarm *f)
+{
+	if (f->creating != NULL)
+		event_active(f->creating->tick, EV_TIMEOUT, 0);
+}
+
+/*
+ * Where a create stands, run when one of its partitions became ready or
+ * died (create_part_changed) and at its deadline: answered once every
+ * partition is ready (the exports start then), or one died, or the
+ * deadline passed.
+ */
 static void
 create_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct ctl	*c = arg;
 	struct dfarm	*f = c->farm;
 	struct part	*p;
-	struct timeval	 tv = { 0, 20000 };
+	struct timeval	 tv;
+	uint64_t	 now = now_us();
 	char		*err = NULL;
 	size_t		 i, ready = 0, n = 0;
 
@@ -86,12 +103,15 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 		}
 	}
 	if (ready < n) {
-		if (now_us() > c->deadline_us) {
+		if (now >= c->deadline_us) {
 			ctl_error(c, BALTIC_EXIT_TIMEOUT, "partitions not ready "
 			    "after %u ms (%zu of %zu); farm %s not created",
 			    c->d->create_timeout_ms, ready, n, f->name);
 			goto fail;
 		}
+		/* Until the next change, or the deadline. */
+		tv.tv_sec = (time_t)((c->deadline_us - now) / 1000000);
+		tv.tv_usec = (suseconds_t)((c->deadline_us - now) % 1000000);
 		evtimer_add(c->tick, &tv);
 		return;
 	}
@@ -111,6 +131,7 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 	dfarm_save(f);
 	ctl_ok(c, "created");
 	f->creating = NULL;
+	f->part_changed = NULL;
 	c->farm = NULL;
 	ctl_unref(c);
 	return;
@@ -131,7 +152,6 @@ ctl_create(struct ctl *c, yajl_val rq)
 	struct dfarm		*f;
 	struct part		*p;
 	char			*err = NULL, *buf = NULL;
-	struct timeval		 tv = { 0, 20000 };
 
 	farm_diags_init(&diags);
 	if (path == NULL || text == NULL) {
@@ -194,10 +214,11 @@ ctl_create(struct ctl *c, yajl_val rq)
 	dfarm_save(f);
 	c->farm = f;
 	f->creating = c;
+	f->part_changed = create_part_changed;
 	c->refs++;
 	c->deadline_us = now_us() + c->d->create_timeout_ms * 1000ULL;
 	c->tick = evtimer_new(d->base, create_tick, c);
-	evtimer_add(c->tick, &tv);
+	event_active(c->tick, EV_TIMEOUT, 0);	/* all may be ready */
 out:
 	farm_file_free(file);
 	farm_diags_dispose(&diags);

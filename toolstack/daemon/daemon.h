@@ -27,6 +27,7 @@ struct export_srv;
 struct chan;
 struct daemon;
 struct dfarm;
+struct ctl;
 struct node;
 struct part;
 struct req;
@@ -149,7 +150,10 @@ struct dfarm {
 	uint64_t		 calls, errors;
 	bool			 dying;
 	uint64_t		 restored_us;	/* re-attach began; 0: done */
-	void			*creating;	/* control-farm.c: the create
+	/* Told when one of its partitions becomes ready or dies (the
+	 * create waiting for them, control-farm.c). */
+	void			(*part_changed)(struct dfarm *);
+	struct ctl		*creating;	/* control-farm.c: the create
 						 * waiting for it */
 	TAILQ_ENTRY(dfarm)	 entry;
 };

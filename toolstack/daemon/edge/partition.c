@@ -208,6 +208,8 @@ part_on_ready(struct chan *c, void *arg)
 	log_info("%s: channel up (protocol %u, frames up to %u bytes)",
 	    p->name, chan_version(c), chan_max_frame(c));
 	part_note_reattached(p->farm);
+	if (p->farm->part_changed != NULL)
+		p->farm->part_changed(p->farm);
 	while (p->state == PART_READY &&
 	    (r = TAILQ_FIRST(&p->waiting)) != NULL) {
 		TAILQ_REMOVE(&p->waiting, r, wentry);
@@ -699,6 +701,8 @@ part_died(struct part *p, const char *why)
 	p->domid = -1;
 	part_fail_waiting(p, "died");
 	adopt_part_gone(p, why);
+	if (p->farm->part_changed != NULL)
+		p->farm->part_changed(p->farm);
 	if (p->inst->role->on_crash != FARM_CRASH_RESTART || p->farm->dying)
 		return;
 	if (p->restart_ev == NULL)
