@@ -1,5 +1,6 @@
 /*
- * test-http.c: toolstack/daemon/edge/remote.c end to end on loopback -- a remote node
+ * test-http.c: the export server and the remote client
+ * (toolstack/daemon/edge/) end to end on loopback -- a remote node
  * calling an export of the same process -- with the router replaced by
  * the test fakes below (fake_*): a vm node answers by operation name.
  */
@@ -44,7 +45,7 @@ now_us(void)
 }
 
 struct req *
-req_new(struct dfarm *f, struct node *n, struct farm_iface *iface,
+req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
     struct farm_op *op, const void *arg, size_t arglen, unsigned timeout_ms,
     req_done_cb done, void *done_arg)
 {
@@ -165,19 +166,19 @@ keep_del(struct keep_client *k, const char *key)
 }
 
 void
-kcall_put(struct kcall *c)
+journal_put(struct kept_call *c)
 {
 }
 
 void
-kcall_del(struct kcall *c)
+journal_del(struct kept_call *c)
 {
 }
 
-static struct dfarm	f;
+static struct farm_run	f;
 
-struct dfarm *
-dfarm_find(struct daemon *dd, const char *name)
+struct farm_run *
+farm_run_find(struct daemon *dd, const char *name)
 {
 	return strcmp(name, f.name) == 0 ? &f : NULL;
 }
@@ -241,11 +242,11 @@ static struct farm_iface	iface = { .name = "Shop", .ops = ops,
 				    .nops = sizeof ops / sizeof ops[0] };
 
 static struct daemon		d;
-static struct dfarm		f = { .name = "eop", .d = &d };
+static struct farm_run		f = { .name = "eop", .d = &d };
 static struct farm_export	fe = { .binding = "shop", .iface = "Shop",
 				    .iface_p = &iface };
 static struct node		vm = { .kind = NODE_VM, .farm = &f };
-static struct dexport		x = { .fe = &fe, .node = &vm };
+static struct farm_run_export		x = { .fe = &fe, .node = &vm };
 static char			addr[64], url[128];
 
 struct answer {
@@ -356,7 +357,7 @@ remote_init(struct node *rn, const char *u)
 static void
 test_listen_busy(void **state)
 {
-	struct dexport	 x2 = { .fe = &fe, .node = &vm };
+	struct farm_run_export	 x2 = { .fe = &fe, .node = &vm };
 	char		*err = NULL;
 
 	assert_int_equal(export_start(&f, &x2, &err), -1);

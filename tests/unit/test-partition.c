@@ -53,7 +53,7 @@ adopt_part_gone(struct part *p, const char *why)
 }
 
 int
-dfarm_save(struct dfarm *f)
+farm_run_save(struct farm_run *f)
 {
 	rec.saves++;
 	return 0;
@@ -109,7 +109,7 @@ static struct farm_instance	insts[] = {
 };
 
 static struct daemon	d;
-static struct dfarm	f;
+static struct farm_run	f;
 static struct event	*tick;
 
 /* ---- the leaf a guest's Clock is wired to ----------------------------- */

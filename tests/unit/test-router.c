@@ -83,7 +83,7 @@ static const struct node_ops leaf_ops = {
 };
 
 static struct daemon		d;
-static struct dfarm		f = { .name = "t", .d = &d };
+static struct farm_run		f = { .name = "t", .d = &d };
 static struct farm_op		op = { .name = "Op", .result = FARM_T_STRING };
 static struct farm_iface	iface = { .name = "I", .ops = &op, .nops = 1 };
 static struct node		*branches[LEAVES];

@@ -48,7 +48,7 @@ static void
 local_sigchld(evutil_socket_t sig, short ev, void *arg)
 {
 	struct local	*l = arg;
-	struct dfarm	*f;
+	struct farm_run	*f;
 	struct part	*p;
 	pid_t		 pid;
 	int		 status;

@@ -27,10 +27,10 @@
 
 struct adopted {
 	struct daemon		*d;
-	struct dfarm		*f;
+	struct farm_run		*f;
 	struct farm_op		*op;
 	char			 call[2 * BALTIC_NAME_MAX + 2];
-	struct kcall		 kc;		/* fd, key; r if started again */
+	struct kept_call	 kc;		/* fd, key; r if started again */
 	struct event		*timer;		/* waiting for attempts */
 	size_t			 natt;
 	struct {
@@ -115,12 +115,13 @@ adopted_progress(struct req *r, void *arg)
 {
 	struct adopted	*a = arg;
 
-	kcall_put(&a->kc);
+	journal_put(&a->kc);
 }
 
 /* Start the call again from its export, as if it had just come in. */
 static void
-adopted_rerun(struct adopted *a, struct dexport *x, const struct keep_call *kc)
+adopted_rerun(struct adopted *a, struct farm_run_export *x,
+    const struct keep_call *kc)
 {
 	struct req	*r;
 	uint64_t	 now = now_us();
@@ -142,7 +143,7 @@ adopted_rerun(struct adopted *a, struct dexport *x, const struct keep_call *kc)
 	r->hold++;
 	req_start(r);
 	if (!r->finished)
-		kcall_put(&a->kc);
+		journal_put(&a->kc);
 	req_release(r);
 }
 
@@ -152,7 +153,7 @@ adopt_one(struct daemon *d, struct kept *k)
 {
 	struct keep_call	 kc;
 	struct adopted		*a;
-	struct dexport		*x;
+	struct farm_run_export		*x;
 	struct part		*p;
 	const char		*why;
 	uint64_t		 now = now_us(), left;
@@ -176,7 +177,7 @@ adopt_one(struct daemon *d, struct kept *k)
 	TAILQ_INSERT_TAIL(&adopted_calls, a, entry);
 
 	/* The record is checked against the farm as this balticd has it. */
-	a->f = dfarm_find(d, kc.farm);
+	a->f = farm_run_find(d, kc.farm);
 	if (a->f == NULL || kc.export >= a->f->nexports ||
 	    (x = &a->f->exports[kc.export])->fe->iface_p == NULL ||
 	    strcmp(x->fe->iface_p->name, kc.iface) != 0 ||
@@ -198,7 +199,7 @@ adopt_one(struct daemon *d, struct kept *k)
 		return;
 	}
 	for (i = 0; i < kc.nattempts; i++) {
-		p = dfarm_part(a->f, kc.attempts[i].inst);
+		p = farm_run_part(a->f, kc.attempts[i].inst);
 		if (p == NULL || p->state == PART_DEAD ||
 		    idmap_get(&p->adopted, kc.attempts[i].id) != NULL ||
 		    idmap_put(&p->adopted, kc.attempts[i].id, a) == -1)
@@ -262,8 +263,8 @@ adopt_calls(struct daemon *d)
 		free(k);
 	}
 	if (n > 0)
-		log_notice("%zu calls in flight adopted from an earlier balticd",
-		    n);
+		log_notice("%zu calls in flight adopted from an earlier "
+		    "balticd", n);
 	if (nconns > 0)
 		log_notice("%zu client connections with no call yet adopted "
 		    "from an earlier balticd", nconns);
@@ -352,7 +353,7 @@ adopt_part_gone(struct part *p, const char *why)
  * left to the keeper and the next balticd).
  */
 void
-adopt_farm_gone(struct dfarm *f)
+adopt_farm_gone(struct farm_run *f)
 {
 	struct adopted	*a, *next;
 	struct req	*r;

@@ -287,10 +287,10 @@ shut_down(struct daemon *d)
 	d->keep->exiting = true;
 	keep_done(d->keep, TAILQ_EMPTY(&d->farms));
 	while (!TAILQ_EMPTY(&d->farms)) {
-		struct dfarm *f = TAILQ_FIRST(&d->farms);
+		struct farm_run *f = TAILQ_FIRST(&d->farms);
 
 		TAILQ_REMOVE(&d->farms, f, entry);
-		dfarm_free(f);
+		farm_run_free(f);
 	}
 	d->backend->fini(d->bctx);
 	d->store->close(d->sctx);

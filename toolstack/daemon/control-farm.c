@@ -27,7 +27,7 @@
 /* Ends the farm: a create waiting for it, its exports and partitions,
  * its state and run directory; the keeper quits with the last farm. */
 static void
-farm_teardown(struct dfarm *f)
+farm_teardown(struct farm_run *f)
 {
 	struct daemon	*d = f->d;
 	struct ctl	*c;
@@ -51,11 +51,11 @@ farm_teardown(struct dfarm *f)
 		export_stop(&f->exports[i]);
 	TAILQ_FOREACH(p, &f->parts, entry)
 		d->backend->destroy(d->bctx, p);
-	dfarm_forget(f);
+	farm_run_forget(f);
 	snprintf(dir, sizeof dir, "%s/%s", d->run_dir, f->name);
 	rmdir(dir);
 	TAILQ_REMOVE(&d->farms, f, entry);
-	dfarm_free(f);
+	farm_run_free(f);
 	if (TAILQ_EMPTY(&d->farms))
 		keep_done(d->keep, true);	/* nothing to keep */
 }
@@ -63,7 +63,7 @@ farm_teardown(struct dfarm *f)
 /* A partition of a farm being created became ready or died: the create
  * looks again, from the loop (the partition's own code runs now). */
 static void
-create_part_changed(struct dfarm *f)
+create_part_changed(struct farm_run *f)
 {
 	if (f->creating != NULL)
 		event_active(f->creating->tick, EV_TIMEOUT, 0);
@@ -79,7 +79,7 @@ static void
 create_tick(evutil_socket_t fd, short ev, void *arg)
 {
 	struct ctl	*c = arg;
-	struct dfarm	*f = c->farm;
+	struct farm_run	*f = c->farm;
 	struct part	*p;
 	struct timeval	 tv;
 	uint64_t	 now = now_us();
@@ -128,7 +128,7 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 			    f->exports[i].fe->addr, f->name,
 			    f->exports[i].fe->iface);
 	}
-	dfarm_save(f);
+	farm_run_save(f);
 	ctl_ok(c, "created");
 	f->creating = NULL;
 	f->part_changed = NULL;
@@ -149,7 +149,7 @@ ctl_create(struct ctl *c, yajl_val rq)
 	struct farm_diags	 diags;
 	struct farm_file	*file = NULL;
 	struct farm		*farm = NULL;
-	struct dfarm		*f;
+	struct farm_run		*f;
 	struct part		*p;
 	char			*err = NULL, *buf = NULL;
 
@@ -178,7 +178,7 @@ ctl_create(struct ctl *c, yajl_val rq)
 			    "choose one with -f", path, file->nfarms);
 		goto out;
 	}
-	if ((f = dfarm_find(d, farm->name)) != NULL) {
+	if ((f = farm_run_find(d, farm->name)) != NULL) {
 		if (strcmp(f->source, text) == 0)
 			ctl_ok(c, "already running");
 		else
@@ -191,11 +191,11 @@ ctl_create(struct ctl *c, yajl_val rq)
 		ctl_ok(c, "dry run");
 		goto out;
 	}
-	f = dfarm_new(d, file, farm, path, text, strlen(text));
+	f = farm_run_new(d, file, farm, path, text, strlen(text));
 	file = NULL;
 	TAILQ_INSERT_TAIL(&d->farms, f, entry);
 	/* The store knows the farm before any partition exists. */
-	if (dfarm_save(f) == -1) {
+	if (farm_run_save(f) == -1) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "cannot write farm state");
 		farm_teardown(f);
 		goto out;
@@ -211,7 +211,7 @@ ctl_create(struct ctl *c, yajl_val rq)
 		}
 		ctl_progress(c, "%s: created", p->name);
 	}
-	dfarm_save(f);
+	farm_run_save(f);
 	c->farm = f;
 	f->creating = c;
 	f->part_changed = create_part_changed;
@@ -231,13 +231,13 @@ void
 ctl_destroy(struct ctl *c, yajl_val rq)
 {
 	const char	*fname = json_str(rq, CTL_K_FARM);
-	struct dfarm	*f;
+	struct farm_run	*f;
 
 	if (fname == NULL) {
 		ctl_error(c, BALTIC_EXIT_USAGE, "destroy: farm needed");
 		return;
 	}
-	if ((f = dfarm_find(c->d, fname)) == NULL) {
+	if ((f = farm_run_find(c->d, fname)) == NULL) {
 		ctl_ok(c, "no such farm: nothing to do");
 		return;
 	}
@@ -248,7 +248,7 @@ ctl_destroy(struct ctl *c, yajl_val rq)
 /* ---- list ------------------------------------------------------------- */
 
 static void
-list_farm(yajl_gen g, struct dfarm *f)
+list_farm(yajl_gen g, struct farm_run *f)
 {
 	struct part	*p;
 	size_t		 i;
@@ -317,7 +317,7 @@ void
 ctl_list(struct ctl *c, yajl_val rq)
 {
 	const char	*want = json_str(rq, CTL_K_FARM);
-	struct dfarm	*f;
+	struct farm_run	*f;
 	yajl_gen	 g;
 
 	if (want != NULL && ctl_find_farm(c, want) == NULL)

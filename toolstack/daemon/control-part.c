@@ -31,7 +31,7 @@ ctl_set(struct ctl *c, yajl_val rq)
 	const char	*fname = json_str(rq, CTL_K_FARM);
 	const char	*ref = json_str(rq, CTL_K_REF);
 	const char	*expr = json_str(rq, CTL_K_EXPR);
-	struct dfarm	*f;
+	struct farm_run	*f;
 	char		*err = NULL;
 
 	if (fname == NULL || ref == NULL || expr == NULL) {
@@ -45,13 +45,13 @@ ctl_set(struct ctl *c, yajl_val rq)
 		    fname, ref);
 		return;
 	}
-	if (dfarm_set_ref(f, ref, expr, &err) == -1) {
+	if (farm_run_set_ref(f, ref, expr, &err) == -1) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "%s", err != NULL ? err :
 		    "rejected");
 		free(err);
 		return;
 	}
-	dfarm_save(f);
+	farm_run_save(f);
 	ctl_ok(c, "rewired");
 }
 
@@ -103,8 +103,8 @@ ctl_call(struct ctl *c, yajl_val rq)
 	const char		*oname = json_str(rq, CTL_K_OP);
 	const char		*arg = json_str(rq, CTL_K_ARG);
 	unsigned		 timeout = (unsigned)json_int(rq, CTL_K_TIMEOUT, 0);
-	struct dfarm		*f;
-	struct dexport		*x = NULL;
+	struct farm_run		*f;
+	struct farm_run_export		*x = NULL;
 	struct farm_op		*op;
 	struct req		*r;
 	char			 why[256];
@@ -167,7 +167,7 @@ cut_tick(evutil_socket_t fd, short ev, void *arg)
 		    err != NULL ? err : "failed");
 		free(err);
 	} else {
-		dfarm_save(p->farm);
+		farm_run_save(p->farm);
 		ctl_ok(c, "cut");
 	}
 	c->part = NULL;
@@ -179,7 +179,7 @@ ctl_find_part(struct ctl *c, yajl_val rq, const char **file_r)
 {
 	const char	*fname = json_str(rq, CTL_K_FARM);
 	const char	*iname = json_str(rq, CTL_K_INSTANCE);
-	struct dfarm	*f;
+	struct farm_run	*f;
 	struct part	*p;
 
 	*file_r = json_str(rq, CTL_K_FILE);
@@ -189,7 +189,7 @@ ctl_find_part(struct ctl *c, yajl_val rq, const char **file_r)
 	}
 	if ((f = ctl_find_farm(c, fname)) == NULL)
 		return NULL;
-	if ((p = dfarm_part(f, iname)) == NULL)
+	if ((p = farm_run_part(f, iname)) == NULL)
 		ctl_error(c, BALTIC_EXIT_NOTFOUND, "farm %s has no instance "
 		    "%s", fname, iname);
 	return p;
@@ -249,6 +249,6 @@ ctl_paste(struct ctl *c, yajl_val rq)
 	p->state = p->chan != NULL && chan_is_ready(p->chan) ? PART_READY :
 	    PART_STARTING;
 	p->ping_missed = 0;
-	dfarm_save(p->farm);
+	farm_run_save(p->farm);
 	ctl_ok(c, "pasted");
 }

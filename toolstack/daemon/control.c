@@ -135,12 +135,12 @@ ctl_ok(struct ctl *c, const char *msg)
 	ctl_send_gen(c, g);
 }
 
-struct dfarm *
+struct farm_run *
 ctl_find_farm(struct ctl *c, const char *name)
 {
-	struct dfarm	*f;
+	struct farm_run	*f;
 
-	if ((f = dfarm_find(c->d, name)) == NULL)
+	if ((f = farm_run_find(c->d, name)) == NULL)
 		ctl_error(c, BALTIC_EXIT_NOTFOUND, "no farm named %s", name);
 	return f;
 }

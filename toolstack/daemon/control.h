@@ -15,7 +15,7 @@
 
 struct bufferevent;
 struct daemon;
-struct dfarm;
+struct farm_run;
 struct event;
 struct part;
 
@@ -28,7 +28,7 @@ struct ctl {
 	bool			 answered;
 	bool			 dryrun;	/* the request's -N */
 	/* create / cut in progress: */
-	struct dfarm		*farm;
+	struct farm_run		*farm;
 	struct part		*part;
 	char			*file;
 	struct event		*tick;
@@ -61,7 +61,7 @@ void		 ctl_ok(struct ctl *, const char *msg);
 
 /* The running farm called name, else NULL, having answered that there
  * is none. */
-struct dfarm	*ctl_find_farm(struct ctl *, const char *name);
+struct farm_run	*ctl_find_farm(struct ctl *, const char *name);
 
 /* The commands (CTL_CMD_*): each answers rq, now or, holding a
  * reference, later. */

@@ -26,8 +26,9 @@ struct evhttp_request;
 struct export_srv;
 struct chan;
 struct daemon;
-struct dfarm;
+struct farm_run;
 struct ctl;
+struct remote_pool;
 struct node;
 struct part;
 struct req;
@@ -56,7 +57,7 @@ struct node_ops {
 struct node {
 	enum node_kind		 kind;
 	const struct node_ops	*ops;		/* NODE_VM, NODE_REMOTE */
-	struct dfarm		*farm;
+	struct farm_run		*farm;
 	struct farm_expr	*expr;		/* what it was built from */
 	union {
 		struct part	*part;			/* NODE_VM */
@@ -75,12 +76,12 @@ struct node {
 			char		 *host;
 			char		 *path;		/* no trailing / */
 			int		  port;
-			void		 *pool;		/* http.c: connections */
+			struct remote_pool *pool; /* remote.c */
 		} remote;
 	} u;
 	unsigned		 outstanding;	/* requests in flight here */
 	unsigned		 outstanding_max; /* the most at once, ever */
-	TAILQ_ENTRY(node)	 entry;		/* dfarm's list, for freeing */
+	TAILQ_ENTRY(node)	 entry;		/* the farm's, for freeing */
 };
 
 /* ---- partitions ------------------------------------------------------- */
@@ -96,7 +97,7 @@ const char	*part_state_name(enum part_state);
 
 struct part {
 	char			*name;		/* instance name */
-	struct dfarm		*farm;
+	struct farm_run		*farm;
 	struct farm_instance	*inst;		/* in farm->file */
 	struct node		*node;
 	struct node		**wire_nodes;	/* by wire of inst->vm */
@@ -126,13 +127,13 @@ struct part {
 
 /* ---- farms ------------------------------------------------------------ */
 
-struct dexport {
+struct farm_run_export {
 	struct farm_export	*fe;
 	struct node		*node;
 	struct export_srv	*srv;		/* NULL if no `at` */
 };
 
-struct dfarm {
+struct farm_run {
 	char			*name;
 	struct daemon		*d;
 	struct farm_file	*file;		/* owns the syntax tree */
@@ -142,7 +143,7 @@ struct dfarm {
 	struct node		**bind_nodes;	/* by binding index */
 	TAILQ_HEAD(, node)	 nodes;
 	TAILQ_HEAD(, part)	 parts;
-	struct dexport		*exports;
+	struct farm_run_export		*exports;
 	size_t			 nexports;
 	struct farm_expr	**set_exprs;	/* parsed by `baltic set` */
 	size_t			 nset_exprs;
@@ -152,10 +153,10 @@ struct dfarm {
 	uint64_t		 restored_us;	/* re-attach began; 0: done */
 	/* Told when one of its partitions becomes ready or dies (the
 	 * create waiting for them, control-farm.c). */
-	void			(*part_changed)(struct dfarm *);
+	void			(*part_changed)(struct farm_run *);
 	struct ctl		*creating;	/* control-farm.c: the create
 						 * waiting for it */
-	TAILQ_ENTRY(dfarm)	 entry;
+	TAILQ_ENTRY(farm_run)	 entry;
 };
 
 /* ---- requests --------------------------------------------------------- */
@@ -165,7 +166,7 @@ typedef void (*req_done_cb)(struct req *, uint32_t status,
     const void *payload, size_t len, void *arg);
 
 struct req {
-	struct dfarm		*farm;
+	struct farm_run		*farm;
 	struct node		*node;
 	struct farm_iface	*iface;
 	struct farm_op		*op;
@@ -218,7 +219,7 @@ struct daemon {
 	int				 ctl_fd;
 	struct event			*ctl_ev;
 	struct event			*ping_ev;
-	TAILQ_HEAD(, dfarm)		 farms;
+	TAILQ_HEAD(, farm_run)		 farms;
 	unsigned			 default_timeout_ms;
 	unsigned			 create_timeout_ms;
 	uint64_t			 started_us;
@@ -233,8 +234,8 @@ struct daemon {
 /* ---- the keeper (keep.h) ---------------------------------------------- */
 
 /* An export call whose client connection the keeper holds. */
-struct kcall {
-	struct dfarm		*f;
+struct kept_call {
+	struct farm_run		*f;
 	size_t			 export;	/* index in f->exports */
 	int			 fd;		/* the client's connection */
 	struct req		*r;		/* the root */
@@ -244,7 +245,7 @@ struct kcall {
 };
 
 /* router.c */
-struct req	*req_new(struct dfarm *, struct node *, struct farm_iface *,
+struct req	*req_new(struct farm_run *, struct node *, struct farm_iface *,
 		    struct farm_op *, const void *arg, size_t arglen,
 		    unsigned timeout_ms, req_done_cb, void *);
 void		 req_start(struct req *);
@@ -261,7 +262,7 @@ bool		 node_live(const struct node *);
 bool		 node_coming(const struct node *);
 
 /* partition.c */
-struct part	*part_new(struct dfarm *, struct farm_instance *);
+struct part	*part_new(struct farm_run *, struct farm_instance *);
 void		 part_free(struct part *);
 void		 part_attach(struct part *, struct chan *);
 void		 part_detach(struct part *, const char *why);
@@ -275,19 +276,20 @@ extern const struct node_ops part_node_ops;
 const struct chan_cbs *part_chan_cbs(void);
 
 /* core/graph.c: a checked farm as a running graph */
-struct dfarm	*graph_new(struct daemon *, struct farm_file *, struct farm *,
+struct farm_run	*graph_new(struct daemon *, struct farm_file *, struct farm *,
 		    const char *path, const char *source, size_t len,
-		    struct part *(*)(struct dfarm *, struct farm_instance *));
-void		 graph_free(struct dfarm *);
-struct dfarm	*dfarm_find(struct daemon *, const char *);
-struct part	*dfarm_part(struct dfarm *, const char *);
-struct node	*dfarm_build(struct dfarm *, struct farm_expr *);
-int		 dfarm_set_ref(struct dfarm *, const char *ref,
+		    struct part *(*)(struct farm_run *,
+		    struct farm_instance *));
+void		 graph_free(struct farm_run *);
+struct farm_run	*farm_run_find(struct daemon *, const char *);
+struct part	*farm_run_part(struct farm_run *, const char *);
+struct node	*farm_run_build(struct farm_run *, struct farm_expr *);
+int		 farm_run_set_ref(struct farm_run *, const char *ref,
 		    const char *text, char **err_r);
 
 /* journal.c: where each export call stands, in the keeper */
-void		 kcall_put(struct kcall *);
-void		 kcall_del(struct kcall *);
+void		 journal_put(struct kept_call *);
+void		 journal_del(struct kept_call *);
 
 /* adopt.c: export calls in flight when an earlier balticd died */
 struct adopted;
@@ -295,11 +297,12 @@ void		 adopt_calls(struct daemon *);
 void		 adopt_result(struct part *, uint32_t id, uint32_t status,
 		    const void *, size_t);
 void		 adopt_part_gone(struct part *, const char *why);
-void		 adopt_farm_gone(struct dfarm *);
+void		 adopt_farm_gone(struct farm_run *);
 
 /* export.c: an export's HTTP server */
-int		 export_start(struct dfarm *, struct dexport *, char **err_r);
-void		 export_stop(struct dexport *);
+int		 export_start(struct farm_run *, struct farm_run_export *,
+		    char **err_r);
+void		 export_stop(struct farm_run_export *);
 int		 export_adopt_conn(struct daemon *, const char *key, int fd);
 void		 export_settle(int fd, size_t reqlen, uint64_t reqhash);
 void		 export_answer_adopted(struct daemon *, int fd, const char *key,
@@ -317,13 +320,14 @@ int		 control_listen(struct daemon *, const char *path);
 void		 control_close(struct daemon *);
 
 /* lifecycle.c */
-struct dfarm	*dfarm_new(struct daemon *, struct farm_file *, struct farm *,
-		    const char *path, const char *source, size_t len);
-void		 dfarm_free(struct dfarm *);
+struct farm_run	*farm_run_new(struct daemon *, struct farm_file *,
+		    struct farm *, const char *path, const char *source,
+		    size_t len);
+void		 farm_run_free(struct farm_run *);
 
 /* state.c: farms written to the store before acted on */
-int		 dfarm_save(struct dfarm *);
-int		 dfarm_forget(struct dfarm *);
+int		 farm_run_save(struct farm_run *);
+int		 farm_run_forget(struct farm_run *);
 int		 daemon_restore(struct daemon *);
 
 uint64_t	 now_us(void);

@@ -14,7 +14,7 @@
 #include "daemon/daemon.h"
 #include "keep/keep.h"
 
-struct kcall_walk {
+struct journal_walk {
 	struct keep_call	*kc;
 	bool			 reached;
 };
@@ -22,7 +22,7 @@ struct kcall_walk {
 static void
 kcall_walk_cb(struct req *r, void *arg)
 {
-	struct kcall_walk	*w = arg;
+	struct journal_walk	*w = arg;
 	struct keep_call	*kc = w->kc;
 
 	if (r->reached)
@@ -44,11 +44,11 @@ kcall_walk_cb(struct req *r, void *arg)
  * argument, with the client's connection the first time.
  */
 void
-kcall_put(struct kcall *c)
+journal_put(struct kept_call *c)
 {
 	struct daemon		*d = c->f->d;
 	struct keep_call	 kc;
-	struct kcall_walk	 w = { &kc, false };
+	struct journal_walk	 w = { &kc, false };
 	char			*rec;
 	size_t			 len;
 	bool			 first = c->key[0] == '\0';
@@ -72,14 +72,15 @@ kcall_put(struct kcall *c)
 		snprintf(c->key, sizeof c->key, "call %llx-%llx",
 		    (unsigned long long)d->started_us,
 		    (unsigned long long)++d->keep_seq);
-	if (keep_put(d->keep, c->key, rec, len, first ? c->fd : -1) == -1 && first)
+	if (keep_put(d->keep, c->key, rec, len, first ? c->fd : -1) == -1 &&
+	    first)
 		c->key[0] = '\0';
 	free(rec);
 }
 
 /* The call is answered (or abandoned): the keeper may let it go. */
 void
-kcall_del(struct kcall *c)
+journal_del(struct kept_call *c)
 {
 	if (c->key[0] != '\0')
 		keep_del(c->f->d->keep, c->key);

@@ -14,8 +14,8 @@
  * The running form of a checked farm, its partitions made but not
  * started; file is the result's from now on.
  */
-struct dfarm *
-dfarm_new(struct daemon *d, struct farm_file *file, struct farm *farm,
+struct farm_run *
+farm_run_new(struct daemon *d, struct farm_file *file, struct farm *farm,
     const char *path, const char *source, size_t len)
 {
 	return graph_new(d, file, farm, path, source, len, part_new);
@@ -23,7 +23,7 @@ dfarm_new(struct daemon *d, struct farm_file *file, struct farm *farm,
 
 /* Free a farm whose partitions are already destroyed. */
 void
-dfarm_free(struct dfarm *f)
+farm_run_free(struct farm_run *f)
 {
 	struct part	*p;
 	size_t		 i;

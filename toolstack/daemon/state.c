@@ -1,6 +1,6 @@
 /*
  * state.c: a running farm's state in the store, written before it is
- * acted on (dfarm_save), and the farms brought back from it when balticd
+ * acted on (farm_run_save), and the farms brought back from it when balticd
  * starts (daemon_restore).  Nothing else writes the store.
  */
 #include <sys/queue.h>
@@ -30,7 +30,7 @@ gen_str(yajl_gen g, const char *s)
  * before the daemon acts on it, so a restarted balticd finds everything.
  */
 int
-dfarm_save(struct dfarm *f)
+farm_run_save(struct farm_run *f)
 {
 	struct daemon		*d = f->d;
 	yajl_gen		 g;
@@ -88,7 +88,7 @@ out:
 }
 
 int
-dfarm_forget(struct dfarm *f)
+farm_run_forget(struct farm_run *f)
 {
 	char	key[256];
 
@@ -106,7 +106,7 @@ daemon_restore_farm(struct daemon *d, const char *name)
 	struct farm_diags	 diags;
 	struct farm_file	*file = NULL;
 	struct farm		*farm;
-	struct dfarm		*f;
+	struct farm_run		*f;
 	struct part		*p;
 	const char		*path, *rpath[] = { "refs", NULL };
 	const char		*ppath[] = { "partitions", NULL };
@@ -127,7 +127,7 @@ daemon_restore_farm(struct daemon *d, const char *name)
 	if (farm_check(file, &diags) > 0 ||
 	    (farm = farm_find_farm(file, name)) == NULL)
 		goto out;
-	f = dfarm_new(d, file, farm, path, src, srclen);
+	f = farm_run_new(d, file, farm, path, src, srclen);
 	file = NULL;
 	f->restored_us = d->started_us;
 	TAILQ_INSERT_TAIL(&d->farms, f, entry);
@@ -135,7 +135,7 @@ daemon_restore_farm(struct daemon *d, const char *name)
 		for (i = 0; i < refs->u.object.len; i++) {
 			const char *t = YAJL_GET_STRING(refs->u.object.values[i]);
 
-			if (t != NULL && dfarm_set_ref(f,
+			if (t != NULL && farm_run_set_ref(f,
 			    refs->u.object.keys[i], t, &err) == -1) {
 				log_warnx("%s: ref %s: %s", name,
 				    refs->u.object.keys[i], err);
@@ -206,7 +206,7 @@ daemon_restore(struct daemon *d)
 	if (d->store->list(d->sctx, "farms", &names, &n) == -1)
 		n = 0;
 	for (i = 0; i < n; i++) {
-		if (dfarm_find(d, names[i]) == NULL)
+		if (farm_run_find(d, names[i]) == NULL)
 			daemon_restore_farm(d, names[i]);
 		free(names[i]);
 	}

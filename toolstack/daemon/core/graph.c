@@ -15,7 +15,7 @@
 #include "util/util.h"
 
 static struct node *
-node_new(struct dfarm *f, enum node_kind kind, struct farm_expr *e)
+node_new(struct farm_run *f, enum node_kind kind, struct farm_expr *e)
 {
 	struct node	*n;
 
@@ -52,7 +52,7 @@ node_free(struct node *n)
 
 /* The node for a checked expression, built once. */
 struct node *
-dfarm_build(struct dfarm *f, struct farm_expr *e)
+farm_run_build(struct farm_run *f, struct farm_expr *e)
 {
 	struct node	*n;
 	struct part	*p;
@@ -62,7 +62,7 @@ dfarm_build(struct dfarm *f, struct farm_expr *e)
 	case FARM_E_NAME:
 		bi = (size_t)(e->u.name.target - f->farm->bindings);
 		if (f->bind_nodes[bi] == NULL)
-			f->bind_nodes[bi] = dfarm_build(f,
+			f->bind_nodes[bi] = farm_run_build(f,
 			    e->u.name.target->expr);
 		return f->bind_nodes[bi];
 	case FARM_E_VM:
@@ -86,11 +86,12 @@ dfarm_build(struct dfarm *f, struct farm_expr *e)
 		    == NULL)
 			fatal("%s", __func__);
 		for (i = 0; i < n->u.comb.n; i++)
-			n->u.comb.v[i] = dfarm_build(f, e->u.comb.branches[i]);
+			n->u.comb.v[i] = farm_run_build(f,
+			    e->u.comb.branches[i]);
 		return n;
 	case FARM_E_REF:
 		n = node_new(f, NODE_REF, e);
-		n->u.ref.target = dfarm_build(f, e->u.ref.target);
+		n->u.ref.target = farm_run_build(f, e->u.ref.target);
 		return n;
 	case FARM_E_REMOTE:
 		n = node_new(f, NODE_REMOTE, e);
@@ -109,12 +110,12 @@ dfarm_build(struct dfarm *f, struct farm_expr *e)
  * from now on), built over the partitions make_part makes for its
  * instances (made, not started).
  */
-struct dfarm *
+struct farm_run *
 graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
     const char *path, const char *source, size_t len,
-    struct part *(*make_part)(struct dfarm *, struct farm_instance *))
+    struct part *(*make_part)(struct farm_run *, struct farm_instance *))
 {
-	struct dfarm	*f;
+	struct farm_run	*f;
 	struct part	*p;
 	size_t		 i;
 
@@ -143,7 +144,7 @@ graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
 		fatal("%s", __func__);
 	for (i = 0; i < farm->nbindings; i++)
 		if (f->bind_nodes[i] == NULL)
-			f->bind_nodes[i] = dfarm_build(f,
+			f->bind_nodes[i] = farm_run_build(f,
 			    farm->bindings[i].expr);
 	TAILQ_FOREACH(p, &f->parts, entry) {
 		struct farm_expr *vm = p->inst->vm;
@@ -152,7 +153,7 @@ graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
 		    sizeof *p->wire_nodes)) == NULL)
 			fatal("%s", __func__);
 		for (i = 0; i < vm->u.vm.nwires; i++)
-			p->wire_nodes[i] = dfarm_build(f,
+			p->wire_nodes[i] = farm_run_build(f,
 			    vm->u.vm.wires[i].expr);
 	}
 	f->nexports = farm->nexports;
@@ -173,7 +174,7 @@ graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
  * and f itself; its partitions, exports and adopted calls are gone.
  */
 void
-graph_free(struct dfarm *f)
+graph_free(struct farm_run *f)
 {
 	struct node	*n;
 	size_t		 i;
@@ -194,10 +195,10 @@ graph_free(struct dfarm *f)
 	free(f);
 }
 
-struct dfarm *
-dfarm_find(struct daemon *d, const char *name)
+struct farm_run *
+farm_run_find(struct daemon *d, const char *name)
 {
-	struct dfarm	*f;
+	struct farm_run	*f;
 
 	TAILQ_FOREACH(f, &d->farms, entry)
 		if (strcmp(f->name, name) == 0)
@@ -206,7 +207,7 @@ dfarm_find(struct daemon *d, const char *name)
 }
 
 struct part *
-dfarm_part(struct dfarm *f, const char *name)
+farm_run_part(struct farm_run *f, const char *name)
 {
 	struct part	*p;
 
@@ -222,7 +223,7 @@ dfarm_part(struct dfarm *f, const char *name)
  * flight finish on the old target.  0, or -1 with *err_r (caller frees).
  */
 int
-dfarm_set_ref(struct dfarm *f, const char *ref, const char *text,
+farm_run_set_ref(struct farm_run *f, const char *ref, const char *text,
     char **err_r)
 {
 	struct farm_binding	 *b;
@@ -261,7 +262,7 @@ dfarm_set_ref(struct dfarm *f, const char *ref, const char *text,
 		fatal("%s", __func__);
 	f->set_exprs = nv;
 	f->set_exprs[f->nset_exprs++] = e;
-	target = dfarm_build(f, e);
+	target = farm_run_build(f, e);
 	e = NULL;
 	n->u.ref.target = target;
 	free(n->u.ref.text);

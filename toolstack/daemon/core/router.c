@@ -51,7 +51,7 @@ req_timeout(evutil_socket_t fd, short ev, void *arg)
  * it with req_start(); done is called exactly once.
  */
 struct req *
-req_new(struct dfarm *f, struct node *n, struct farm_iface *iface,
+req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
     struct farm_op *op, const void *arg, size_t arglen, unsigned timeout_ms,
     req_done_cb done, void *done_arg)
 {

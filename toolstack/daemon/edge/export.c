@@ -62,7 +62,7 @@ export_call_progress(struct req *r, void *arg)
 {
 	struct export_conn	*c = arg;
 
-	kcall_put(&c->kc);
+	journal_put(&c->kc);
 	c->recorded = true;
 }
 
@@ -132,7 +132,7 @@ export_timeout(const struct http_req *hr, unsigned *ms_r)
 static struct farm_op *
 export_resolve(struct export_conn *c, const struct http_req *hr)
 {
-	struct dfarm		*f = c->srv->f;
+	struct farm_run		*f = c->srv->f;
 	struct farm_iface	*iface = c->srv->x->fe->iface_p;
 	struct farm_op		*op = NULL;
 	const char		*seg[3];
@@ -186,7 +186,7 @@ export_resolve(struct export_conn *c, const struct http_req *hr)
 static void
 export_request(struct export_conn *c, const struct http_req *hr)
 {
-	struct dfarm		*f = c->srv->f;
+	struct farm_run		*f = c->srv->f;
 	struct farm_op		*op;
 	struct req		*r;
 	const char		*body = c->buf + hr->head_len;
@@ -238,7 +238,7 @@ export_request(struct export_conn *c, const struct http_req *hr)
 	r->hold++;
 	req_start(r);
 	if (!r->finished && !c->recorded) {
-		kcall_put(&c->kc);
+		journal_put(&c->kc);
 		c->recorded = true;
 	}
 	req_release(r);
@@ -273,9 +273,11 @@ conn_fill(struct export_conn *c)
 
 	for (;;) {
 		if (c->buflen == c->bufsize) {
-			want = c->bufsize == 0 ? EXPORT_BUF_MIN : c->bufsize * 2;
+			want = c->bufsize == 0 ? EXPORT_BUF_MIN :
+			    c->bufsize * 2;
 			if (want > HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 1)
-				want = HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 1;
+				want = HTTP_REQ_HEAD_MAX +
+				    HTTP_REQ_BODY_MAX + 1;
 			if (want == c->bufsize)
 				return 0;	/* full: the parser says */
 			if ((nb = realloc(c->buf, want)) == NULL)
@@ -341,7 +343,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	conn_event_clear(c);
 	if (rc == -1) {
-		/* The rest of the connection cannot be framed: answer, close. */
+		/* The rest cannot be framed: answer, and close. */
 		c->call[0] = '\0';
 		c->keep_alive = false;
 		c->unread = false;
@@ -377,7 +379,8 @@ export_accept_one(struct export_srv *srv, int fd)
 	    (size_t)(srv->x - srv->f->exports),
 	    (unsigned long long)d->started_us,
 	    (unsigned long long)++d->keep_seq);
-	if (n < 0 || n > KEEP_KEY_MAX || keep_put(d->keep, key, NULL, 0, fd) == -1)
+	if (n < 0 || n > KEEP_KEY_MAX ||
+	    keep_put(d->keep, key, NULL, 0, fd) == -1)
 		key[0] = '\0';	/* kept once its call starts, if at all */
 	if ((c = conn_new(d, srv, fd, key)) == NULL) {
 		if (key[0] != '\0')
@@ -497,8 +500,8 @@ out:
 
 /* The keeper's key for x's listening socket. */
 static void
-export_listen_key(const struct dfarm *f, const struct dexport *x, char *buf,
-    size_t size)
+export_listen_key(const struct farm_run *f, const struct farm_run_export *x,
+    char *buf, size_t size)
 {
 	snprintf(buf, size, "listen %s %s", f->name, x->fe->addr);
 }
@@ -510,7 +513,7 @@ export_listen_key(const struct dfarm *f, const struct dexport *x, char *buf,
  * frees).
  */
 int
-export_start(struct dfarm *f, struct dexport *x, char **err_r)
+export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
 {
 	struct export_srv	*srv;
 	char			 key[KEEP_KEY_MAX + 1];
@@ -564,7 +567,7 @@ export_start(struct dfarm *f, struct dexport *x, char **err_r)
  * balticd then (keep_del does nothing while it exits).  Idempotent.
  */
 void
-export_stop(struct dexport *x)
+export_stop(struct farm_run_export *x)
 {
 	struct export_srv	*srv = x->srv;
 	struct export_conn	*c;
@@ -594,12 +597,12 @@ int
 export_adopt_conn(struct daemon *d, const char *key, int fd)
 {
 	struct export_conn	*c;
-	struct dfarm		*f;
+	struct farm_run		*f;
 	char			 farm[KEEP_KEY_MAX + 1];
 	unsigned long		 idx;
 
 	if (sscanf(key, "conn %256s %lu ", farm, &idx) != 2 ||
-	    (f = dfarm_find(d, farm)) == NULL || idx >= f->nexports ||
+	    (f = farm_run_find(d, farm)) == NULL || idx >= f->nexports ||
 	    f->exports[idx].srv == NULL ||
 	    evutil_make_socket_nonblocking(fd) == -1 ||
 	    (c = conn_new(d, f->exports[idx].srv, fd, key)) == NULL) {

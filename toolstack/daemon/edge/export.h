@@ -16,7 +16,7 @@
 
 #include "daemon/daemon.h"
 
-#define EXPORT_CONNS_MAX	1024	/* per export; more wait in the backlog */
+#define EXPORT_CONNS_MAX	1024	/* per export; more wait */
 #define EXPORT_ACCEPTS		64	/* per wakeup */
 #define EXPORT_IDLE_MS		60000	/* for a request, or its next byte */
 #define EXPORT_TIMEOUT_MAX_MS	(24u * 3600 * 1000)
@@ -24,11 +24,11 @@
 
 /* An export with an address: its listening socket and connections. */
 struct export_srv {
-	struct dfarm			*f;
-	struct dexport			*x;
+	struct farm_run			*f;
+	struct farm_run_export			*x;
 	int				 lfd;
 	struct event			*lev;
-	bool				 paused;	/* at EXPORT_CONNS_MAX */
+	bool				 paused; /* at EXPORT_CONNS_MAX */
 	size_t				 nconns;
 	TAILQ_HEAD(, export_conn)	 conns;
 };
@@ -56,7 +56,7 @@ struct export_conn {
 	bool			 starting;	/* in export_request */
 	size_t			 reqtotal;	/* the request's bytes */
 	struct evbuffer		*out;
-	struct kcall		 kc;		/* key "conn ...": kept */
+	struct kept_call	 kc;		/* key "conn ...": kept */
 	char			 call[2 * BALTIC_NAME_MAX + 2];
 	TAILQ_ENTRY(export_conn) entry;
 };

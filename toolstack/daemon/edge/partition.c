@@ -32,7 +32,7 @@
 void
 part_started(struct part *p)
 {
-	dfarm_save(p->farm);
+	farm_run_save(p->farm);
 }
 
 const char *
@@ -49,7 +49,7 @@ part_state_name(enum part_state s)
 }
 
 struct part *
-part_new(struct dfarm *f, struct farm_instance *inst)
+part_new(struct farm_run *f, struct farm_instance *inst)
 {
 	struct part	*p;
 
@@ -168,7 +168,7 @@ part_config_text(struct part *p, size_t *len_r)
 
 /* After a balticd restart: say when every partition is back. */
 static void
-part_note_reattached(struct dfarm *f)
+part_note_reattached(struct farm_run *f)
 {
 	struct part	*q;
 	size_t		 n = 0;
@@ -636,7 +636,7 @@ part_prune_cancelled(struct part *p)
 void
 part_ping_all(struct daemon *d)
 {
-	struct dfarm	*f;
+	struct farm_run	*f;
 	struct part	*p;
 
 	TAILQ_FOREACH(f, &d->farms, entry) {
@@ -681,7 +681,7 @@ part_restart_cb(evutil_socket_t fd, short ev, void *arg)
 	p->restarts++;
 	p->state = PART_STARTING;
 	log_info("%s: restarted (%u)", p->name, p->restarts);
-	dfarm_save(p->farm);
+	farm_run_save(p->farm);
 }
 
 /*

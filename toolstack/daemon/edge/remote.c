@@ -46,11 +46,11 @@
 
 /* ---- remote: the client side ----------------------------------------- */
 
-struct rpool;
+struct remote_pool;
 
 /* One connection; at most one call in flight on it. */
 struct rconn {
-	struct rpool			*pool;
+	struct remote_pool			*pool;
 	struct evhttp_connection	*evcon;
 	struct req			*r;	/* NULL: none, or orphan */
 	struct evhttp_request		*hreq;	/* in flight */
@@ -64,7 +64,7 @@ struct rwait {
 	TAILQ_ENTRY(rwait)	 entry;
 };
 
-struct rpool {
+struct remote_pool {
 	struct node		*node;
 	struct rconn		 conns[REMOTE_CONNS];
 	size_t			 nconns;
@@ -122,10 +122,10 @@ static void	remote_pump(evutil_socket_t, short, void *);
  * The node's pool, made on first use from its URL: host, port and path
  * into the node, and no connection yet.  NULL with a static reason.
  */
-static struct rpool *
+static struct remote_pool *
 remote_pool(struct node *n, const char **why_r)
 {
-	struct rpool		*p = n->u.remote.pool;
+	struct remote_pool		*p = n->u.remote.pool;
 	struct evhttp_uri	*uri = NULL;
 	const char		*scheme, *host, *path;
 	size_t			 plen, hlen;
@@ -199,7 +199,7 @@ fail:
 
 /* An idle connection, opening one more if all are busy; NULL if none. */
 static struct rconn *
-remote_idle(struct rpool *p)
+remote_idle(struct remote_pool *p)
 {
 	struct node	*n = p->node;
 	struct rconn	*c;
@@ -227,7 +227,7 @@ remote_idle(struct rpool *p)
 
 /* A connection may have come free: serve the queue from the loop. */
 static void
-remote_kick(struct rpool *p)
+remote_kick(struct remote_pool *p)
 {
 	if (!TAILQ_EMPTY(&p->waiting))
 		event_active(p->pump, EV_TIMEOUT, 1);
@@ -273,7 +273,7 @@ static void
 remote_response_cb(struct evhttp_request *hreq, void *arg)
 {
 	struct rconn	*c = arg;
-	struct rpool	*p = c->pool;
+	struct remote_pool	*p = c->pool;
 	struct req	*r = c->r;
 	const char	*url, *why, *data;
 	char		 text[REMOTE_ERRTEXT + 1];
@@ -390,7 +390,7 @@ nomem:
 static void
 remote_pump(evutil_socket_t fd, short ev, void *arg)
 {
-	struct rpool	*p = arg;
+	struct remote_pool	*p = arg;
 	struct rwait	*w;
 	struct rconn	*c;
 	struct req	*r;
@@ -413,7 +413,7 @@ void
 http_remote_send(struct req *r)
 {
 	struct node	*n = r->node;
-	struct rpool	*p;
+	struct remote_pool	*p;
 	struct rconn	*c;
 	struct rwait	*w;
 	const char	*why;
@@ -450,7 +450,7 @@ http_remote_send(struct req *r)
 void
 http_remote_cancel(struct req *r)
 {
-	struct rpool		*p = r->node->u.remote.pool;
+	struct remote_pool		*p = r->node->u.remote.pool;
 	struct evhttp_request	*hreq;
 	struct rconn		*c;
 	struct rwait		*w;
@@ -491,7 +491,7 @@ http_remote_cancel(struct req *r)
 void
 http_remote_dispose(struct node *n)
 {
-	struct rpool	*p = n->u.remote.pool;
+	struct remote_pool	*p = n->u.remote.pool;
 	struct rwait	*w;
 	struct rconn	*c;
 	size_t		 i, left = 0;
