@@ -28,18 +28,20 @@ DPID=
 cleanup() {
 	[ -n "$DPID" ] && { kill "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null; }
 	pkill -f "baltic-keeper -K $T/" 2>/dev/null
+	pkill -f "baltic-agent -c $T/" 2>/dev/null	# a farm not destroyed
 	rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-sed -n '/^interface/,/^}/p; /^role Echo/,/^}/p; /^farm bdirect/,/^}/p' \
-    "$here/farms/bench.farm" | sed "s/127\.0\.0\.1:18101/127.0.0.1:$((PORT + 1))/" \
-    >"$T/conn.farm"
 cp -r "$here/roles" "$T/"
+mkdir -p "$T/farms"
+sed "s/127\.0\.0\.1:18101/127.0.0.1:$((PORT + 1))/" "$here/farms/bench.farm" \
+    >"$T/farms/conn.farm"
 URL=http://127.0.0.1:$((PORT + 1))/bdirect/IEcho/Echo
 
 # serve BUILD NAME: balticd of BUILD serving bdirect; DPID is its pid.
 serve() {
+	mkdir -p "$T/$2"
 	export BALTIC_STATE_DIR=$T/$2/state BALTIC_RUN_DIR=$T/$2/run
 	export BALTIC_AGENT=$1/guest-agent/baltic-agent
 	export BALTIC_BENCH_PERSIST=$1/tests/handlers/persist
@@ -49,7 +51,7 @@ serve() {
 		[ -S "$BALTIC_RUN_DIR/balticd.sock" ] && break
 		sleep 0.05
 	done
-	"$1/toolstack/baltic" create -q -f bdirect "$T/conn.farm" ||
+	"$1/toolstack/baltic" create -q -f bdirect "$T/farms/conn.farm" ||
 	    { echo "bench: $2: create failed ($T/$2.log)" >&2; exit 1; }
 	for _ in $(seq 50); do
 		[ "$(curl -s --max-time 2 -X POST --data-binary "$BENCH_BODY" \
@@ -77,7 +79,7 @@ measure() {
 	echo "$out" | awk -v n="$name" -v m="$mode" -v c=$((c1 - c0)) -v hz="$HZ" '{
 	    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	    printf "%s %s %.0f %.1f %d\n", n, m, v["rps"],
-	    v["requests"] > 0 ? c * 1e6 / hz / v["requests"] : 0,
+	    (v["requests"] > 0 ? c * 1e6 / hz / v["requests"] : 0),
 	    v["errors"] + v["non2xx"] }' >>"$T/results"
 }
 

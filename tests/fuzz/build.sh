@@ -22,7 +22,7 @@ mkdir -p "$out/obj"
 # The code under test: compiled without -fsanitize=fuzzer's main but
 # with its coverage instrumentation.
 LIBSAN=$(echo "$SAN" | sed 's/fuzzer,/fuzzer-no-link,/; s/=fuzzer$/=fuzzer-no-link/')
-farm_srcs="farm-lex farm-parse farm-parse-decl farm-parse-expr farm-check
+farm_srcs="farm-lex farm-mem farm-parse farm-parse-decl farm-parse-expr farm-check
     farm-resolve farm-wire farm-diag farm-value farm-tree"
 proto_srcs="proto proto-buf chan log"
 for f in $farm_srcs; do

@@ -374,6 +374,7 @@ setup(void **state)
 	d.base = event_base_new();
 	d.default_timeout_ms = 5000;
 	d.backend = &fake_backend;
+	d.save_farm = farm_run_save;
 	TAILQ_INIT(&d.farms);
 	f.name = "t";
 	f.d = &d;

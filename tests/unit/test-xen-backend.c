@@ -25,7 +25,7 @@
 #include <libxl.h>
 
 #include "backend/backend.h"
-#include "backend/xen.h"
+#include "backend/xen-state.h"
 #include "chan.h"
 #include "chan-vchan.h"
 #include "daemon/daemon.h"

@@ -4,7 +4,8 @@
 check_PROGRAMS += tests/unit/test-xen-backend
 TESTS += tests/unit/test-xen-backend xenstore-schema/test-check.sh
 tests_unit_test_xen_backend_SOURCES = tests/unit/test-xen-backend.c \
-	toolstack/backend/xen.h toolstack/backend/xen.c \
+	toolstack/backend/xen-state.h toolstack/backend/xen.c \
+	toolstack/backend/xen-state.c \
 	toolstack/backend/xen-osevent.c toolstack/backend/xen-chan.c \
 	toolstack/backend/xen-domain.c toolstack/backend/xen-cutpaste.c \
 	toolstack/backend/xen-xs-txn.h toolstack/backend/xen-xs-txn.c \

@@ -17,7 +17,7 @@
 #include <libxenvchan.h>
 #include <xenstore.h>
 
-#include "backend/xen.h"
+#include "backend/xen-state.h"
 #include "backend/xen-xs-txn.h"
 #include "chan.h"
 #include "chan-vchan.h"
@@ -240,4 +240,15 @@ xen_unwatch(struct xen *x, struct xpart *xp)
 	}
 	free(xp->ring_ref);
 	xp->ring_ref = NULL;
+}
+
+/* Forget the domain: it is gone, or going. */
+void
+xen_forget(struct xen *x, struct part *p)
+{
+	struct xpart	*xp = p->bdata;
+
+	xen_unwatch(x, xp);
+	xen_unwire(x, p);
+	p->domid = -1;
 }

@@ -13,7 +13,7 @@
 
 #include <libxl.h>
 
-#include "backend/xen.h"
+#include "backend/xen-state.h"
 #include "daemon/daemon.h"
 #include "log.h"
 #include "util/util.h"

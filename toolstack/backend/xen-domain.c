@@ -15,7 +15,7 @@
 #include <libxl.h>
 #include <libxl_utils.h>
 
-#include "backend/xen.h"
+#include "backend/xen-state.h"
 #include "daemon/daemon.h"
 #include "log.h"
 #include "compile/translate.h"

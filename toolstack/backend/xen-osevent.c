@@ -15,7 +15,7 @@
 
 #include <libxl.h>
 
-#include "backend/xen.h"
+#include "backend/xen-state.h"
 #include "daemon/daemon.h"
 
 /* libxl's registrations in our loop. */

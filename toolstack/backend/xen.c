@@ -38,7 +38,7 @@
 #include <xentoollog.h>
 
 #include "backend/backend.h"
-#include "backend/xen.h"
+#include "backend/xen-state.h"
 #include "daemon/daemon.h"
 #include "log.h"
 #include "util/util.h"
@@ -73,47 +73,7 @@ xen_log_destroy(xentoollog_logger *lg)
 
 /* ---- partitions by domain ---------------------------------------------- */
 
-/* The partition running as domain domid; NULL if none of ours. */
-struct part *
-xen_find(struct xen *x, uint32_t domid)
-{
-	struct xpart	*xp;
-
-	TAILQ_FOREACH(xp, &x->parts, entry)
-		if (xp->p != NULL && xp->p->domid == (int)domid)
-			return xp->p;
-	return NULL;
-}
-
-/* p's backend data, made on first use; freed by xen_destroy. */
-struct xpart *
-xpart_get(struct xen *x, struct part *p)
-{
-	struct xpart	*xp = p->bdata;
-
-	if (xp == NULL) {
-		if ((xp = calloc(1, sizeof *xp)) == NULL)
-			fatal("%s", __func__);
-		xp->x = x;
-		xp->p = p;
-		TAILQ_INSERT_TAIL(&x->parts, xp, entry);
-		p->bdata = xp;
-	}
-	return xp;
-}
-
 /* ---- domain events ----------------------------------------------------- */
-
-/* Forget the domain: it is gone, or going. */
-void
-xen_forget(struct xen *x, struct part *p)
-{
-	struct xpart	*xp = p->bdata;
-
-	xen_unwatch(x, xp);
-	xen_unwire(x, p);
-	p->domid = -1;
-}
 
 /*
  * libxl reports a domain dead when one look at the domain list misses

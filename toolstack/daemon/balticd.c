@@ -142,6 +142,7 @@ init_defaults(struct daemon *d, struct options *o, const char *argv0)
 	d->started_us = now_us();
 	TAILQ_INIT(&d->farms);
 	d->ctl_fd = -1;
+	d->save_farm = farm_run_save;
 	d->vm_ops = &part_node_ops;
 	d->remote_ops = &remote_node_ops;
 	d->self_path = realpath("/proc/self/exe", NULL);

@@ -224,6 +224,9 @@ struct daemon {
 	unsigned			 create_timeout_ms;
 	uint64_t			 started_us;
 	char				*self_path;	/* to exec the keeper */
+	/* Records a farm's state (daemon/state.c's farm_run_save), for
+	 * the edges below the daemon. */
+	int				(*save_farm)(struct farm_run *);
 	const struct node_ops		*vm_ops;	/* the edges, for */
 	const struct node_ops		*remote_ops;	/* the graph */
 	struct keep_client		*keep;		/* keep/keep.h */

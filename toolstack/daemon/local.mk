@@ -12,17 +12,18 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/journal.c \
 	toolstack/daemon/core/router.c toolstack/daemon/core/graph.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
-	toolstack/daemon/edge/export.h toolstack/daemon/edge/export.c \
+	toolstack/daemon/edge/export-conn.h toolstack/daemon/edge/export.c \
 	toolstack/daemon/edge/export-conn.c toolstack/daemon/edge/http-req.h \
 	toolstack/daemon/edge/http-req.c \
 	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
 	toolstack/keep/keep.c toolstack/keep/keeper.c \
 	toolstack/backend/backend.h toolstack/backend/local.c \
-	toolstack/backend/store-dir.c toolstack/backend/xen.h \
-	toolstack/backend/xen.c toolstack/backend/xen-osevent.c \
+	toolstack/backend/store-dir.c toolstack/backend/store-xs.c \
+	toolstack/backend/xen-state.h toolstack/backend/xen.c \
+	toolstack/backend/xen-state.c toolstack/backend/xen-osevent.c \
 	toolstack/backend/xen-chan.c toolstack/backend/xen-domain.c \
 	toolstack/backend/xen-cutpaste.c toolstack/backend/xen-xs-txn.h \
-	toolstack/backend/xen-xs-txn.c toolstack/backend/store-xs.c \
+	toolstack/backend/xen-xs-txn.c \
 	toolstack/util/idmap.h toolstack/util/idmap.c $(BALTIC_UTIL_SOURCES)
 toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \

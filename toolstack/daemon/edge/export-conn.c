@@ -1,5 +1,5 @@
 /*
- * export-conn.c: a client connection of an export (export.h): its
+ * export-conn.c: a client connection of an export (export-conn.h): its
  * events, its end, and the answers written on it, to calls of this
  * balticd and to calls an earlier balticd started.
  */
@@ -19,12 +19,52 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/edge/export.h"
+#include "daemon/edge/export-conn.h"
 #include "keep/keep.h"
 #include "log.h"
 #include "util/util.h"
 
 static void	conn_written(struct export_conn *);
+
+/* Bytes a closing client still sends are read and dropped, until it
+ * closes too or EXPORT_LINGER_MS pass. */
+static void
+conn_linger_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct export_conn	*c = arg;
+	char			 buf[4096];
+	ssize_t			 r;
+
+	if (what & EV_READ) {
+		while ((r = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+			;
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			return;
+	}
+	conn_free(c, false);
+}
+
+/*
+ * The connection ends after this answer: the keeper lets it go, and it
+ * is closed once the client has read the answer and closed its side
+ * (a lingering close, as HTTP servers do): closing a socket with bytes
+ * unread would reset it, and a reset may cost the client the answer.
+ */
+static void
+conn_linger(struct export_conn *c)
+{
+	if (c->kc.key[0] != '\0')
+		keep_del(c->d->keep, c->kc.key);
+	c->kc.key[0] = '\0';
+	c->state = CONN_CLOSING;
+	if (shutdown(c->fd, SHUT_WR) == -1) {
+		conn_free(c, false);
+		return;
+	}
+	conn_event(c, EV_READ | EV_PERSIST, conn_linger_cb, EXPORT_LINGER_MS);
+	if (c->ev == NULL)
+		conn_free(c, false);
+}
 
 /* The HTTP status for a call that ended with status. */
 static int
@@ -328,7 +368,7 @@ static void
 conn_written(struct export_conn *c)
 {
 	if (!c->keep_alive || c->srv == NULL) {
-		conn_free(c, true);
+		conn_linger(c);
 		return;
 	}
 	if (c->recorded && strncmp(c->kc.key, "conn ", 5) == 0)
@@ -348,7 +388,7 @@ conn_written(struct export_conn *c)
 		c->taken = false;
 		c->buflen = 0;
 	}
-	conn_arm_read(c);
+	c->srv->idle(c);
 	/* The next request may be there already: no new edge for it. */
 	if (c->ev != NULL)
 		event_active(c->ev, EV_READ, 0);

@@ -37,10 +37,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/edge/export.h"
+#include "daemon/edge/export-conn.h"
 #include "daemon/edge/http-req.h"
 #include "keep/keep.h"
 #include "log.h"
+
+static void	conn_arm_read(struct export_conn *);
 
 /* ---- calls ------------------------------------------------------------ */
 
@@ -356,7 +358,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Wait for a request: edge-triggered, as bytes read in place stay. */
-void
+static void
 conn_arm_read(struct export_conn *c)
 {
 	c->state = CONN_READING;
@@ -553,6 +555,7 @@ export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
 	srv->f = f;
 	srv->x = x;
 	srv->lfd = fd;
+	srv->idle = conn_arm_read;
 	TAILQ_INIT(&srv->conns);
 	x->srv = srv;
 	log_debug("%s: export %s.%s listening on %s", f->name,

@@ -32,7 +32,7 @@
 void
 part_started(struct part *p)
 {
-	farm_run_save(p->farm);
+	p->farm->d->save_farm(p->farm);
 }
 
 const char *
@@ -681,7 +681,7 @@ part_restart_cb(evutil_socket_t fd, short ev, void *arg)
 	p->restarts++;
 	p->state = PART_STARTING;
 	log_info("%s: restarted (%u)", p->name, p->restarts);
-	farm_run_save(p->farm);
+	p->farm->d->save_farm(p->farm);
 }
 
 /*

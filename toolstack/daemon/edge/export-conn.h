@@ -1,10 +1,11 @@
 /*
- * export.h: what the files of an export's HTTP server share (export.c:
- * listening, reading, the calls; export-conn.c: a connection's life and
- * its answers).  The daemon's interface to them is in daemon/daemon.h.
+ * export-conn.h: an export's listening socket and client connections,
+ * as export-conn.c keeps them (their life, and the answers written on
+ * them) for export.c (listening, reading, the calls) above it.  The
+ * daemon's interface to both is in daemon/daemon.h.
  */
-#ifndef BALTIC_EXPORT_H
-#define BALTIC_EXPORT_H
+#ifndef BALTIC_EXPORT_CONN_H
+#define BALTIC_EXPORT_CONN_H
 
 #include <sys/queue.h>
 
@@ -16,6 +17,7 @@
 
 #include "daemon/daemon.h"
 
+#define EXPORT_LINGER_MS	1000	/* for the client to close first */
 #define EXPORT_CONNS_MAX	1024	/* per export; more wait */
 #define EXPORT_ACCEPTS		64	/* per wakeup */
 #define EXPORT_IDLE_MS		60000	/* for a request, or its next byte */
@@ -25,18 +27,21 @@
 /* An export with an address: its listening socket and connections. */
 struct export_srv {
 	struct farm_run			*f;
-	struct farm_run_export			*x;
+	struct farm_run_export		*x;
 	int				 lfd;
 	struct event			*lev;
 	bool				 paused; /* at EXPORT_CONNS_MAX */
 	size_t				 nconns;
 	TAILQ_HEAD(, export_conn)	 conns;
+	/* An answer is written: wait for the connection's next request. */
+	void				(*idle)(struct export_conn *);
 };
 
 enum conn_state {
 	CONN_READING,		/* for a request */
 	CONN_CALLING,		/* its call runs */
 	CONN_WRITING,		/* the answer */
+	CONN_CLOSING,		/* answered: until the client closes */
 };
 
 /* A client's connection; srv is NULL for the answer to an adopted call. */
@@ -84,8 +89,4 @@ void	 conn_write(struct export_conn *);
 /* FNV-1a, 64 bits: names a request in the keeper's record. */
 uint64_t export_hash(const void *, size_t);
 
-/* export.c */
-/* Wait for a request: edge-triggered, as bytes read in place stay. */
-void	 conn_arm_read(struct export_conn *);
-
-#endif /* BALTIC_EXPORT_H */
+#endif /* BALTIC_EXPORT_CONN_H */

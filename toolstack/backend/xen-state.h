@@ -1,6 +1,7 @@
 /*
- * xen.h: the xen backend's insides, shared by its files and by nothing
- * else (balticd knows the backend only as backend_xen, backend.h).
+ * xen-state.h: the xen backend's insides, shared by its files and by
+ * nothing else (balticd knows the backend only as backend_xen,
+ * backend.h).  From the top down:
  *
  *   xen.c		the ops table, init and fini, destroy and reattach,
  *			libxl's domain events
@@ -9,9 +10,11 @@
  *			the agent's node, the vchan offer
  *   xen-domain.c	a domain's config and its creation
  *   xen-cutpaste.c	cut and paste: suspend to a file, restore from it
+ *   xen-state.c	the partition of a domain, a partition's record
+ *   xen-xs-txn.c	the xenstore transaction loop
  */
-#ifndef BALTIC_BACKEND_XEN_H
-#define BALTIC_BACKEND_XEN_H
+#ifndef BALTIC_BACKEND_XEN_STATE_H
+#define BALTIC_BACKEND_XEN_STATE_H
 
 #include <sys/queue.h>
 
@@ -127,4 +130,4 @@ int		 xen_suspend(void *ctx, struct part *, const char *file,
 int		 xen_restore(void *ctx, struct part *, const char *file,
 		    char **err_r);
 
-#endif /* BALTIC_BACKEND_XEN_H */
+#endif /* BALTIC_BACKEND_XEN_STATE_H */
