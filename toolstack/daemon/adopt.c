@@ -42,8 +42,6 @@ struct adopted {
 	TAILQ_ENTRY(adopted)	 entry;
 };
 
-static TAILQ_HEAD(, adopted) adopted_calls =
-    TAILQ_HEAD_INITIALIZER(adopted_calls);
 
 static void
 adopted_free(struct adopted *a)
@@ -54,7 +52,7 @@ adopted_free(struct adopted *a)
 		idmap_del(&a->att[i].p->adopted, a->att[i].id);
 	if (a->timer != NULL)
 		event_free(a->timer);
-	TAILQ_REMOVE(&adopted_calls, a, entry);
+	TAILQ_REMOVE(&a->d->adopted, a, entry);
 	free(a->last_err);
 	free(a);
 }
@@ -174,7 +172,7 @@ adopt_one(struct daemon *d, struct kept *k)
 	export_settle(a->kc.fd, kc.reqlen, kc.reqhash);
 	snprintf(a->kc.key, sizeof a->kc.key, "%s", k->key);
 	snprintf(a->call, sizeof a->call, "%s.%s", kc.iface, kc.op);
-	TAILQ_INSERT_TAIL(&adopted_calls, a, entry);
+	TAILQ_INSERT_TAIL(&d->adopted, a, entry);
 
 	/* The record is checked against the farm as this balticd has it. */
 	a->f = farm_run_find(d, kc.farm);
@@ -186,7 +184,7 @@ adopt_one(struct daemon *d, struct kept *k)
 		    "closed", k->key, kc.farm, a->call);
 		keep_del(d->keep, a->kc.key);
 		close(a->kc.fd);
-		TAILQ_REMOVE(&adopted_calls, a, entry);
+		TAILQ_REMOVE(&d->adopted, a, entry);
 		free(a);
 		return;
 	}
@@ -358,7 +356,7 @@ adopt_farm_gone(struct farm_run *f)
 	struct adopted	*a, *next;
 	struct req	*r;
 
-	for (a = TAILQ_FIRST(&adopted_calls); a != NULL; a = next) {
+	for (a = TAILQ_FIRST(&f->d->adopted); a != NULL; a = next) {
 		next = TAILQ_NEXT(a, entry);
 		if (a->f != f)
 			continue;

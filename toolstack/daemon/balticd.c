@@ -141,6 +141,7 @@ init_defaults(struct daemon *d, struct options *o, const char *argv0)
 	memset(o, 0, sizeof *o);
 	d->started_us = now_us();
 	TAILQ_INIT(&d->farms);
+	TAILQ_INIT(&d->adopted);
 	d->ctl_fd = -1;
 	d->save_farm = farm_run_save;
 	d->vm_ops = &part_node_ops;

@@ -204,6 +204,7 @@ struct req {
 /* ---- the daemon ------------------------------------------------------- */
 
 struct backend_ops;
+struct evdns_base;
 struct keep_client;
 struct store_ops;
 
@@ -230,6 +231,9 @@ struct daemon {
 	const struct node_ops		*vm_ops;	/* the edges, for */
 	const struct node_ops		*remote_ops;	/* the graph */
 	struct keep_client		*keep;		/* keep/keep.h */
+	TAILQ_HEAD(, adopted)		 adopted;	/* adopt.c */
+	struct evdns_base		*dns;		/* remote.c: for */
+	unsigned			 dns_refs;	/* host names */
 	uint64_t			 keep_seq;	/* its keys */
 	bool				 exiting;	/* leave the keeper be */
 };

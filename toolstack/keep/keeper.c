@@ -34,9 +34,13 @@ struct kentry {
 	int	 fd;		/* -1: none */
 };
 
-static struct kentry	*entries;
-static size_t		 nentries;
-static volatile sig_atomic_t quit;
+/* What the keeper holds. */
+struct keeper {
+	struct kentry	*entries;
+	size_t		 nentries;
+};
+
+static volatile sig_atomic_t quit;	/* SIGTERM, SIGINT or QUIT */
 
 static void
 keeper_sig(int sig)
@@ -54,26 +58,26 @@ kentry_dispose(struct kentry *e)
 }
 
 static void
-kentry_remove(size_t i)
+kentry_remove(struct keeper *k, size_t i)
 {
-	kentry_dispose(&entries[i]);
-	entries[i] = entries[--nentries];
+	kentry_dispose(&k->entries[i]);
+	k->entries[i] = k->entries[--k->nentries];
 }
 
 static struct kentry *
-kentry_find(const char *key)
+kentry_find(struct keeper *k, const char *key)
 {
 	size_t	i;
 
-	for (i = 0; i < nentries; i++)
-		if (strcmp(entries[i].key, key) == 0)
-			return &entries[i];
+	for (i = 0; i < k->nentries; i++)
+		if (strcmp(k->entries[i].key, key) == 0)
+			return &k->entries[i];
 	return NULL;
 }
 
 /* Store or replace; takes fd (closed on failure).  0, or -1. */
 static int
-keeper_put(const struct keep_msg_view *m, int fd)
+keeper_put(struct keeper *k, const struct keep_msg_view *m, int fd)
 {
 	struct kentry	*e, *nv, ne = { NULL, NULL, 0, fd };
 
@@ -83,7 +87,7 @@ keeper_put(const struct keep_msg_view *m, int fd)
 	if (m->vallen > 0)
 		memcpy(ne.val, m->val, m->vallen);
 	ne.vallen = m->vallen;
-	if ((e = kentry_find(m->key)) != NULL) {
+	if ((e = kentry_find(k, m->key)) != NULL) {
 		/* A PUT without a descriptor updates the record only. */
 		if (fd == -1) {
 			ne.fd = e->fd;
@@ -93,15 +97,16 @@ keeper_put(const struct keep_msg_view *m, int fd)
 		*e = ne;
 		return 0;
 	}
-	if (nentries == KEEP_ENTRIES_MAX) {
+	if (k->nentries == KEEP_ENTRIES_MAX) {
 		log_warnx("keeper: full (%d entries); %s dropped",
 		    KEEP_ENTRIES_MAX, m->key);
 		goto fail;
 	}
-	if ((nv = reallocarray(entries, nentries + 1, sizeof *nv)) == NULL)
+	if ((nv = reallocarray(k->entries, k->nentries + 1, sizeof *nv)) ==
+	    NULL)
 		goto fail;
-	entries = nv;
-	entries[nentries++] = ne;
+	k->entries = nv;
+	k->entries[k->nentries++] = ne;
 	return 0;
 fail:
 	kentry_dispose(&ne);
@@ -122,7 +127,7 @@ keeper_send(int cfd, uint32_t type, const struct kentry *e)
  * that come with a message we do not keep are closed.
  */
 static int
-keeper_read(int cfd)
+keeper_read(struct keeper *k, int cfd)
 {
 	static uint8_t		 buf[KEEP_MSG_MAX];
 	struct keep_msg_view	 m;
@@ -150,20 +155,20 @@ keeper_read(int cfd)
 	/* Validated. */
 	switch (m.type) {
 	case KEEP_PUT:
-		keeper_put(&m, nfds == 1 ? fds[0] : -1);
+		keeper_put(k, &m, nfds == 1 ? fds[0] : -1);
 		nfds = 0;
 		break;
 	case KEEP_DEL:
-		for (i = 0; i < nentries; i++) {
-			if (strcmp(entries[i].key, m.key) == 0) {
-				kentry_remove(i);
+		for (i = 0; i < k->nentries; i++) {
+			if (strcmp(k->entries[i].key, m.key) == 0) {
+				kentry_remove(k, i);
 				break;
 			}
 		}
 		break;
 	case KEEP_LIST:
-		for (i = 0; i < nentries; i++)
-			if (keeper_send(cfd, KEEP_ENTRY, &entries[i]) == -1)
+		for (i = 0; i < k->nentries; i++)
+			if (keeper_send(cfd, KEEP_ENTRY, &k->entries[i]) == -1)
 				goto out;
 		if (keeper_send(cfd, KEEP_END, NULL) == -1)
 			goto out;
@@ -186,6 +191,7 @@ out:
 int
 keeper_main(int lfd, const char *path)
 {
+	struct keeper	 k = { NULL, 0 };
 	struct pollfd	 pfd[1 + KEEPER_CLIENTS];
 	struct timeval	 tv = { KEEPER_SEND_TIMEOUT_MS / 1000,
 			    (KEEPER_SEND_TIMEOUT_MS % 1000) * 1000 };
@@ -218,7 +224,7 @@ keeper_main(int lfd, const char *path)
 				i++;
 				continue;
 			}
-			while ((r = keeper_read(pfd[i].fd)) == 1 && !quit)
+			while ((r = keeper_read(&k, pfd[i].fd)) == 1 && !quit)
 				;
 			if (r == -1 || (pfd[i].revents & (POLLHUP | POLLERR))) {
 				close(pfd[i].fd);
@@ -246,8 +252,8 @@ keeper_main(int lfd, const char *path)
 	unlink(path);
 	for (i = 0; i < n; i++)
 		close(pfd[i].fd);
-	while (nentries > 0)
-		kentry_remove(0);
-	free(entries);
+	while (k.nentries > 0)
+		kentry_remove(&k, 0);
+	free(k.entries);
 	return 0;
 }

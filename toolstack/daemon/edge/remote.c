@@ -71,38 +71,36 @@ struct remote_pool {
 	TAILQ_HEAD(, rwait)	 waiting;
 	size_t			 nwaiting;
 	struct event		*pump;
-	struct evdns_base	*dns;		/* remote_dns, or NULL */
+	struct evdns_base	*dns;		/* the daemon's, or NULL */
 	char			*connhost;	/* host without [] */
 	char			*hosthdr;	/* Host: */
 };
 
-/* One resolver for every remote named by host name, while one is. */
-static struct evdns_base	*remote_dns;
-static unsigned			 remote_dns_refs;
-
+/* One resolver (d->dns) for every remote named by host name, while one
+ * is. */
 static struct evdns_base *
-remote_dns_get(struct event_base *base)
+remote_dns_get(struct daemon *d)
 {
-	if (remote_dns == NULL) {
-		remote_dns = evdns_base_new(base,
+	if (d->dns == NULL) {
+		d->dns = evdns_base_new(d->base,
 		    EVDNS_BASE_INITIALIZE_NAMESERVERS |
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-		if (remote_dns == NULL) {
+		if (d->dns == NULL) {
 			log_warnx("http: no resolver; host names of remotes "
 			    "are resolved blocking");
 			return NULL;
 		}
 	}
-	remote_dns_refs++;
-	return remote_dns;
+	d->dns_refs++;
+	return d->dns;
 }
 
 static void
-remote_dns_put(void)
+remote_dns_put(struct daemon *d)
 {
-	if (remote_dns != NULL && --remote_dns_refs == 0) {
-		evdns_base_free(remote_dns, 1);
-		remote_dns = NULL;
+	if (d->dns != NULL && --d->dns_refs == 0) {
+		evdns_base_free(d->dns, 1);
+		d->dns = NULL;
 	}
 }
 
@@ -180,7 +178,7 @@ remote_pool(struct node *n, const char **why_r)
 	    p->pump == NULL)
 		goto fail;
 	if (!remote_numeric_host(p->connhost))
-		p->dns = remote_dns_get(n->farm->d->base);
+		p->dns = remote_dns_get(n->farm->d);
 	evhttp_uri_free(uri);
 	n->u.remote.pool = p;
 	return p;
@@ -515,7 +513,7 @@ http_remote_dispose(struct node *n)
 			    n->farm->name, n->u.remote.url, left);
 		event_free(p->pump);
 		if (p->dns != NULL)
-			remote_dns_put();
+			remote_dns_put(n->farm->d);
 		free(p->connhost);
 		free(p->hosthdr);
 		free(p);
