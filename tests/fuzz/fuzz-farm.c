@@ -2,7 +2,7 @@
  * fuzz-farm.c: the farm language front end on arbitrary text.
  *
  * farm_parse, then farm_check, print the diagnostics, free everything.
- * The promise under test (farm.h, DESIGN.md 3): any input gives
+ * The promise under test (farm.h): any input gives
  * diagnostics, never a crash, a leak or a read past the text (which is
  * not NUL-terminated here, as farm_parse allows).  A farm that checks
  * with no error is also rendered back (farm_expr_str) and its refs asked

@@ -363,8 +363,8 @@ load_stop() {
 # load_all_answered MADE OK ERR REFUSED RESET LOST CRASH HCRASH (load_stop's
 # line): every call was answered with a result, but for those whose curl
 # died in dom0 (CRASH) and those answered with the death of the role's
-# handler in its guest (HCRASH).  Both are emulation faults (pitfall 5
-# of XEN-IN-QEMU.md), not baltic's: balticd gave each call its one
+# handler in its guest (HCRASH).  Both are emulation faults (see
+# below), not baltic's: balticd gave each call its one
 # answer, naming where it failed.  They are excused only when the guests'
 # consoles show a process fault since load_start for each handler killed
 # by a signal (glibc's heap-corruption aborts leave no such line), so a
@@ -381,7 +381,7 @@ load_all_answered() {
 	[ "$_sig" -le "$_gf" ]
 }
 
-# ---- emulation faults (pitfall 5 of XEN-IN-QEMU.md) -------------------
+# ---- emulation faults (tests/xen/README.md) --------------------------
 # faults_list: every "segfault at" / "general protection" line of dom0's
 # kernel log, those and kernel crashes ("Kernel panic", "BUG:", "Oops")
 # of the guests' consoles, and the guest crashes Xen saw, one per line,
