@@ -88,6 +88,10 @@ e5=$(count "$t5" "" err); r5=$(count "$t5" "" reset)
 f5=$(count "$t5" "" refused); l5=$(count "$t5" "" lost); c5=$(count "$t5")
 adopted=$(sed -n 's/.* \([0-9]*\) calls in flight adopted .*/\1/p' \
     "$T/balticd.log" | awk '{ n += $1 } END { print n + 0 }')
+# Calls that two restarted balticds adopted in turn (killed with the
+# call in flight again): by the key of their connection.
+again=$(grep -o '([^)]*) adopted from an earlier balticd: \(waits\|.*started again\)' \
+    "$T/balticd.log" | sed 's/ adopted.*//' | sort | uniq -d | wc -l)
 conns=$(sed -n 's/.* \([0-9]*\) client connections with no call yet adopted .*/\1/p' \
     "$T/balticd.log" | awk '{ n += $1 } END { print n + 0 }')
 # Calls resumed: the first call issued after the restart from which on
@@ -98,7 +102,7 @@ resumed=$(load_log | awk -v a="$t4" '$1 >= a { if ($3 == "ok") { if (!r) r = $2 
 echo "# calls made $made, answered $ok, failed $err, cut off by the daemon kill $reset, refused while balticd was down $refused, lost $lost"
 echo "# or branch killed: $e1 errors in $c1 calls; par branch killed: $e2 errors in $c2 calls"
 echo "# balticd killed twice: $c3 calls from then on: $e3 errors, $r3 reset, $f3 refused, $l3 lost; $adopted calls in flight and $conns connections with no call yet adopted by the new balticd; partitions re-attached in$reattach_all ms from balticd's start, calls answered again after $resumed ms"
-echo "# balticd killed twice $((t6 - t5)) ms apart: $c5 calls from then on: $e5 errors, $r5 reset, $f5 refused, $l5 lost"
+echo "# balticd killed twice $((t6 - t5)) ms apart: $c5 calls from then on: $e5 errors, $r5 reset, $f5 refused, $l5 lost; $again calls adopted by two balticds in turn"
 if [ "$((made - ok))" -gt 0 ]; then
 	echo "# kills at $t1 (or) $t2 (par)$kills $t5 $t6 (balticd); calls not ok:"
 	load_log | awk '$3 != "ok" { print "#   " $0 }'

@@ -132,9 +132,9 @@ adopted_rerun(struct adopted *a, struct farm_run_export *x,
 		adopted_answerf(a, BALTIC_E_INTERNAL, "out of memory");
 		return;
 	}
-	log_info("%s: %s adopted from an earlier balticd: %s, started again",
-	    a->f->name, a->call, kc->reached ? "idempotent" :
-	    "never reached a guest");
+	log_info("%s: %s (%s) adopted from an earlier balticd: %s, started "
+	    "again", a->f->name, a->call, a->kc.key, kc->reached ?
+	    "idempotent" : "never reached a guest");
 	a->kc.r = r;
 	r->progress = adopted_progress;
 	r->progress_arg = a;
