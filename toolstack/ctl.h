@@ -21,6 +21,7 @@
 
 #define CTL_RUN_DIR		"/run/baltic"
 #define CTL_SOCK		"balticd.sock"
+#define CTL_LOCK		"balticd.lock"	/* flock: one balticd */
 #define CTL_REQUEST_MAX		(1024 * 1024)
 
 /* Exit codes: the same meaning in every command, for scripts; a failed

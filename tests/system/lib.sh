@@ -127,7 +127,8 @@ leftovers() {
 	pgrep -f "baltic-agent -c $BALTIC_RUN_DIR" | sort
 	pgrep -f "baltic-keeper -K $BALTIC_RUN_DIR/" | sed 's/^/keeper /'
 	find "$BALTIC_RUN_DIR" "$BALTIC_STATE_DIR" -mindepth 1 \
-	    ! -name balticd.sock ! -path "$BALTIC_STATE_DIR/farms" \
+	    ! -name balticd.sock ! -name balticd.lock \
+	    ! -path "$BALTIC_STATE_DIR/farms" \
 	    2>/dev/null | sort
 }
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Lifecycle corners: destroy while create still waits for its partitions;
 # a balticd restart while a partition is cut (it stays cut, paste works);
-# create timeout; dry run.
+# create timeout; dry run; a second balticd started by mistake.
 . "$(dirname "$0")/lib.sh"
 
 # Agents that take 2 s to start, so create is still waiting.
@@ -49,4 +49,20 @@ expect_eq "rf-a ready again" ready "$state"
 "$BALTIC" set rf r a >/dev/null
 expect_eq "rf-a answers" "rf-a" "$("$BALTIC" call rf IEcho.Who)"
 check "destroy" "$BALTIC" destroy rf
+
+# One balticd per host: a second one started by mistake says whose the
+# run directory is and exits 1, and takes nothing from the first.
+"$BALTICD" -d -t 5000 >"$T/second.out" 2>&1
+expect_eq "a second balticd exits 1" 1 $?
+expect_match "... saying which balticd runs" \
+    "^balticd already running \(pid $DPID\)$" "$(cat "$T/second.out")"
+check "the first one still answers on its socket" "$BALTIC" list
+check "... and is still running" kill -0 "$DPID"
+BALTIC_SOCKET="$BALTIC_RUN_DIR/balticd.sock" BALTIC_RUN_DIR="$T/other-run" \
+    "$BALTICD" -d -t 5000 >"$T/third.out" 2>&1
+expect_eq "one with another run directory but the same socket exits too" \
+    1 $?
+expect_match "... leaving the socket to the first" "a running process listens" \
+    "$(cat "$T/third.out")"
+check "the first one still answers" "$BALTIC" list
 finish

@@ -7,11 +7,13 @@
  * sockets and the calls that were in flight.  `balticd -K PATH` is that
  * keeper (balticd starts it; `baltic-keeper` in ps).
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <event2/event.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -223,6 +225,63 @@ choose_backend(struct daemon *d, const char *bname)
 	d->store = backends[i].store;
 }
 
+/*
+ * One balticd per run directory, so one per host with the default: an
+ * flock on CTL_LOCK there, taken before the state or the control socket
+ * is touched and held for life (a daemon() child inherits it; the
+ * keeper and the agents do not: close-on-exec).  A second balticd says
+ * whose it is, on stderr, and exits 1; it unlinks nothing.
+ */
+static int
+lock_run_dir(const char *run_dir)
+{
+	char	path[PATH_MAX], pid[32];
+	ssize_t	n;
+	int	fd;
+
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", run_dir, CTL_LOCK) >=
+	    sizeof path)
+		fatalx("run directory path too long: %s", run_dir);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		fatal("%s", path);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno != EWOULDBLOCK)
+		fatal("flock %s", path);
+	n = pread(fd, pid, sizeof pid - 1, 0);
+	pid[n > 0 ? n : 0] = '\0';
+	pid[strcspn(pid, "\n")] = '\0';
+	fprintf(stderr, "balticd already running (pid %s)\n",
+	    pid[0] != '\0' ? pid : "unknown");
+	exit(BALTIC_EXIT_FAIL);
+}
+
+/*
+ * balticd exits: the lock file goes, still locked (a balticd that opened
+ * it meanwhile finds it taken; the next one makes a new one).
+ */
+static void
+unlock_run_dir(const char *run_dir, int fd)
+{
+	char	path[PATH_MAX];
+
+	snprintf(path, sizeof path, "%s/%s", run_dir, CTL_LOCK);
+	unlink(path);
+	close(fd);
+}
+
+/* The lock says who holds it (after daemon(): the child's pid). */
+static void
+lock_note_pid(int fd)
+{
+	char	buf[32];
+	int	n;
+
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n)
+		log_warn("cannot write the lock's pid");
+}
+
 /* Detached unless foreground, with the event base, the backend, the
  * state store, the farms re-attached and the control socket listening;
  * exits on any failure. */
@@ -236,6 +295,7 @@ start(struct daemon *d, int foreground, const char *sock)
 		fatal("daemon");
 	if (!foreground)
 		log_to_syslog();
+	lock_note_pid(d->lock_fd);
 	signal(SIGPIPE, SIG_IGN);
 	/* Batch epoll changes: evhttp toggles events around every request. */
 	if ((cfg = event_config_new()) == NULL ||
@@ -297,6 +357,7 @@ shut_down(struct daemon *d)
 	d->backend->fini(d->bctx);
 	d->store->close(d->sctx);
 	event_base_free(d->base);
+	unlock_run_dir(d->run_dir, d->lock_fd);
 	free(d->state_dir);
 	free(d->run_dir);
 	free(d->agent_path);
@@ -326,6 +387,7 @@ main(int argc, char **argv)
 	}
 	if (mkdir(d.run_dir, 0700) == -1 && errno != EEXIST)
 		fatal("mkdir %s", d.run_dir);
+	d.lock_fd = lock_run_dir(d.run_dir);
 	keep_client_init(&keep, d.run_dir, d.self_path);
 	d.keep = &keep;
 

@@ -217,6 +217,7 @@ struct daemon {
 	char				*state_dir;
 	char				*run_dir;
 	char				*agent_path;	/* local backend */
+	int				 lock_fd;	/* one balticd */
 	int				 ctl_fd;
 	struct event			*ctl_ev;
 	struct event			*ping_ev;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,8 @@ unix_listen(const char *path, int backlog, char **err_r)
 {
 	struct sockaddr_un	sun;
 	mode_t			old;
-	int			fd;
+	int			fd, probe, r;
+	bool			busy;
 
 	memset(&sun, 0, sizeof sun);
 	sun.sun_family = AF_UNIX;
@@ -85,6 +87,18 @@ unix_listen(const char *path, int backlog, char **err_r)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
 	    0)) == -1)
 		return errf(err_r, "socket: %s", strerror(errno));
+	/* A socket something still listens on is not ours to take. */
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) != -1) {
+		r = connect(probe, (struct sockaddr *)&sun, sizeof sun);
+		busy = r == 0 || errno == EAGAIN || errno == EINPROGRESS;
+		close(probe);
+		if (busy) {
+			close(fd);
+			return errf(err_r, "%s: a running process listens "
+			    "there", path);
+		}
+	}
 	unlink(path);
 	old = umask(0077);
 	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
