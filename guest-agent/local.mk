@@ -12,6 +12,7 @@ guest_agent_baltic_agent_LDADD = libbaltic/libbaltic.a $(LIBEVENT_LIBS) \
 guest_agent_baltic_call_SOURCES = guest-agent/baltic-call.c
 guest_agent_baltic_call_LDADD = libbaltic/libbaltic.a
 EXTRA_DIST += guest-agent/XENSTORE.md
+dist_man_MANS += man/baltic-agent.8 man/baltic-call.1
 
 # Test handlers and a fake dom0 for the agent's own test (tests/handlers).
 check_PROGRAMS += tests/handlers/persist tests/handlers/fake-dom0

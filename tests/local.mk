@@ -8,3 +8,7 @@ include $(srcdir)/tests/fuzz/local.mk
 # #include lines and the sizes of the sources.
 TESTS += tests/layering.sh
 EXTRA_DIST += tests/layering.sh
+
+# The manual pages render without a groff warning.
+TESTS += tests/man.sh
+EXTRA_DIST += tests/man.sh

@@ -11,3 +11,6 @@ toolstack_baltic_SOURCES = toolstack/ctl.h \
 toolstack_baltic_CFLAGS = $(AM_CFLAGS) $(XENLIGHT_CFLAGS) $(YAJL_CFLAGS)
 toolstack_baltic_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
 	$(YAJL_LIBS) $(LIBEVENT_LIBS)
+
+# Its manual page.
+dist_man_MANS += man/baltic.1

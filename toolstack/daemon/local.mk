@@ -30,3 +30,6 @@ toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS)
 toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
 	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS)
+
+# Its manual page.
+dist_man_MANS += man/balticd.8
