@@ -397,6 +397,11 @@ conn_written(struct export_conn *c)
 static void
 conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
+	/* A client that reads nothing for EXPORT_IDLE_MS is let go. */
+	if (what & EV_TIMEOUT) {
+		conn_free(arg, true);
+		return;
+	}
 	conn_write(arg);
 }
 
