@@ -237,7 +237,6 @@ adopt_calls(struct daemon *d)
 {
 	struct kept	*k;
 	size_t		 n = 0, nconns = 0;
-	int		 fd;
 
 	while ((k = keep_next_kept(d->keep)) != NULL) {
 		if (strncmp(k->key, "conn ", 5) == 0 && k->len == 0 &&
@@ -253,12 +252,7 @@ adopt_calls(struct daemon *d)
 			log_info("keeper: %s: not wanted; dropped", k->key);
 			keep_del(d->keep, k->key);
 		}
-		fd = k->fd;
-		if (fd != -1)
-			close(fd);
-		free(k->key);
-		free(k->val);
-		free(k);
+		keep_kept_free(k);
 	}
 	if (n > 0)
 		log_notice("%zu calls in flight adopted from an earlier "

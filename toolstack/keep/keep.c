@@ -170,8 +170,9 @@ keep_del(struct keep_client *k, const char *key)
 		keep_send(k, KEEP_DEL, key, NULL, 0, -1);
 }
 
-static void
-kept_free(struct kept *e)
+/* An entry and its descriptor (closed if still ours). */
+void
+keep_kept_free(struct kept *e)
 {
 	if (e->fd != -1)
 		close(e->fd);
@@ -246,7 +247,7 @@ keep_take(struct keep_client *k, const char *key)
 			TAILQ_REMOVE(&k->kept, e, entry);
 			fd = e->fd;
 			e->fd = -1;
-			kept_free(e);
+			keep_kept_free(e);
 			return fd;
 		}
 	}
@@ -265,12 +266,6 @@ keep_next_kept(struct keep_client *k)
 	return e;
 }
 
-void
-keep_kept_free(struct kept *e)
-{
-	kept_free(e);
-}
-
 /*
  * Done with the keeper: balticd stops (the entries stay for the next
  * one) or, if quit, its last farm is gone (the keeper is told to quit:
@@ -284,7 +279,7 @@ keep_done(struct keep_client *k, bool quit)
 
 	while ((e = TAILQ_FIRST(&k->kept)) != NULL) {
 		TAILQ_REMOVE(&k->kept, e, entry);
-		kept_free(e);
+		keep_kept_free(e);
 	}
 	if (quit && k->fd != -1 &&
 	    keep_send(k, KEEP_QUIT, NULL, NULL, 0, -1) == 0) {
