@@ -108,21 +108,14 @@ export_split_path(const char *p, size_t plen, const char **seg, size_t *len,
 static int
 export_timeout(const struct http_req *hr, unsigned *ms_r)
 {
-	unsigned long	v = 0;
-	size_t		i;
+	size_t	v;
 
 	*ms_r = 0;
 	if (hr->timeout == NULL)
 		return 0;
-	if (hr->timeoutlen == 0)
+	if (http_decimal(hr->timeout, hr->timeoutlen, EXPORT_TIMEOUT_MAX_MS,
+	    &v) != 0)
 		return -1;
-	for (i = 0; i < hr->timeoutlen; i++) {
-		if (hr->timeout[i] < '0' || hr->timeout[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(hr->timeout[i] - '0');
-		if (v > EXPORT_TIMEOUT_MAX_MS)
-			return -1;
-	}
 	*ms_r = (unsigned)v;
 	return 0;
 }
@@ -423,47 +416,24 @@ export_accept_cb(evutil_socket_t lfd, short what, void *arg)
 	}
 }
 
-/* Split "host:port" or "[v6]:port"; host_r is caller-freed. */
-static int
-export_parse_addr(const char *addr, char **host_r, char **port_r)
-{
-	const char	*colon, *h = addr;
-	size_t		 hlen;
-
-	*host_r = *port_r = NULL;
-	if ((colon = strrchr(addr, ':')) == NULL || colon == addr ||
-	    colon[1] == '\0')
-		return -1;
-	hlen = (size_t)(colon - addr);
-	if (addr[0] == '[') {
-		if (hlen < 3 || addr[hlen - 1] != ']')
-			return -1;
-		h++;
-		hlen -= 2;
-	}
-	if ((*host_r = strndup(h, hlen)) == NULL ||
-	    (*port_r = strdup(colon + 1)) == NULL) {
-		free(*host_r);
-		*host_r = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 /* A listening socket on addr: the descriptor, or -1 with *err_r set. */
 static int
 export_listen(const char *addr, char **err_r)
 {
 	struct addrinfo	 hints, *res = NULL, *ai;
-	char		*host = NULL, *port = NULL;
+	const char	*why;
+	char		*host = NULL, port[8];
+	unsigned	 portnum;
 	int		 fd = -1, one = 1, r, saved = 0;
 
-	if (export_parse_addr(addr, &host, &port) == -1) {
-		if (asprintf(err_r, "bad listen address %s: host:port "
-		    "expected", addr) == -1)
+	/* As the checker read it (host without brackets). */
+	if (farm_parse_addr(addr, &host, &portnum, &why) == -1) {
+		if (asprintf(err_r, "bad listen address %s: %s", addr,
+		    why) == -1)
 			*err_r = NULL;
 		return -1;
 	}
+	snprintf(port, sizeof port, "%u", portnum);
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -496,7 +466,6 @@ out:
 	if (res != NULL)
 		freeaddrinfo(res);
 	free(host);
-	free(port);
 	return fd;
 }
 

@@ -111,23 +111,19 @@ http_has_token(const char *v, size_t len, const char *tok)
 	return false;
 }
 
-/* A decimal Content-Length of at most HTTP_REQ_BODY_MAX: 0, or -1. */
-static int
-http_length(const char *v, size_t len, size_t *n_r, int *code_r)
+int
+http_decimal(const char *v, size_t len, size_t max, size_t *n_r)
 {
 	size_t	i, n = 0;
 
-	*code_r = 400;
 	if (len == 0)
 		return -1;
 	for (i = 0; i < len; i++) {
 		if (v[i] < '0' || v[i] > '9')
 			return -1;
 		n = n * 10 + (size_t)(v[i] - '0');
-		if (n > HTTP_REQ_BODY_MAX) {
-			*code_r = 413;
-			return -1;
-		}
+		if (n > max)
+			return 1;
 	}
 	*n_r = n;
 	return 0;
@@ -140,7 +136,7 @@ http_req_header(const char *s, size_t len, struct http_req *r,
 {
 	const char	*end = s + len, *p = s, *v;
 	size_t		 n, vlen, clen;
-	int		 code;
+	int		 rc;
 
 	if (*s == ' ' || *s == '\t')
 		return http_req_fail(r, 400, "folded header line", why_r);
@@ -159,8 +155,9 @@ http_req_header(const char *s, size_t len, struct http_req *r,
 			return http_req_fail(r, 400, "control character in a "
 			    "header", why_r);
 	if (n == 14 && strncasecmp(s, "Content-Length", n) == 0) {
-		if (http_length(v, vlen, &clen, &code) == -1)
-			return http_req_fail(r, code, code == 413 ?
+		if ((rc = http_decimal(v, vlen, HTTP_REQ_BODY_MAX, &clen)) !=
+		    0)
+			return http_req_fail(r, rc == 1 ? 413 : 400, rc == 1 ?
 			    "body too large" : "bad Content-Length", why_r);
 		if (*has_length && clen != r->body_len)
 			return http_req_fail(r, 400, "two Content-Lengths",

@@ -34,6 +34,10 @@ struct http_req {
 	int		 code;		/* on error: the status to answer */
 };
 
+/* A header's decimal value [v, v + len): 0 with *n_r, 1 if it is over
+ * max, -1 if it is not a number. */
+int	http_decimal(const char *v, size_t len, size_t max, size_t *n_r);
+
 /*
  * Parse the len bytes received so far on a connection: 1 when a whole
  * request is there (head_len + body_len bytes of them; the rest is the
