@@ -24,6 +24,7 @@
 #include "log.h"
 
 #define XS_ROOT		"/local/domain/0/baltic"
+#define SX_PATH_MAX	512		/* a key's whole path */
 #define XS_CHUNK	2048		/* bytes per chunk node */
 #define XS_CHUNK_MARK	"\001chunks "
 
@@ -140,16 +141,27 @@ sx_put_txn(struct xs_handle *xs, xs_transaction_t t, void *arg)
 	return sx_put_t(xs, t, a->path, a->val, a->len) ? 0 : -1;
 }
 
+/*
+ * The xenstore path of key into path (SX_PATH_MAX bytes), with room left
+ * over for what the caller appends (a chunk's suffix): 0, or -1 for a
+ * bad key or one too long.
+ */
+static int
+sx_path(const char *key, char *path, size_t room)
+{
+	return key_ok(key) && (size_t)snprintf(path, SX_PATH_MAX, "%s/%s",
+	    XS_ROOT, key) < SX_PATH_MAX - room ? 0 : -1;
+}
+
 /* Replace key's value, in one transaction; 0 or -1. */
 static int
 sx_put(void *ctx, const char *key, const void *val, size_t len)
 {
 	struct store_xs		*s = ctx;
 	struct sx_put_arg	 a = { .val = val, .len = len };
-	char			 path[512];
+	char			 path[SX_PATH_MAX];
 
-	if (!key_ok(key) || (size_t)snprintf(path, sizeof path, "%s/%s",
-	    XS_ROOT, key) >= sizeof path - 32)
+	if (sx_path(key, path, 32) == -1)
 		return -1;
 	a.path = path;
 	return xen_xs_txn(s->xs, sx_put_txn, &a);
@@ -226,10 +238,9 @@ sx_get(void *ctx, const char *key, char **val_r, size_t *len_r)
 {
 	struct store_xs		*s = ctx;
 	struct sx_get_arg	 a = { .v = NULL, .len_r = len_r };
-	char			 path[512];
+	char			 path[SX_PATH_MAX];
 
-	if (!key_ok(key) || (size_t)snprintf(path, sizeof path, "%s/%s",
-	    XS_ROOT, key) >= sizeof path - 32)
+	if (sx_path(key, path, 32) == -1)
 		return -1;
 	a.path = path;
 	if (xen_xs_txn(s->xs, sx_get_txn, &a) == -1 || a.v == NULL) {
@@ -282,10 +293,9 @@ static int
 sx_del(void *ctx, const char *key)
 {
 	struct store_xs		*s = ctx;
-	char			 path[512];
+	char			 path[SX_PATH_MAX];
 
-	if (!key_ok(key) || (size_t)snprintf(path, sizeof path, "%s/%s",
-	    XS_ROOT, key) >= sizeof path)
+	if (sx_path(key, path, 0) == -1)
 		return -1;
 	return xen_xs_txn(s->xs, sx_del_txn, path);
 }
@@ -295,13 +305,12 @@ static int
 sx_list(void *ctx, const char *prefix, char ***names_r, size_t *n_r)
 {
 	struct store_xs	*s = ctx;
-	char		 path[512], **dir = NULL, **v = NULL;
+	char		 path[SX_PATH_MAX], **dir = NULL, **v = NULL;
 	unsigned int	 n = 0, i;
 
 	*names_r = NULL;
 	*n_r = 0;
-	if (!key_ok(prefix) || (size_t)snprintf(path, sizeof path, "%s/%s",
-	    XS_ROOT, prefix) >= sizeof path)
+	if (sx_path(prefix, path, 0) == -1)
 		return -1;
 	/* One request: a consistent listing without a transaction. */
 	if ((dir = xs_directory(s->xs, XBT_NULL, path, &n)) == NULL)

@@ -179,6 +179,8 @@ static const libxl_event_hooks xen_event_hooks = {
 
 /* ---- init, fini -------------------------------------------------------- */
 
+static void	xen_fini(void *);
+
 /*
  * libxl in balticd's loop (osevent hooks, event callbacks), and a
  * xenstore handle whose watches the loop reads.  Fails with a clear
@@ -225,13 +227,7 @@ xen_init(struct daemon *d, void **ctx_r, char **err_r)
 out:
 	free(self);
 	if (rc == -1) {
-		if (x->xs_ev != NULL)
-			event_free(x->xs_ev);
-		if (x->xs != NULL)
-			xs_close(x->xs);
-		if (x->ctx != NULL)
-			libxl_ctx_free(x->ctx);
-		free(x);
+		xen_fini(x);	/* no partition yet: what was opened */
 		return -1;
 	}
 	*ctx_r = x;
