@@ -5,7 +5,7 @@
 # Each tests/bad/NAME.farm is checked from tests/bad by its basename, so
 # NAME.err holds the exact lines of farm_diags_print(); the check must
 # also fail (exit 1).  Run by `make check`, or by hand:
-#   top_srcdir=/work/main top_builddir=/tmp/build-farm sh tests/bad/run.sh
+#   top_srcdir=. top_builddir=BUILD sh tests/bad/run.sh
 # Set FARM_REGEN=1 to rewrite the .err files (then review the diff).
 
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}

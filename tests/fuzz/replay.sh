@@ -4,7 +4,7 @@
 # built as plain programs (tests/fuzz/replay-<target>, from `make
 # check`).  One process per input, so one failure does not hide the
 # rest.  Run by `make check`, or by hand:
-#   top_srcdir=/work/main top_builddir=/tmp/build sh tests/fuzz/replay.sh
+#   top_srcdir=. top_builddir=BUILD sh tests/fuzz/replay.sh
 
 srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 builddir=${top_builddir:-$srcdir}

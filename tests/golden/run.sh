@@ -7,7 +7,7 @@
 #
 # BALTIC_GOLDEN_UPDATE=1 also creates the files of a new example.
 # Run by `make check` (top_srcdir and top_builddir exported), or by hand:
-#   top_srcdir=/work/main top_builddir=/tmp/build-xl sh tests/golden/run.sh
+#   top_srcdir=. top_builddir=BUILD sh tests/golden/run.sh
 # BALTIC_GOLDEN_UPDATE=1 rewrites the golden files from the current output.
 
 : "${top_srcdir:?}" "${top_builddir:?}"
