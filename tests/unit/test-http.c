@@ -640,6 +640,38 @@ test_keepalive_pipelined(void **state)
 }
 
 /*
+ * A request too big to read in place (taken off the socket as it comes)
+ * that is refused, with the next request behind it: one answer each, in
+ * order, on the same connection.
+ */
+static void
+test_big_refused_then_next(void **state)
+{
+	static const char	next[] = ECHO_REQ("n");
+	const size_t		 blen = 80 * 1024;
+	char			 head[128], buf[4096], *req;
+	size_t			 hlen, len;
+	int			 fd = raw_connect();
+
+	hlen = (size_t)snprintf(head, sizeof head, "POST /eop/Shop/Nope "
+	    "HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", blen);
+	len = hlen + blen + sizeof next - 1;
+	assert_non_null(req = malloc(len));
+	memcpy(req, head, hlen);
+	memset(req + hlen, 'x', blen);
+	memcpy(req + hlen + blen, next, sizeof next - 1);
+	assert_int_equal(send(fd, req, len, 0), (ssize_t)len);
+	free(req);
+	raw_read(fd, buf, sizeof buf, "HTTP/1.1 ", 2);
+	assert_non_null(strstr(buf, "HTTP/1.1 404 "));
+	assert_non_null(strstr(buf, "HTTP/1.1 200 OK"));
+	assert_true(strstr(buf, "404") < strstr(buf, "200 OK"));
+	assert_non_null(strstr(buf, "\r\n\r\n\"n\""));
+	close(fd);
+	run_ms(10);
+}
+
+/*
  * balticd dies with a connection accepted and its request not yet read:
  * the keeper's copy goes to the next export, which answers the request.
  */
@@ -684,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_stop_inflight),
 		cmocka_unit_test(test_keepalive_pipelined),
 		cmocka_unit_test(test_adopt_idle_conn),
+		cmocka_unit_test(test_big_refused_then_next),
 	};
 
 	signal(SIGPIPE, SIG_IGN);	/* as balticd: a peer may hang up */

@@ -176,7 +176,9 @@ export_resolve(struct export_conn *c, const struct http_req *hr)
 /*
  * A whole request is in c->buf (on the socket still, unless c->taken):
  * check it, start its call.  The request is taken off the socket once the
- * keeper has the call's record (or at once, for a refused request).
+ * keeper has the call's record (or at once, for a refused request); an
+ * answer ready by then (a refusal, a call that ended at once) is written
+ * after that, once.
  */
 static void
 export_request(struct export_conn *c, const struct http_req *hr)
@@ -192,28 +194,29 @@ export_request(struct export_conn *c, const struct http_req *hr)
 	c->keep_alive = hr->keep_alive;
 	c->unread = !c->taken;
 	c->reqtotal = total;
+	c->starting = true;	/* the answer is written at out:, once */
 	if ((op = export_resolve(c, hr)) == NULL)
-		goto refused;
+		goto out;
 	if (export_timeout(hr, &timeout_ms) == -1) {
 		conn_refuse(c, 400, BALTIC_E_ARG, "X-Baltic-Timeout: "
 		    "milliseconds (at most %u) expected",
 		    EXPORT_TIMEOUT_MAX_MS);
-		goto refused;
+		goto out;
 	}
 	if (f->dying) {
 		conn_refuse(c, 503, BALTIC_E_UNAVAILABLE, "farm is being "
 		    "destroyed");
-		goto refused;
+		goto out;
 	}
 	if (farm_check_args(op, body, hr->body_len, why, sizeof why) == -1) {
 		conn_refuse(c, 400, BALTIC_E_ARG, "%s: %s", c->call, why);
-		goto refused;
+		goto out;
 	}
 	r = req_new(f, c->srv->x->node, c->srv->x->fe->iface_p, op, body,
 	    hr->body_len, timeout_ms, export_call_done, c);
 	if (r == NULL) {
 		conn_refuse(c, 500, BALTIC_E_INTERNAL, "out of memory");
-		goto refused;
+		goto out;
 	}
 	c->state = CONN_CALLING;
 	c->kc.r = r;
@@ -229,7 +232,6 @@ export_request(struct export_conn *c, const struct http_req *hr)
 		conn_event_clear(c);
 	/* Kept once it is about to go to a partition (or now, if it waits
 	 * for one), and only then taken off the socket; answered after. */
-	c->starting = true;
 	r->hold++;
 	req_start(r);
 	if (!r->finished && !c->recorded) {
@@ -237,20 +239,14 @@ export_request(struct export_conn *c, const struct http_req *hr)
 		c->recorded = true;
 	}
 	req_release(r);
+out:
 	c->starting = false;
 	if (c->unread && conn_take(c, total) == -1) {
 		conn_free(c, true);
 		return;
 	}
-	if (c->state == CONN_WRITING)
+	if (c->state == CONN_WRITING)	/* answered, or refused */
 		conn_write(c);
-	return;
-refused:
-	if (c->unread && conn_take(c, total) == -1) {
-		conn_free(c, true);
-		return;
-	}
-	conn_write(c);
 }
 
 /* ---- reading ---------------------------------------------------------- */
