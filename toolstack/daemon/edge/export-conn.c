@@ -291,8 +291,8 @@ conn_take(struct export_conn *c, size_t n)
 	return r == (ssize_t)n ? 0 : -1;
 }
 
-/* The answer, whole, in c->out; written now or when the request is off
- * the socket. */
+/* The answer, whole, in c->out; written now, or by export_request's tail
+ * once the request is off the socket. */
 static void
 conn_answer(struct export_conn *c, int code, const char *type,
     struct evbuffer *body)
@@ -309,7 +309,7 @@ conn_answer(struct export_conn *c, int code, const char *type,
 	}
 	evbuffer_free(body);
 	c->state = CONN_WRITING;
-	if (!c->unread && !c->starting)
+	if (!c->starting)
 		conn_write(c);
 }
 

@@ -58,7 +58,8 @@ struct export_conn {
 	bool			 continued;	/* 100 Continue sent */
 	bool			 keep_alive;
 	bool			 recorded;	/* the keeper has a record */
-	bool			 starting;	/* in export_request */
+	bool			 starting;	/* in export_request: its
+						 * tail writes the answer */
 	size_t			 reqtotal;	/* the request's bytes */
 	struct evbuffer		*out;
 	struct kept_call	 kc;		/* key "conn ...": kept */
