@@ -239,13 +239,13 @@ adopt_calls(struct daemon *d)
 	size_t		 n = 0, nconns = 0;
 
 	while ((k = keep_next_kept(d->keep)) != NULL) {
-		if (strncmp(k->key, "conn ", 5) == 0 && k->len == 0 &&
+		if (KEEP_KEY_IS(k->key, KEEP_KEY_CONN) && k->len == 0 &&
 		    k->fd != -1) {
 			export_adopt_conn(d, k->key, k->fd);
 			k->fd = -1;
 			nconns++;
-		} else if (strncmp(k->key, "call ", 5) == 0 ||
-		    strncmp(k->key, "conn ", 5) == 0) {
+		} else if (KEEP_KEY_IS(k->key, KEEP_KEY_CALL) ||
+		    KEEP_KEY_IS(k->key, KEEP_KEY_CONN)) {
 			adopt_one(d, k);
 			n++;
 		} else {

@@ -69,7 +69,7 @@ journal_put(struct kept_call *c)
 	if ((rec = keep_call_encode(&kc, &len)) == NULL)
 		return;
 	if (first)
-		snprintf(c->key, sizeof c->key, "call %llx-%llx",
+		snprintf(c->key, sizeof c->key, KEEP_KEY_CALL "%llx-%llx",
 		    (unsigned long long)d->started_us,
 		    (unsigned long long)++d->keep_seq);
 	if (keep_put(d->keep, c->key, rec, len, first ? c->fd : -1) == -1 &&

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "proto.h"
 
@@ -44,6 +45,12 @@
  * nothing for a keeper still running from an earlier build.
  */
 #define KEEP_VERSION		1
+
+/* What balticd keeps under which key (the comment above). */
+#define KEEP_KEY_LISTEN		"listen "
+#define KEEP_KEY_CONN		"conn "
+#define KEEP_KEY_CALL		"call "
+#define KEEP_KEY_IS(key, kind)	(strncmp((key), kind, sizeof kind - 1) == 0)
 #define KEEP_SOCK		"keep.sock"
 #define KEEP_MSG_MAX		(64 * 1024)	/* a packet, header included */
 #define KEEP_KEY_MAX		256

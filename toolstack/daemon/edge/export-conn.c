@@ -371,9 +371,10 @@ conn_written(struct export_conn *c)
 		conn_linger(c);
 		return;
 	}
-	if (c->recorded && strncmp(c->kc.key, "conn ", 5) == 0)
-		keep_put(c->d->keep, c->kc.key, NULL, 0, -1);
-	else if (c->kc.key[0] != '\0' && strncmp(c->kc.key, "conn ", 5) != 0) {
+	if (KEEP_KEY_IS(c->kc.key, KEEP_KEY_CONN)) {
+		if (c->recorded)	/* the connection stays kept, idle */
+			keep_put(c->d->keep, c->kc.key, NULL, 0, -1);
+	} else if (c->kc.key[0] != '\0') {	/* kept with its call only */
 		keep_del(c->d->keep, c->kc.key);
 		c->kc.key[0] = '\0';
 	}

@@ -366,8 +366,8 @@ export_accept_one(struct export_srv *srv, int fd)
 	char			 key[sizeof c->kc.key];
 	int			 n;
 
-	n = snprintf(key, sizeof key, "conn %s %zu %llx-%llx", srv->f->name,
-	    (size_t)(srv->x - srv->f->exports),
+	n = snprintf(key, sizeof key, KEEP_KEY_CONN "%s %zu %llx-%llx",
+	    srv->f->name, (size_t)(srv->x - srv->f->exports),
 	    (unsigned long long)d->started_us,
 	    (unsigned long long)++d->keep_seq);
 	if (n < 0 || n > KEEP_KEY_MAX ||
@@ -470,7 +470,7 @@ static void
 export_listen_key(const struct farm_run *f, const struct farm_run_export *x,
     char *buf, size_t size)
 {
-	snprintf(buf, size, "listen %s %s", f->name, x->fe->addr);
+	snprintf(buf, size, KEEP_KEY_LISTEN "%s %s", f->name, x->fe->addr);
 }
 
 /*
@@ -569,7 +569,9 @@ export_adopt_conn(struct daemon *d, const char *key, int fd)
 	char			 farm[KEEP_KEY_MAX + 1];
 	unsigned long		 idx;
 
-	if (sscanf(key, "conn %256s %lu ", farm, &idx) != 2 ||
+	if (!KEEP_KEY_IS(key, KEEP_KEY_CONN) ||
+	    sscanf(key + sizeof KEEP_KEY_CONN - 1, "%256s %lu ", farm,
+	    &idx) != 2 ||
 	    (f = farm_run_find(d, farm)) == NULL || idx >= f->nexports ||
 	    f->exports[idx].srv == NULL ||
 	    evutil_make_socket_nonblocking(fd) == -1 ||
