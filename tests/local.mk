@@ -12,3 +12,4 @@ EXTRA_DIST += tests/layering.sh
 # The manual pages render without a groff warning.
 TESTS += tests/man.sh
 EXTRA_DIST += tests/man.sh
+EXTRA_DIST += tests/netns.sh

@@ -200,6 +200,9 @@ load_stop() {
 	touch "$T/load.stop"
 	wait $LOAD_PIDS
 	LOAD_PIDS=
+	# Every call that did not get a 200, to the test's log.
+	load_log | awk '$3 != "ok" { print "# call " $1 "-" $2 " ms: " $3 \
+	    " " $4 }' | head -n 20 >&2
 	cat "$T"/load.[0-9]* | awk '{ n[$3]++; t++ } END {
 	    printf "%d %d %d %d %d %d\n", t, n["ok"], n["err"], n["refused"],
 	    n["reset"], n["lost"] }'

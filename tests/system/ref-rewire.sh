@@ -10,6 +10,7 @@ check "create the ref farm" "$BALTIC" create -q -f rf "$T/farms/combinators.farm
 load_start 8 18312 /rf/IEcho/Echo hello
 sleep 0.5
 for target in a b 'or(a, b)' a 'par(a, b)' b 'or roundrobin(a, b)'; do
+	echo "# $(date +%s%3N) set r $target"
 	"$BALTIC" set rf r "$target" || not_ok "set r $target"
 	sleep 0.3
 done
