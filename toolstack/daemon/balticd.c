@@ -288,7 +288,6 @@ lock_note_pid(int fd)
 static void
 start(struct daemon *d, int foreground, const char *sock)
 {
-	struct event_config	*cfg;
 	char			*err = NULL;
 
 	if (!foreground && daemon(0, 0) == -1)
@@ -297,12 +296,15 @@ start(struct daemon *d, int foreground, const char *sock)
 		log_to_syslog();
 	lock_note_pid(d->lock_fd);
 	signal(SIGPIPE, SIG_IGN);
-	/* Batch epoll changes: evhttp toggles events around every request. */
-	if ((cfg = event_config_new()) == NULL ||
-	    event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST)
-	    == -1 || (d->base = event_base_new_with_config(cfg)) == NULL)
+	/*
+	 * No epoll changelist: balticd closes descriptors the keeper holds
+	 * duplicates of, and a deferred EPOLL_CTL_DEL for a descriptor closed
+	 * in the same loop turn leaves the shared file registered; its later
+	 * events then reach whatever new socket took the number (a client's
+	 * hang-up seen on another client's connection).
+	 */
+	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
-	event_config_free(cfg);
 	/* The backend first: it says best why a host cannot run it. */
 	if (d->backend->init(d, &d->bctx, &err) == -1)
 		fatalx("backend %s: %s", d->backend->name, err);
