@@ -21,12 +21,16 @@
 
 #define LEAVES	100
 
-enum leaf_mode { LEAF_OK, LEAF_FAIL, LEAF_HOLD };
+/* LEAF_ANSWER: answers with status, as if the call reached a guest if
+ * reached. */
+enum leaf_mode { LEAF_OK, LEAF_FAIL, LEAF_HOLD, LEAF_ANSWER };
 
 static struct leaf {
 	struct node	 node;
 	bool		 live;
 	enum leaf_mode	 mode;
+	uint32_t	 status;
+	bool		 reached;
 	unsigned	 sent, cancelled;
 	struct req	*held;
 }			 leaves[LEAVES];
@@ -60,6 +64,12 @@ leaf_send(struct node *n, struct req *r)
 		break;
 	case LEAF_HOLD:
 		l->held = r;
+		r->reached = l->reached;
+		break;
+	case LEAF_ANSWER:
+		r->reached = l->reached;
+		req_finishf(r, l->status, "%s: %s", name,
+		    baltic_status_name(l->status));
 		break;
 	}
 }
@@ -85,6 +95,8 @@ static const struct node_ops leaf_ops = {
 static struct daemon		d;
 static struct farm_run		f = { .name = "t", .d = &d };
 static struct farm_op		op = { .name = "Op", .result = FARM_T_STRING };
+static struct farm_op		idem = { .name = "Get", .result = FARM_T_STRING,
+				    .idempotent = true };
 static struct farm_iface	iface = { .name = "I", .ops = &op, .nops = 1 };
 static struct node		*branches[LEAVES];
 
@@ -106,15 +118,30 @@ answer_cb(struct req *r, uint32_t status, const void *p, size_t len,
 }
 
 static struct req *
-call(struct node *n, struct answer *a, unsigned timeout_ms)
+call_op(struct node *n, struct farm_op *o, struct answer *a,
+    unsigned timeout_ms)
 {
 	struct req	*r;
 
 	memset(a, 0, sizeof *a);
-	r = req_new(&f, n, &iface, &op, "x", 1, timeout_ms, answer_cb, a);
+	r = req_new(&f, n, &iface, o, "x", 1, timeout_ms, answer_cb, a);
 	assert_non_null(r);
 	req_start(r);
 	return r;
+}
+
+static struct req *
+call(struct node *n, struct answer *a, unsigned timeout_ms)
+{
+	return call_op(n, &op, a, timeout_ms);
+}
+
+/* Run the loop until a is answered. */
+static void
+wait_answer(struct answer *a)
+{
+	while (!a->done)
+		event_base_loop(d.base, EVLOOP_ONCE);
 }
 
 /* A combinator node over the first n leaves. */
@@ -276,6 +303,106 @@ test_deadline(void **state)
 	assert_int_equal(leaves[7].cancelled, 1);
 }
 
+/*
+ * The delivery rule, case by case: branch 0 answers with a status, as if
+ * the call reached a guest or not; does the call go on to branch 1?
+ */
+static void
+test_or_pass_rule(void **state)
+{
+	static const struct {
+		uint32_t	status;
+		bool		reached, idempotent, passes;
+	} t[] = {
+		{ BALTIC_E_UNAVAILABLE, false, false, true },
+		{ BALTIC_E_UNAVAILABLE, true,  false, false },
+		{ BALTIC_E_UNAVAILABLE, true,  true,  true },
+		{ BALTIC_E_TIMEOUT,     false, false, true },
+		{ BALTIC_E_TIMEOUT,     true,  false, false },
+		{ BALTIC_E_TIMEOUT,     true,  true,  true },
+		{ BALTIC_E_HANDLER,     true,  false, false },
+		{ BALTIC_E_HANDLER,     true,  true,  true },
+		{ BALTIC_E_BADRESULT,   true,  true,  true },
+		{ BALTIC_E_OVERLOAD,    true,  false, false },
+		{ BALTIC_E_OVERLOAD,    true,  true,  true },
+		{ BALTIC_E_ARG,         true,  true,  false },
+		{ BALTIC_E_NOOP,        true,  true,  false },
+		{ BALTIC_E_DENIED,      true,  true,  false },
+	};
+	struct node	or;
+	struct answer	a;
+	size_t		i;
+
+	comb_init(&or, NODE_OR, FARM_OR_FAILOVER, 2);
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		leaves[0].mode = LEAF_ANSWER;
+		leaves[0].status = t[i].status;
+		leaves[0].reached = t[i].reached;
+		leaves[1].sent = 0;
+		assert_int_equal(or_passes(t[i].status, t[i].reached,
+		    t[i].idempotent), t[i].passes);
+		call_op(&or, t[i].idempotent ? &idem : &op, &a, 0);
+		assert_true(a.done);
+		if (t[i].passes) {
+			assert_int_equal(leaves[1].sent, 1);
+			assert_int_equal(a.status, BALTIC_OK);
+			assert_string_equal(a.text, "leaf 1");
+		} else {
+			assert_int_equal(leaves[1].sent, 0);
+			assert_int_equal(a.status, t[i].status);
+		}
+	}
+}
+
+/*
+ * An idempotent call to a branch that hangs: the branch has half the
+ * deadline, then the call goes to the next branch, which answers in time.
+ * The last branch left has all that remains.  A call that is not
+ * idempotent waits on its one branch for the whole deadline.
+ */
+static void
+test_or_branch_share(void **state)
+{
+	struct node	or;
+	struct answer	a;
+	struct req	*r;
+	uint64_t	now;
+
+	comb_init(&or, NODE_OR, FARM_OR_FAILOVER, 2);
+	leaves[0].mode = LEAF_HOLD;
+	leaves[0].reached = true;
+	r = call_op(&or, &idem, &a, 200);
+	now = now_us();
+	assert_true(leaves[0].held->deadline_us < r->deadline_us);
+	assert_true(leaves[0].held->deadline_us <= now + 100 * 1000);
+	wait_answer(&a);
+	assert_int_equal(leaves[0].cancelled, 1);
+	assert_int_equal(leaves[1].sent, 1);
+	assert_int_equal(a.status, BALTIC_OK);
+	assert_string_equal(a.text, "leaf 1");
+
+	/* The last branch left gets all the rest. */
+	leaves[1].mode = LEAF_HOLD;
+	leaves[1].reached = true;
+	leaves[1].cancelled = 0;
+	r = call_op(&or, &idem, &a, 200);
+	assert_non_null(leaves[0].held);
+	wait_answer(&a);
+	assert_int_equal(a.status, BALTIC_E_TIMEOUT);
+	assert_non_null(strstr(a.text, "deadline passed"));
+	assert_int_equal(leaves[1].cancelled, 1);
+
+	/* Not idempotent: one branch, the whole deadline. */
+	leaves[0].cancelled = leaves[1].sent = 0;
+	r = call_op(&or, &op, &a, 200);
+	assert_int_equal(or_branch_deadline(&or, r, 0, now_us()),
+	    r->deadline_us);
+	wait_answer(&a);
+	assert_int_equal(a.status, BALTIC_E_TIMEOUT);
+	assert_int_equal(leaves[0].cancelled, 1);
+	assert_int_equal(leaves[1].sent, 0);
+}
+
 int
 main(void)
 {
@@ -292,6 +419,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_or_pass_rule, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_or_branch_share, setup,
 		    teardown),
 	};
 

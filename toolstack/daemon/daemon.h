@@ -178,7 +178,7 @@ struct req {
 	size_t			 arglen;
 	uint8_t			*argbuf;
 	uint64_t		 deadline_us;	/* monotonic */
-	struct event		*timer;		/* root only */
+	struct event		*timer;		/* root; an `or` branch's share */
 	req_done_cb		 done;
 	void			*done_arg;
 	/* per node kind: */
@@ -268,6 +268,9 @@ void		 req_walk(struct req *, void (*)(struct req *, void *), void *);
 uint32_t	 req_remaining_ms(const struct req *);
 bool		 node_live(const struct node *);
 bool		 node_coming(const struct node *);
+bool		 or_passes(uint32_t status, bool reached, bool idempotent);
+uint64_t	 or_branch_deadline(struct node *, const struct req *, size_t,
+		    uint64_t now);
 
 /* partition.c */
 struct part	*part_new(struct farm_run *, struct farm_instance *);

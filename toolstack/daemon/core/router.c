@@ -4,9 +4,11 @@
  * the first success, ref follows its current target, vm hands the call
  * to the partition's channel, remote to the HTTP client.
  *
- * Delivery rule (baltic.farm(5)): a call is re-sent to another `or`
- * branch only when the failed attempt never reached a guest, or when the
- * operation is declared idempotent.
+ * Delivery rule (baltic.farm(5), DELIVERY; or_passes): an `or` passes a
+ * failed call on to another branch when the attempt provably never
+ * reached a guest, or, for an operation declared idempotent, when the
+ * branch failed, refused for overload or ran out of its share of the
+ * deadline.
  */
 #include <sys/queue.h>
 
@@ -40,10 +42,27 @@ req_timeout(evutil_socket_t fd, short ev, void *arg)
 {
 	struct req	*r = arg;
 
-	req_finishf(r, BALTIC_E_TIMEOUT, "deadline passed before %s.%s "
-	    "was answered%s%s", r->iface->name, r->op->name,
+	req_finishf(r, BALTIC_E_TIMEOUT, "%s passed before %s.%s was "
+	    "answered%s%s", r->parent != NULL ? "this branch's share of the "
+	    "deadline" : "deadline", r->iface->name, r->op->name,
 	    r->last_err != NULL ? "; last: " : "",
 	    r->last_err != NULL ? r->last_err : "");
+}
+
+/* r ends at deadline_us unless answered before: 0, or -1 (no memory). */
+static int
+req_arm(struct req *r, uint64_t deadline_us)
+{
+	uint64_t	now = now_us(), us;
+	struct timeval	tv;
+
+	us = deadline_us > now ? deadline_us - now : 0;
+	r->deadline_us = deadline_us;
+	if ((r->timer = evtimer_new(r->farm->d->base, req_timeout, r)) == NULL)
+		return -1;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	return evtimer_add(r->timer, &tv);
 }
 
 /*
@@ -56,7 +75,6 @@ req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
     req_done_cb done, void *done_arg)
 {
 	struct req	*r;
-	struct timeval	 tv;
 
 	if ((r = calloc(1, sizeof *r)) == NULL)
 		return NULL;
@@ -79,16 +97,13 @@ req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
 	if (timeout_ms == 0)
 		timeout_ms = op->timeout_ms != 0 ? op->timeout_ms :
 		    f->d->default_timeout_ms;
-	r->deadline_us = now_us() + (uint64_t)timeout_ms * 1000;
-	r->timer = evtimer_new(f->d->base, req_timeout, r);
-	if (r->timer == NULL) {
+	if (req_arm(r, now_us() + (uint64_t)timeout_ms * 1000) == -1) {
+		if (r->timer != NULL)
+			event_free(r->timer);
 		free(r->argbuf);
 		free(r);
 		return NULL;
 	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(r->timer, &tv);
 	f->calls++;
 	return r;
 }
@@ -275,11 +290,67 @@ router_or_coming(struct node *n, struct req *r)
 	return -1;
 }
 
+/* Is a branch other than i, not tried yet, live or on its way? */
+static bool
+or_other_left(struct node *n, const struct req *r, size_t i)
+{
+	size_t	k;
+
+	for (k = 0; k < n->u.comb.n; k++)
+		if (k != i && !or_tried(r, k) && (node_live(n->u.comb.v[k]) ||
+		    node_coming(n->u.comb.v[k])))
+			return true;
+	return false;
+}
+
+/*
+ * The deadline of an attempt at branch i: an idempotent call that another
+ * branch could still take gets half of what is left, so that a branch
+ * that hangs leaves the other half to the next; any other attempt has the
+ * whole call's deadline.
+ */
+uint64_t
+or_branch_deadline(struct node *n, const struct req *r, size_t i,
+    uint64_t now)
+{
+	if (!r->op->idempotent || r->deadline_us <= now ||
+	    !or_other_left(n, r, i))
+		return r->deadline_us;
+	return now + (r->deadline_us - now) / 2;
+}
+
+/*
+ * Does an `or` pass a failed attempt on to its next branch?  Only when
+ * it provably never reached a guest (a dead or cut branch, a channel that
+ * would not take the call, a remote that refused the connection, a share
+ * of the deadline spent waiting for a partition to come up), or, for an
+ * idempotent operation, when the branch failed: its handler failed or
+ * answered badly, it refused for overload, or its share of the deadline
+ * passed.  A bad argument, an unknown operation or a refusal is the same
+ * on every branch: it is the answer.
+ */
+bool
+or_passes(uint32_t status, bool reached, bool idempotent)
+{
+	switch (status) {
+	case BALTIC_E_UNAVAILABLE:
+	case BALTIC_E_TIMEOUT:
+		return !reached || idempotent;
+	case BALTIC_E_OVERLOAD:
+	case BALTIC_E_HANDLER:
+	case BALTIC_E_BADRESULT:
+		return idempotent;
+	default:
+		return false;
+	}
+}
+
 static void
 or_next(struct req *r)
 {
 	struct node	*n = r->node;
 	struct req	*kid;
+	uint64_t	 deadline;
 	int		 i;
 
 	if ((i = router_or_pick(n, r)) == -1)
@@ -294,8 +365,10 @@ or_next(struct req *r)
 		return;
 	}
 	r->tried++;
+	deadline = or_branch_deadline(n, r, (size_t)i, now_us());
 	if (or_mark(r, (size_t)i, n->u.comb.n) == -1 ||
-	    (kid = req_child(r, n->u.comb.v[i])) == NULL) {
+	    (kid = req_child(r, n->u.comb.v[i])) == NULL ||
+	    (deadline < r->deadline_us && req_arm(kid, deadline) == -1)) {
 		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
 		return;
 	}
@@ -414,9 +487,9 @@ req_child_done(struct req *kid, uint32_t status, const void *payload,
 	}
 	switch (r->node->kind) {
 	case NODE_OR:
-		retry = status == BALTIC_E_UNAVAILABLE &&
-		    (!kid->reached || r->op->idempotent);
-		if (status != BALTIC_OK && retry) {
+		retry = status != BALTIC_OK && or_passes(status,
+		    kid->reached, r->op->idempotent);
+		if (retry) {
 			log_debug("%s: or: retrying after: %.*s",
 			    r->farm->name, (int)len, (const char *)payload);
 			or_next(r);
