@@ -139,6 +139,30 @@ fail:
 	farm_teardown(f);	/* ends this create too */
 }
 
+/* Bind every export's address before any partition starts: a busy or
+ * unbindable one is an error at its place in the file.  0, or -1 with
+ * the error sent. */
+static int
+create_bind_exports(struct ctl *c, struct farm_run *f)
+{
+	struct farm_export	*fe;
+	char			*err = NULL;
+	size_t			 i;
+
+	for (i = 0; i < f->nexports; i++) {
+		fe = f->exports[i].fe;
+		if (export_bind(f, &f->exports[i], &err) == 0)
+			continue;
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s:%u:%u: error: export %s.%s: "
+		    "%s; farm %s not created", fe->addr_loc.file,
+		    fe->addr_loc.line, fe->addr_loc.col, fe->binding,
+		    fe->iface, err != NULL ? err : "cannot listen", f->name);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 void
 ctl_create(struct ctl *c, yajl_val rq)
 {
@@ -197,6 +221,10 @@ ctl_create(struct ctl *c, yajl_val rq)
 	/* The store knows the farm before any partition exists. */
 	if (farm_run_save(f) == -1) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "cannot write farm state");
+		farm_teardown(f);
+		goto out;
+	}
+	if (create_bind_exports(c, f) == -1) {
 		farm_teardown(f);
 		goto out;
 	}
