@@ -90,6 +90,27 @@ expect_match "... located" "busy.farm:$line:[0-9]+: error: export r.IEcho" "$out
 expect_eq "the first farm kept serving" "hello" \
     "$("$BALTIC" call rf IEcho.Echo hello)"
 
+# A role image without the handler of an operation it exports: refused
+# at create, located at the role's exports, before any partition starts.
+cp -r "$T/roles/echo" "$T/roles/half"
+rm "$T/roles/half/services/IEcho.Add"
+sed -e 's/^farm rf {/farm half {/' -e 's|"../roles/echo"|"../roles/half"|' \
+    -e 's/127.0.0.1:18342/127.0.0.1:18344/' \
+    "$T/farms/combinators.farm" > "$T/farms/half.farm"
+line=$(grep -n 'roles/half' "$T/farms/half.farm" | cut -d: -f1)
+out=$("$BALTIC" create -f half "$T/farms/half.farm" 2>&1); rc=$?
+expect_eq "create of a role without a handler: exit 1" 1 $rc
+expect_match "... located, naming the operation" \
+    "half.farm:$line:[0-9]+: error: role Echo: no handler for IEcho.Add" "$out"
+expect_eq "... before any partition started" "$before" \
+    "$(pgrep -c -f "baltic-agent -c $BALTIC_RUN_DIR")"
+"$BALTIC" -N create -f half "$T/farms/half.farm" >/dev/null 2>&1; rc=$?
+expect_eq "... and -N create says so too" 1 $rc
+printf '#!/bin/sh\ncat\n' > "$T/roles/half/services/IEcho"
+chmod +x "$T/roles/half/services/IEcho"
+out=$("$BALTIC" -N create -f half "$T/farms/half.farm" 2>&1); rc=$?
+expect_eq "a persistent handler of the interface is enough" "0 dry run" "$rc $out"
+
 out=$("$BALTIC" destroy --json rf)
 expect_eq "destroy --json" "true destroyed" \
     "$(jq -r '"\(.ok) \(.message)"' <<< "$out")"

@@ -163,6 +163,66 @@ create_bind_exports(struct ctl *c, struct farm_run *f)
 	return 0;
 }
 
+/*
+ * Every operation a role exports has a handler in its image directory,
+ * services/IFACE.OP or the persistent services/IFACE (baltic-agent(8)),
+ * the same directory on both backends (mkrole copies it into the xen
+ * image): else a located error per missing one, before anything starts,
+ * instead of the first call's failure.  An image with a file AGENT runs
+ * another agent than baltic-agent, which answers for its own handlers.
+ * 0, or -1 with the errors sent.
+ */
+static int
+create_check_handlers(struct ctl *c, const struct farm *farm)
+{
+	const struct farm_role	*r;
+	const struct farm_iface	*x;
+	char			*buf = NULL, path[4096];
+	size_t			 len = 0, i, j, k, o;
+	FILE			*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return 0;
+	for (i = 0; i < farm->ninstances; i++) {
+		r = farm->instances[i].role;
+		for (j = 0; j < i; j++)
+			if (farm->instances[j].role == r)
+				break;
+		if (j < i || r->image_path == NULL)
+			continue;	/* checked already, or no image */
+		snprintf(path, sizeof path, "%s/AGENT", r->image_path);
+		if (access(path, F_OK) == 0)
+			continue;
+		for (k = 0; k < r->nexports; k++) {
+			if ((x = r->exports[k].iface) == NULL)
+				continue;
+			snprintf(path, sizeof path, "%s/services/%s",
+			    r->image_path, x->name);
+			if (access(path, X_OK) == 0)
+				continue;
+			for (o = 0; o < x->nops; o++) {
+				snprintf(path, sizeof path, "%s/services/%s.%s",
+				    r->image_path, x->name, x->ops[o].name);
+				if (access(path, X_OK) == 0)
+					continue;
+				fprintf(fp, "%s:%u:%u: error: role %s: no handler "
+				    "for %s.%s in %s/services (an executable "
+				    "%s.%s, or %s for all of %s)\n",
+				    r->exports[k].loc.file, r->exports[k].loc.line,
+				    r->exports[k].loc.col, r->name, x->name,
+				    x->ops[o].name, r->image_path, x->name,
+				    x->ops[o].name, x->name, x->name);
+			}
+		}
+	}
+	fclose(fp);
+	if (len > 0)
+		ctl_error(c, BALTIC_EXIT_FAIL, "%sfarm %s not created", buf,
+		    farm->name);
+	free(buf);
+	return len > 0 ? -1 : 0;
+}
+
 void
 ctl_create(struct ctl *c, yajl_val rq)
 {
@@ -211,6 +271,8 @@ ctl_create(struct ctl *c, yajl_val rq)
 			    "first", farm->name);
 		goto out;
 	}
+	if (create_check_handlers(c, farm) == -1)
+		goto out;
 	if (c->dryrun) {
 		ctl_ok(c, "dry run");
 		goto out;
