@@ -110,6 +110,11 @@ printf '#!/bin/sh\ncat\n' > "$T/roles/half/services/IEcho"
 chmod +x "$T/roles/half/services/IEcho"
 out=$("$BALTIC" -N create -f half "$T/farms/half.farm" 2>&1); rc=$?
 expect_eq "a persistent handler of the interface is enough" "0 dry run" "$rc $out"
+sed -i 's|"../roles/half"|"../roles/nosuch"|' "$T/farms/half.farm"
+out=$("$BALTIC" -N create -f half "$T/farms/half.farm" 2>&1); rc=$?
+expect_eq "an image directory that is not there: exit 1" 1 $rc
+expect_match "... located at the role" \
+    "half.farm:$line:[0-9]+: error: role Echo: image .*roles/nosuch: No such file" "$out"
 
 out=$("$BALTIC" destroy --json rf)
 expect_eq "destroy --json" "true destroyed" \

@@ -7,6 +7,7 @@
 
 #include <event2/event.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,9 +169,10 @@ create_bind_exports(struct ctl *c, struct farm_run *f)
  * services/IFACE.OP or the persistent services/IFACE (baltic-agent(8)),
  * the same directory on both backends (mkrole copies it into the xen
  * image): else a located error per missing one, before anything starts,
- * instead of the first call's failure.  An image with a file AGENT runs
- * another agent than baltic-agent, which answers for its own handlers.
- * 0, or -1 with the errors sent.
+ * instead of the first call's failure.  An image without a services
+ * directory runs an agent of its own (tests/xen/farms/roles/hostile),
+ * which answers for its handlers; an image that is not there is an
+ * error.  0, or -1 with the errors sent.
  */
 static int
 create_check_handlers(struct ctl *c, const struct farm *farm)
@@ -190,8 +192,12 @@ create_check_handlers(struct ctl *c, const struct farm *farm)
 				break;
 		if (j < i || r->image_path == NULL)
 			continue;	/* checked already, or no image */
-		snprintf(path, sizeof path, "%s/AGENT", r->image_path);
-		if (access(path, F_OK) == 0)
+		snprintf(path, sizeof path, "%s/services", r->image_path);
+		if (access(r->image_path, F_OK) == -1)
+			fprintf(fp, "%s:%u:%u: error: role %s: image %s: %s\n",
+			    r->loc.file, r->loc.line, r->loc.col, r->name,
+			    r->image_path, strerror(errno));
+		if (access(path, F_OK) == -1)
 			continue;
 		for (k = 0; k < r->nexports; k++) {
 			if ((x = r->exports[k].iface) == NULL)
