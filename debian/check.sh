@@ -49,6 +49,8 @@ step /usr/bin/baltic -h
 step man -w baltic
 step man -w balticd
 step man -w baltic.farm
+step man -w baltic-mkimage
+step /usr/sbin/baltic-mkimage -h
 step test -f /usr/share/bash-completion/completions/baltic
 step systemd-analyze verify /lib/systemd/system/balticd.service
 exit $fail
