@@ -29,7 +29,7 @@ echo "==> dpkg-buildpackage -us -uc -b"
 }
 changes=$(ls "$out"/baltic-xen_"$version"_*.changes)
 echo "==> lintian $(basename "$changes")"
-lintian --fail-on error --no-tag-display-limit "$changes"
+lintian --fail-on error --tag-display-limit 0 "$changes"
 
 echo "==> dpkg -i"
 dpkg -i --path-include='/usr/share/man/*' "$out"/baltic_"$version"_*.deb \

@@ -2,8 +2,8 @@
 # with images/mkrole and its helpers installed beside it.
 sbin_SCRIPTS = images/baltic-mkimage
 imagesdir = $(pkgdatadir)/images
-dist_images_SCRIPTS = images/mkrole images/extract-vmlinux
-dist_images_DATA = images/lib.sh images/role-init
+dist_images_SCRIPTS = images/mkrole images/extract-vmlinux images/role-init
+dist_images_DATA = images/lib.sh
 CLEANFILES += images/baltic-mkimage
 EXTRA_DIST += images/baltic-mkimage.in images/README.md images/mkhost \
 	images/fetch-debs images/dom0-init
