@@ -116,6 +116,22 @@ expect_eq "an image directory that is not there: exit 1" 1 $rc
 expect_match "... located at the role" \
     "half.farm:$line:[0-9]+: error: role Echo: image .*roles/nosuch: No such file" "$out"
 
+# A role's disk file that is not there: located at its disk line.
+sed -e 's|"../roles/nosuch"|"../roles/echo"|' \
+    -e 's|exports IEcho }|exports IEcho; disk "../disks/echo.img"; vif "xenbr0" }|' \
+    -i "$T/farms/half.farm"
+out=$("$BALTIC" -N create -f half "$T/farms/half.farm" 2>&1); rc=$?
+expect_eq "a disk that is not there: exit 1" 1 $rc
+expect_match "... located at the disk" \
+    "half.farm:$line:[0-9]+: error: role Echo: disk .*disks/echo.img: No such file" "$out"
+mkdir -p "$T/disks" && : > "$T/disks/echo.img"
+out=$("$BALTIC" -N create -f half "$T/farms/half.farm" 2>&1); rc=$?
+expect_eq "... and once it is: the dry run passes" "0 dry run" "$rc $out"
+out=$("$BALTIC" compile -f half "$T/farms/half.farm")
+expect_match "compile: the disk for xl" \
+    "^disk = \[ \"format=raw, vdev=xvda, access=rw, target=$T/disks/echo.img\" \]" "$out"
+expect_match "compile: the vif for xl" '^vif = \[ "bridge=xenbr0" \]' "$out"
+
 out=$("$BALTIC" destroy --json rf)
 expect_eq "destroy --json" "true destroyed" \
     "$(jq -r '"\(.ok) \(.message)"' <<< "$out")"

@@ -172,10 +172,12 @@ create_bind_exports(struct ctl *c, struct farm_run *f)
  * instead of the first call's failure.  An image without a services
  * directory runs an agent of its own (tests/xen/farms/roles/hostile),
  * which answers for its handlers; an image that is not there is an
- * error.  0, or -1 with the errors sent.
+ * error, and so is a disk file that is not (a located error at its disk
+ * line, as xl would find it only when the domain is built).  0, or -1
+ * with the errors sent.
  */
 static int
-create_check_handlers(struct ctl *c, const struct farm *farm)
+create_check_roles(struct ctl *c, const struct farm *farm)
 {
 	const struct farm_role	*r;
 	const struct farm_iface	*x;
@@ -192,6 +194,12 @@ create_check_handlers(struct ctl *c, const struct farm *farm)
 				break;
 		if (j < i || r->image_path == NULL)
 			continue;	/* checked already, or no image */
+		for (k = 0; k < r->ndisks; k++)
+			if (access(r->disks[k].path, F_OK) == -1)
+				fprintf(fp, "%s:%u:%u: error: role %s: disk %s: "
+				    "%s\n", r->disks[k].loc.file,
+				    r->disks[k].loc.line, r->disks[k].loc.col,
+				    r->name, r->disks[k].path, strerror(errno));
 		snprintf(path, sizeof path, "%s/services", r->image_path);
 		if (access(r->image_path, F_OK) == -1)
 			fprintf(fp, "%s:%u:%u: error: role %s: image %s: %s\n",
@@ -277,7 +285,7 @@ ctl_create(struct ctl *c, yajl_val rq)
 			    "first", farm->name);
 		goto out;
 	}
-	if (create_check_handlers(c, farm) == -1)
+	if (create_check_roles(c, farm) == -1)
 		goto out;
 	if (c->dryrun) {
 		ctl_ok(c, "dry run");
