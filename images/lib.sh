@@ -59,12 +59,34 @@ unpack_debs() {
 		echo "$_debs" > "$WORK/root.stamp"
 	fi
 	ROOT=$WORK/root
-	[ -d "$ROOT/lib/modules/$KVER" ] || die "kernel $KVER not unpacked (stale cache? rerun fetch-debs)"
+	KERNEL_BZ=$ROOT/boot/vmlinuz-$KVER
+	MODDIR=$ROOT/lib/modules/$KVER
+	[ -d "$MODDIR" ] || die "kernel $KVER not unpacked (stale cache? rerun fetch-debs)"
+}
+
+# host_root: the running host's own kernel, modules and busybox instead
+# of the cache's packages (baltic-mkimage, on a dom0): $BALTIC_IMG_KERNEL
+# (default /boot/vmlinuz-`uname -r`) and $BALTIC_IMG_MODULES (default
+# /lib/modules/VERSION).  $WORK starts again when one of them changed.
+host_root() {
+	ROOT=/
+	KERNEL_BZ=${BALTIC_IMG_KERNEL:-/boot/vmlinuz-$(uname -r)}
+	[ -f "$KERNEL_BZ" ] || die "no kernel $KERNEL_BZ (dom0's own is /boot/vmlinuz-$(uname -r); -k KERNEL names another)"
+	KVER=${KERNEL_BZ##*/vmlinuz-}
+	MODDIR=${BALTIC_IMG_MODULES:-/lib/modules/$KVER}
+	[ -d "$MODDIR/kernel" ] || die "no kernel modules in $MODDIR (-m DIR names them)"
+	[ -x /bin/busybox ] || die "no /bin/busybox (Debian: apt-get install busybox-static)"
+	mkdir -p "$WORK"
+	_id="$KERNEL_BZ $(stat -c %Y "$KERNEL_BZ") $MODDIR $(stat -c %Y /bin/busybox)"
+	if [ "$(cat "$WORK/root.stamp" 2>/dev/null)" != "$_id" ]; then
+		rm -rf "$WORK/vmlinux" "$WORK/modules.list" "$WORK/busybox.links"
+		echo "$_id" > "$WORK/root.stamp"
+	fi
 }
 
 # kernel_vmlinux: the ELF vmlinux of the cached kernel, extracted once.
 kernel_vmlinux() {
-	_bz=$ROOT/boot/vmlinuz-$KVER
+	_bz=$KERNEL_BZ
 	# Unpacked files keep their package mtimes: compare with the unpack.
 	if newer_than "$WORK/vmlinux" "$WORK/root.stamp"; then
 		say "extracting vmlinux from $_bz"
@@ -125,7 +147,7 @@ copy_libs() {
 # depends= field of each .ko's .modinfo, so no depmod is needed.
 mod_path() {
 	[ -s "$WORK/modules.list" ] && [ "$WORK/modules.list" -nt "$WORK/root.stamp" ] ||
-		find "$ROOT/lib/modules/$KVER/kernel" -name '*.ko*' > "$WORK/modules.list"
+		find "$MODDIR/kernel" -name '*.ko*' > "$WORK/modules.list"
 	# Module names treat - and _ alike.
 	_re=$(echo "$1" | sed 's/[-_]/[-_]/g')
 	grep -E "/$_re\.ko(\.xz)?\$" "$WORK/modules.list" | head -n 1

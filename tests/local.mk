@@ -9,6 +9,10 @@ include $(srcdir)/tests/fuzz/local.mk
 TESTS += tests/layering.sh
 EXTRA_DIST += tests/layering.sh
 
+# One exit-code table in ctl.h, README.md and baltic(1).
+TESTS += tests/exit-codes.sh
+EXTRA_DIST += tests/exit-codes.sh
+
 # The manual pages render without a groff warning.
 TESTS += tests/man.sh
 EXTRA_DIST += tests/man.sh

@@ -24,14 +24,24 @@
 #define CTL_LOCK		"balticd.lock"	/* flock: one balticd */
 #define CTL_REQUEST_MAX		(1024 * 1024)
 
-/* Exit codes: the same meaning in every command, for scripts; a failed
- * request's CTL_K_EXIT. */
-#define BALTIC_EXIT_OK		0	/* done (or already so: idempotent) */
-#define BALTIC_EXIT_FAIL	1	/* farm has errors / the call failed */
-#define BALTIC_EXIT_USAGE	2	/* bad command line */
-#define BALTIC_EXIT_NOTFOUND	3	/* no such farm, instance or ref */
-#define BALTIC_EXIT_NODAEMON	4	/* balticd cannot be reached */
-#define BALTIC_EXIT_TIMEOUT	5	/* the call's deadline passed */
+/*
+ * Exit codes: the same meaning in every command, for scripts; a failed
+ * request's CTL_K_EXIT.  The same table is in README.md and baltic(1)
+ * (EXIT STATUS); tests/exit-codes.sh compares the three.
+ *
+ *	0	done, or already so
+ *	1	failed: the farm has errors, or the call failed
+ *	2	bad command line
+ *	3	no such farm, instance, ref, export, operation or file
+ *	4	balticd cannot be reached, or closed without an answer
+ *	5	the deadline passed
+ */
+#define BALTIC_EXIT_OK		0
+#define BALTIC_EXIT_FAIL	1
+#define BALTIC_EXIT_USAGE	2
+#define BALTIC_EXIT_NOTFOUND	3
+#define BALTIC_EXIT_NODAEMON	4
+#define BALTIC_EXIT_TIMEOUT	5
 
 /* Commands, and the keys of their requests. */
 #define CTL_CMD_CREATE		"create"	/* path, text, [farm] */

@@ -23,6 +23,9 @@ fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/baltic-test.XXXXXX")
 export BALTIC_STATE_DIR="$T/state" BALTIC_RUN_DIR="$T/run"
 export BALTIC_TEST_DIR="$T"
+# Never the test runner's own service manager: the keeper, unless a test
+# sets up a notify socket of its own (systemd.sh).
+unset NOTIFY_SOCKET LISTEN_FDS LISTEN_FDNAMES LISTEN_PID
 PASS=0
 FAIL=0
 DPID=

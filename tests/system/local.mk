@@ -1,11 +1,13 @@
 # System tests: the real binaries, real processes and sockets, on the
 # local backend.  Each script prints "N passed, N failed".
-TESTS += tests/system/eop-configs.sh tests/system/or-policies.sh \
+SYSTEM_TESTS = tests/system/eop-configs.sh tests/system/or-policies.sh \
 	tests/system/par-cancel.sh tests/system/ref-rewire.sh \
 	tests/system/errors.sh tests/system/cut-paste.sh tests/system/lifecycle.sh \
-	tests/system/restart.sh tests/system/or-failover.sh \
+	tests/system/restart.sh tests/system/or-failover.sh tests/system/cli.sh \
 	tests/faults/run.sh
-EXTRA_DIST += tests/system/lib.sh tests/system/roles tests/system/farms
+TESTS += $(SYSTEM_TESTS)
+EXTRA_DIST += $(SYSTEM_TESTS) tests/faults/faults.farm \
+	tests/system/lib.sh tests/system/roles tests/system/farms
 include $(srcdir)/tests/system/hostile.mk
 
 # The fault script measures recovery: not while the hostile flood runs.

@@ -29,5 +29,7 @@ check_PROGRAMS += tests/bad/farmcheck
 tests_bad_farmcheck_SOURCES = tests/bad/farmcheck.c
 tests_bad_farmcheck_LDADD = toolstack/libfarm.a
 TESTS += tests/bad/run.sh
-EXTRA_DIST += tests/bad/run.sh tests/bad/*.farm tests/bad/*.err \
-	tests/bad/good/*.farm
+# The bad farms and their errors: globbed in the source directory, not in
+# the build directory (make dist out of tree).
+EXTRA_DIST += tests/bad/run.sh $(srcdir)/tests/bad/*.farm \
+	$(srcdir)/tests/bad/*.err $(srcdir)/tests/bad/good/*.farm

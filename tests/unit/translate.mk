@@ -8,6 +8,12 @@ tests_unit_test_translate_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(XENLIGHT_CFLAGS) \
 tests_unit_test_translate_LDADD = toolstack/libtranslate.a \
 	toolstack/libfarm.a libbaltic/libbaltic.a $(CMOCKA_LIBS) \
 	$(XENLIGHT_LIBS) $(YAJL_LIBS)
+# A role's disks and vifs: xl's parser and libxl agree.
+check_PROGRAMS += tests/unit/test-translate-dev
+TESTS += tests/unit/test-translate-dev
+tests_unit_test_translate_dev_SOURCES = tests/unit/test-translate-dev.c
+tests_unit_test_translate_dev_CFLAGS = $(tests_unit_test_translate_CFLAGS)
+tests_unit_test_translate_dev_LDADD = $(tests_unit_test_translate_LDADD)
 EXTRA_DIST += tests/golden/run.sh \
 	tests/golden/bad.farm tests/golden/warn.farm \
 	tests/golden/isolated.cfgs tests/golden/isolated.json \

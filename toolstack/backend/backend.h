@@ -37,7 +37,8 @@ struct backend_ops {
 	void	(*destroy)(void *ctx, struct part *);
 	/* Cut: suspend to file (local: stop the process; file records
 	 * it).  Paste: the reverse; the channel comes back via
-	 * part_attach. */
+	 * part_attach; file stays on both backends, as xl restore leaves
+	 * it. */
 	int	(*suspend)(void *ctx, struct part *, const char *file,
 		    char **err_r);
 	int	(*restore)(void *ctx, struct part *, const char *file,

@@ -336,8 +336,7 @@ local_restore(void *ctx, struct part *p, const char *file, char **err_r)
 	fclose(fp);
 	if (pid != p->pid || kill(-pid, SIGCONT) == -1)
 		return errf(err_r, "%s: process %d is gone", p->name, pid);
-	unlink(file);
-	return 0;
+	return 0;	/* FILE stays, as `xl restore` leaves its file */
 }
 
 static int

@@ -12,6 +12,7 @@
 #include "log.h"
 
 int	baltic_dryrun;
+int	baltic_json;
 
 const struct cmd_entry cmd_table[] = {
 	{ "help", cmd_help, 0,
@@ -22,24 +23,24 @@ const struct cmd_entry cmd_table[] = {
 	{ "compile", cmd_compile, CMD_DRYRUN,
 	  "translate a farm into xl domain configs (or --json: the graph)",
 	  "[--json] [-o DIR] [-f FARM] FILE" },
-	{ "create", cmd_create, CMD_MODIFIES | CMD_DRYRUN | CMD_DAEMON,
+	{ "create", cmd_create, CMD_MODIFIES | CMD_DRYRUN | CMD_DAEMON | CMD_JSON,
 	  "start a farm: create its partitions, wire them, serve exports",
-	  "[-f FARM] [--json] FILE" },
+	  "[--json] [-q] [-f FARM] FILE" },
 	{ "list", cmd_list, CMD_DAEMON,
 	  "list farms and partitions", "[-l] [--json] [FARM]" },
 	{ "call", cmd_call, CMD_DAEMON,
 	  "call an operation of a farm's export", "[-t MS] FARM IFACE.OP [ARG]" },
-	{ "set", cmd_set, CMD_MODIFIES | CMD_DAEMON,
+	{ "set", cmd_set, CMD_MODIFIES | CMD_DAEMON | CMD_JSON,
 	  "rewire a ref to a new, type-checked target",
-	  "FARM REF EXPR" },
-	{ "destroy", cmd_destroy, CMD_MODIFIES | CMD_DAEMON,
-	  "destroy a farm and everything it created", "FARM" },
-	{ "cut", cmd_cut, CMD_MODIFIES | CMD_DAEMON,
+	  "[--json] FARM REF EXPR" },
+	{ "destroy", cmd_destroy, CMD_MODIFIES | CMD_DAEMON | CMD_JSON,
+	  "destroy a farm and everything it created", "[--json] FARM" },
+	{ "cut", cmd_cut, CMD_MODIFIES | CMD_DAEMON | CMD_JSON,
 	  "take a partition out of the farm and suspend it to FILE "
-	  "(local backend: pause the process)", "FARM INSTANCE FILE" },
-	{ "paste", cmd_paste, CMD_MODIFIES | CMD_DAEMON,
+	  "(local backend: pause the process)", "[--json] FARM INSTANCE FILE" },
+	{ "paste", cmd_paste, CMD_MODIFIES | CMD_DAEMON | CMD_JSON,
 	  "restore a cut partition from FILE and put it back in the farm "
-	  "(local backend: resume the process)", "FARM INSTANCE FILE" },
+	  "(local backend: resume the process)", "[--json] FARM INSTANCE FILE" },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 
@@ -75,37 +76,84 @@ cmd_find(const char *name, int *ambiguous_r)
 	return *ambiguous_r ? NULL : found;
 }
 
+static void
+usage_one(FILE *f, const struct cmd_entry *c)
+{
+	fprintf(f, "usage: baltic %s %s\n  %s\n", c->name, c->usage, c->help);
+}
+
 int
 cmd_usage(const char *name)
 {
 	int			 amb;
 	const struct cmd_entry	*c = cmd_find(name, &amb);
 
-	if (c == NULL) {
+	if (c == NULL)
 		usage_all(stderr);
-		return BALTIC_EXIT_USAGE;
-	}
-	fprintf(stderr, "usage: baltic %s %s\n  %s\n", c->name, c->usage,
-	    c->help);
+	else
+		usage_one(stderr, c);
 	return BALTIC_EXIT_USAGE;
 }
 
+/* help [COMMAND]: asked for, so to stdout; an unknown command is a bad
+ * command line. */
 int
 cmd_help(int argc, char **argv)
 {
+	int			 amb;
+	const struct cmd_entry	*c;
+
 	if (argc < 2) {
 		usage_all(stdout);
 		return BALTIC_EXIT_OK;
 	}
-	cmd_usage(argv[1]);
+	if (argc > 2 || (c = cmd_find(argv[1], &amb)) == NULL) {
+		fprintf(stderr, "baltic: %s command '%s'\n",
+		    argc == 2 && amb ? "ambiguous" : "unknown", argv[1]);
+		usage_all(stderr);
+		return BALTIC_EXIT_USAGE;
+	}
+	usage_one(stdout, c);
 	return BALTIC_EXIT_OK;
+}
+
+/*
+ * The options main() handles for every command, before a "--": -h and
+ * --help print the command's usage to stdout; --json, for a CMD_JSON
+ * command, is taken out of argv.  1 if the usage was printed.
+ */
+static int
+common_opts(const struct cmd_entry *c, int *argc, char **argv)
+{
+	int	i, j;
+
+	for (i = j = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage_one(stdout, c);
+			return 1;
+		}
+		if ((c->flags & CMD_JSON) && strcmp(argv[i], "--json") == 0) {
+			baltic_json = 1;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	*argc = j;
+	argv[j] = NULL;
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
 	const struct cmd_entry	*c;
-	int			 ch, verbose = 0, amb, i;
+	int			 ch, verbose = 0, amb;
 
 	while ((ch = getopt(argc, argv, "+hvN")) != -1) {
 		switch (ch) {
@@ -140,15 +188,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "baltic: %s has no dry run (-N)\n", c->name);
 		return BALTIC_EXIT_USAGE;
 	}
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-h") == 0 ||
-		    strcmp(argv[i], "--help") == 0) {
-			cmd_usage(c->name);
-			return BALTIC_EXIT_OK;
-		}
-	}
+	if (common_opts(c, &argc, argv))
+		return BALTIC_EXIT_OK;
 	optind = 0;	/* commands parse their own flags from argv[0] */
 	return c->exec(argc, argv);
 }

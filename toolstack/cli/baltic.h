@@ -10,6 +10,7 @@
 #define CMD_MODIFIES	0x1	/* changes farm state */
 #define CMD_DRYRUN	0x2	/* honours -N: say what it would do */
 #define CMD_DAEMON	0x4	/* talks to balticd */
+#define CMD_JSON	0x8	/* main() takes --json: the result as JSON */
 
 struct cmd_entry {
 	const char	*name;
@@ -21,8 +22,10 @@ struct cmd_entry {
 
 extern const struct cmd_entry	cmd_table[];
 extern int			baltic_dryrun;	/* global -N */
+extern int			baltic_json;	/* --json of a CMD_JSON */
 
-/* Print "usage: baltic NAME USAGE" and help to stderr; returns 2. */
+/* A bad command line: "usage: baltic NAME USAGE" and help to stderr;
+ * returns 2. */
 int	cmd_usage(const char *name);
 
 int	cmd_help(int, char **);

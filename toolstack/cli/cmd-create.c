@@ -1,4 +1,4 @@
-/* cmd-create.c: baltic create [-q] [-f FARM] FILE */
+/* cmd-create.c: baltic create [--json] [-q] [-f FARM] FILE */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,7 +19,7 @@ slurp(const char *path)
 	char	 chunk[8192];
 
 	if ((fp = fopen(path, "re")) == NULL) {
-		fprintf(stderr, "baltic: %s: %s\n", path, strerror(errno));
+		client_fail(BALTIC_EXIT_FAIL, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) {
@@ -39,7 +39,7 @@ slurp(const char *path)
 		return NULL;
 	buf[len] = '\0';
 	if (strlen(buf) != len) {
-		fprintf(stderr, "baltic: %s: contains a NUL byte\n", path);
+		client_fail(BALTIC_EXIT_FAIL, "%s: contains a NUL byte", path);
 		free(buf);
 		return NULL;
 	}
@@ -68,11 +68,9 @@ cmd_create(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage(argv[0]);
-	if (realpath(argv[optind], abspath) == NULL) {
-		fprintf(stderr, "baltic: %s: %s\n", argv[optind],
-		    strerror(errno));
-		return BALTIC_EXIT_NOTFOUND;
-	}
+	if (realpath(argv[optind], abspath) == NULL)
+		return client_fail(BALTIC_EXIT_NOTFOUND, "%s: %s",
+		    argv[optind], strerror(errno));
 	if ((text = slurp(abspath)) == NULL)
 		return BALTIC_EXIT_FAIL;
 	g = client_req(CTL_CMD_CREATE);

@@ -13,42 +13,6 @@
 #include "cli/client.h"
 #include "util/util.h"
 
-/* Re-emit a parsed JSON value. */
-static void
-gen_val(yajl_gen g, yajl_val v)
-{
-	size_t	i;
-
-	if (YAJL_IS_OBJECT(v)) {
-		yajl_gen_map_open(g);
-		for (i = 0; i < v->u.object.len; i++) {
-			yajl_gen_string(g, (const unsigned char *)
-			    v->u.object.keys[i], strlen(v->u.object.keys[i]));
-			gen_val(g, v->u.object.values[i]);
-		}
-		yajl_gen_map_close(g);
-	} else if (YAJL_IS_ARRAY(v)) {
-		yajl_gen_array_open(g);
-		for (i = 0; i < v->u.array.len; i++)
-			gen_val(g, v->u.array.values[i]);
-		yajl_gen_array_close(g);
-	} else if (YAJL_IS_STRING(v)) {
-		const char *s = v->u.string;
-
-		yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-	}
-	else if (YAJL_IS_INTEGER(v))
-		yajl_gen_integer(g, YAJL_GET_INTEGER(v));
-	else if (YAJL_IS_NUMBER(v))
-		yajl_gen_double(g, YAJL_GET_DOUBLE(v));
-	else if (YAJL_IS_TRUE(v))
-		yajl_gen_bool(g, 1);
-	else if (YAJL_IS_FALSE(v))
-		yajl_gen_bool(g, 0);
-	else
-		yajl_gen_null(g);
-}
-
 static yajl_val
 get(yajl_val v, const char *k, yajl_type t)
 {
@@ -149,7 +113,7 @@ cmd_list(int argc, char **argv)
 		g = yajl_gen_alloc(NULL);
 		yajl_gen_config(g, yajl_gen_beautify, 1);
 		if (farms != NULL)
-			gen_val(g, farms);
+			client_gen_val(g, farms);
 		else {
 			yajl_gen_array_open(g);
 			yajl_gen_array_close(g);

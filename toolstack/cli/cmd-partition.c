@@ -23,10 +23,9 @@ cmd_partition(const char *cmd, int argc, char **argv)
 		*slash = '\0';
 	else
 		snprintf(dir, sizeof dir, ".");
-	if (realpath(dir, abspath) == NULL) {
-		fprintf(stderr, "baltic: %s: %s\n", dir, strerror(errno));
-		return BALTIC_EXIT_NOTFOUND;
-	}
+	if (realpath(dir, abspath) == NULL)
+		return client_fail(BALTIC_EXIT_NOTFOUND, "%s: %s", dir,
+		    strerror(errno));
 	snprintf(abspath + strlen(abspath), sizeof abspath - strlen(abspath),
 	    "/%s", slash != NULL ? slash + 1 : argv[optind + 2]);
 	g = client_req(cmd);

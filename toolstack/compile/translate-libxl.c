@@ -4,6 +4,7 @@
  * fills it for the same xl config, so that `baltic compile` output and
  * what balticd creates are one domain.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,42 @@ out:
 	return rc;
 }
 
+/* The disks and vifs, as xl's parse_disk_config() and parse_nic_config()
+ * make them of DOMCFG_DISK_FMT and "bridge=NAME". */
+static int
+devices_to_libxl(const struct domcfg *cfg, libxl_domain_config *d_config)
+{
+	libxl_device_disk	*disk;
+	libxl_device_nic	*nic;
+	char			 vdev[8];
+	size_t			 i;
+
+	if (cfg->ndisks > 0 && (d_config->disks = calloc(cfg->ndisks,
+	    sizeof *d_config->disks)) == NULL)
+		return ERROR_NOMEM;
+	for (i = 0; i < cfg->ndisks; i++) {
+		disk = &d_config->disks[d_config->num_disks++];
+		libxl_device_disk_init(disk);
+		snprintf(vdev, sizeof vdev, "xvd%c", (int)('a' + i));
+		if ((disk->pdev_path = strdup(cfg->disks[i])) == NULL ||
+		    (disk->vdev = strdup(vdev)) == NULL)
+			return ERROR_NOMEM;
+		disk->format = LIBXL_DISK_FORMAT_RAW;
+		disk->readwrite = 1;
+	}
+	if (cfg->nbridges > 0 && (d_config->nics = calloc(cfg->nbridges,
+	    sizeof *d_config->nics)) == NULL)
+		return ERROR_NOMEM;
+	for (i = 0; i < cfg->nbridges; i++) {
+		nic = &d_config->nics[d_config->num_nics++];
+		libxl_device_nic_init(nic);
+		nic->devid = (libxl_devid)i;
+		if ((nic->bridge = strdup(cfg->bridges[i])) == NULL)
+			return ERROR_NOMEM;
+	}
+	return 0;
+}
+
 int
 domcfg_to_libxl(libxl_ctx *ctx, const struct domcfg *cfg,
     libxl_domain_config *d_config)
@@ -96,6 +133,8 @@ domcfg_to_libxl(libxl_ctx *ctx, const struct domcfg *cfg,
 	    (rc = parse_cpuid(&b_info->cpuid, cfg->cpuid)) != 0)
 		return rc;
 
+	if ((rc = devices_to_libxl(cfg, d_config)) != 0)
+		return rc;
 	d_config->on_poweroff = libxl_action(cfg->on_poweroff);
 	d_config->on_reboot = libxl_action(cfg->on_reboot);
 	d_config->on_crash = libxl_action(cfg->on_crash);

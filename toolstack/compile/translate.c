@@ -22,6 +22,8 @@
  * and libxl both take this, and hiding rdtscp costs a real host little.
  */
 #define PVH_CPUID	"host,rdtscp=0"
+/* A disk in xl-disk-configuration syntax: its letter, its file. */
+#define DOMCFG_DISK_FMT	"format=raw, vdev=xvd%c, access=rw, target=%s"
 
 const char *
 domcfg_action_name(enum domcfg_action a)
@@ -50,6 +52,16 @@ domcfg_init(struct domcfg *cfg)
 void
 domcfg_dispose(struct domcfg *cfg)
 {
+	size_t	i;
+
+	for (i = 0; i < cfg->ndisks; i++)
+		free(cfg->disks[i]);
+	free(cfg->disks);
+	for (i = 0; i < cfg->nbridges; i++)
+		free(cfg->bridges[i]);
+	free(cfg->bridges);
+	cfg->disks = cfg->bridges = NULL;
+	cfg->ndisks = cfg->nbridges = 0;
 	free(cfg->name);
 	free(cfg->kernel);
 	free(cfg->ramdisk);
@@ -73,15 +85,13 @@ crash_action(enum farm_on_crash c)
 	return DOMCFG_RESTART;
 }
 
-char *
-translate_image_dir(const struct farm_role *role)
+/* p made absolute, symbolic links resolved when it exists.  Caller
+ * frees; NULL on allocation failure. */
+static char *
+absolute(const char *p)
 {
-	const char	*p;
-	char		 cwd[PATH_MAX], *abs = NULL;
+	char	cwd[PATH_MAX], *abs = NULL;
 
-	p = role->image_path != NULL ? role->image_path : role->image;
-	if (p == NULL)
-		return NULL;
 	if ((abs = realpath(p, NULL)) != NULL)
 		return abs;
 	if (p[0] == '/')
@@ -91,6 +101,36 @@ translate_image_dir(const struct farm_role *role)
 	if (asprintf(&abs, "%s/%s", cwd, p) == -1)
 		return NULL;
 	return abs;
+}
+
+char *
+translate_image_dir(const struct farm_role *role)
+{
+	const char	*p;
+
+	p = role->image_path != NULL ? role->image_path : role->image;
+	return p != NULL ? absolute(p) : NULL;
+}
+
+/* The role's disks (absolute) and vifs' bridges into out.  0, or -1. */
+static int
+translate_devices(const struct farm_role *role, struct domcfg *out)
+{
+	size_t	i;
+
+	if ((role->ndisks > 0 && (out->disks = calloc(role->ndisks,
+	    sizeof *out->disks)) == NULL) ||
+	    (role->nvifs > 0 && (out->bridges = calloc(role->nvifs,
+	    sizeof *out->bridges)) == NULL))
+		return -1;
+	for (i = 0; i < role->ndisks; i++, out->ndisks++)
+		if ((out->disks[i] = absolute(role->disks[i].path != NULL ?
+		    role->disks[i].path : role->disks[i].spec)) == NULL)
+			return -1;
+	for (i = 0; i < role->nvifs; i++, out->nbridges++)
+		if ((out->bridges[i] = strdup(role->vifs[i].spec)) == NULL)
+			return -1;
+	return 0;
 }
 
 int
@@ -128,6 +168,10 @@ translate_instance(const struct farm_file *file, const struct farm *f,
 	out->type = role->type;
 	if (out->type == FARM_DOM_PVH &&
 	    (out->cpuid = strdup(PVH_CPUID)) == NULL) {
+		log_warn("%s", inst->name);
+		goto out;
+	}
+	if (translate_devices(role, out) == -1) {
 		log_warn("%s", inst->name);
 		goto out;
 	}
@@ -188,7 +232,7 @@ write_quoted(FILE *out, const char *s)
 		} else if (fputc(*p, out) == EOF)
 			return -1;
 	}
-	if (fputs("\"\n", out) == EOF)
+	if (fputc('"', out) == EOF)
 		return -1;
 	return 0;
 }
@@ -196,9 +240,38 @@ write_quoted(FILE *out, const char *s)
 static int
 write_str(FILE *out, const char *key, const char *value)
 {
-	if (fprintf(out, "%s = ", key) < 0)
+	if (fprintf(out, "%s = ", key) < 0 || write_quoted(out, value) == -1 ||
+	    fputc('\n', out) == EOF)
 		return -1;
-	return write_quoted(out, value);
+	return 0;
+}
+
+/* key = [ "fmt(0, v[0])", ... ]: fmt has a %s for the value and may
+ * have a %c before it, the letter of the index (xvda, xvdb...). */
+static int
+write_list(FILE *out, const char *key, const char *fmt, char **v, size_t n)
+{
+	char	*item;
+	size_t	 i;
+	int	 r;
+
+	if (n == 0)
+		return 0;
+	if (fprintf(out, "%s = [ ", key) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (strstr(fmt, "%c") != NULL)
+			r = asprintf(&item, fmt, (int)('a' + i), v[i]);
+		else
+			r = asprintf(&item, fmt, v[i]);
+		if (r == -1)
+			return -1;
+		r = write_quoted(out, item);
+		free(item);
+		if (r == -1 || (i + 1 < n && fputs(", ", out) == EOF))
+			return -1;
+	}
+	return fputs(" ]\n", out) == EOF ? -1 : 0;
 }
 
 int
@@ -226,6 +299,11 @@ domcfg_write_xl(const struct domcfg *cfg, FILE *out)
 	    write_str(out, "on_crash", domcfg_action_name(cfg->on_crash)) == -1)
 		return -1;
 	if (cfg->cpuid != NULL && write_str(out, "cpuid", cfg->cpuid) == -1)
+		return -1;
+	if (write_list(out, "disk", DOMCFG_DISK_FMT, cfg->disks,
+	    cfg->ndisks) == -1 ||
+	    write_list(out, "vif", "bridge=%s", cfg->bridges,
+	    cfg->nbridges) == -1)
 		return -1;
 	if (fflush(out) == EOF)
 		return -1;

@@ -41,6 +41,11 @@ struct domcfg {
 	enum domcfg_action	 on_poweroff;
 	enum domcfg_action	 on_reboot;
 	enum domcfg_action	 on_crash;
+	char			**disks;	/* absolute files: raw, rw,
+						 * xvda, xvdb... in order */
+	size_t			 ndisks;
+	char			**bridges;	/* a vif on each */
+	size_t			 nbridges;
 };
 
 void	domcfg_init(struct domcfg *);

@@ -313,6 +313,7 @@ start(struct daemon *d, int foreground, const char *sock)
 	daemon_restore(d);
 	if (control_listen(d, sock) == -1)
 		fatalx("cannot listen on %s", sock);
+	keep_sd_notify("READY=1");	/* Type=notify: the socket is up */
 }
 
 /* The loop, with the health checks, until SIGTERM or SIGINT; then the
@@ -334,6 +335,7 @@ serve(struct daemon *d, const char *sock)
 
 	event_base_dispatch(d->base);
 
+	keep_sd_notify("STOPPING=1");
 	control_close(d);
 	unlink(sock);
 	event_free(sigterm);

@@ -7,6 +7,7 @@
 
 #include <event2/event.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,103 @@ fail:
 	farm_teardown(f);	/* ends this create too */
 }
 
+/* Bind every export's address before any partition starts: a busy or
+ * unbindable one is an error at its place in the file.  0, or -1 with
+ * the error sent. */
+static int
+create_bind_exports(struct ctl *c, struct farm_run *f)
+{
+	struct farm_export	*fe;
+	char			*err = NULL;
+	size_t			 i;
+
+	for (i = 0; i < f->nexports; i++) {
+		fe = f->exports[i].fe;
+		if (export_bind(f, &f->exports[i], &err) == 0)
+			continue;
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s:%u:%u: error: export %s.%s: "
+		    "%s; farm %s not created", fe->addr_loc.file,
+		    fe->addr_loc.line, fe->addr_loc.col, fe->binding,
+		    fe->iface, err != NULL ? err : "cannot listen", f->name);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Every operation a role exports has a handler in its image directory,
+ * services/IFACE.OP or the persistent services/IFACE (baltic-agent(8)),
+ * the same directory on both backends (mkrole copies it into the xen
+ * image): else a located error per missing one, before anything starts,
+ * instead of the first call's failure.  An image without a services
+ * directory runs an agent of its own (tests/xen/farms/roles/hostile),
+ * which answers for its handlers; an image that is not there is an
+ * error, and so is a disk file that is not (a located error at its disk
+ * line, as xl would find it only when the domain is built).  0, or -1
+ * with the errors sent.
+ */
+static int
+create_check_roles(struct ctl *c, const struct farm *farm)
+{
+	const struct farm_role	*r;
+	const struct farm_iface	*x;
+	char			*buf = NULL, path[4096];
+	size_t			 len = 0, i, j, k, o;
+	FILE			*fp;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return 0;
+	for (i = 0; i < farm->ninstances; i++) {
+		r = farm->instances[i].role;
+		for (j = 0; j < i; j++)
+			if (farm->instances[j].role == r)
+				break;
+		if (j < i || r->image_path == NULL)
+			continue;	/* checked already, or no image */
+		for (k = 0; k < r->ndisks; k++)
+			if (access(r->disks[k].path, F_OK) == -1)
+				fprintf(fp, "%s:%u:%u: error: role %s: disk %s: "
+				    "%s\n", r->disks[k].loc.file,
+				    r->disks[k].loc.line, r->disks[k].loc.col,
+				    r->name, r->disks[k].path, strerror(errno));
+		snprintf(path, sizeof path, "%s/services", r->image_path);
+		if (access(r->image_path, F_OK) == -1)
+			fprintf(fp, "%s:%u:%u: error: role %s: image %s: %s\n",
+			    r->loc.file, r->loc.line, r->loc.col, r->name,
+			    r->image_path, strerror(errno));
+		if (access(path, F_OK) == -1)
+			continue;
+		for (k = 0; k < r->nexports; k++) {
+			if ((x = r->exports[k].iface) == NULL)
+				continue;
+			snprintf(path, sizeof path, "%s/services/%s",
+			    r->image_path, x->name);
+			if (access(path, X_OK) == 0)
+				continue;
+			for (o = 0; o < x->nops; o++) {
+				snprintf(path, sizeof path, "%s/services/%s.%s",
+				    r->image_path, x->name, x->ops[o].name);
+				if (access(path, X_OK) == 0)
+					continue;
+				fprintf(fp, "%s:%u:%u: error: role %s: no handler "
+				    "for %s.%s in %s/services (an executable "
+				    "%s.%s, or %s for all of %s)\n",
+				    r->exports[k].loc.file, r->exports[k].loc.line,
+				    r->exports[k].loc.col, r->name, x->name,
+				    x->ops[o].name, r->image_path, x->name,
+				    x->ops[o].name, x->name, x->name);
+			}
+		}
+	}
+	fclose(fp);
+	if (len > 0)
+		ctl_error(c, BALTIC_EXIT_FAIL, "%sfarm %s not created", buf,
+		    farm->name);
+	free(buf);
+	return len > 0 ? -1 : 0;
+}
+
 void
 ctl_create(struct ctl *c, yajl_val rq)
 {
@@ -187,6 +285,8 @@ ctl_create(struct ctl *c, yajl_val rq)
 			    "first", farm->name);
 		goto out;
 	}
+	if (create_check_roles(c, farm) == -1)
+		goto out;
 	if (c->dryrun) {
 		ctl_ok(c, "dry run");
 		goto out;
@@ -197,6 +297,10 @@ ctl_create(struct ctl *c, yajl_val rq)
 	/* The store knows the farm before any partition exists. */
 	if (farm_run_save(f) == -1) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "cannot write farm state");
+		farm_teardown(f);
+		goto out;
+	}
+	if (create_bind_exports(c, f) == -1) {
 		farm_teardown(f);
 		goto out;
 	}

@@ -32,6 +32,7 @@ ctl_set(struct ctl *c, yajl_val rq)
 	const char	*ref = json_str(rq, CTL_K_REF);
 	const char	*expr = json_str(rq, CTL_K_EXPR);
 	struct farm_run	*f;
+	struct farm_binding *b;
 	char		*err = NULL;
 
 	if (fname == NULL || ref == NULL || expr == NULL) {
@@ -40,9 +41,12 @@ ctl_set(struct ctl *c, yajl_val rq)
 	}
 	if ((f = ctl_find_farm(c, fname)) == NULL)
 		return;
-	if (farm_find_binding(f->farm, ref) == NULL) {
-		ctl_error(c, BALTIC_EXIT_NOTFOUND, "farm %s has no binding %s",
-		    fname, ref);
+	/* A binding that is not a ref is no ref: the same answer as a name
+	 * the farm does not bind. */
+	if ((b = farm_find_binding(f->farm, ref)) == NULL ||
+	    b->expr->kind != FARM_E_REF) {
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "farm %s has no ref %s%s",
+		    fname, ref, b != NULL ? " (a binding, not a ref)" : "");
 		return;
 	}
 	if (farm_run_set_ref(f, ref, expr, &err) == -1) {

@@ -311,6 +311,8 @@ void		 adopt_part_gone(struct part *, const char *why);
 void		 adopt_farm_gone(struct farm_run *);
 
 /* export.c: an export's HTTP server */
+int		 export_bind(struct farm_run *, struct farm_run_export *,
+		    char **err_r);
 int		 export_start(struct farm_run *, struct farm_run_export *,
 		    char **err_r);
 void		 export_stop(struct farm_run_export *);

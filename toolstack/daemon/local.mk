@@ -17,6 +17,7 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/edge/http-req.c \
 	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
 	toolstack/keep/keep.c toolstack/keep/keeper.c \
+	toolstack/keep/keep-fdstore.c \
 	toolstack/backend/backend.h toolstack/backend/local.c \
 	toolstack/backend/store-dir.c toolstack/backend/store-xs.c \
 	toolstack/backend/xen-state.h toolstack/backend/xen.c \
@@ -25,11 +26,14 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/backend/xen-cutpaste.c toolstack/backend/xen-xs-txn.h \
 	toolstack/backend/xen-xs-txn.c \
 	toolstack/util/idmap.h toolstack/util/idmap.c $(BALTIC_UTIL_SOURCES)
-toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND
+toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND \
+	$(SYSTEMD_CPPFLAGS)
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
-	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS)
+	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS) \
+	$(LIBSYSTEMD_CFLAGS)
 toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
-	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS)
+	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS) \
+	$(LIBSYSTEMD_LIBS)
 
 # Its manual page.
 dist_man_MANS += man/balticd.8

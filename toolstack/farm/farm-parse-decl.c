@@ -11,6 +11,9 @@
 #define MEMORY_MIN	16
 #define MEMORY_MAX	(1024 * 1024)
 #define VCPUS_MAX	128
+#define DISKS_MAX	26	/* xvda to xvdz */
+#define VIFS_MAX	16
+#define BRIDGE_MAX	15	/* IFNAMSIZ - 1 */
 #define TIMEOUT_MAX	(24 * 3600 * 1000)
 
 static const char *reserved[] = {
@@ -163,12 +166,12 @@ out:
 
 struct role_ctx {
 	struct farm_role	*role;
-	struct farm_loc		 seen[7];	/* where each property was set */
+	struct farm_loc		 seen[9];	/* where each property was set */
 };
 
 static const char *role_props[] = {
 	"image", "memory", "vcpus", "type", "on_crash", "exports", "imports",
-	NULL
+	"disk", "vif", NULL
 };
 
 static int
@@ -211,12 +214,22 @@ parse_uint(struct farm_parser *p, const char *what, unsigned lo, unsigned hi,
 	return 0;
 }
 
+/* A path relative to the farm file's directory, as for images. */
+static char *
+resolve_path(struct farm_parser *p, const char *s)
+{
+	const char	*dir = p->ff->dir;
+
+	if (*s == '/' || strcmp(dir, ".") == 0)
+		return farm_xstrdup(s);
+	return farm_xasprintf("%s/%s", dir, s);
+}
+
 /* The directory after 'image', relative to the file's; -1 if none. */
 static int
 parse_image(struct farm_parser *p, struct farm_role *r)
 {
 	struct farm_token	*v = farm_cur(p);
-	const char		*dir = p->ff->dir;
 
 	if (farm_expect(p, FT_STRING, "a quoted directory after 'image'") == -1)
 		return -1;
@@ -228,10 +241,53 @@ parse_image(struct farm_parser *p, struct farm_role *r)
 	free(r->image);
 	free(r->image_path);
 	r->image = farm_xstrdup(v->str);
-	if (*v->str == '/' || strcmp(dir, ".") == 0)
-		r->image_path = farm_xstrdup(v->str);
-	else
-		r->image_path = farm_xasprintf("%s/%s", dir, v->str);
+	r->image_path = resolve_path(p, v->str);
+	return 0;
+}
+
+static bool
+bridge_name_ok(const char *s)
+{
+	size_t	n = strlen(s);
+
+	return n > 0 && n <= BRIDGE_MAX &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") == n;
+}
+
+/* disk "FILE" or vif "BRIDGE" (repeatable): one more device. */
+static int
+parse_dev(struct farm_parser *p, struct farm_role *r, bool disk)
+{
+	struct farm_token	*v = farm_cur(p);
+	struct farm_dev		*dv;
+
+	if (farm_expect(p, FT_STRING, disk ? "a quoted file after 'disk'" :
+	    "a quoted bridge name after 'vif'") == -1)
+		return -1;
+	if (v->bad)
+		return 0;
+	if (disk && *v->str == '\0') {
+		farm_diag(p->d, &v->loc, FARM_ERROR, "disk path is empty");
+		return 0;
+	}
+	if (!disk && !bridge_name_ok(v->str)) {
+		farm_diag(p->d, &v->loc, FARM_ERROR, "bad bridge name \"%s\" "
+		    "(1 to %d letters, digits, '_', '.' or '-')", v->str,
+		    BRIDGE_MAX);
+		return 0;
+	}
+	if ((disk ? r->ndisks >= DISKS_MAX : r->nvifs >= VIFS_MAX)) {
+		farm_diag(p->d, &v->loc, FARM_ERROR, "role '%s' has more than "
+		    "%d %s", r->name, disk ? DISKS_MAX : VIFS_MAX,
+		    disk ? "disks" : "vifs");
+		return 0;
+	}
+	dv = disk ? FARM_PUSH(r->disks, r->ndisks) :
+	    FARM_PUSH(r->vifs, r->nvifs);
+	dv->spec = farm_xstrdup(v->str);
+	dv->path = disk ? resolve_path(p, v->str) : NULL;
+	dv->loc = v->loc;
 	return 0;
 }
 
@@ -297,13 +353,13 @@ role_prop_name(struct farm_parser *p, struct role_ctx *rc)
 		if (t->kind == FT_IDENT) {
 			farm_diag(p->d, &t->loc, FARM_ERROR, "unknown role "
 			    "property '%.*s' (expected image, memory, vcpus, "
-			    "type, on_crash, exports or imports)",
+			    "type, on_crash, exports, imports, disk or vif)",
 			    (int)t->len, t->text);
 			return -1;
 		}
 		return farm_expected(p, "a role property");
 	}
-	if (rc->seen[i].line != 0)
+	if (rc->seen[i].line != 0 && i < 7)	/* disk and vif repeat */
 		farm_diag(p->d, &t->loc, FARM_ERROR, "'%s' is set twice in "
 		    "role '%s' (first on line %u)", role_props[i], r->name,
 		    rc->seen[i].line);
@@ -354,6 +410,14 @@ parse_role_prop(struct farm_parser *p, void *arg)
 	case 6:
 		if (parse_names(p, &r->imports, &r->nimports) == -1)
 			goto broken;
+		break;
+	case 7:
+		if (parse_dev(p, r, true) == -1)
+			return -1;
+		break;
+	case 8:
+		if (parse_dev(p, r, false) == -1)
+			return -1;
 		break;
 	}
 	if (farm_end_statement(p, "a role property") == -1)

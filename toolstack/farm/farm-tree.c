@@ -97,6 +97,14 @@ farm_role_dispose(struct farm_role *r)
 	for (j = 0; j < r->nimports; j++)
 		free(r->imports[j].name);
 	free(r->imports);
+	for (j = 0; j < r->ndisks; j++) {
+		free(r->disks[j].spec);
+		free(r->disks[j].path);
+	}
+	free(r->disks);
+	for (j = 0; j < r->nvifs; j++)
+		free(r->vifs[j].spec);
+	free(r->vifs);
 	memset(r, 0, sizeof *r);
 }
 

@@ -95,6 +95,14 @@ struct farm_name {
 	struct farm_iface	*iface;		/* set by the checker */
 };
 
+/* A role's disk "FILE" or vif "BRIDGE", as written, with where. */
+struct farm_dev {
+	char			*spec;		/* the file or the bridge */
+	char			*path;		/* disk: resolved against the
+						 * file; vif: NULL */
+	struct farm_loc		 loc;
+};
+
 enum farm_domtype { FARM_DOM_PV, FARM_DOM_PVH };
 enum farm_on_crash { FARM_CRASH_DESTROY, FARM_CRASH_RESTART,
 	FARM_CRASH_PRESERVE };
@@ -112,6 +120,11 @@ struct farm_role {
 	size_t			 nexports;
 	struct farm_name	*imports;
 	size_t			 nimports;
+	struct farm_dev		*disks;		/* raw, xvda, xvdb... in order */
+	size_t			 ndisks;
+	struct farm_dev		*vifs;		/* one network interface each,
+						 * on the bridge named */
+	size_t			 nvifs;
 	bool			 incomplete;	/* a syntax error dropped part */
 };
 

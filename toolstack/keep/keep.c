@@ -158,6 +158,8 @@ keep_put(struct keep_client *k, const char *key, const void *val, size_t len,
 {
 	if (k->exiting)
 		return -1;
+	if (k->fdstore)
+		return keep_fdstore_put(k, key, val, len, fd);
 	if (k->fd == -1 && keep_connect(k) == -1 && keep_spawn(k) == -1)
 		return -1;
 	return keep_send(k, KEEP_PUT, key, val, len, fd);
@@ -166,7 +168,11 @@ keep_put(struct keep_client *k, const char *key, const void *val, size_t len,
 void
 keep_del(struct keep_client *k, const char *key)
 {
-	if (!k->exiting)
+	if (k->exiting)
+		return;
+	if (k->fdstore)
+		keep_fdstore_del(k, key);
+	else
 		keep_send(k, KEEP_DEL, key, NULL, 0, -1);
 }
 
@@ -198,6 +204,8 @@ keep_fetch(struct keep_client *k)
 	int			 fds[KEEP_FDS_MAX];
 	bool			 cut;
 
+	if (k->fdstore)
+		return keep_fdstore_fetch(k);
 	if (keep_connect(k) == -1)
 		return -1;
 	if (keep_send(k, KEEP_LIST, NULL, NULL, 0, -1) == -1)
@@ -279,6 +287,8 @@ keep_done(struct keep_client *k, bool quit)
 
 	while ((e = TAILQ_FIRST(&k->kept)) != NULL) {
 		TAILQ_REMOVE(&k->kept, e, entry);
+		if (quit && k->fdstore)
+			keep_fdstore_del(k, e->key);	/* nothing to keep */
 		keep_kept_free(e);
 	}
 	if (quit && k->fd != -1 &&
@@ -301,5 +311,6 @@ keep_client_init(struct keep_client *k, const char *run_dir,
 	k->fd = -1;
 	k->run_dir = run_dir;
 	k->self_path = self_path;
+	k->fdstore = keep_fdstore_use();
 	TAILQ_INIT(&k->kept);
 }

@@ -166,6 +166,8 @@ struct keep_client {
 	const char		*run_dir;	/* its socket is here */
 	const char		*self_path;	/* to exec it */
 	bool			 exiting;	/* leave its entries be */
+	bool			 fdstore;	/* systemd's fd store, not
+						 * the keeper (keep-fdstore.c) */
 	TAILQ_HEAD(, kept)	 kept;		/* fetched at start */
 };
 
@@ -187,6 +189,17 @@ int	 keep_put(struct keep_client *, const char *key, const void *val,
 void	 keep_del(struct keep_client *, const char *key);
 /* Done: quit (nothing is left to keep) tells the keeper to exit. */
 void	 keep_done(struct keep_client *, bool quit);
+
+/* systemd's file descriptor store in place of the keeper
+ * (keep-fdstore.c), used when balticd runs as a Type=notify service and
+ * was built with libsystemd: the same entries, the same returns. */
+bool	 keep_fdstore_use(void);
+int	 keep_fdstore_put(struct keep_client *, const char *key,
+	    const void *val, size_t len, int fd);
+void	 keep_fdstore_del(struct keep_client *, const char *key);
+int	 keep_fdstore_fetch(struct keep_client *);
+/* Tell the service manager state ("READY=1"...); nothing without one. */
+void	 keep_sd_notify(const char *state);
 
 /* The keeper process (keeper.c): serves listen_fd until QUIT. */
 int	 keeper_main(int listen_fd, const char *path);

@@ -30,6 +30,7 @@ struct export_srv {
 	struct farm_run_export		*x;
 	int				 lfd;
 	struct event			*lev;
+	bool				 listening; /* export_start */
 	bool				 paused; /* at EXPORT_CONNS_MAX */
 	size_t				 nconns;
 	TAILQ_HEAD(, export_conn)	 conns;

@@ -474,13 +474,15 @@ export_listen_key(const struct farm_run *f, const struct farm_run_export *x,
 }
 
 /*
- * Listen for x's calls if it has an address: on the socket an earlier
- * balticd listened on (kept with the connections that came meanwhile),
- * else on a new one, kept.  0, or -1 with a message in *err_r (caller
- * frees).
+ * Bind x's address, if it has one, without taking calls yet: the socket
+ * an earlier balticd listened on (kept with the connections that came
+ * meanwhile), else a new one, kept.  A create binds every export before
+ * any partition starts, so a busy address costs no partition; clients
+ * that connect meanwhile wait in the backlog.  0, or -1 with a message
+ * in *err_r (caller frees).
  */
 int
-export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
+export_bind(struct farm_run *f, struct farm_run_export *x, char **err_r)
 {
 	struct export_srv	*srv;
 	char			 key[KEEP_KEY_MAX + 1];
@@ -506,11 +508,9 @@ export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
 	}
 	if ((srv = calloc(1, sizeof *srv)) == NULL ||
 	    (srv->lev = event_new(f->d->base, fd, EV_READ | EV_PERSIST,
-	    export_accept_cb, srv)) == NULL ||
-	    event_add(srv->lev, NULL) == -1) {
-		if (srv != NULL && srv->lev != NULL)
-			event_free(srv->lev);
+	    export_accept_cb, srv)) == NULL) {
 		free(srv);
+		keep_del(f->d->keep, key);
 		close(fd);
 		if (asprintf(err_r, "cannot listen on %s: out of memory",
 		    x->fe->addr) == -1)
@@ -523,6 +523,27 @@ export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
 	srv->idle = conn_arm_read;
 	TAILQ_INIT(&srv->conns);
 	x->srv = srv;
+	return 0;
+}
+
+/* Take x's calls: bound first if export_bind has not been.  0, or -1
+ * with a message in *err_r (caller frees). */
+int
+export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
+{
+	*err_r = NULL;
+	if (x->fe->addr == NULL || (x->srv != NULL && x->srv->listening))
+		return 0;
+	if (export_bind(f, x, err_r) == -1)
+		return -1;
+	if (event_add(x->srv->lev, NULL) == -1) {
+		export_stop(x);
+		if (asprintf(err_r, "cannot listen on %s: event_add failed",
+		    x->fe->addr) == -1)
+			*err_r = NULL;
+		return -1;
+	}
+	x->srv->listening = true;
 	log_debug("%s: export %s.%s listening on %s", f->name,
 	    x->fe->binding, x->fe->iface, x->fe->addr);
 	return 0;
