@@ -4,7 +4,10 @@
  *
  * balticd listens on a Unix stream socket, CTL_SOCK in its run
  * directory (BALTIC_RUN_DIR, else CTL_RUN_DIR; BALTIC_SOCKET names the
- * socket itself), mode 0600: only root drives the farms.  One request per
+ * socket itself), mode 0600: only root drives the farms (with a group
+ * CTL_GROUP: its members too, mode 0660; balticd checks the peer's
+ * credentials on top of the mode, and answers anyone else at once with
+ * BALTIC_EXIT_DENIED).  One request per
  * connection: a JSON object on one line, at most CTL_REQUEST_MAX bytes,
  * {CTL_K_CMD: one of CTL_CMD_*, CTL_K_DRYRUN: true if -N, and the
  * command's keys below}.  balticd answers with zero or more progress
@@ -23,6 +26,8 @@
 #define CTL_SOCK		"balticd.sock"
 #define CTL_LOCK		"balticd.lock"	/* flock: one balticd */
 #define CTL_REQUEST_MAX		(1024 * 1024)
+#define CTL_GROUP		"baltic"	/* may drive balticd too */
+#define CTL_DENIED_MS		5000	/* a refused peer is let go */
 
 /* Exit codes: the same meaning in every command, for scripts; a failed
  * request's CTL_K_EXIT. */
@@ -32,6 +37,7 @@
 #define BALTIC_EXIT_NOTFOUND	3	/* no such farm, instance or ref */
 #define BALTIC_EXIT_NODAEMON	4	/* balticd cannot be reached */
 #define BALTIC_EXIT_TIMEOUT	5	/* the call's deadline passed */
+#define BALTIC_EXIT_DENIED	6	/* not root nor in CTL_GROUP */
 
 /* Commands, and the keys of their requests. */
 #define CTL_CMD_CREATE		"create"	/* path, text, [farm] */

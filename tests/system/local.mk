@@ -3,7 +3,7 @@
 TESTS += tests/system/eop-configs.sh tests/system/or-policies.sh \
 	tests/system/par-cancel.sh tests/system/ref-rewire.sh \
 	tests/system/errors.sh tests/system/cut-paste.sh tests/system/lifecycle.sh \
-	tests/system/restart.sh tests/faults/run.sh
+	tests/system/restart.sh tests/system/secure.sh tests/faults/run.sh
 EXTRA_DIST += tests/system/lib.sh tests/system/roles tests/system/farms
 include $(srcdir)/tests/system/hostile.mk
 

@@ -27,6 +27,7 @@ struct ctl {
 	bool			 gone;		/* client hung up */
 	bool			 answered;
 	bool			 dryrun;	/* the request's -N */
+	bool			 denied;	/* ctl_peer_check refused it */
 	/* create / cut in progress: */
 	struct farm_run		*farm;
 	struct part		*part;
