@@ -88,7 +88,8 @@ static const struct check_case cases[] = {
 	  "t.farm:7:21: error: import 'IA' is wired twice (first on line 7)\n" },
 	{ "duplicate address",
 	  F("\ta = vm A\n\tb = vm B { IA = a }\n"
-	    "\texport a.IA at \"h:1\"\n\texport b.IB at \"h:1\"\n"),
+	    "\texport a.IA at \"h:1\" insecure\n"
+	    "\texport b.IB at \"h:1\" insecure\n"),
 	  "t.farm:9:17: error: address \"h:1\" is already used by the export "
 	  "on line 8\n" },
 	{ "import unbound",
@@ -175,7 +176,7 @@ static const struct check_case cases[] = {
 	{ "no cascade after an unknown role",
 	  F("\ta = vm Q\n\tb = vm B { IA = or(a, vm A) }\n"
 	    "\tc = vm B { IA = a }\n\texport a.IA\n\texport b.IB\n"
-	    "\texport c.IB at \"h:2\"\n"),
+	    "\texport c.IB at \"h:2\" insecure\n"),
 	  "t.farm:6:9: error: unknown role 'Q'\n"
 	  "t.farm:11:11: error: IB is already exported by farm 'f' on line "
 	  "10\n" },

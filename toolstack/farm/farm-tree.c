@@ -115,6 +115,9 @@ farm_dispose(struct farm *f)
 		free(f->exports[j].binding);
 		free(f->exports[j].iface);
 		free(f->exports[j].addr);
+		free(f->exports[j].tls_cert);
+		free(f->exports[j].tls_key);
+		free(f->exports[j].tls_ca);
 	}
 	free(f->exports);
 	for (j = 0; j < f->ninstances; j++)

@@ -485,6 +485,26 @@ farm_parse_addr(const char *s, char **host_r, unsigned *port_r,
 }
 
 int
+farm_addr_loopback(const char *s)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	char		*host = NULL;
+	int		 rc = 0;
+
+	if (farm_parse_addr(s, &host, NULL, NULL) == -1)
+		return -1;
+	if (strcmp(host, "localhost") == 0)
+		rc = 1;
+	else if (inet_pton(AF_INET, host, &a4) == 1)
+		rc = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (inet_pton(AF_INET6, host, &a6) == 1)
+		rc = IN6_IS_ADDR_LOOPBACK(&a6);
+	free(host);
+	return rc;
+}
+
+int
 farm_parse_url(const char *s, char **host_r, unsigned *port_r,
     char **path_r, const char **why_r)
 {

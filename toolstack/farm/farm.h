@@ -198,6 +198,15 @@ struct farm_export {
 	bool			 addr_bad;	/* reported */
 	struct farm_loc		 addr_loc;
 	struct farm_loc		 iface_loc;
+	/* After the address: 'insecure' (plain HTTP off loopback, said so),
+	 * or 'tls' with its files, resolved against the farm file's
+	 * directory; client-ca: client certificates required. */
+	bool			 insecure;
+	bool			 tls;
+	struct farm_loc		 sec_loc;	/* 'insecure' or 'tls' */
+	char			*tls_cert;
+	char			*tls_key;
+	char			*tls_ca;
 };
 
 /*
@@ -312,6 +321,9 @@ bool	farm_expr_refers_to(const struct farm_expr *,
  * with a static reason in *why_r.  *host_r is caller-freed; either
  * output may be NULL.
  */
+/* Is "host:port" on loopback (localhost, 127.0.0.0/8, [::1])?  1, 0, or
+ * -1 if it does not parse. */
+int	farm_addr_loopback(const char *);
 int	farm_parse_addr(const char *, char **host_r, unsigned *port_r,
 	    const char **why_r);
 

@@ -489,6 +489,12 @@ export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
 	*err_r = NULL;
 	if (x->fe->addr == NULL || x->srv != NULL)
 		return 0;
+	if (x->fe->tls) {
+		if (asprintf(err_r, "export at %s: tls is not served by this "
+		    "balticd yet", x->fe->addr) == -1)
+			*err_r = NULL;
+		return -1;
+	}
 	export_listen_key(f, x, key, sizeof key);
 	if ((fd = keep_take(f->d->keep, key)) != -1) {
 		if (evutil_make_socket_nonblocking(fd) == -1) {
