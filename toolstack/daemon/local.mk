@@ -14,6 +14,7 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export-conn.h toolstack/daemon/edge/export.c \
 	toolstack/daemon/edge/export-conn.c toolstack/daemon/edge/http-req.h \
+	toolstack/daemon/edge/export-tls.h toolstack/daemon/edge/export-tls.c \
 	toolstack/daemon/edge/http-req.c \
 	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
 	toolstack/keep/keep.c toolstack/keep/keeper.c \
@@ -27,9 +28,11 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/util/idmap.h toolstack/util/idmap.c $(BALTIC_UTIL_SOURCES)
 toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
-	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS)
+	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS) \
+	$(OPENSSL_CFLAGS)
 toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
-	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS)
+	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS) \
+	$(OPENSSL_LIBS)
 
 # Its manual page.
 dist_man_MANS += man/balticd.8
