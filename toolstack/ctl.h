@@ -26,6 +26,8 @@
 #define CTL_SOCK		"balticd.sock"
 #define CTL_LOCK		"balticd.lock"	/* flock: one balticd */
 #define CTL_REQUEST_MAX		(1024 * 1024)
+#define CTL_NAME_MAX		256		/* a farm, instance... name */
+#define CTL_TIMEOUT_MAX_MS	(24u * 3600 * 1000)	/* a call's */
 #define CTL_GROUP		"baltic"	/* may drive balticd too */
 #define CTL_DENIED_MS		5000	/* a refused peer is let go */
 
@@ -60,7 +62,8 @@
 #define CTL_K_IFACE		"iface"
 #define CTL_K_OP		"op"
 #define CTL_K_ARG		"arg"
-#define CTL_K_TIMEOUT		"timeout"	/* milliseconds */
+#define CTL_K_TIMEOUT		"timeout"	/* milliseconds, 1 to
+						 * CTL_TIMEOUT_MAX_MS */
 #define CTL_K_REF		"ref"
 #define CTL_K_EXPR		"expr"
 #define CTL_K_INSTANCE		"instance"

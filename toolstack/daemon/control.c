@@ -197,9 +197,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	bufferevent_disable(bev, EV_READ);
-	if ((rq = yajl_tree_parse(line, ebuf, sizeof ebuf)) == NULL ||
-	    (cmd = json_str(rq, CTL_K_CMD)) == NULL) {
-		ctl_error(c, BALTIC_EXIT_USAGE, "bad request");
+	if ((rq = ctl_req_parse(line, &cmd, ebuf, sizeof ebuf)) == NULL) {
+		ctl_error(c, BALTIC_EXIT_USAGE, "bad request: %s", ebuf);
 		goto out;
 	}
 	c->dryrun = json_true(rq, CTL_K_DRYRUN);
