@@ -126,6 +126,44 @@ expect_eq "client-ca: a certificate of the CA but not for clients is refused" \
 expect_eq "after all that the TLS export still answers" "tf-a"$'\n'"200" \
     "$(https 18341 tf/IEcho/Who "")"
 
+# https remotes: tf's TLS export called from other farms, checked
+# against the named CA, the system's (which does not know it), and for a
+# host name the certificate does not carry.
+remote_farm() {
+	printf 'farm %s {\n\tr = remote IEcho "%s" %s\n' "$1" "$2" "${4:-}"
+	printf '\texport r.IEcho at "127.0.0.1:%s"\n}\n' "$3"
+}
+sed -n '1,5p' "$T/tls.farm" >"$T/remote.farm"
+remote_farm rf https://127.0.0.1:18341/tf 18351 'ca "tls/ca.pem"' \
+    >>"$T/remote.farm"
+remote_farm sysf https://127.0.0.1:18341/tf 18352 >>"$T/remote.farm"
+remote_farm namef https://localhost:18341/tf 18353 'ca "tls/ca.pem"' \
+    >>"$T/remote.farm"
+for f in rf sysf namef; do
+	"$BALTIC" create -q -f $f "$T/remote.farm" || not_ok "create $f"
+done
+for _ in 1 2 3; do
+	"$BALTIC" call rf IEcho.Who
+done >"$T/remote.out" 2>&1
+expect_eq "an https remote checked against its ca: three calls" \
+    "tf-a tf-a tf-a" "$(echo $(cat "$T/remote.out"))"
+out=$("$BALTIC" call sysf IEcho.Who 2>&1)
+expect_eq "... against the system's CAs: refused" 1 $?
+expect_match "... as unreachable" "remote https://127.0.0.1:18341/tf: unreachable" "$out"
+out=$("$BALTIC" call namef IEcho.Who 2>&1)
+expect_eq "... for a name the certificate lacks: refused" 1 $?
+# The server side closes rf's kept connection, more times than rf has
+# connections: each next call gets a new one (evhttp cannot reconnect a
+# spent TLS connection).
+for _ in $(seq 10); do
+	"$BALTIC" destroy tf >/dev/null 2>&1
+	"$BALTIC" create -q -f tf "$T/tls.farm"
+	"$BALTIC" call rf IEcho.Who 2>&1
+done >"$T/remote.out"
+expect_eq "an https remote whose server closed, ten times: answered" \
+    "$(echo tf-a tf-a tf-a tf-a tf-a tf-a tf-a tf-a tf-a tf-a)" \
+    "$(echo $(cat "$T/remote.out"))"
+
 # A restart: the keeper kept the listening socket, balticd serves TLS on
 # it again.
 kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=

@@ -154,10 +154,11 @@ static const struct check_case cases[] = {
 	  "t.farm:7:17: error: bad address \"host:0\": port out of range (1 "
 	  "to 65535) (expected \"host:port\")\n" },
 	{ "bad url",
-	  F("\tp = remote IA \"https://h:1\"\n\tb = vm B { IA = p }\n"
+	  F("\tp = remote IA \"ftp://h:1\"\n\tb = vm B { IA = p }\n"
 	    "\texport b.IB\n"),
-	  "t.farm:6:16: error: bad URL \"https://h:1\": only http:// URLs are "
-	  "supported (expected \"http://host:port[/path]\")\n" },
+	  "t.farm:6:16: error: bad URL \"ftp://h:1\": only http:// and "
+	  "https:// URLs are supported (expected "
+	  "\"http[s]://host:port[/path]\")\n" },
 	{ "or without branches",
 	  F("\ta = or()\n\texport a.IA\n"),
 	  "t.farm:6:6: error: or() has no branch (it needs at least two)\n" },

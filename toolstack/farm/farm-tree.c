@@ -62,6 +62,7 @@ farm_expr_free(struct farm_expr *e)
 	case FARM_E_REMOTE:
 		free(e->u.remote.iface);
 		free(e->u.remote.url);
+		free(e->u.remote.ca);
 		break;
 	}
 	free(e);
@@ -254,6 +255,11 @@ expr_str(char **buf, const struct farm_expr *e)
 		str_add(buf, " \"");
 		str_add(buf, e->u.remote.url);
 		str_add(buf, "\"");
+		if (e->u.remote.ca != NULL) {
+			str_add(buf, " ca \"");
+			str_add(buf, e->u.remote.ca);
+			str_add(buf, "\"");
+		}
 		break;
 	}
 }

@@ -508,15 +508,17 @@ int
 farm_parse_url(const char *s, char **host_r, unsigned *port_r,
     char **path_r, const char **why_r)
 {
-	static const char	 scheme[] = "http://";
 	const char		*why = NULL, *slash, *p;
 
-	if (strncmp(s, scheme, sizeof scheme - 1) != 0) {
-		why = strstr(s, "://") ? "only http:// URLs are supported" :
-		    "missing \"http://\"";
+	if (strncmp(s, "http://", 7) == 0)
+		s += 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		s += 8;
+	else {
+		why = strstr(s, "://") ? "only http:// and https:// URLs are "
+		    "supported" : "missing \"http://\" or \"https://\"";
 		goto fail;
 	}
-	s += sizeof scheme - 1;
 	slash = strchr(s, '/');
 	if (slash == NULL)
 		slash = s + strlen(s);

@@ -177,6 +177,10 @@ struct farm_expr {
 			bool			 url_bad;	/* reported */
 			struct farm_loc		 url_loc;
 			struct farm_loc		 iface_loc;
+			/* https: the CAs to check the server against
+			 * (NULL: the system's), resolved like images */
+			char			*ca;
+			struct farm_loc		 ca_loc;
 		} remote;
 	} u;
 };
@@ -328,7 +332,7 @@ int	farm_parse_addr(const char *, char **host_r, unsigned *port_r,
 	    const char **why_r);
 
 /*
- * Split "http://host:port[/path]": 0, or -1 with a static reason.
+ * Split "http[s]://host:port[/path]": 0, or -1 with a static reason.
  * *path_r is "/" when absent.  *host_r and *path_r are caller-freed.
  */
 int	farm_parse_url(const char *, char **host_r, unsigned *port_r,
