@@ -4,7 +4,10 @@
  *
  * balticd listens on a Unix stream socket, CTL_SOCK in its run
  * directory (BALTIC_RUN_DIR, else CTL_RUN_DIR; BALTIC_SOCKET names the
- * socket itself), mode 0600: only root drives the farms.  One request per
+ * socket itself), mode 0600: only root drives the farms (with a group
+ * CTL_GROUP: its members too, mode 0660; balticd checks the peer's
+ * credentials on top of the mode, and answers anyone else at once with
+ * BALTIC_EXIT_DENIED).  One request per
  * connection: a JSON object on one line, at most CTL_REQUEST_MAX bytes,
  * {CTL_K_CMD: one of CTL_CMD_*, CTL_K_DRYRUN: true if -N, and the
  * command's keys below}.  balticd answers with zero or more progress
@@ -23,6 +26,10 @@
 #define CTL_SOCK		"balticd.sock"
 #define CTL_LOCK		"balticd.lock"	/* flock: one balticd */
 #define CTL_REQUEST_MAX		(1024 * 1024)
+#define CTL_NAME_MAX		256		/* a farm, instance... name */
+#define CTL_TIMEOUT_MAX_MS	(24u * 3600 * 1000)	/* a call's */
+#define CTL_GROUP		"baltic"	/* may drive balticd too */
+#define CTL_DENIED_MS		5000	/* a refused peer is let go */
 
 /*
  * Exit codes: the same meaning in every command, for scripts; a failed
@@ -35,6 +42,7 @@
  *	3	no such farm, instance, ref, export, operation or file
  *	4	balticd cannot be reached, or closed without an answer
  *	5	the deadline passed
+ *	6	not allowed: not root, nor in the group baltic
  */
 #define BALTIC_EXIT_OK		0
 #define BALTIC_EXIT_FAIL	1
@@ -42,6 +50,7 @@
 #define BALTIC_EXIT_NOTFOUND	3
 #define BALTIC_EXIT_NODAEMON	4
 #define BALTIC_EXIT_TIMEOUT	5
+#define BALTIC_EXIT_DENIED	6
 
 /* Commands, and the keys of their requests. */
 #define CTL_CMD_CREATE		"create"	/* path, text, [farm] */
@@ -64,7 +73,8 @@
 #define CTL_K_IFACE		"iface"
 #define CTL_K_OP		"op"
 #define CTL_K_ARG		"arg"
-#define CTL_K_TIMEOUT		"timeout"	/* milliseconds */
+#define CTL_K_TIMEOUT		"timeout"	/* milliseconds, 1 to
+						 * CTL_TIMEOUT_MAX_MS */
 #define CTL_K_REF		"ref"
 #define CTL_K_EXPR		"expr"
 #define CTL_K_INSTANCE		"instance"

@@ -52,3 +52,7 @@ target chan $proto_objs -levent
 # keep-proto.c needs only proto.c of libbaltic (the le32 and name codecs).
 $CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/keep/keep-proto.c" -o "$out/obj/keep-proto.o"
 target keep "$out/obj/keep-proto.o" "$out/obj/proto.o"
+# The control requests: control-req.c and util.c's JSON getters, yajl.
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/daemon/control-req.c" -o "$out/obj/control-req.o"
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/util/util.c" -o "$out/obj/util.o"
+target ctl "$out/obj/control-req.o" "$out/obj/util.o" -lyajl

@@ -13,7 +13,7 @@ FUZZ_PROTO_LIBS = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay-farm tests/fuzz/replay-farm-expr \
 	tests/fuzz/replay-http tests/fuzz/replay-wire tests/fuzz/replay-chan \
-	tests/fuzz/replay-http-req tests/fuzz/replay-keep
+	tests/fuzz/replay-http-req tests/fuzz/replay-keep tests/fuzz/replay-ctl
 tests_fuzz_replay_farm_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-farm.c tests/fuzz/fuzz.h
 tests_fuzz_replay_farm_LDADD = $(FUZZ_FARM_LIBS)
@@ -36,6 +36,11 @@ tests_fuzz_replay_chan_LDADD = $(FUZZ_PROTO_LIBS)
 tests_fuzz_replay_keep_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-keep.c tests/fuzz/fuzz.h toolstack/keep/keep-proto.c
 tests_fuzz_replay_keep_LDADD = libbaltic/libbaltic.a
+tests_fuzz_replay_ctl_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-ctl.c tests/fuzz/fuzz.h toolstack/daemon/control-req.c \
+	toolstack/util/util.c
+tests_fuzz_replay_ctl_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_fuzz_replay_ctl_LDADD = $(YAJL_LIBS)
 
 TESTS += tests/fuzz/replay.sh
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/build.sh \

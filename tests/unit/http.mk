@@ -4,12 +4,13 @@ check_PROGRAMS += tests/unit/test-http
 TESTS += tests/unit/test-http
 tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export.c toolstack/daemon/edge/export-conn.c \
-	toolstack/daemon/edge/http-req.c \
+	toolstack/daemon/edge/export-tls.c toolstack/daemon/edge/http-req.c \
 	toolstack/util/util.c
 tests_unit_test_http_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
-	$(YAJL_CFLAGS)
+	$(YAJL_CFLAGS) $(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_http_LDADD = toolstack/libfarm.a libbaltic/libbaltic.a \
-	$(CMOCKA_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS)
+	$(CMOCKA_LIBS) $(YAJL_LIBS) $(LIBEVENT_OPENSSL_LIBS) $(LIBEVENT_LIBS) \
+	$(OPENSSL_LIBS)
 
 check_PROGRAMS += tests/unit/test-http-req
 TESTS += tests/unit/test-http-req

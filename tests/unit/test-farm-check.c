@@ -88,7 +88,8 @@ static const struct check_case cases[] = {
 	  "t.farm:7:21: error: import 'IA' is wired twice (first on line 7)\n" },
 	{ "duplicate address",
 	  F("\ta = vm A\n\tb = vm B { IA = a }\n"
-	    "\texport a.IA at \"h:1\"\n\texport b.IB at \"h:1\"\n"),
+	    "\texport a.IA at \"h:1\" insecure\n"
+	    "\texport b.IB at \"h:1\" insecure\n"),
 	  "t.farm:9:17: error: address \"h:1\" is already used by the export "
 	  "on line 8\n" },
 	{ "import unbound",
@@ -153,10 +154,11 @@ static const struct check_case cases[] = {
 	  "t.farm:7:17: error: bad address \"host:0\": port out of range (1 "
 	  "to 65535) (expected \"host:port\")\n" },
 	{ "bad url",
-	  F("\tp = remote IA \"https://h:1\"\n\tb = vm B { IA = p }\n"
+	  F("\tp = remote IA \"ftp://h:1\"\n\tb = vm B { IA = p }\n"
 	    "\texport b.IB\n"),
-	  "t.farm:6:16: error: bad URL \"https://h:1\": only http:// URLs are "
-	  "supported (expected \"http://host:port[/path]\")\n" },
+	  "t.farm:6:16: error: bad URL \"ftp://h:1\": only http:// and "
+	  "https:// URLs are supported (expected "
+	  "\"http[s]://host:port[/path]\")\n" },
 	{ "or without branches",
 	  F("\ta = or()\n\texport a.IA\n"),
 	  "t.farm:6:6: error: or() has no branch (it needs at least two)\n" },
@@ -175,7 +177,7 @@ static const struct check_case cases[] = {
 	{ "no cascade after an unknown role",
 	  F("\ta = vm Q\n\tb = vm B { IA = or(a, vm A) }\n"
 	    "\tc = vm B { IA = a }\n\texport a.IA\n\texport b.IB\n"
-	    "\texport c.IB at \"h:2\"\n"),
+	    "\texport c.IB at \"h:2\" insecure\n"),
 	  "t.farm:6:9: error: unknown role 'Q'\n"
 	  "t.farm:11:11: error: IB is already exported by farm 'f' on line "
 	  "10\n" },

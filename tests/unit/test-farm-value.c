@@ -201,11 +201,18 @@ test_url(void **state)
 	assert_string_equal(path, "/");
 	free(host);
 	free(path);
-	assert_int_equal(farm_parse_url("https://h:1", NULL, NULL, NULL,
+	assert_int_equal(farm_parse_url("https://h:1/p", &host, &port, &path,
+	    &why), 0);
+	assert_string_equal(host, "h");
+	assert_int_equal(port, 1);
+	assert_string_equal(path, "/p");
+	free(host);
+	free(path);
+	assert_int_equal(farm_parse_url("ftp://h:1", NULL, NULL, NULL,
 	    &why), -1);
-	assert_string_equal(why, "only http:// URLs are supported");
+	assert_string_equal(why, "only http:// and https:// URLs are supported");
 	assert_int_equal(farm_parse_url("h:1", NULL, NULL, NULL, &why), -1);
-	assert_string_equal(why, "missing \"http://\"");
+	assert_string_equal(why, "missing \"http://\" or \"https://\"");
 	assert_int_equal(farm_parse_url("http://h/x", NULL, NULL, NULL, &why),
 	    -1);
 	assert_string_equal(why, "missing ':port'");

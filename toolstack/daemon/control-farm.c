@@ -124,8 +124,9 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 			goto fail;
 		}
 		if (f->exports[i].fe->addr != NULL)
-			ctl_progress(c, "export %s.%s at http://%s/%s/%s/",
+			ctl_progress(c, "export %s.%s at http%s://%s/%s/%s/",
 			    f->exports[i].fe->binding, f->exports[i].fe->iface,
+			    f->exports[i].fe->tls ? "s" : "",
 			    f->exports[i].fe->addr, f->name,
 			    f->exports[i].fe->iface);
 	}

@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,6 +183,10 @@ ctl_read(struct bufferevent *bev, void *arg)
 	yajl_val	 rq;
 	size_t		 i, len;
 
+	if (c->denied) {	/* answered already: read, and dropped */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	if (c->answered || c->refs > 1)
 		return;		/* one request per connection */
 	if ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_LF)) == NULL) {
@@ -192,9 +197,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	bufferevent_disable(bev, EV_READ);
-	if ((rq = yajl_tree_parse(line, ebuf, sizeof ebuf)) == NULL ||
-	    (cmd = json_str(rq, CTL_K_CMD)) == NULL) {
-		ctl_error(c, BALTIC_EXIT_USAGE, "bad request");
+	if ((rq = ctl_req_parse(line, &cmd, ebuf, sizeof ebuf)) == NULL) {
+		ctl_error(c, BALTIC_EXIT_USAGE, "bad request: %s", ebuf);
 		goto out;
 	}
 	c->dryrun = json_true(rq, CTL_K_DRYRUN);
@@ -215,8 +219,9 @@ ctl_write(struct bufferevent *bev, void *arg)
 {
 	struct ctl	*c = arg;
 
-	/* Answered and flushed: this connection's request is over. */
-	if (c->answered && c->refs == 1) {
+	/* Answered and flushed: this connection's request is over (a
+	 * refused peer's once it hangs up: its request may be on the way). */
+	if (c->answered && c->refs == 1 && !c->denied) {
 		c->gone = true;
 		ctl_unref(c);
 	}
@@ -227,7 +232,7 @@ ctl_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl	*c = arg;
 
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		if (c->gone)
 			return;
 		c->gone = true;
@@ -236,16 +241,88 @@ ctl_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* Is gid among the n groups? */
+static bool
+gid_in(gid_t gid, const gid_t *groups, size_t n)
+{
+	while (n-- > 0)
+		if (groups[n] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * May the peer on fd drive balticd?  Root may, and so may a member of
+ * the group CTL_GROUP (primary or supplementary, as the kernel saw the
+ * peer at connect: SO_PEERCRED, SO_PEERGROUPS); with no such group, root
+ * only.  This holds on top of the socket's mode, so a socket made
+ * reachable by mistake still refuses everyone else.  0, or -1 with the
+ * reason in why.
+ */
+static int
+ctl_peer_check(int fd, char *why, size_t size)
+{
+	struct ucred	 cr;
+	struct group	*gr;
+	gid_t		 few[64], *groups = few;
+	socklen_t	 len = sizeof cr;
+	bool		 member = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1) {
+		snprintf(why, size, "cannot tell who connected: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (cr.uid == 0)
+		return 0;
+	if ((gr = getgrnam(CTL_GROUP)) != NULL) {
+		member = cr.gid == gr->gr_gid;
+		len = sizeof few;
+		if (!member && getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS,
+		    groups, &len) == -1 && errno == ERANGE &&
+		    (groups = malloc(len)) != NULL &&
+		    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) ==
+		    -1)
+			len = 0;
+		if (!member && groups != NULL)
+			member = gid_in(gr->gr_gid, groups,
+			    len / sizeof groups[0]);
+		if (groups != few)
+			free(groups);
+		if (member)
+			return 0;
+	}
+	snprintf(why, size, "not allowed to drive balticd: uid %u is not "
+	    "root%s", (unsigned)cr.uid, gr != NULL ? " and not in group "
+	    CTL_GROUP : " (there is no group " CTL_GROUP ")");
+	return -1;
+}
+
+/* A refused peer is told why, at once, and let go when it hangs up or
+ * after CTL_DENIED_MS. */
+static void
+ctl_deny(struct ctl *c, const char *why)
+{
+	struct timeval	tv = { CTL_DENIED_MS / 1000, 0 };
+
+	log_info("control: refused: %s", why);
+	c->denied = true;
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	ctl_error(c, BALTIC_EXIT_DENIED, "%s", why);
+}
+
 static void
 ctl_accept(evutil_socket_t lfd, short ev, void *arg)
 {
 	struct daemon	*d = arg;
 	struct ctl	*c;
-	int		 fd;
+	char		 why[160];
+	int		 fd, allowed;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK))
 	    == -1)
 		return;
+	allowed = ctl_peer_check(fd, why, sizeof why) == 0;
 	if ((c = calloc(1, sizeof *c)) == NULL) {
 		close(fd);
 		return;
@@ -260,6 +337,28 @@ ctl_accept(evutil_socket_t lfd, short ev, void *arg)
 	}
 	bufferevent_setcb(c->bev, ctl_read, ctl_write, ctl_event, c);
 	bufferevent_enable(c->bev, EV_READ);
+	if (!allowed)
+		ctl_deny(c, why);
+}
+
+/*
+ * With a group CTL_GROUP, its members may reach the socket: the socket
+ * is the group's, mode 0660, and so is the run directory, mode 0710
+ * (they may pass through it, not list it).  Without, both stay root's.
+ */
+static void
+control_share(struct daemon *d, const char *path)
+{
+	struct group	*gr;
+
+	if ((gr = getgrnam(CTL_GROUP)) == NULL)
+		return;
+	if (chown(path, (uid_t)-1, gr->gr_gid) == -1 ||
+	    chmod(path, 0660) == -1 ||
+	    chown(d->run_dir, (uid_t)-1, gr->gr_gid) == -1 ||
+	    chmod(d->run_dir, 0710) == -1)
+		log_warn("control socket: cannot share it with group %s",
+		    CTL_GROUP);
 }
 
 int
@@ -273,6 +372,7 @@ control_listen(struct daemon *d, const char *path)
 		free(err);
 		return -1;
 	}
+	control_share(d, path);
 	d->ctl_fd = fd;
 	d->ctl_ev = event_new(d->base, fd, EV_READ | EV_PERSIST, ctl_accept, d);
 	if (d->ctl_ev == NULL || event_add(d->ctl_ev, NULL) == -1)

@@ -27,6 +27,7 @@ struct ctl {
 	bool			 gone;		/* client hung up */
 	bool			 answered;
 	bool			 dryrun;	/* the request's -N */
+	bool			 denied;	/* ctl_peer_check refused it */
 	/* create / cut in progress: */
 	struct farm_run		*farm;
 	struct part		*part;
@@ -62,6 +63,15 @@ void		 ctl_ok(struct ctl *, const char *msg);
 /* The running farm called name, else NULL, having answered that there
  * is none. */
 struct farm_run	*ctl_find_farm(struct ctl *, const char *name);
+
+/*
+ * control-req.c: the request on one line (NUL-terminated), checked
+ * against ctl.h: NULL with the reason in why, else the parsed request
+ * (caller frees, yajl_tree_free) with *cmd_r its command, one of
+ * CTL_CMD_*, every key that command needs there and of its type.
+ */
+yajl_val	 ctl_req_parse(const char *line, const char **cmd_r, char *why,
+		    size_t size);
 
 /* The commands (CTL_CMD_*): each answers rq, now or, holding a
  * reference, later. */

@@ -7,13 +7,14 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/daemon.h toolstack/daemon/balticd.c \
 	toolstack/daemon/control.c toolstack/daemon/adopt.c \
 	toolstack/daemon/control.h toolstack/daemon/control-farm.c \
-	toolstack/daemon/control-part.c \
+	toolstack/daemon/control-part.c toolstack/daemon/control-req.c \
 	toolstack/daemon/state.c toolstack/daemon/lifecycle.c \
 	toolstack/daemon/journal.c \
 	toolstack/daemon/core/router.c toolstack/daemon/core/graph.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export-conn.h toolstack/daemon/edge/export.c \
 	toolstack/daemon/edge/export-conn.c toolstack/daemon/edge/http-req.h \
+	toolstack/daemon/edge/export-tls.h toolstack/daemon/edge/export-tls.c \
 	toolstack/daemon/edge/http-req.c \
 	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
 	toolstack/keep/keep.c toolstack/keep/keeper.c \
@@ -30,10 +31,10 @@ toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND \
 	$(SYSTEMD_CPPFLAGS)
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS) \
-	$(LIBSYSTEMD_CFLAGS)
+	$(LIBSYSTEMD_CFLAGS) $(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
 	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS) \
-	$(LIBSYSTEMD_LIBS)
+	$(LIBSYSTEMD_LIBS) $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS)
 
 # Its manual page.
 dist_man_MANS += man/balticd.8

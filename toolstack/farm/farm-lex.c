@@ -174,6 +174,27 @@ lex_string(struct lexer *lx)
 	tok->bad = broken;
 }
 
+/* Keywords with a hyphen, each lexed as one word; nowhere else is '-'
+ * part of a name. */
+static const char *const hyphen_words[] = { "client-ca", NULL };
+
+/* The length of the hyphenated keyword at lx->p, or 0. */
+static size_t
+hyphen_word(const struct lexer *lx)
+{
+	size_t	i, n;
+
+	for (i = 0; hyphen_words[i] != NULL; i++) {
+		n = strlen(hyphen_words[i]);
+		if ((size_t)(lx->end - lx->p) >= n &&
+		    memcmp(lx->p, hyphen_words[i], n) == 0 &&
+		    (lx->p + n == lx->end ||
+		    !is_ident_char((unsigned char)lx->p[n])))
+			return n;
+	}
+	return 0;
+}
+
 /* A name; non-ASCII letters are reported but kept in it. */
 static void
 lex_ident(struct lexer *lx)
@@ -182,8 +203,11 @@ lex_ident(struct lexer *lx)
 	const char		*start = lx->p;
 	struct farm_token	*tok;
 	bool			 foreign = false;
+	size_t			 hw = hyphen_word(lx);
 	int			 c;
 
+	while (hw-- > 0)
+		lex_advance(lx);
 	while (lx->p < lx->end) {
 		c = (unsigned char)*lx->p;
 		if (c >= 0x80)

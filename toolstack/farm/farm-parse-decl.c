@@ -462,6 +462,71 @@ out:
 
 /* ---- farms ----------------------------------------------------------- */
 
+/* A quoted file after word, resolved against the farm file's directory
+ * into *path_r (a second one is reported); -1 if none. */
+static int
+parse_tls_file(struct farm_parser *p, const char *word, char **path_r)
+{
+	struct farm_token	*w = farm_next(p), *v = farm_cur(p);
+	const char		*dir = p->ff->dir;
+	char			 what[64];
+
+	snprintf(what, sizeof what, "a quoted file after '%s'", word);
+	if (farm_expect(p, FT_STRING, what) == -1)
+		return -1;
+	if (*path_r != NULL)
+		farm_diag(p->d, &w->loc, FARM_ERROR, "'%s' is given twice",
+		    word);
+	else if (*v->str == '\0' && !v->bad) {
+		farm_diag(p->d, &v->loc, FARM_ERROR, "'%s' file is empty",
+		    word);
+		*path_r = farm_xstrdup("");	/* reported: not missing */
+	} else if (*v->str == '/' || strcmp(dir, ".") == 0)
+		*path_r = farm_xstrdup(v->str);
+	else
+		*path_r = farm_xasprintf("%s/%s", dir, v->str);
+	return 0;
+}
+
+/*
+ * What follows an export's address: 'insecure', or 'tls' then 'cert',
+ * 'key' and 'client-ca' files in any order (cert and key needed).
+ */
+static int
+parse_export_sec(struct farm_parser *p, struct farm_export *ex)
+{
+	struct farm_token	*t = farm_cur(p);
+
+	ex->sec_loc = t->loc;
+	if (farm_tok_is(t, "insecure")) {
+		farm_next(p);
+		ex->insecure = true;
+		return farm_end_statement(p, "'insecure'");
+	}
+	if (!farm_tok_is(t, "tls"))
+		return 0;
+	farm_next(p);
+	ex->tls = true;
+	for (;;) {
+		t = farm_cur(p);
+		if (farm_tok_is(t, "cert")) {
+			if (parse_tls_file(p, "cert", &ex->tls_cert) == -1)
+				return -1;
+		} else if (farm_tok_is(t, "key")) {
+			if (parse_tls_file(p, "key", &ex->tls_key) == -1)
+				return -1;
+		} else if (farm_tok_is(t, "client-ca")) {
+			if (parse_tls_file(p, "client-ca", &ex->tls_ca) == -1)
+				return -1;
+		} else
+			break;
+	}
+	if (ex->tls_cert == NULL || ex->tls_key == NULL)
+		farm_diag(p->d, &ex->sec_loc, FARM_ERROR, "'tls' needs a "
+		    "certificate and its key (tls cert \"FILE\" key \"FILE\")");
+	return farm_end_statement(p, "'tls' files (cert, key, client-ca)");
+}
+
 static int
 parse_export(struct farm_parser *p, struct farm *f)
 {
@@ -491,6 +556,8 @@ parse_export(struct farm_parser *p, struct farm *f)
 		ex.addr = farm_xstrdup(t->str);
 		ex.addr_bad = t->bad;
 		ex.addr_loc = t->loc;
+		if (parse_export_sec(p, &ex) == -1)
+			goto out;
 	}
 	rc = farm_end_statement(p, "an export");
 out:
@@ -500,6 +567,9 @@ out:
 		free(ex.binding);
 		free(ex.iface);
 		free(ex.addr);
+		free(ex.tls_cert);
+		free(ex.tls_key);
+		free(ex.tls_ca);
 	}
 	return rc;
 }

@@ -139,6 +139,28 @@ parse_branches(struct farm_parser *p, struct farm_expr *e, const char *what)
 	return 0;
 }
 
+/* 'ca' "FILE" after a remote's URL: resolved against the farm file's
+ * directory (an expression of `baltic set` has none: as given). */
+static int
+parse_remote_ca(struct farm_parser *p, struct farm_expr *e)
+{
+	struct farm_token	*v;
+
+	e->u.remote.ca_loc = farm_next(p)->loc;
+	v = farm_cur(p);
+	if (farm_expect(p, FT_STRING, "a quoted file of CA certificates "
+	    "after 'ca'") == -1)
+		return -1;
+	if (*v->str == '\0' && !v->bad)
+		farm_diag(p->d, &v->loc, FARM_ERROR, "'ca' file is empty");
+	else if (*v->str == '/' || p->ff == NULL ||
+	    strcmp(p->ff->dir, ".") == 0)
+		e->u.remote.ca = farm_xstrdup(v->str);
+	else
+		e->u.remote.ca = farm_xasprintf("%s/%s", p->ff->dir, v->str);
+	return 0;
+}
+
 static struct farm_expr *
 parse_primary(struct farm_parser *p)
 {
@@ -219,6 +241,9 @@ parse_primary(struct farm_parser *p)
 		e->u.remote.url = farm_xstrdup(v->str);
 		e->u.remote.url_bad = v->bad;
 		e->u.remote.url_loc = v->loc;
+		if (farm_tok_is(farm_cur(p), "ca") &&
+		    parse_remote_ca(p, e) == -1)
+			goto fail;
 	} else if (farm_tok_is(t, "export")) {
 		p->pos--;
 		farm_expected(p, "an expression");

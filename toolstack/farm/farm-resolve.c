@@ -141,7 +141,7 @@ check_url(struct farm_ck *ck, const char *url,
 
 	if (farm_parse_url(url, NULL, NULL, NULL, &why) == -1)
 		farm_diag(ck->d, loc, FARM_ERROR, "bad URL \"%s\": %s "
-		    "(expected \"http://host:port[/path]\")", url, why);
+		    "(expected \"http[s]://host:port[/path]\")", url, why);
 }
 
 static void
@@ -248,6 +248,10 @@ farm_resolve_expr(struct farm_ck *ck, struct farm_expr *e)
 		    &e->u.remote.iface_loc);
 		if (!e->u.remote.url_bad)
 			check_url(ck, e->u.remote.url, &e->u.remote.url_loc);
+		if (e->u.remote.ca != NULL &&
+		    strncmp(e->u.remote.url, "https://", 8) != 0)
+			farm_diag(ck->d, &e->u.remote.ca_loc, FARM_ERROR, "'ca' "
+			    "is for an https:// URL");
 		break;
 	}
 }

@@ -62,6 +62,7 @@ farm_expr_free(struct farm_expr *e)
 	case FARM_E_REMOTE:
 		free(e->u.remote.iface);
 		free(e->u.remote.url);
+		free(e->u.remote.ca);
 		break;
 	}
 	free(e);
@@ -123,6 +124,9 @@ farm_dispose(struct farm *f)
 		free(f->exports[j].binding);
 		free(f->exports[j].iface);
 		free(f->exports[j].addr);
+		free(f->exports[j].tls_cert);
+		free(f->exports[j].tls_key);
+		free(f->exports[j].tls_ca);
 	}
 	free(f->exports);
 	for (j = 0; j < f->ninstances; j++)
@@ -259,6 +263,11 @@ expr_str(char **buf, const struct farm_expr *e)
 		str_add(buf, " \"");
 		str_add(buf, e->u.remote.url);
 		str_add(buf, "\"");
+		if (e->u.remote.ca != NULL) {
+			str_add(buf, " ca \"");
+			str_add(buf, e->u.remote.ca);
+			str_add(buf, "\"");
+		}
 		break;
 	}
 }

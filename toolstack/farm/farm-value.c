@@ -485,18 +485,40 @@ farm_parse_addr(const char *s, char **host_r, unsigned *port_r,
 }
 
 int
+farm_addr_loopback(const char *s)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	char		*host = NULL;
+	int		 rc = 0;
+
+	if (farm_parse_addr(s, &host, NULL, NULL) == -1)
+		return -1;
+	if (strcmp(host, "localhost") == 0)
+		rc = 1;
+	else if (inet_pton(AF_INET, host, &a4) == 1)
+		rc = (ntohl(a4.s_addr) >> 24) == 127;
+	else if (inet_pton(AF_INET6, host, &a6) == 1)
+		rc = IN6_IS_ADDR_LOOPBACK(&a6);
+	free(host);
+	return rc;
+}
+
+int
 farm_parse_url(const char *s, char **host_r, unsigned *port_r,
     char **path_r, const char **why_r)
 {
-	static const char	 scheme[] = "http://";
 	const char		*why = NULL, *slash, *p;
 
-	if (strncmp(s, scheme, sizeof scheme - 1) != 0) {
-		why = strstr(s, "://") ? "only http:// URLs are supported" :
-		    "missing \"http://\"";
+	if (strncmp(s, "http://", 7) == 0)
+		s += 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		s += 8;
+	else {
+		why = strstr(s, "://") ? "only http:// and https:// URLs are "
+		    "supported" : "missing \"http://\" or \"https://\"";
 		goto fail;
 	}
-	s += sizeof scheme - 1;
 	slash = strchr(s, '/');
 	if (slash == NULL)
 		slash = s + strlen(s);

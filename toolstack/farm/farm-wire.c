@@ -378,6 +378,21 @@ check_common(struct farm_ck *ck, struct farm_expr *e)
 	}
 }
 
+/*
+ * Plain HTTP is for loopback: an export on any other address is served
+ * with 'tls', or says 'insecure' to show that plain HTTP is meant.
+ */
+static void
+check_export_sec(struct farm_ck *ck, const struct farm_export *x)
+{
+	if (x->addr == NULL || x->addr_bad || x->tls || x->insecure ||
+	    farm_addr_loopback(x->addr) != 0)
+		return;
+	farm_diag(ck->d, &x->addr_loc, FARM_ERROR, "export on \"%s\" is "
+	    "not on loopback: serve it with tls cert \"FILE\" key \"FILE\", "
+	    "or say 'insecure' for plain HTTP", x->addr);
+}
+
 static void
 check_exports(struct farm_ck *ck)
 {
@@ -425,6 +440,7 @@ check_exports(struct farm_ck *ck)
 				    "export on line %u", x->addr,
 				    f->exports[j].loc.line);
 		}
+		check_export_sec(ck, x);
 		if (b == NULL || x->iface_p == NULL)
 			continue;
 		provides(ck, b->expr, &ps);

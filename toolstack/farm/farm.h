@@ -190,6 +190,10 @@ struct farm_expr {
 			bool			 url_bad;	/* reported */
 			struct farm_loc		 url_loc;
 			struct farm_loc		 iface_loc;
+			/* https: the CAs to check the server against
+			 * (NULL: the system's), resolved like images */
+			char			*ca;
+			struct farm_loc		 ca_loc;
 		} remote;
 	} u;
 };
@@ -211,6 +215,15 @@ struct farm_export {
 	bool			 addr_bad;	/* reported */
 	struct farm_loc		 addr_loc;
 	struct farm_loc		 iface_loc;
+	/* After the address: 'insecure' (plain HTTP off loopback, said so),
+	 * or 'tls' with its files, resolved against the farm file's
+	 * directory; client-ca: client certificates required. */
+	bool			 insecure;
+	bool			 tls;
+	struct farm_loc		 sec_loc;	/* 'insecure' or 'tls' */
+	char			*tls_cert;
+	char			*tls_key;
+	char			*tls_ca;
 };
 
 /*
@@ -325,11 +338,14 @@ bool	farm_expr_refers_to(const struct farm_expr *,
  * with a static reason in *why_r.  *host_r is caller-freed; either
  * output may be NULL.
  */
+/* Is "host:port" on loopback (localhost, 127.0.0.0/8, [::1])?  1, 0, or
+ * -1 if it does not parse. */
+int	farm_addr_loopback(const char *);
 int	farm_parse_addr(const char *, char **host_r, unsigned *port_r,
 	    const char **why_r);
 
 /*
- * Split "http://host:port[/path]": 0, or -1 with a static reason.
+ * Split "http[s]://host:port[/path]": 0, or -1 with a static reason.
  * *path_r is "/" when absent.  *host_r and *path_r are caller-freed.
  */
 int	farm_parse_url(const char *, char **host_r, unsigned *port_r,

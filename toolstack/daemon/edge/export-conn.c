@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "daemon/edge/export-conn.h"
+#include "daemon/edge/export-tls.h"
 #include "keep/keep.h"
 #include "log.h"
 #include "util/util.h"
@@ -57,6 +58,8 @@ conn_linger(struct export_conn *c)
 		keep_del(c->d->keep, c->kc.key);
 	c->kc.key[0] = '\0';
 	c->state = CONN_CLOSING;
+	if (c->ssl != NULL)
+		tls_close(c->ssl);
 	if (shutdown(c->fd, SHUT_WR) == -1) {
 		conn_free(c, false);
 		return;
@@ -260,6 +263,8 @@ conn_free(struct export_conn *c, bool drop)
 		event_free(c->ev);
 	if (drop && c->kc.key[0] != '\0')
 		keep_del(c->d->keep, c->kc.key);
+	if (c->ssl != NULL)
+		tls_conn_free(c->ssl);
 	if (c->fd != -1)
 		close(c->fd);
 	evbuffer_free(c->out);
@@ -386,7 +391,7 @@ conn_written(struct export_conn *c)
 		    c->buflen - c->reqtotal);
 		c->buflen -= c->reqtotal;
 	} else {
-		c->taken = false;
+		c->taken = c->ssl != NULL;	/* TLS: never read in place */
 		c->buflen = 0;
 	}
 	c->srv->idle(c);
@@ -406,13 +411,46 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	conn_write(arg);
 }
 
+ssize_t
+conn_recv(struct export_conn *c, void *buf, size_t len)
+{
+	if (c->ssl != NULL)
+		return tls_recv(c->ssl, buf, len);
+	return recv(c->fd, buf, len, MSG_DONTWAIT);
+}
+
+ssize_t
+conn_send(struct export_conn *c, const void *buf, size_t len)
+{
+	if (c->ssl != NULL)
+		return tls_send(c->ssl, buf, len);
+	return send(c->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* Write some of c->out: as evbuffer_write, through TLS on a TLS
+ * connection. */
+static ssize_t
+conn_write_some(struct export_conn *c)
+{
+	struct evbuffer_iovec	v;
+	ssize_t			r;
+
+	if (c->ssl == NULL)
+		return evbuffer_write(c->out, c->fd);
+	if (evbuffer_peek(c->out, -1, NULL, &v, 1) < 1)
+		return 0;
+	if ((r = tls_send(c->ssl, v.iov_base, v.iov_len)) > 0)
+		evbuffer_drain(c->out, (size_t)r);
+	return r;
+}
+
 void
 conn_write(struct export_conn *c)
 {
-	int	r;
+	ssize_t	r;
 
 	while (evbuffer_get_length(c->out) > 0) {
-		if ((r = evbuffer_write(c->out, c->fd)) > 0)
+		if ((r = conn_write_some(c)) > 0)
 			continue;
 		if (r == -1 && (errno == EAGAIN || errno == EINTR)) {
 			if (c->ev == NULL || event_get_callback(c->ev) !=

@@ -17,6 +17,9 @@
 
 #include "daemon/daemon.h"
 
+struct ssl_ctx_st;
+struct ssl_st;
+
 #define EXPORT_LINGER_MS	1000	/* for the client to close first */
 #define EXPORT_CONNS_MAX	1024	/* per export; more wait */
 #define EXPORT_ACCEPTS		64	/* per wakeup */
@@ -34,11 +37,13 @@ struct export_srv {
 	bool				 paused; /* at EXPORT_CONNS_MAX */
 	size_t				 nconns;
 	TAILQ_HEAD(, export_conn)	 conns;
+	struct ssl_ctx_st		*tls;	 /* NULL: plain HTTP */
 	/* An answer is written: wait for the connection's next request. */
 	void				(*idle)(struct export_conn *);
 };
 
 enum conn_state {
+	CONN_HANDSHAKE,		/* TLS: the client's handshake */
 	CONN_READING,		/* for a request */
 	CONN_CALLING,		/* its call runs */
 	CONN_WRITING,		/* the answer */
@@ -50,6 +55,7 @@ struct export_conn {
 	struct export_srv	*srv;
 	struct daemon		*d;
 	int			 fd;
+	struct ssl_st		*ssl;		/* TLS (export-tls.h), or NULL */
 	enum conn_state		 state;
 	struct event		*ev;
 	char			*buf;		/* the request's bytes */
@@ -86,6 +92,10 @@ void	 conn_answer_status(struct export_conn *, uint32_t status,
 /* Answer a request that starts no call. */
 void	 conn_refuse(struct export_conn *, int code, uint32_t status,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* recv(2) and send(2), through TLS on a TLS connection, never blocking:
+ * a count, 0 at the client's close (recv), or -1 with errno. */
+ssize_t	 conn_recv(struct export_conn *, void *, size_t);
+ssize_t	 conn_send(struct export_conn *, const void *, size_t);
 /* Write what c->out holds; once written, the connection reads again. */
 void	 conn_write(struct export_conn *);
 /* FNV-1a, 64 bits: names a request in the keeper's record. */

@@ -21,6 +21,14 @@
  * libevent's evhttp is not used here: it can neither read a request
  * without taking it off the socket nor take over a connection another
  * process accepted.
+ *
+ * An export with tls (export-tls.h) runs OpenSSL on the same socket,
+ * under this same code, rather than a libevent OpenSSL bufferevent: the
+ * request parsing, the answers, keep-alive and the lingering close stay
+ * one path for both, and only the bytes in and out change (conn_recv,
+ * conn_send).  Its requests are read off the socket as they come, as
+ * large ones are; its connections and calls are not given to the
+ * keeper, since a TLS session cannot be handed to the next balticd.
  */
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -38,6 +46,7 @@
 #include <unistd.h>
 
 #include "daemon/edge/export-conn.h"
+#include "daemon/edge/export-tls.h"
 #include "daemon/edge/http-req.h"
 #include "keep/keep.h"
 #include "log.h"
@@ -64,6 +73,8 @@ export_call_progress(struct req *r, void *arg)
 {
 	struct export_conn	*c = arg;
 
+	if (c->ssl != NULL)
+		return;		/* a TLS connection is not kept */
 	journal_put(&c->kc);
 	c->recorded = true;
 }
@@ -234,7 +245,7 @@ export_request(struct export_conn *c, const struct http_req *hr)
 	 * for one), and only then taken off the socket; answered after. */
 	r->hold++;
 	req_start(r);
-	if (!r->finished && !c->recorded) {
+	if (!r->finished && !c->recorded && c->ssl == NULL) {
 		journal_put(&c->kc);
 		c->recorded = true;
 	}
@@ -277,8 +288,8 @@ conn_fill(struct export_conn *c)
 			c->bufsize = want;
 		}
 		if (c->taken)
-			r = recv(c->fd, c->buf + c->buflen,
-			    c->bufsize - c->buflen, MSG_DONTWAIT);
+			r = conn_recv(c, c->buf + c->buflen,
+			    c->bufsize - c->buflen);
 		else
 			r = recv(c->fd, c->buf, c->bufsize, MSG_PEEK |
 			    MSG_DONTWAIT);
@@ -294,7 +305,9 @@ conn_fill(struct export_conn *c)
 			return 0;	/* nothing new */
 		else
 			c->buflen = (size_t)r;
-		if (c->buflen < c->bufsize)
+		/* A short read drained the socket; not so through TLS, which
+		 * reads a record at a time: on until it says EAGAIN. */
+		if (c->buflen < c->bufsize && c->ssl == NULL)
 			return 0;
 		if (!c->taken && c->buflen >= KEEP_REQUEST_MAX) {
 			/* Too big to wait for in the socket buffer. */
@@ -327,8 +340,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	if ((rc = http_req_parse(c->buf, c->buflen, &hr, &why)) == 0) {
 		if (hr.head_len > 0 && hr.expect_continue && !c->continued) {
 			c->continued = true;
-			send(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25,
-			    MSG_DONTWAIT | MSG_NOSIGNAL);
+			conn_send(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		}
 		return;
 	}
@@ -357,6 +369,55 @@ conn_arm_read(struct export_conn *c)
 
 /* ---- listening -------------------------------------------------------- */
 
+/* The TLS handshake, a step whenever the socket is ready; then requests
+ * are read as on any connection. */
+static void
+conn_handshake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct export_conn	*c = arg;
+	short			 want;
+	int			 rc;
+
+	if (what & EV_TIMEOUT) {
+		conn_free(c, true);
+		return;
+	}
+	rc = tls_handshake(c->ssl, &want, c->srv->f->name);
+	if (rc == -1) {
+		conn_free(c, true);
+		return;
+	}
+	if (rc == 0) {
+		conn_event(c, want, conn_handshake_cb, EXPORT_HANDSHAKE_MS);
+		if (c->ev == NULL)
+			conn_free(c, true);
+		return;
+	}
+	conn_arm_read(c);
+	/* Bytes that came with the handshake give no edge of their own. */
+	if (c->ev != NULL)
+		event_active(c->ev, EV_READ, 0);
+}
+
+/* Start a TLS connection's handshake: 0, or -1 (c freed). */
+static int
+conn_tls_start(struct export_conn *c)
+{
+	if ((c->ssl = tls_conn_new(c->srv->tls, c->fd)) == NULL) {
+		conn_free(c, true);
+		return -1;
+	}
+	c->taken = true;
+	c->state = CONN_HANDSHAKE;
+	conn_event(c, EV_READ, conn_handshake_cb, EXPORT_HANDSHAKE_MS);
+	if (c->ev == NULL) {
+		conn_free(c, true);
+		return -1;
+	}
+	event_active(c->ev, EV_READ, 0);
+	return 0;
+}
+
 /* Take a new client: the keeper has it before a byte is read. */
 static void
 export_accept_one(struct export_srv *srv, int fd)
@@ -370,13 +431,17 @@ export_accept_one(struct export_srv *srv, int fd)
 	    srv->f->name, (size_t)(srv->x - srv->f->exports),
 	    (unsigned long long)d->started_us,
 	    (unsigned long long)++d->keep_seq);
-	if (n < 0 || n > KEEP_KEY_MAX ||
+	if (srv->tls != NULL || n < 0 || n > KEEP_KEY_MAX ||
 	    keep_put(d->keep, key, NULL, 0, fd) == -1)
 		key[0] = '\0';	/* kept once its call starts, if at all */
 	if ((c = conn_new(d, srv, fd, key)) == NULL) {
 		if (key[0] != '\0')
 			keep_del(d->keep, key);
 		close(fd);
+		return;
+	}
+	if (srv->tls != NULL) {
+		conn_tls_start(c);
 		return;
 	}
 	conn_arm_read(c);
@@ -485,12 +550,21 @@ int
 export_bind(struct farm_run *f, struct farm_run_export *x, char **err_r)
 {
 	struct export_srv	*srv;
-	char			 key[KEEP_KEY_MAX + 1];
+	struct ssl_ctx_st	*tls = NULL;
+	char			 key[KEEP_KEY_MAX + 1], *why = NULL;
 	int			 fd;
 
 	*err_r = NULL;
 	if (x->fe->addr == NULL || x->srv != NULL)
 		return 0;
+	if (x->fe->tls && (tls = tls_ctx_new(x->fe->tls_cert,
+	    x->fe->tls_key, x->fe->tls_ca, &why)) == NULL) {
+		if (asprintf(err_r, "export at %s: %s", x->fe->addr,
+		    why != NULL ? why : "out of memory") == -1)
+			*err_r = NULL;
+		free(why);
+		return -1;
+	}
 	export_listen_key(f, x, key, sizeof key);
 	if ((fd = keep_take(f->d->keep, key)) != -1) {
 		if (evutil_make_socket_nonblocking(fd) == -1) {
@@ -502,8 +576,10 @@ export_bind(struct farm_run *f, struct farm_run_export *x, char **err_r)
 			    "keeper", f->name, x->fe->addr);
 	}
 	if (fd == -1) {
-		if ((fd = export_listen(x->fe->addr, err_r)) == -1)
+		if ((fd = export_listen(x->fe->addr, err_r)) == -1) {
+			tls_ctx_free(tls);
 			return -1;
+		}
 		keep_put(f->d->keep, key, NULL, 0, fd);
 	}
 	if ((srv = calloc(1, sizeof *srv)) == NULL ||
@@ -512,6 +588,7 @@ export_bind(struct farm_run *f, struct farm_run_export *x, char **err_r)
 		free(srv);
 		keep_del(f->d->keep, key);
 		close(fd);
+		tls_ctx_free(tls);
 		if (asprintf(err_r, "cannot listen on %s: out of memory",
 		    x->fe->addr) == -1)
 			*err_r = NULL;
@@ -520,6 +597,7 @@ export_bind(struct farm_run *f, struct farm_run_export *x, char **err_r)
 	srv->f = f;
 	srv->x = x;
 	srv->lfd = fd;
+	srv->tls = tls;
 	srv->idle = conn_arm_read;
 	TAILQ_INIT(&srv->conns);
 	x->srv = srv;
@@ -570,6 +648,7 @@ export_stop(struct farm_run_export *x)
 		conn_free(c, !srv->f->d->exiting);
 	event_free(srv->lev);
 	close(srv->lfd);
+	tls_ctx_free(srv->tls);
 	free(srv);
 	x->srv = NULL;
 }
@@ -594,7 +673,7 @@ export_adopt_conn(struct daemon *d, const char *key, int fd)
 	    sscanf(key + sizeof KEEP_KEY_CONN - 1, "%256s %lu ", farm,
 	    &idx) != 2 ||
 	    (f = farm_run_find(d, farm)) == NULL || idx >= f->nexports ||
-	    f->exports[idx].srv == NULL ||
+	    f->exports[idx].srv == NULL || f->exports[idx].srv->tls != NULL ||
 	    evutil_make_socket_nonblocking(fd) == -1 ||
 	    (c = conn_new(d, f->exports[idx].srv, fd, key)) == NULL) {
 		keep_del(d->keep, key);

@@ -6,6 +6,12 @@
  * libevent frees an evhttp_request behind our back (after its callback,
  * on cancel, with its connection), so the request is kept in its
  * connection slot only while it is in flight.
+ *
+ * An https:// URL is served through libevent's OpenSSL bufferevents, the
+ * server's certificate checked against the CAs the farm names ('ca') or
+ * the system's, and its name or address against the URL's host.  A TLS
+ * connection that closed is not reconnected by evhttp (its SSL is spent):
+ * its slot gets a new connection from the pump.
  */
 #include <sys/queue.h>
 #include <sys/types.h>
@@ -16,9 +22,14 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <yajl/yajl_gen.h>
 
@@ -55,6 +66,7 @@ struct rconn {
 	struct req			*r;	/* NULL: none, or orphan */
 	struct evhttp_request		*hreq;	/* in flight */
 	bool				 orphan; /* libevent still calls */
+	bool				 stale;	 /* TLS, closed: renew */
 	bool				 failed;
 	enum evhttp_request_error	 err;
 };
@@ -74,6 +86,7 @@ struct remote_pool {
 	struct evdns_base	*dns;		/* the daemon's, or NULL */
 	char			*connhost;	/* host without [] */
 	char			*hosthdr;	/* Host: */
+	SSL_CTX			*tls;		/* https, else NULL */
 };
 
 /* One resolver (d->dns) for every remote named by host name, while one
@@ -116,6 +129,94 @@ remote_numeric_host(const char *host)
 
 static void	remote_pump(evutil_socket_t, short, void *);
 
+/* An https client's context: servers checked against the CAs in ca, or
+ * the system's when NULL.  NULL with a static reason. */
+static SSL_CTX *
+remote_tls_ctx(const char *ca, const char **why_r)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		*why_r = "cannot make a TLS context";
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	if ((ca != NULL ? SSL_CTX_load_verify_locations(ctx, ca, NULL) :
+	    SSL_CTX_set_default_verify_paths(ctx)) != 1) {
+		*why_r = ca != NULL ? "cannot read the CAs of its 'ca' file" :
+		    "cannot read the system's CAs";
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* A TLS connection of c closed: its slot wants a new one. */
+static void
+remote_closed_cb(struct evhttp_connection *evcon, void *arg)
+{
+	struct rconn	*c = arg;
+
+	c->stale = true;
+}
+
+/* The bufferevent of a new https connection, its server to be checked
+ * against the URL's host; NULL if out of memory. */
+static struct bufferevent *
+remote_tls_bev(struct remote_pool *p)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	int			 ok;
+
+	if ((ssl = SSL_new(p->tls)) == NULL)
+		return NULL;
+	if (remote_numeric_host(p->connhost))
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    p->connhost);
+	else
+		ok = SSL_set_tlsext_host_name(ssl, p->connhost) == 1 &&
+		    SSL_set1_host(ssl, p->connhost) == 1;
+	if (ok != 1 || (bev = bufferevent_openssl_socket_new(
+	    p->node->farm->d->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+/* Give slot c a new connection: 0, or -1 (c->evcon NULL). */
+static int
+remote_conn_open(struct remote_pool *p, struct rconn *c)
+{
+	struct node		*n = p->node;
+	struct bufferevent	*bev = NULL;
+
+	c->pool = p;
+	c->stale = false;
+	if (p->tls == NULL)
+		c->evcon = evhttp_connection_base_new(n->farm->d->base,
+		    p->dns, p->connhost, (uint16_t)n->u.remote.port);
+	else if ((bev = remote_tls_bev(p)) != NULL &&
+	    (c->evcon = evhttp_connection_base_bufferevent_new(
+	    n->farm->d->base, p->dns, bev, p->connhost,
+	    (uint16_t)n->u.remote.port)) == NULL)
+		bufferevent_free(bev);
+	if (c->evcon == NULL)
+		return -1;
+	if (p->tls != NULL)
+		evhttp_connection_set_closecb(c->evcon, remote_closed_cb, c);
+	evhttp_connection_set_retries(c->evcon, 0);
+	evhttp_connection_set_max_body_size(c->evcon, REMOTE_RESULT_MAX);
+	evhttp_connection_set_max_headers_size(c->evcon, HTTP_HEADERS_MAX);
+	return 0;
+}
+
 /*
  * The node's pool, made on first use from its URL: host, port and path
  * into the node, and no connection yet.  NULL with a static reason.
@@ -128,6 +229,7 @@ remote_pool(struct node *n, const char **why_r)
 	const char		*scheme, *host, *path;
 	size_t			 plen, hlen;
 	int			 port;
+	bool			 tls;
 
 	if (p != NULL)
 		return p;
@@ -136,11 +238,12 @@ remote_pool(struct node *n, const char **why_r)
 		goto fail;
 	scheme = evhttp_uri_get_scheme(uri);
 	host = evhttp_uri_get_host(uri);
-	if (scheme == NULL || strcasecmp(scheme, "http") != 0 ||
-	    host == NULL || *host == '\0')
+	if (scheme == NULL || (strcasecmp(scheme, "http") != 0 &&
+	    strcasecmp(scheme, "https") != 0) || host == NULL || *host == '\0')
 		goto fail;
+	tls = strcasecmp(scheme, "https") == 0;
 	if ((port = evhttp_uri_get_port(uri)) == -1)
-		port = 80;
+		port = tls ? 443 : 80;
 	if (port <= 0 || port > 65535)
 		goto fail;
 	if ((path = evhttp_uri_get_path(uri)) == NULL)
@@ -163,7 +266,11 @@ remote_pool(struct node *n, const char **why_r)
 		p->connhost = strndup(host + 1, hlen - 2);
 	else
 		p->connhost = strdup(host);
-	if (port == 80)
+	if (tls && (p->tls = remote_tls_ctx(n->expr->u.remote.ca, why_r)) ==
+	    NULL)
+		goto fail;
+	*why_r = "out of memory";
+	if (port == (tls ? 443 : 80))
 		p->hosthdr = strdup(host);
 	else if (asprintf(&p->hosthdr, "%s:%d", host, port) == -1)
 		p->hosthdr = NULL;
@@ -186,6 +293,7 @@ fail:
 	if (p != NULL) {
 		if (p->pump != NULL)
 			event_free(p->pump);
+		SSL_CTX_free(p->tls);
 		free(p->connhost);
 		free(p->hosthdr);
 		free(p);
@@ -199,28 +307,46 @@ fail:
 static struct rconn *
 remote_idle(struct remote_pool *p)
 {
-	struct node	*n = p->node;
 	struct rconn	*c;
 	size_t		 i;
 
 	for (i = 0; i < p->nconns; i++) {
 		c = &p->conns[i];
-		if (c->hreq == NULL && !c->orphan)
+		if (c->hreq == NULL && !c->orphan && !c->stale)
 			return c;
 	}
 	if (p->nconns == REMOTE_CONNS)
 		return NULL;
 	c = &p->conns[p->nconns];
-	c->pool = p;
-	c->evcon = evhttp_connection_base_new(n->farm->d->base, p->dns,
-	    p->connhost, (uint16_t)n->u.remote.port);
-	if (c->evcon == NULL)
+	if (remote_conn_open(p, c) == -1)
 		return NULL;
-	evhttp_connection_set_retries(c->evcon, 0);
-	evhttp_connection_set_max_body_size(c->evcon, REMOTE_RESULT_MAX);
-	evhttp_connection_set_max_headers_size(c->evcon, HTTP_HEADERS_MAX);
 	p->nconns++;
 	return c;
+}
+
+/*
+ * Idle TLS connections that closed get new ones.  From the pump only:
+ * a connection is freed here, which must not happen inside libevent's
+ * callbacks for it.
+ */
+static void
+remote_renew(struct remote_pool *p)
+{
+	struct rconn	*c;
+	size_t		 i;
+
+	for (i = 0; i < p->nconns; i++) {
+		c = &p->conns[i];
+		if (!c->stale || c->hreq != NULL || c->orphan)
+			continue;
+		if (c->evcon != NULL)
+			evhttp_connection_free(c->evcon);
+		c->evcon = NULL;
+		if (remote_conn_open(p, c) == -1) {
+			c->stale = true;	/* again at the next pump */
+			return;
+		}
+	}
 }
 
 /* A connection may have come free: serve the queue from the loop. */
@@ -393,6 +519,7 @@ remote_pump(evutil_socket_t fd, short ev, void *arg)
 	struct rconn	*c;
 	struct req	*r;
 
+	remote_renew(p);
 	while ((w = TAILQ_FIRST(&p->waiting)) != NULL &&
 	    (c = remote_idle(p)) != NULL) {
 		TAILQ_REMOVE(&p->waiting, w, entry);
@@ -506,12 +633,14 @@ http_remote_dispose(struct node *n)
 				c->r->hreq = NULL;
 				left++;
 			}
-			evhttp_connection_free(c->evcon);
+			if (c->evcon != NULL)
+				evhttp_connection_free(c->evcon);
 		}
 		if (left > 0)
 			log_warnx("%s: remote %s: %zu calls dropped",
 			    n->farm->name, n->u.remote.url, left);
 		event_free(p->pump);
+		SSL_CTX_free(p->tls);
 		if (p->dns != NULL)
 			remote_dns_put(n->farm->d);
 		free(p->connhost);
