@@ -83,7 +83,7 @@ expect_eq "... before any partition started" "$before" \
     "$(pgrep -c -f "baltic-agent -c $BALTIC_RUN_DIR")"
 "$BALTIC" list busy >/dev/null 2>&1; rc=$?
 expect_eq "... and no farm busy is left (list: exit 3)" 3 $rc
-sed -i 's/127.0.0.1:18342/192.0.2.1:18343/' "$T/farms/busy.farm"
+sed -i 's/"127.0.0.1:18342"/"192.0.2.1:18343" insecure/' "$T/farms/busy.farm"
 out=$("$BALTIC" create -f busy "$T/farms/busy.farm" 2>&1); rc=$?
 expect_eq "create on an address not of this host: exit 1" 1 $rc
 expect_match "... located" "busy.farm:$line:[0-9]+: error: export r.IEcho" "$out"
