@@ -46,7 +46,8 @@ run baltic list -l
 run baltic destroy eop
 say "ls -R $T/run $T/state    # after destroy: nothing of the farm left"
 ls -R "$T/run" "$T/state"
-left=$(find "$T/run" "$T/state" -mindepth 1 ! -name balticd.sock ! -path "$T/state/farms")
+left=$(find "$T/run" "$T/state" -mindepth 1 ! -name balticd.sock \
+    ! -name balticd.lock ! -path "$T/state/farms")
 if [ -n "$left" ] || pgrep -f "baltic-agent -c $T/run" >/dev/null; then
 	echo "demo: left behind: $left" >&2
 	exit 1
