@@ -297,8 +297,7 @@ test_deadline(void **state)
 	leaves[7].mode = LEAF_HOLD;
 	call(branches[7], &a, 30);
 	assert_false(a.done);
-	while (!a.done)
-		event_base_loop(d.base, EVLOOP_ONCE);
+	wait_answer(&a);
 	assert_int_equal(a.status, BALTIC_E_TIMEOUT);
 	assert_int_equal(leaves[7].cancelled, 1);
 }
