@@ -154,7 +154,8 @@ addresses(const char *s)
 	host = path = NULL;
 	why = NULL;
 	if (farm_parse_url(s, &host, &port, &path, &why) == 0) {
-		FUZZ_CHECK(strncmp(s, "http://", 7) == 0);
+		FUZZ_CHECK(strncmp(s, "http://", 7) == 0 ||
+		    strncmp(s, "https://", 8) == 0);
 		FUZZ_CHECK(host != NULL && *host != '\0');
 		FUZZ_CHECK(port >= 1 && port <= 65535);
 		FUZZ_CHECK(path != NULL && path[0] == '/');

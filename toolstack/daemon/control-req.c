@@ -95,6 +95,21 @@ ctl_req_common(yajl_val rq, const char *cmd, char *why, size_t size)
 	return 0;
 }
 
+/* "unknown command C", C cut at 64 bytes and any byte that is not
+ * printable ASCII shown as '?': why is one line whatever a peer sent. */
+static void
+ctl_req_unknown(const char *cmd, char *why, size_t size)
+{
+	char	shown[65];
+	size_t	i;
+
+	for (i = 0; cmd[i] != '\0' && i < sizeof shown - 1; i++)
+		shown[i] = (unsigned char)cmd[i] >= 0x20 &&
+		    (unsigned char)cmd[i] < 0x7f ? cmd[i] : '?';
+	shown[i] = '\0';
+	snprintf(why, size, "unknown command %s", shown);
+}
+
 yajl_val
 ctl_req_parse(const char *line, const char **cmd_r, char *why, size_t size)
 {
@@ -121,7 +136,7 @@ ctl_req_parse(const char *line, const char **cmd_r, char *why, size_t size)
 		if (strcmp(cmd->u.string, ctl_req_specs[i].cmd) == 0)
 			break;
 	if (i == sizeof ctl_req_specs / sizeof ctl_req_specs[0]) {
-		snprintf(why, size, "unknown command %.64s", cmd->u.string);
+		ctl_req_unknown(cmd->u.string, why, size);
 		goto fail;
 	}
 	if (ctl_req_common(rq, ctl_req_specs[i].cmd, why, size) == -1)
