@@ -18,6 +18,7 @@
  * Version history (bump the list, not a number: each side ignores keys it
  * does not know, and a missing key is an error that names it):
  *	1	create list call set destroy cut paste
+ *	2	apply
  */
 #ifndef BALTIC_CTL_H
 #define BALTIC_CTL_H
@@ -61,6 +62,7 @@
 #define CTL_CMD_DESTROY		"destroy"	/* farm */
 #define CTL_CMD_CUT		"cut"		/* farm, instance, file */
 #define CTL_CMD_PASTE		"paste"		/* farm, instance, file */
+#define CTL_CMD_APPLY		"apply"		/* path, text, [farm] */
 
 /* Keys of every request. */
 #define CTL_K_CMD		"cmd"
@@ -116,5 +118,23 @@
 #define CTL_K_BINDING		"binding"
 #define CTL_K_INTERFACE		"interface"
 #define CTL_K_ADDR		"addr"
+
+/*
+ * apply's answer: CTL_K_PLAN {CTL_K_CREATE, CTL_K_KEEP, CTL_K_REPLACE,
+ * CTL_K_DESTROY: [instance], CTL_K_REWIRE: [instance or ref whose
+ * wiring changed], CTL_K_EXPORTS_ADD, CTL_K_EXPORTS_MOVE,
+ * CTL_K_EXPORTS_DEL: ["binding.iface at addr"]}, CTL_K_CHANGED: false
+ * when the farm already matched the file.
+ */
+#define CTL_K_PLAN		"plan"
+#define CTL_K_CHANGED		"changed"
+#define CTL_K_CREATE		"create"
+#define CTL_K_KEEP		"keep"
+#define CTL_K_REPLACE		"replace"
+#define CTL_K_DESTROY		"destroy"
+#define CTL_K_REWIRE		"rewire"
+#define CTL_K_EXPORTS_ADD	"exports_add"
+#define CTL_K_EXPORTS_MOVE	"exports_move"
+#define CTL_K_EXPORTS_DEL	"exports_remove"
 
 #endif /* BALTIC_CTL_H */

@@ -21,7 +21,7 @@
 
 static const char *const cmds[] = { CTL_CMD_CREATE, CTL_CMD_LIST,
 	CTL_CMD_CALL, CTL_CMD_SET, CTL_CMD_DESTROY, CTL_CMD_CUT,
-	CTL_CMD_PASTE };
+	CTL_CMD_PASTE, CTL_CMD_APPLY };
 
 /* The string keys cmd needs, NULL-ended. */
 static const char *const *
@@ -37,7 +37,8 @@ needs(const char *cmd)
 	static const char *const farm[] = { CTL_K_FARM, NULL };
 	static const char *const none[] = { NULL };
 
-	if (strcmp(cmd, CTL_CMD_CREATE) == 0)
+	if (strcmp(cmd, CTL_CMD_CREATE) == 0 ||
+	    strcmp(cmd, CTL_CMD_APPLY) == 0)
 		return create;
 	if (strcmp(cmd, CTL_CMD_CALL) == 0)
 		return call;

@@ -144,6 +144,11 @@ xcreate_new(struct xen *x, struct part *p, struct xcreate **xc_r,
 		errf(err_r, "cannot translate %s into a domain", p->name);
 		goto out;
 	}
+	if (strcmp(p->name, p->inst->name) != 0 &&
+	    domcfg_rename(&dc, p->farm->name, p->name) == -1) {
+		errf(err_r, "out of memory");
+		goto out;
+	}
 	if ((r = domcfg_to_libxl(x->ctx, &dc, &xc->dc)) != 0) {
 		errf(err_r, "libxl config for %s: error %d", p->name, r);
 		goto out;

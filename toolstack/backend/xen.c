@@ -138,6 +138,7 @@ xen_event(void *user, libxl_event *ev)
 		 * says on_crash preserve; any other is destroyed. */
 		keep = ev->u.domain_shutdown.shutdown_reason ==
 		    LIBXL_SHUTDOWN_REASON_CRASH &&
+		    p->inst != NULL &&
 		    p->inst->role->on_crash == FARM_CRASH_PRESERVE;
 		xen_unwatch(x, xp);
 		if (!keep && libxl_domain_destroy(x->ctx, ev->domid, NULL)

@@ -26,6 +26,9 @@ const struct cmd_entry cmd_table[] = {
 	{ "create", cmd_create, CMD_MODIFIES | CMD_DRYRUN | CMD_DAEMON | CMD_JSON,
 	  "start a farm: create its partitions, wire them, serve exports",
 	  "[--json] [-q] [-f FARM] FILE" },
+	{ "apply", cmd_apply, CMD_MODIFIES | CMD_DRYRUN | CMD_DAEMON | CMD_JSON,
+	  "reconcile a running farm with its edited file (creates it if "
+	  "not running)", "[--json] [-q] [-f FARM] FILE" },
 	{ "list", cmd_list, CMD_DAEMON,
 	  "list farms and partitions", "[-l] [--json] [FARM]" },
 	{ "call", cmd_call, CMD_DAEMON,

@@ -32,6 +32,8 @@ int	cmd_help(int, char **);
 int	cmd_check(int, char **);
 int	cmd_compile(int, char **);
 int	cmd_create(int, char **);
+int	cmd_apply(int, char **);
+int	cmd_send_farm_file(const char *cmd, int, char **);
 int	cmd_list(int, char **);
 int	cmd_call(int, char **);
 int	cmd_set(int, char **);

@@ -1,4 +1,7 @@
-/* cmd-create.c: baltic create [--json] [-q] [-f FARM] FILE */
+/*
+ * cmd-create.c: baltic create [--json] [-q] [-f FARM] FILE, and the
+ * request every command that sends a farm file makes (apply too).
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -46,8 +49,10 @@ slurp(const char *path)
 	return buf;
 }
 
+/* Send cmd with the farm file of argv ([-q] [-f FARM] FILE): the file's
+ * absolute path and its text.  A BALTIC_EXIT_* code. */
 int
-cmd_create(int argc, char **argv)
+cmd_send_farm_file(const char *cmd, int argc, char **argv)
 {
 	const char	*farm = NULL;
 	char		*text, abspath[PATH_MAX];
@@ -73,11 +78,17 @@ cmd_create(int argc, char **argv)
 		    argv[optind], strerror(errno));
 	if ((text = slurp(abspath)) == NULL)
 		return BALTIC_EXIT_FAIL;
-	g = client_req(CTL_CMD_CREATE);
+	g = client_req(cmd);
 	client_kv(g, CTL_K_PATH, abspath);
 	client_kv(g, CTL_K_TEXT, text);
 	if (farm != NULL)
 		client_kv(g, CTL_K_FARM, farm);
 	free(text);
 	return client_run(g, quiet, NULL);
+}
+
+int
+cmd_create(int argc, char **argv)
+{
+	return cmd_send_farm_file(CTL_CMD_CREATE, argc, argv);
 }

@@ -4,7 +4,7 @@ toolstack_baltic_SOURCES = toolstack/ctl.h \
 	toolstack/cli/baltic.h toolstack/cli/baltic.c \
 	toolstack/cli/client.h toolstack/cli/client.c $(BALTIC_UTIL_SOURCES) \
 	toolstack/cli/cmd-check.c toolstack/cli/cmd-compile.c \
-	toolstack/cli/cmd-create.c toolstack/cli/cmd-list.c \
+	toolstack/cli/cmd-create.c toolstack/cli/cmd-apply.c toolstack/cli/cmd-list.c \
 	toolstack/cli/cmd-call.c toolstack/cli/cmd-set.c \
 	toolstack/cli/cmd-destroy.c toolstack/cli/cmd-cut.c \
 	toolstack/cli/cmd-paste.c toolstack/cli/cmd-partition.c

@@ -133,6 +133,29 @@ translate_devices(const struct farm_role *role, struct domcfg *out)
 	return 0;
 }
 
+/*
+ * Name cfg's domain name instead of its instance's (a replacement that
+ * runs next to the partition it replaces): the domain's name and the
+ * guest's baltic.instance.  0, or -1 out of memory.
+ */
+int
+domcfg_rename(struct domcfg *cfg, const char *farm, const char *name)
+{
+	char	*n = NULL, *extra = NULL;
+
+	if ((n = strdup(name)) == NULL || asprintf(&extra,
+	    "console=hvc0 baltic.farm=%s baltic.instance=%s", farm, name)
+	    == -1) {
+		free(n);
+		return -1;
+	}
+	free(cfg->name);
+	free(cfg->extra);
+	cfg->name = n;
+	cfg->extra = extra;
+	return 0;
+}
+
 int
 translate_instance(const struct farm_file *file, const struct farm *f,
     const struct farm_instance *inst, struct domcfg *out)
@@ -156,12 +179,9 @@ translate_instance(const struct farm_file *file, const struct farm *f,
 		    role->name);
 		goto out;
 	}
-	if ((out->name = strdup(inst->name)) == NULL ||
+	if (domcfg_rename(out, f->name, inst->name) == -1 ||
 	    asprintf(&out->kernel, "%s/build/vmlinux", dir) == -1 ||
-	    asprintf(&out->ramdisk, "%s/build/initrd.cpio", dir) == -1 ||
-	    asprintf(&out->extra,
-	    "console=hvc0 baltic.farm=%s baltic.instance=%s",
-	    f->name, inst->name) == -1) {
+	    asprintf(&out->ramdisk, "%s/build/initrd.cpio", dir) == -1) {
 		log_warn("%s", inst->name);
 		goto out;
 	}

@@ -62,6 +62,10 @@ void	domcfg_dispose(struct domcfg *);	/* idempotent */
 int	translate_instance(const struct farm_file *file, const struct farm *f,
 	    const struct farm_instance *inst, struct domcfg *out);
 
+/* cfg's domain named name (and the guest told so), not its instance's:
+ * 0, or -1 out of memory. */
+int	domcfg_rename(struct domcfg *cfg, const char *farm, const char *name);
+
 /*
  * The absolute path of a role's image directory (image_path made
  * absolute, symbolic links resolved when it exists).  Caller frees; NULL

@@ -197,7 +197,8 @@ adopt_one(struct daemon *d, struct kept *k)
 		return;
 	}
 	for (i = 0; i < kc.nattempts; i++) {
-		p = farm_run_part(a->f, kc.attempts[i].inst);
+		if ((p = farm_run_part(a->f, kc.attempts[i].inst)) == NULL)
+			p = farm_run_retired(a->f, kc.attempts[i].inst);
 		if (p == NULL || p->state == PART_DEAD ||
 		    idmap_get(&p->adopted, kc.attempts[i].id) != NULL ||
 		    idmap_put(&p->adopted, kc.attempts[i].id, a) == -1)

@@ -27,7 +27,7 @@
 
 /* Ends the farm: a create waiting for it, its exports and partitions,
  * its state and run directory; the keeper quits with the last farm. */
-static void
+void
 farm_teardown(struct farm_run *f)
 {
 	struct daemon	*d = f->d;
@@ -37,6 +37,7 @@ farm_teardown(struct farm_run *f)
 	size_t		 i;
 
 	f->dying = true;
+	apply_abort(f);
 	if ((c = f->creating) != NULL) {
 		/* A create still waiting for this farm ends here. */
 		f->creating = NULL;
@@ -52,6 +53,9 @@ farm_teardown(struct farm_run *f)
 		export_stop(&f->exports[i]);
 	TAILQ_FOREACH(p, &f->parts, entry)
 		d->backend->destroy(d->bctx, p);
+	TAILQ_FOREACH(p, &f->retired, entry)
+		if (p->state != PART_DEAD)
+			d->backend->destroy(d->bctx, p);
 	farm_run_forget(f);
 	snprintf(dir, sizeof dir, "%s/%s", d->run_dir, f->name);
 	rmdir(dir);
@@ -177,8 +181,8 @@ create_bind_exports(struct ctl *c, struct farm_run *f)
  * line, as xl would find it only when the domain is built).  0, or -1
  * with the errors sent.
  */
-static int
-create_check_roles(struct ctl *c, const struct farm *farm)
+int
+ctl_check_roles(struct ctl *c, const struct farm *farm)
 {
 	const struct farm_role	*r;
 	const struct farm_iface	*x;
@@ -238,25 +242,25 @@ create_check_roles(struct ctl *c, const struct farm *farm)
 	return len > 0 ? -1 : 0;
 }
 
-void
-ctl_create(struct ctl *c, yajl_val rq)
+/*
+ * The checked farm of a request's file (CTL_K_PATH, CTL_K_TEXT, and
+ * CTL_K_FARM if it has several): 0 with *file_r (caller frees) and
+ * *farm_r in it, or -1 with the error sent.
+ */
+int
+ctl_farm_of_req(struct ctl *c, yajl_val rq, struct farm_file **file_r,
+    struct farm **farm_r)
 {
-	struct daemon		*d = c->d;
 	const char		*path = json_str(rq, CTL_K_PATH);
 	const char		*text = json_str(rq, CTL_K_TEXT);
 	const char		*want = json_str(rq, CTL_K_FARM);
 	struct farm_diags	 diags;
 	struct farm_file	*file = NULL;
 	struct farm		*farm = NULL;
-	struct farm_run		*f;
-	struct part		*p;
-	char			*err = NULL, *buf = NULL;
+	char			*buf = NULL;
+	int			 rc = -1;
 
 	farm_diags_init(&diags);
-	if (path == NULL || text == NULL) {
-		ctl_error(c, BALTIC_EXIT_USAGE, "create: path and text needed");
-		goto out;
-	}
 	file = farm_parse(path, text, strlen(text), &diags);
 	farm_check(file, &diags);
 	if (diags.nerrors > 0) {
@@ -277,16 +281,30 @@ ctl_create(struct ctl *c, yajl_val rq)
 			    "choose one with -f", path, file->nfarms);
 		goto out;
 	}
-	if ((f = farm_run_find(d, farm->name)) != NULL) {
-		if (strcmp(f->source, text) == 0)
-			ctl_ok(c, "already running");
-		else
-			ctl_error(c, BALTIC_EXIT_FAIL, "farm %s is already "
-			    "running from another definition; destroy it "
-			    "first", farm->name);
-		goto out;
-	}
-	if (create_check_roles(c, farm) == -1)
+	*file_r = file;
+	*farm_r = farm;
+	file = NULL;
+	rc = 0;
+out:
+	farm_file_free(file);
+	farm_diags_dispose(&diags);
+	free(buf);
+	return rc;
+}
+
+/* Create farm, of file (taken), from the request's path and text. */
+void
+ctl_create_farm(struct ctl *c, yajl_val rq, struct farm_file *file,
+    struct farm *farm)
+{
+	struct daemon		*d = c->d;
+	const char		*path = json_str(rq, CTL_K_PATH);
+	const char		*text = json_str(rq, CTL_K_TEXT);
+	struct farm_run		*f;
+	struct part		*p;
+	char			*err = NULL;
+
+	if (ctl_check_roles(c, farm) == -1)
 		goto out;
 	if (c->dryrun) {
 		ctl_ok(c, "dry run");
@@ -326,8 +344,29 @@ ctl_create(struct ctl *c, yajl_val rq)
 	event_active(c->tick, EV_TIMEOUT, 0);	/* all may be ready */
 out:
 	farm_file_free(file);
-	farm_diags_dispose(&diags);
-	free(buf);
+}
+
+void
+ctl_create(struct ctl *c, yajl_val rq)
+{
+	const char		*text = json_str(rq, CTL_K_TEXT);
+	struct farm_file	*file = NULL;
+	struct farm		*farm;
+	struct farm_run		*f;
+
+	if (ctl_farm_of_req(c, rq, &file, &farm) == -1)
+		return;
+	if ((f = farm_run_find(c->d, farm->name)) != NULL) {
+		if (strcmp(f->source, text) == 0)
+			ctl_ok(c, "already running");
+		else
+			ctl_error(c, BALTIC_EXIT_FAIL, "farm %s is already "
+			    "running from another definition; use apply, or "
+			    "destroy it first", farm->name);
+		farm_file_free(file);
+		return;
+	}
+	ctl_create_farm(c, rq, file, farm);
 }
 
 /* ---- destroy ---------------------------------------------------------- */

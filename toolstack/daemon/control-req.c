@@ -27,6 +27,7 @@ static const struct {
 	const char	*may[CTL_REQ_KEYS];
 } ctl_req_specs[] = {
 	{ CTL_CMD_CREATE,	{ CTL_K_PATH, CTL_K_TEXT },	{ CTL_K_FARM } },
+	{ CTL_CMD_APPLY,	{ CTL_K_PATH, CTL_K_TEXT },	{ CTL_K_FARM } },
 	{ CTL_CMD_LIST,		{ NULL },			{ CTL_K_FARM } },
 	{ CTL_CMD_CALL,		{ CTL_K_FARM, CTL_K_IFACE, CTL_K_OP },
 				{ CTL_K_ARG } },

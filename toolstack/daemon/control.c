@@ -159,6 +159,7 @@ static const struct {
 	{ CTL_CMD_DESTROY,	ctl_destroy },
 	{ CTL_CMD_CUT,	ctl_cut },
 	{ CTL_CMD_PASTE,	ctl_paste },
+	{ CTL_CMD_APPLY,	ctl_apply },
 };
 
 void

@@ -15,6 +15,8 @@
 
 struct bufferevent;
 struct daemon;
+struct farm;
+struct farm_file;
 struct farm_run;
 struct event;
 struct part;
@@ -77,6 +79,15 @@ yajl_val	 ctl_req_parse(const char *line, const char **cmd_r, char *why,
  * reference, later. */
 /* control-farm.c */
 void		 ctl_create(struct ctl *, yajl_val rq);
+int		 ctl_farm_of_req(struct ctl *, yajl_val rq,
+		    struct farm_file **file_r, struct farm **farm_r);
+void		 ctl_create_farm(struct ctl *, yajl_val rq, struct farm_file *,
+		    struct farm *);
+int		 ctl_check_roles(struct ctl *, const struct farm *);
+void		 farm_teardown(struct farm_run *);
+/* apply.c */
+void		 ctl_apply(struct ctl *, yajl_val rq);
+void		 apply_abort(struct farm_run *);
 void		 ctl_destroy(struct ctl *, yajl_val rq);
 void		 ctl_list(struct ctl *, yajl_val rq);
 /* control-part.c */

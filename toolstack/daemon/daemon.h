@@ -32,6 +32,7 @@ struct remote_pool;
 struct node;
 struct part;
 struct req;
+struct apply;
 
 #define BALTIC_DEFAULT_TIMEOUT_MS	10000
 #define BALTIC_PING_MS			500	/* health check period */
@@ -96,7 +97,9 @@ enum part_state {
 const char	*part_state_name(enum part_state);
 
 struct part {
-	char			*name;		/* instance name */
+	char			*name;		/* the instance's name, or, for
+						 * one that replaced another
+						 * (apply), NAME.N */
 	struct farm_run		*farm;
 	struct farm_instance	*inst;		/* in farm->file */
 	struct node		*node;
@@ -116,6 +119,11 @@ struct part {
 	uint64_t		 calls_served, calls_failed;
 	unsigned		 restarts;
 	bool			 announced;	/* create: "ready" said */
+	bool			 staged;	/* made by an apply not yet
+						 * done: not the farm's yet */
+	bool			 retired;	/* apply took it out: drains,
+						 * then destroyed, never
+						 * restarted */
 	struct event		*restart_ev;	/* on_crash restart */
 	char			*why;		/* last reason for ill health */
 	/* backend's: */
@@ -145,6 +153,17 @@ struct farm_run {
 	TAILQ_HEAD(, part)	 parts;
 	struct farm_run_export		*exports;
 	size_t			 nexports;
+	/* Partitions an apply took out (draining, then destroyed), and the
+	 * files of earlier definitions: nodes built from them may still
+	 * carry calls, so both live as long as the farm. */
+	TAILQ_HEAD(, part)	 retired;
+	struct farm_file	**old_files;
+	size_t			 nold_files;
+	/* While a graph is built for another definition (apply): the
+	 * partition of each of its instances, else NULL (f->parts). */
+	struct part		**build_parts;
+	struct apply		*applying;	/* apply.c: the one under way */
+	struct event		*drain_ev;	/* apply.c: retired ones */
 	struct farm_expr	**set_exprs;	/* parsed by `baltic set` */
 	size_t			 nset_exprs;
 	char			*path;		/* farm file, for images */
@@ -274,6 +293,8 @@ uint64_t	 or_branch_deadline(struct node *, const struct req *, size_t,
 
 /* partition.c */
 struct part	*part_new(struct farm_run *, struct farm_instance *);
+struct part	*part_new_named(struct farm_run *, struct farm_instance *,
+		    const char *name);
 void		 part_free(struct part *);
 void		 part_attach(struct part *, struct chan *);
 void		 part_detach(struct part *, const char *why);
@@ -292,8 +313,10 @@ struct farm_run	*graph_new(struct daemon *, struct farm_file *, struct farm *,
 		    struct part *(*)(struct farm_run *,
 		    struct farm_instance *));
 void		 graph_free(struct farm_run *);
+void		 graph_keep_file(struct farm_run *, struct farm_file *);
 struct farm_run	*farm_run_find(struct daemon *, const char *);
 struct part	*farm_run_part(struct farm_run *, const char *);
+struct part	*farm_run_retired(struct farm_run *, const char *);
 struct node	*farm_run_build(struct farm_run *, struct farm_expr *);
 int		 farm_run_set_ref(struct farm_run *, const char *ref,
 		    const char *text, char **err_r);
@@ -310,12 +333,17 @@ void		 adopt_result(struct part *, uint32_t id, uint32_t status,
 void		 adopt_part_gone(struct part *, const char *why);
 void		 adopt_farm_gone(struct farm_run *);
 
+/* apply.c: partitions taken out, destroyed once drained */
+void		 farm_run_drain(struct farm_run *);
+
 /* export.c: an export's HTTP server */
 int		 export_bind(struct farm_run *, struct farm_run_export *,
 		    char **err_r);
 int		 export_start(struct farm_run *, struct farm_run_export *,
 		    char **err_r);
 void		 export_stop(struct farm_run_export *);
+void		 export_move(struct farm_run_export *from,
+		    struct farm_run_export *to);
 int		 export_adopt_conn(struct daemon *, const char *key, int fd);
 void		 export_settle(int fd, size_t reqlen, uint64_t reqhash);
 void		 export_answer_adopted(struct daemon *, int fd, const char *key,
@@ -340,6 +368,10 @@ void		 farm_run_free(struct farm_run *);
 
 /* state.c: farms written to the store before acted on */
 int		 farm_run_save(struct farm_run *);
+int		 farm_run_save_apply(struct farm_run *, const char *source,
+		    size_t len, const char *path);
+int		 farm_run_forget_apply(struct farm_run *);
+uint64_t	 source_hash(const char *, size_t);
 int		 farm_run_forget(struct farm_run *);
 int		 daemon_restore(struct daemon *);
 

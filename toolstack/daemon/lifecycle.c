@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 
+#include <event2/event.h>
+
 #include "backend/backend.h"
 #include "daemon/daemon.h"
 
@@ -31,10 +33,18 @@ farm_run_free(struct farm_run *f)
 	if (f == NULL)
 		return;
 	adopt_farm_gone(f);
+	if (f->drain_ev != NULL)
+		event_free(f->drain_ev);
 	for (i = 0; i < f->nexports; i++)
 		export_stop(&f->exports[i]);
 	while ((p = TAILQ_FIRST(&f->parts)) != NULL) {
 		TAILQ_REMOVE(&f->parts, p, entry);
+		if (p->bdata != NULL && f->d->backend->forget != NULL)
+			f->d->backend->forget(f->d->bctx, p);
+		part_free(p);
+	}
+	while ((p = TAILQ_FIRST(&f->retired)) != NULL) {
+		TAILQ_REMOVE(&f->retired, p, entry);
 		if (p->bdata != NULL && f->d->backend->forget != NULL)
 			f->d->backend->forget(f->d->bctx, p);
 		part_free(p);

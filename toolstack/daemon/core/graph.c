@@ -66,9 +66,12 @@ farm_run_build(struct farm_run *f, struct farm_expr *e)
 			    e->u.name.target->expr);
 		return f->bind_nodes[bi];
 	case FARM_E_VM:
-		TAILQ_FOREACH(p, &f->parts, entry)
-			if (p->inst == e->u.vm.inst)
-				break;
+		if (f->build_parts != NULL)
+			p = f->build_parts[e->u.vm.inst - f->farm->instances];
+		else
+			TAILQ_FOREACH(p, &f->parts, entry)
+				if (p->inst == e->u.vm.inst)
+					break;
 		if (p == NULL)
 			fatalx("%s: vm without instance", __func__);
 		if (p->node == NULL) {
@@ -123,6 +126,7 @@ graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
 		fatal("%s", __func__);
 	TAILQ_INIT(&f->nodes);
 	TAILQ_INIT(&f->parts);
+	TAILQ_INIT(&f->retired);
 	f->d = d;
 	f->file = file;
 	f->farm = farm;
@@ -186,6 +190,9 @@ graph_free(struct farm_run *f)
 	for (i = 0; i < f->nset_exprs; i++)
 		farm_expr_free(f->set_exprs[i]);
 	free(f->set_exprs);
+	for (i = 0; i < f->nold_files; i++)
+		farm_file_free(f->old_files[i]);
+	free(f->old_files);
 	free(f->exports);
 	free(f->bind_nodes);
 	farm_file_free(f->file);
@@ -193,6 +200,32 @@ graph_free(struct farm_run *f)
 	free(f->path);
 	free(f->name);
 	free(f);
+}
+
+/* Keep file, an earlier definition of f, as long as f: its nodes may
+ * still carry calls. */
+void
+graph_keep_file(struct farm_run *f, struct farm_file *file)
+{
+	struct farm_file	**nv;
+
+	if ((nv = reallocarray(f->old_files, f->nold_files + 1,
+	    sizeof *nv)) == NULL)
+		fatal("%s", __func__);
+	f->old_files = nv;
+	f->old_files[f->nold_files++] = file;
+}
+
+/* A partition an apply took out, still draining, by name; else NULL. */
+struct part *
+farm_run_retired(struct farm_run *f, const char *name)
+{
+	struct part	*p;
+
+	TAILQ_FOREACH(p, &f->retired, entry)
+		if (p->state != PART_DEAD && strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
 }
 
 struct farm_run *
@@ -213,6 +246,10 @@ farm_run_part(struct farm_run *f, const char *name)
 
 	TAILQ_FOREACH(p, &f->parts, entry)
 		if (strcmp(p->name, name) == 0)
+			return p;
+	/* A replacement (NAME.N) answers to its instance's name too. */
+	TAILQ_FOREACH(p, &f->parts, entry)
+		if (p->inst != NULL && strcmp(p->inst->name, name) == 0)
 			return p;
 	return NULL;
 }

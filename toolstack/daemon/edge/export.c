@@ -653,6 +653,17 @@ export_stop(struct farm_run_export *x)
 	x->srv = NULL;
 }
 
+/* The server of from, its socket and connections, now to's (an apply
+ * kept the export: same binding, interface and address). */
+void
+export_move(struct farm_run_export *from, struct farm_run_export *to)
+{
+	to->srv = from->srv;
+	from->srv = NULL;
+	if (to->srv != NULL)
+		to->srv->x = to;
+}
+
 /* ---- connections of an earlier balticd -------------------------------- */
 
 /*

@@ -51,11 +51,20 @@ part_state_name(enum part_state s)
 struct part *
 part_new(struct farm_run *f, struct farm_instance *inst)
 {
+	return part_new_named(f, inst, inst->name);
+}
+
+/* A partition of inst (NULL: one found in the store that the farm no
+ * longer has, to be destroyed) called name. */
+struct part *
+part_new_named(struct farm_run *f, struct farm_instance *inst,
+    const char *name)
+{
 	struct part	*p;
 
 	if ((p = calloc(1, sizeof *p)) == NULL)
 		return NULL;
-	if ((p->name = strdup(inst->name)) == NULL) {
+	if ((p->name = strdup(name)) == NULL) {
 		free(p);
 		return NULL;
 	}
@@ -195,13 +204,18 @@ part_on_ready(struct chan *c, void *arg)
 	char		*cfg;
 	size_t		 len;
 
-	if ((cfg = part_config_text(p, &len)) == NULL ||
-	    chan_send(c, BALTIC_MSG_CONFIG, 0, cfg, len) == -1) {
+	/* A partition found in the store that the farm no longer has
+	 * (inst NULL, draining after a restart) keeps the configuration
+	 * its agent has. */
+	if (p->inst != NULL) {
+		if ((cfg = part_config_text(p, &len)) == NULL ||
+		    chan_send(c, BALTIC_MSG_CONFIG, 0, cfg, len) == -1) {
+			free(cfg);
+			chan_fail(c, "cannot send CONFIG");
+			return;
+		}
 		free(cfg);
-		chan_fail(c, "cannot send CONFIG");
-		return;
 	}
-	free(cfg);
 	p->ping_missed = 0;
 	if (p->state != PART_CUT)
 		p->state = PART_READY;
@@ -333,9 +347,12 @@ part_gcall_done(struct req *r, uint32_t status, const void *payload,
 static struct node *
 part_import_node(struct part *p, const char *iface, struct farm_iface **i_r)
 {
-	struct farm_expr	*vm = p->inst->vm;
+	struct farm_expr	*vm;
 	size_t			 i;
 
+	if (p->inst == NULL || p->wire_nodes == NULL)
+		return NULL;	/* draining, found after a restart */
+	vm = p->inst->vm;
 	for (i = 0; i < vm->u.vm.nwires; i++) {
 		struct farm_wire *w = &vm->u.vm.wires[i];
 
@@ -669,7 +686,7 @@ part_restart_cb(evutil_socket_t fd, short ev, void *arg)
 	struct timeval	 tv = { 1, 0 };
 	char		*err = NULL;
 
-	if (p->farm->dying || p->state != PART_DEAD)
+	if (p->farm->dying || p->retired || p->state != PART_DEAD)
 		return;
 	if (d->backend->create(d->bctx, p, &err) == -1) {
 		log_warnx("%s: restart failed: %s; again in 1 s", p->name,
@@ -703,7 +720,8 @@ part_died(struct part *p, const char *why)
 	adopt_part_gone(p, why);
 	if (p->farm->part_changed != NULL)
 		p->farm->part_changed(p->farm);
-	if (p->inst->role->on_crash != FARM_CRASH_RESTART || p->farm->dying)
+	if (p->retired || p->inst == NULL || p->farm->dying ||
+	    p->inst->role->on_crash != FARM_CRASH_RESTART)
 		return;
 	if (p->restart_ev == NULL)
 		p->restart_ev = evtimer_new(p->farm->d->base, part_restart_cb,
