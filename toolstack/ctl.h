@@ -112,6 +112,8 @@
 #define CTL_K_OUTSTANDING	"outstanding"
 #define CTL_K_OUTSTANDING_MAX	"outstanding_max"
 #define CTL_K_WHY		"why"
+#define CTL_K_RESTARTS		"restarts"
+#define CTL_K_REPLACED		"replaced"	/* what it replaced, why */
 /* A ref: name, and */
 #define CTL_K_TARGET		"target"
 /* An export: */

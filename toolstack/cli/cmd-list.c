@@ -59,6 +59,11 @@ print_farm(yajl_val f, int longfmt)
 		    json_int(p, CTL_K_OUTSTANDING_MAX, 0));
 		if (json_str(p, CTL_K_WHY) != NULL)
 			printf("  (%s)", json_str(p, CTL_K_WHY));
+		if (json_int(p, CTL_K_RESTARTS, 0) > 0)
+			printf("  restarted %lld times",
+			    json_int(p, CTL_K_RESTARTS, 0));
+		if (json_str(p, CTL_K_REPLACED) != NULL)
+			printf("  replaces %s", json_str(p, CTL_K_REPLACED));
 		putchar('\n');
 	}
 	for (i = 0; refs != NULL && i < refs->u.array.len; i++)

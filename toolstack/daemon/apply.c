@@ -78,6 +78,63 @@ farm_run_drain(struct farm_run *f)
 	event_active(f->drain_ev, EV_TIMEOUT, 0);
 }
 
+/* ---- replacement of a partition that crashes too often --------------- */
+
+#define REPLACE_BACKOFF_MS	1000	/* doubled per replacement in a row */
+#define REPLACE_BACKOFF_MAX_MS	60000
+
+/*
+ * p died more times than its role's `on_crash restart K within T`
+ * allows: a fresh partition of its instance (NAME.N) takes its place in
+ * the graph, created after a backoff that doubles with each replacement
+ * in a row; p leaves the farm.  What happened is in the log and, for
+ * `baltic list -l`, in the new partition's record.
+ */
+void
+farm_run_replace(struct part *p)
+{
+	struct farm_run		*f = p->farm;
+	struct daemon		*d = f->d;
+	const struct farm_role	*r = p->inst->role;
+	struct part		*np;
+	char			*name;
+	unsigned		 ms, shift;
+
+	name = apply_fresh_name(f, p->inst);
+	if ((np = part_new_named(f, p->inst, name)) == NULL)
+		fatal("%s", __func__);
+	free(name);
+	np->generation = p->generation + 1;
+	shift = np->generation - 1 < 6 ? np->generation - 1 : 6;
+	ms = REPLACE_BACKOFF_MS << shift;
+	if (ms > REPLACE_BACKOFF_MAX_MS)
+		ms = REPLACE_BACKOFF_MAX_MS;
+	if (asprintf(&np->replaced, "%s, which died %u times within %u s",
+	    p->name, p->crashes, r->crash_window_s) == -1)
+		np->replaced = NULL;
+	if (asprintf(&np->why, "replaces %s; starts in %u ms", p->name, ms)
+	    == -1)
+		np->why = NULL;
+	np->state = PART_DEAD;
+	/* np takes p's place: its node, its wiring, its place in the list. */
+	if ((np->node = p->node) != NULL)
+		np->node->u.part = np;
+	p->node = NULL;
+	np->wire_nodes = p->wire_nodes;
+	p->wire_nodes = NULL;
+	TAILQ_INSERT_AFTER(&f->parts, p, np, entry);
+	TAILQ_REMOVE(&f->parts, p, entry);
+	p->retired = true;
+	TAILQ_INSERT_TAIL(&f->retired, p, entry);
+	d->backend->destroy(d->bctx, p);
+	log_warnx("%s: died %u times within %u s: replaced by %s in %u ms",
+	    p->name, p->crashes, r->crash_window_s, np->name, ms);
+	farm_run_save(f);
+	part_restart_in(np, ms);
+	if (f->part_changed != NULL)
+		f->part_changed(f);
+}
+
 /* ---- staging ----------------------------------------------------------- */
 
 /* The new graph, next to the running one: built over the kept

@@ -146,6 +146,7 @@ init_defaults(struct daemon *d, struct options *o, const char *argv0)
 	TAILQ_INIT(&d->adopted);
 	d->ctl_fd = -1;
 	d->save_farm = farm_run_save;
+	d->replace_part = farm_run_replace;
 	d->vm_ops = &part_node_ops;
 	d->remote_ops = &remote_node_ops;
 	d->self_path = realpath("/proc/self/exe", NULL);

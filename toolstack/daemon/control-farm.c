@@ -420,6 +420,8 @@ list_farm(yajl_gen g, struct farm_run *f)
 		gki(g, CTL_K_OUTSTANDING_MAX, p->node != NULL ?
 		    p->node->outstanding_max : 0);
 		gkv(g, CTL_K_WHY, p->state == PART_READY ? NULL : p->why);
+		gki(g, CTL_K_RESTARTS, p->restarts);
+		gkv(g, CTL_K_REPLACED, p->replaced);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

@@ -118,6 +118,10 @@ struct part {
 	uint64_t		 ping_nonce;
 	uint64_t		 calls_served, calls_failed;
 	unsigned		 restarts;
+	unsigned		 crashes;	/* since crash_since_us */
+	uint64_t		 crash_since_us;
+	unsigned		 generation;	/* replacements in a row */
+	char			*replaced;	/* what it replaced, and why */
 	bool			 announced;	/* create: "ready" said */
 	bool			 staged;	/* made by an apply not yet
 						 * done: not the farm's yet */
@@ -248,6 +252,9 @@ struct daemon {
 	/* Records a farm's state (daemon/state.c's farm_run_save), for
 	 * the edges below the daemon. */
 	int				(*save_farm)(struct farm_run *);
+	/* Replaces a partition that crashes too often (apply.c's
+	 * farm_run_replace). */
+	void				(*replace_part)(struct part *);
 	const struct node_ops		*vm_ops;	/* the edges, for */
 	const struct node_ops		*remote_ops;	/* the graph */
 	struct keep_client		*keep;		/* keep/keep.h */
@@ -303,6 +310,7 @@ void		 part_cancel(struct part *, struct req *);
 void		 part_ping_all(struct daemon *);
 void		 part_started(struct part *);
 void		 part_died(struct part *, const char *why);
+void		 part_restart_in(struct part *, unsigned ms);
 bool		 part_coming(const struct part *);
 extern const struct node_ops part_node_ops;
 const struct chan_cbs *part_chan_cbs(void);
@@ -335,6 +343,7 @@ void		 adopt_farm_gone(struct farm_run *);
 
 /* apply.c: partitions taken out, destroyed once drained */
 void		 farm_run_drain(struct farm_run *);
+void		 farm_run_replace(struct part *);
 
 /* export.c: an export's HTTP server */
 int		 export_bind(struct farm_run *, struct farm_run_export *,

@@ -11,6 +11,8 @@
 #define MEMORY_MIN	16
 #define MEMORY_MAX	(1024 * 1024)
 #define VCPUS_MAX	128
+#define CRASH_LIMIT_MAX	1000		/* on_crash restart K within T */
+#define CRASH_WINDOW_MAX	86400		/* seconds */
 #define DISKS_MAX	26	/* xvda to xvdz */
 #define VIFS_MAX	16
 #define BRIDGE_MAX	15	/* IFNAMSIZ - 1 */
@@ -310,15 +312,38 @@ parse_dom_type(struct farm_parser *p, struct farm_role *r)
 	return 0;
 }
 
+/* After 'restart': optional "K within T", K restarts in place within T
+ * seconds before a fresh partition replaces a crashing one. */
+static int
+parse_crash_limit(struct farm_parser *p, struct farm_role *r)
+{
+	struct farm_token	*t;
+
+	farm_next(p);
+	if (farm_cur(p)->kind != FT_INT)
+		return 0;
+	if (parse_uint(p, "restart", 1, CRASH_LIMIT_MAX, "",
+	    &r->crash_limit) == -1)
+		return -1;
+	t = farm_cur(p);
+	if (!farm_tok_is(t, "within"))
+		return farm_expected(p, "'within' and seconds after the "
+		    "restart count");
+	farm_next(p);
+	return parse_uint(p, "within", 1, CRASH_WINDOW_MAX, " s",
+	    &r->crash_window_s);
+}
+
 /* The action after 'on_crash'; an unknown name is reported and skipped. */
 static int
 parse_on_crash(struct farm_parser *p, struct farm_role *r)
 {
 	struct farm_token	*v = farm_cur(p);
 
-	if (farm_tok_is(v, "restart"))
+	if (farm_tok_is(v, "restart")) {
 		r->on_crash = FARM_CRASH_RESTART;
-	else if (farm_tok_is(v, "preserve"))
+		return parse_crash_limit(p, r);
+	} else if (farm_tok_is(v, "preserve"))
 		r->on_crash = FARM_CRASH_PRESERVE;
 	else if (farm_tok_is(v, "destroy"))
 		r->on_crash = FARM_CRASH_DESTROY;
@@ -443,6 +468,8 @@ parse_role(struct farm_parser *p)
 	role.vcpus = 1;
 	role.type = FARM_DOM_PV;
 	role.on_crash = FARM_CRASH_RESTART;
+	role.crash_limit = 5;
+	role.crash_window_s = 60;
 	if (farm_expect_ident(p, "a role name after 'role'", &t) == -1)
 		return -1;
 	role.name = farm_tok_strdup(t);

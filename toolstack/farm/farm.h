@@ -116,6 +116,10 @@ struct farm_role {
 	unsigned		 vcpus;		/* default 1 */
 	enum farm_domtype	 type;		/* default pv */
 	enum farm_on_crash	 on_crash;	/* default restart */
+	unsigned		 crash_limit;	/* restarts in place within */
+	unsigned		 crash_window_s; /* this many seconds; then a
+						 * fresh partition replaces
+						 * it (default 5 within 60) */
 	struct farm_name	*exports;
 	size_t			 nexports;
 	struct farm_name	*imports;

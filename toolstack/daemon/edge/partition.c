@@ -125,6 +125,7 @@ part_free(struct part *p)
 	idmap_dispose(&p->cancelled);
 	idmap_dispose(&p->gcalls);
 	free(p->wire_nodes);
+	free(p->replaced);
 	free(p->why);
 	free(p->name);
 	free(p);
@@ -701,15 +702,42 @@ part_restart_cb(evutil_socket_t fd, short ev, void *arg)
 	p->farm->d->save_farm(p->farm);
 }
 
+/* Create p again (it is dead) in ms milliseconds. */
+void
+part_restart_in(struct part *p, unsigned ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (p->restart_ev == NULL)
+		p->restart_ev = evtimer_new(p->farm->d->base, part_restart_cb,
+		    p);
+	if (p->restart_ev != NULL)
+		evtimer_add(p->restart_ev, &tv);
+}
+
+/* One more crash of p: more than its role allows within its window? */
+static bool
+part_crash_looping(struct part *p)
+{
+	const struct farm_role	*r = p->inst->role;
+	uint64_t		 now = now_us();
+
+	if (p->crashes == 0 ||
+	    now - p->crash_since_us > r->crash_window_s * 1000000ULL) {
+		p->crash_since_us = now;
+		p->crashes = 0;
+	}
+	return ++p->crashes > r->crash_limit;
+}
+
 /*
  * The backend saw the partition die: out of rotation at once, its calls
- * failed, and restarted if its role says on_crash restart.
+ * failed, and restarted if its role says on_crash restart; replaced by a
+ * fresh partition if it died more often than the role allows.
  */
 void
 part_died(struct part *p, const char *why)
 {
-	struct timeval	tv = { 0, PART_RESTART_DELAY_MS * 1000 };
-
 	log_warnx("%s: died: %s", p->name, why);
 	part_detach(p, why);
 	part_set_why(p, "died: %s", why);
@@ -723,11 +751,11 @@ part_died(struct part *p, const char *why)
 	if (p->retired || p->inst == NULL || p->farm->dying ||
 	    p->inst->role->on_crash != FARM_CRASH_RESTART)
 		return;
-	if (p->restart_ev == NULL)
-		p->restart_ev = evtimer_new(p->farm->d->base, part_restart_cb,
-		    p);
-	if (p->restart_ev != NULL)
-		evtimer_add(p->restart_ev, &tv);
+	if (part_crash_looping(p) && p->farm->d->replace_part != NULL) {
+		p->farm->d->replace_part(p);
+		return;
+	}
+	part_restart_in(p, PART_RESTART_DELAY_MS);
 }
 
 static bool
