@@ -101,6 +101,8 @@
 #define CTL_K_REFS		"refs"		/* [{name, target}] */
 #define CTL_K_EXPORTS		"exports"	/* [{binding, interface,
 						 * addr}] */
+#define CTL_K_POOLS		"pools"		/* [{name, size, min, max,
+						 * why}]: elastic ors */
 /* A partition: name, and */
 #define CTL_K_ROLE		"role"
 #define CTL_K_STATE		"state"
@@ -114,6 +116,10 @@
 #define CTL_K_WHY		"why"
 #define CTL_K_RESTARTS		"restarts"
 #define CTL_K_REPLACED		"replaced"	/* what it replaced, why */
+/* A pool: name, why, and */
+#define CTL_K_SIZE		"size"
+#define CTL_K_MIN		"min"
+#define CTL_K_MAX		"max"
 /* A ref: name, and */
 #define CTL_K_TARGET		"target"
 /* An export: */

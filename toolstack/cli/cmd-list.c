@@ -35,6 +35,7 @@ print_farm(yajl_val f, int longfmt)
 	yajl_val	parts = get(f, CTL_K_PARTITIONS, yajl_t_array);
 	yajl_val	refs = get(f, CTL_K_REFS, yajl_t_array);
 	yajl_val	exps = get(f, CTL_K_EXPORTS, yajl_t_array);
+	yajl_val	pools = get(f, CTL_K_POOLS, yajl_t_array);
 	size_t		i, n = parts != NULL ? parts->u.array.len : 0, ready = 0;
 
 	for (i = 0; i < n; i++)
@@ -69,6 +70,16 @@ print_farm(yajl_val f, int longfmt)
 	for (i = 0; refs != NULL && i < refs->u.array.len; i++)
 		printf("  ref %s -> %s\n", str(refs->u.array.values[i], CTL_K_NAME),
 		    str(refs->u.array.values[i], CTL_K_TARGET));
+	for (i = 0; pools != NULL && i < pools->u.array.len; i++) {
+		yajl_val x = pools->u.array.values[i];
+
+		printf("  pool %s: %lld (%lld to %lld)", str(x, CTL_K_NAME),
+		    json_int(x, CTL_K_SIZE, 0), json_int(x, CTL_K_MIN, 0),
+		    json_int(x, CTL_K_MAX, 0));
+		if (json_str(x, CTL_K_WHY) != NULL)
+			printf(", %s", json_str(x, CTL_K_WHY));
+		putchar('\n');
+	}
 	for (i = 0; exps != NULL && i < exps->u.array.len; i++) {
 		yajl_val x = exps->u.array.values[i];
 

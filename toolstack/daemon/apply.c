@@ -434,6 +434,7 @@ apply_commit(struct apply *a)
 			free(err);
 			err = NULL;
 		}
+	elastic_start(f);
 	farm_run_save(f);
 	farm_run_forget_apply(f);
 	ms = (now_us() - a->started_us) / 1000;

@@ -334,6 +334,7 @@ ctl_create_farm(struct ctl *c, yajl_val rq, struct farm_file *file,
 		}
 		ctl_progress(c, "%s: created", p->name);
 	}
+	elastic_start(f);	/* pools grow to their smallest size */
 	farm_run_save(f);
 	c->farm = f;
 	f->creating = c;
@@ -443,6 +444,22 @@ list_farm(yajl_gen g, struct farm_run *f)
 			gkv(g, CTL_K_TARGET, t != NULL ? t : "?");
 			free(t);
 		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	gstr(g, CTL_K_POOLS);
+	yajl_gen_array_open(g);
+	for (i = 0; i < f->npools; i++) {
+		const char	*why;
+		size_t		 size;
+		unsigned	 min, max;
+
+		yajl_gen_map_open(g);
+		gkv(g, CTL_K_NAME, elastic_pool(f, i, &size, &min, &max, &why));
+		gki(g, CTL_K_SIZE, (long long)size);
+		gki(g, CTL_K_MIN, min);
+		gki(g, CTL_K_MAX, max);
+		gkv(g, CTL_K_WHY, why);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

@@ -33,6 +33,7 @@ struct node;
 struct part;
 struct req;
 struct apply;
+struct pool;
 
 #define BALTIC_DEFAULT_TIMEOUT_MS	10000
 #define BALTIC_PING_MS			500	/* health check period */
@@ -168,6 +169,9 @@ struct farm_run {
 	struct part		**build_parts;
 	struct apply		*applying;	/* apply.c: the one under way */
 	struct event		*drain_ev;	/* apply.c: retired ones */
+	struct pool		**pools;	/* elastic.c: elastic ors */
+	size_t			 npools;
+	struct event		*pool_ev;
 	struct farm_expr	**set_exprs;	/* parsed by `baltic set` */
 	size_t			 nset_exprs;
 	char			*path;		/* farm file, for images */
@@ -326,6 +330,8 @@ struct farm_run	*farm_run_find(struct daemon *, const char *);
 struct part	*farm_run_part(struct farm_run *, const char *);
 struct part	*farm_run_retired(struct farm_run *, const char *);
 struct node	*farm_run_build(struct farm_run *, struct farm_expr *);
+struct node	*farm_run_part_node(struct farm_run *, struct part *,
+		    struct farm_expr *);
 int		 farm_run_set_ref(struct farm_run *, const char *ref,
 		    const char *text, char **err_r);
 
@@ -344,6 +350,12 @@ void		 adopt_farm_gone(struct farm_run *);
 /* apply.c: partitions taken out, destroyed once drained */
 void		 farm_run_drain(struct farm_run *);
 void		 farm_run_replace(struct part *);
+
+/* elastic.c: the pools of elastic ors */
+void		 elastic_start(struct farm_run *);
+void		 elastic_free(struct farm_run *);
+const char	*elastic_pool(const struct farm_run *, size_t, size_t *size_r,
+		    unsigned *min_r, unsigned *max_r, const char **why_r);
 
 /* export.c: an export's HTTP server */
 int		 export_bind(struct farm_run *, struct farm_run_export *,

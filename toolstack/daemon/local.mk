@@ -8,6 +8,7 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/control.c toolstack/daemon/adopt.c \
 	toolstack/daemon/control.h toolstack/daemon/control-farm.c toolstack/daemon/apply.c \
 	toolstack/daemon/apply.h toolstack/daemon/apply-plan.c \
+	toolstack/daemon/elastic.c \
 	toolstack/daemon/control-part.c toolstack/daemon/control-req.c \
 	toolstack/daemon/state.c toolstack/daemon/lifecycle.c \
 	toolstack/daemon/journal.c \

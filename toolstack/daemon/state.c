@@ -377,6 +377,7 @@ daemon_restore_farm(struct daemon *d, const char *name)
 			log_info("%s: re-attached", p->name);
 	}
 	restore_destroy_strays(f, parts, used);
+	elastic_start(f);
 	if (applied) {
 		/* The farm is one definition again: journalled as such. */
 		farm_run_save(f);

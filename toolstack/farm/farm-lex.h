@@ -107,6 +107,10 @@ int		 farm_expect(struct farm_parser *, enum farm_tok kind,
 /* Consume a name into *t_r, else report what was expected; 0 or -1. */
 int		 farm_expect_ident(struct farm_parser *, const char *what,
 		    struct farm_token **t_r);
+/* A number after what, from lo to hi (else reported, with unit, and
+ * *v_r left as it was); 0, or -1 if there is no number. */
+int		 farm_expect_uint(struct farm_parser *, const char *what,
+		    unsigned lo, unsigned hi, const char *unit, unsigned *v_r);
 /* After a statement: a newline, ';' or the block's '}' must follow. */
 int		 farm_end_statement(struct farm_parser *, const char *what);
 /* Does t begin an interface, role or farm? */

@@ -195,27 +195,6 @@ parse_names(struct farm_parser *p, struct farm_name **v, size_t *n)
 	}
 }
 
-static int
-parse_uint(struct farm_parser *p, const char *what, unsigned lo, unsigned hi,
-    const char *unit, unsigned *v_r)
-{
-	struct farm_token	*t = farm_cur(p);
-	char			 buf[64];
-
-	snprintf(buf, sizeof buf, "a number after '%s'", what);
-	if (farm_expect(p, FT_INT, buf) == -1)
-		return -1;
-	if (t->bad)
-		return 0;
-	if (t->num < lo || t->num > hi) {
-		farm_diag(p->d, &t->loc, FARM_ERROR, "%s %.*s%s is out of range "
-		    "(%u to %u)", what, (int)t->len, t->text, unit, lo, hi);
-		return 0;
-	}
-	*v_r = t->num;
-	return 0;
-}
-
 /* A path relative to the farm file's directory, as for images. */
 static char *
 resolve_path(struct farm_parser *p, const char *s)
@@ -322,7 +301,7 @@ parse_crash_limit(struct farm_parser *p, struct farm_role *r)
 	farm_next(p);
 	if (farm_cur(p)->kind != FT_INT)
 		return 0;
-	if (parse_uint(p, "restart", 1, CRASH_LIMIT_MAX, "",
+	if (farm_expect_uint(p, "restart", 1, CRASH_LIMIT_MAX, "",
 	    &r->crash_limit) == -1)
 		return -1;
 	t = farm_cur(p);
@@ -330,7 +309,7 @@ parse_crash_limit(struct farm_parser *p, struct farm_role *r)
 		return farm_expected(p, "'within' and seconds after the "
 		    "restart count");
 	farm_next(p);
-	return parse_uint(p, "within", 1, CRASH_WINDOW_MAX, " s",
+	return farm_expect_uint(p, "within", 1, CRASH_WINDOW_MAX, " s",
 	    &r->crash_window_s);
 }
 
@@ -412,12 +391,13 @@ parse_role_prop(struct farm_parser *p, void *arg)
 			goto broken;
 		break;
 	case 1:
-		if (parse_uint(p, "memory", MEMORY_MIN, MEMORY_MAX, " MiB",
-		    &r->memory) == -1)
+		if (farm_expect_uint(p, "memory", MEMORY_MIN, MEMORY_MAX,
+		    " MiB", &r->memory) == -1)
 			return -1;
 		break;
 	case 2:
-		if (parse_uint(p, "vcpus", 1, VCPUS_MAX, "", &r->vcpus) == -1)
+		if (farm_expect_uint(p, "vcpus", 1, VCPUS_MAX, "",
+		    &r->vcpus) == -1)
 			return -1;
 		break;
 	case 3:

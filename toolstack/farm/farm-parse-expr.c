@@ -161,6 +161,49 @@ parse_remote_ca(struct farm_parser *p, struct farm_expr *e)
 	return 0;
 }
 
+#define POOL_MAX	64	/* instances of an elastic or */
+#define POOL_GROW_MAX	1000
+#define POOL_IDLE_MAX	3600	/* seconds */
+
+/* After an or's branches: `elastic MIN to MAX [grow G] [idle S]`. */
+static int
+parse_elastic(struct farm_parser *p, struct farm_expr *e)
+{
+	struct farm_token	*t;
+	bool			 grow = false, idle = false;
+
+	e->u.comb.pool_loc = farm_next(p)->loc;
+	e->u.comb.pool_grow = 2;
+	e->u.comb.pool_idle_s = 10;
+	if (farm_expect_uint(p, "elastic", 1, POOL_MAX, "",
+	    &e->u.comb.pool_min) == -1)
+		return -1;
+	if (!farm_tok_is(farm_cur(p), "to"))
+		return farm_expected(p, "'to' and the largest size after the "
+		    "smallest");
+	farm_next(p);
+	if (farm_expect_uint(p, "to", 1, POOL_MAX, "", &e->u.comb.pool_max)
+	    == -1)
+		return -1;
+	for (;;) {
+		t = farm_cur(p);
+		if (farm_tok_is(t, "grow") && !grow) {
+			farm_next(p);
+			grow = true;
+			if (farm_expect_uint(p, "grow", 1, POOL_GROW_MAX, "",
+			    &e->u.comb.pool_grow) == -1)
+				return -1;
+		} else if (farm_tok_is(t, "idle") && !idle) {
+			farm_next(p);
+			idle = true;
+			if (farm_expect_uint(p, "idle", 1, POOL_IDLE_MAX, " s",
+			    &e->u.comb.pool_idle_s) == -1)
+				return -1;
+		} else
+			return 0;
+	}
+}
+
 static struct farm_expr *
 parse_primary(struct farm_parser *p)
 {
@@ -222,6 +265,9 @@ parse_primary(struct farm_parser *p)
 		}
 		if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par")
 		    == -1)
+			goto fail;
+		if (e->kind == FARM_E_OR && farm_tok_is(farm_cur(p),
+		    "elastic") && parse_elastic(p, e) == -1)
 			goto fail;
 	} else if (farm_tok_is(t, "ref")) {
 		e = new_expr(FARM_E_REF, &t->loc);

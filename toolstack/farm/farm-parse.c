@@ -93,6 +93,27 @@ at_end_of_statement(struct farm_parser *p)
 	return k == FT_NL || k == FT_SEMI || k == FT_RBRACE || k == FT_EOF;
 }
 
+int
+farm_expect_uint(struct farm_parser *p, const char *what, unsigned lo,
+    unsigned hi, const char *unit, unsigned *v_r)
+{
+	struct farm_token	*t = farm_cur(p);
+	char			 buf[64];
+
+	snprintf(buf, sizeof buf, "a number after '%s'", what);
+	if (farm_expect(p, FT_INT, buf) == -1)
+		return -1;
+	if (t->bad)
+		return 0;
+	if (t->num < lo || t->num > hi) {
+		farm_diag(p->d, &t->loc, FARM_ERROR, "%s %.*s%s is out of range "
+		    "(%u to %u)", what, (int)t->len, t->text, unit, lo, hi);
+		return 0;
+	}
+	*v_r = t->num;
+	return 0;
+}
+
 /* After a statement: a newline, ';' or the block's '}' must follow. */
 int
 farm_end_statement(struct farm_parser *p, const char *what)

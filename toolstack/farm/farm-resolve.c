@@ -231,7 +231,19 @@ farm_resolve_expr(struct farm_ck *ck, struct farm_expr *e)
 	case FARM_E_OR:
 	case FARM_E_PAR:
 		what = e->kind == FARM_E_OR ? "or" : "par";
-		if (e->u.comb.nbranches == 0)
+		if (e->u.comb.pool_loc.line != 0) {	/* elastic */
+			if (e->u.comb.nbranches != 1 ||
+			    e->u.comb.branches[0]->kind != FARM_E_VM)
+				farm_diag(ck->d, &e->u.comb.pool_loc,
+				    FARM_ERROR, "an elastic or needs one vm "
+				    "branch: the instance its pool is made of");
+			if (e->u.comb.pool_max > 0 &&
+			    e->u.comb.pool_min > e->u.comb.pool_max)
+				farm_diag(ck->d, &e->u.comb.pool_loc,
+				    FARM_ERROR, "elastic %u to %u: the smallest "
+				    "size is larger than the largest",
+				    e->u.comb.pool_min, e->u.comb.pool_max);
+		} else if (e->u.comb.nbranches == 0)
 			farm_diag(ck->d, &e->loc, FARM_ERROR, "%s() has no "
 			    "branch (it needs at least two)", what);
 		else if (e->u.comb.nbranches == 1)

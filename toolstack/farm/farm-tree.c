@@ -1,6 +1,7 @@
 /*
  * farm-tree.c: freeing the syntax tree, look-ups, names of enums.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,6 +253,14 @@ expr_str(char **buf, const struct farm_expr *e)
 			expr_str(buf, e->u.comb.branches[i]);
 		}
 		str_add(buf, ")");
+		if (e->u.comb.pool_max > 0) {
+			char	pool[96];
+
+			snprintf(pool, sizeof pool, " elastic %u to %u grow %u "
+			    "idle %u", e->u.comb.pool_min, e->u.comb.pool_max,
+			    e->u.comb.pool_grow, e->u.comb.pool_idle_s);
+			str_add(buf, pool);
+		}
 		break;
 	case FARM_E_REF:
 		str_add(buf, "ref ");

@@ -183,6 +183,15 @@ struct farm_expr {
 			enum farm_policy	 policy;	/* or only */
 			struct farm_expr	**branches;
 			size_t			 nbranches;
+			/* or only: `elastic MIN to MAX [grow G] [idle S]`,
+			 * a pool of instances of its one vm branch, grown
+			 * while the calls outstanding per instance average
+			 * G or more over a second, shrunk after S seconds
+			 * below half a call per instance; pool_max 0:
+			 * not elastic */
+			unsigned		 pool_min, pool_max;
+			unsigned		 pool_grow, pool_idle_s;
+			struct farm_loc		 pool_loc;
 		} comb;
 		struct {
 			struct farm_expr	*target;

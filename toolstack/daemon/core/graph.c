@@ -50,6 +50,17 @@ node_free(struct node *n)
 	free(n);
 }
 
+/* A node for partition p, of vm expression e. */
+struct node *
+farm_run_part_node(struct farm_run *f, struct part *p, struct farm_expr *e)
+{
+	struct node	*n = node_new(f, NODE_VM, e);
+
+	n->ops = f->d->vm_ops;
+	n->u.part = p;
+	return n;
+}
+
 /* The node for a checked expression, built once. */
 struct node *
 farm_run_build(struct farm_run *f, struct farm_expr *e)
@@ -74,11 +85,8 @@ farm_run_build(struct farm_run *f, struct farm_expr *e)
 					break;
 		if (p == NULL)
 			fatalx("%s: vm without instance", __func__);
-		if (p->node == NULL) {
-			p->node = node_new(f, NODE_VM, e);
-			p->node->ops = f->d->vm_ops;
-			p->node->u.part = p;
-		}
+		if (p->node == NULL)
+			p->node = farm_run_part_node(f, p, e);
 		return p->node;
 	case FARM_E_OR:
 	case FARM_E_PAR:
