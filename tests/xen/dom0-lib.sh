@@ -125,14 +125,17 @@ need_balticd() {
 
 # xfarm SRC PORT > DEST: a farm file for this dom0: image paths absolute,
 # exports on PORT (or ADDR:PORT) instead of 127.0.0.1:8080 (other ports
-# are kept), the bank on 127.0.0.1:9090 as in the examples, every role at
-# 128 MiB (or XFARM_MEM): a PV guest of 64 MiB cannot hold the 66 MB ELF
+# are kept; off loopback the export says insecure: plain HTTP for the
+# host's forwarded port), the bank on 127.0.0.1:9090 as in the examples,
+# every role at 128 MiB (or XFARM_MEM): a PV guest of 64 MiB cannot hold the 66 MB ELF
 # vmlinux ("xc_dom_chk_alloc_pages: segment kernel too large").
 xfarm() {
 	_dir=$(cd "$(dirname "$1")" && pwd)
 	case $2 in *:*) _a=$2 ;; *) _a=127.0.0.1:$2 ;; esac
+	# Plain HTTP off loopback (the host's forwarded port) is said so.
+	case $_a in 127.*) _sec= ;; *) _sec=' insecure' ;; esac
 	sed -e "s|image \"\\([^/\"][^\"]*\\)\"|image \"$_dir/\\1\"|" \
-	    -e "s|127\\.0\\.0\\.1:8080|$_a|" \
+	    -e "s|\"127\\.0\\.0\\.1:8080\"|\"$_a\"$_sec|" \
 	    -e "s|memory [0-9]*|memory ${XFARM_MEM:-128}|" \
 	    -e "/^role [A-Za-z]* {.*}/{/memory/!s|{ *image|{ memory ${XFARM_MEM:-128}; image|}" \
 	    "$1"
