@@ -146,6 +146,7 @@ ctl_call(struct ctl *c, yajl_val rq)
 		ctl_error(c, BALTIC_EXIT_FAIL, "out of memory");
 		return;
 	}
+	req_from_export(r, x);
 	c->refs++;
 	req_start(r);
 }

@@ -79,6 +79,8 @@ yajl_val	 ctl_req_parse(const char *line, const char **cmd_r, char *why,
 void		 ctl_create(struct ctl *, yajl_val rq);
 void		 ctl_destroy(struct ctl *, yajl_val rq);
 void		 ctl_list(struct ctl *, yajl_val rq);
+/* obs/obs-json.c */
+void		 ctl_stats(struct ctl *, yajl_val rq);
 /* control-part.c */
 void		 ctl_set(struct ctl *, yajl_val rq);
 void		 ctl_call(struct ctl *, yajl_val rq);
