@@ -33,6 +33,7 @@ int	cmd_check(int, char **);
 int	cmd_compile(int, char **);
 int	cmd_create(int, char **);
 int	cmd_list(int, char **);
+int	cmd_top(int, char **);
 int	cmd_call(int, char **);
 int	cmd_set(int, char **);
 int	cmd_destroy(int, char **);
