@@ -23,6 +23,7 @@
 
 struct event;
 struct event_base;
+struct evhttp;
 struct evhttp_request;
 struct export_srv;
 struct chan;
@@ -249,6 +250,7 @@ struct daemon {
 	unsigned			 dns_refs;	/* host names */
 	uint64_t			 keep_seq;	/* its keys */
 	bool				 exiting;	/* leave the keeper be */
+	struct evhttp			*metrics;	/* obs/obs-http.c */
 };
 
 /* ---- the keeper (keep.h) ---------------------------------------------- */

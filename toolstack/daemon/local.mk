@@ -18,7 +18,8 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/edge/http-req.c \
 	toolstack/daemon/obs/obs.h toolstack/daemon/obs/obs.c \
 	toolstack/daemon/obs/obs-walk.h toolstack/daemon/obs/obs-graph.c \
-	toolstack/daemon/obs/obs-json.c \
+	toolstack/daemon/obs/obs-json.c toolstack/daemon/obs/obs-prom.h \
+	toolstack/daemon/obs/obs-prom.c toolstack/daemon/obs/obs-http.c \
 	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
 	toolstack/keep/keep.c toolstack/keep/keeper.c \
 	toolstack/keep/keep-fdstore.c \
