@@ -401,6 +401,14 @@ main(int argc, char **argv)
 	init_defaults(&d, &o, argv[0]);
 	parse_options(&d, &o, argc, argv);
 	log_init("balticd", o.verbose);
+	if (o.metrics != NULL) {	/* said now, not after daemon() */
+		char		*host, *err = NULL;
+		unsigned	 port;
+
+		if (obs_http_addr_check(o.metrics, &host, &port, &err) == -1)
+			fatalx("%s", err != NULL ? err : "out of memory");
+		free(host);
+	}
 	choose_backend(&d, o.bname);
 	if (o.sock == NULL) {
 		snprintf(sockbuf, sizeof sockbuf, "%s/%s", d.run_dir,

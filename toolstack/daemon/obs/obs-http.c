@@ -44,24 +44,34 @@ obs_http_other(struct evhttp_request *req, void *arg)
 }
 
 int
-obs_http_listen(struct daemon *d, const char *addr, char **err_r)
+obs_http_addr_check(const char *addr, char **host_r, unsigned *port_r,
+    char **err_r)
 {
 	const char	*why = NULL;
+
+	*host_r = NULL;
+	if (farm_parse_addr(addr, host_r, port_r, &why) == -1)
+		return errf(err_r, "metrics address %s: %s (HOST:PORT "
+		    "expected)", addr, why != NULL ? why : "bad address");
+	if (farm_addr_loopback(addr) != 1) {
+		free(*host_r);
+		*host_r = NULL;
+		return errf(err_r, "metrics address %s: not a loopback address: "
+		    "the figures are for this host's Prometheus "
+		    "(127.0.0.1:PORT or [::1]:PORT)", addr);
+	}
+	return 0;
+}
+
+int
+obs_http_listen(struct daemon *d, const char *addr, char **err_r)
+{
 	char		*host = NULL;
 	unsigned	 port = 0;
 	int		 rc = -1;
 
-	if (farm_parse_addr(addr, &host, &port, &why) == -1) {
-		errf(err_r, "metrics address %s: %s (HOST:PORT expected)",
-		    addr, why != NULL ? why : "bad address");
+	if (obs_http_addr_check(addr, &host, &port, err_r) == -1)
 		goto out;
-	}
-	if (farm_addr_loopback(addr) != 1) {
-		errf(err_r, "metrics address %s: not a loopback address: the "
-		    "figures are for this host's Prometheus (127.0.0.1:PORT "
-		    "or [::1]:PORT)", addr);
-		goto out;
-	}
 	if ((d->metrics = evhttp_new(d->base)) == NULL) {
 		errf(err_r, "metrics: out of memory");
 		goto out;

@@ -20,6 +20,10 @@ void	obs_prom_write(struct daemon *, struct evbuffer *);
  * -1 with *err_r (caller frees) saying what is wrong with addr.
  */
 int	obs_http_listen(struct daemon *, const char *addr, char **err_r);
+/* The same check of addr alone, before the loop is made: 0 with its
+ * host (caller frees) and port, or -1 with *err_r. */
+int	obs_http_addr_check(const char *addr, char **host_r, unsigned *port_r,
+	    char **err_r);
 void	obs_http_close(struct daemon *);
 
 #endif /* BALTIC_OBS_PROM_H */
