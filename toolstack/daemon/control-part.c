@@ -55,6 +55,7 @@ ctl_set(struct ctl *c, yajl_val rq)
 		free(err);
 		return;
 	}
+	f->bind_nodes[b - f->farm->bindings]->obs.rewires++;
 	farm_run_save(f);
 	ctl_ok(c, "rewired");
 }

@@ -268,7 +268,6 @@ farm_run_set_ref(struct farm_run *f, const char *ref, const char *text,
 	target = farm_run_build(f, e);
 	e = NULL;
 	n->u.ref.target = target;
-	n->obs.rewires++;
 	obs_label_graph(f);
 	free(n->u.ref.text);
 	if ((n->u.ref.text = strdup(text)) == NULL)
