@@ -179,8 +179,9 @@ top_curses(const struct top_opts *o)
 		erase();
 		getmaxyx(stdscr, scr.rows, cols);
 		scr.y = 0;
-		top_frame(&cur, have_prev ? &prev : NULL, (size_t)(cols > 0 ?
-		    cols : 80), emit_curses, &scr);
+		/* one column short: a full line would wrap */
+		top_frame(&cur, have_prev ? &prev : NULL, (size_t)(cols > 1 ?
+		    cols - 1 : 79), emit_curses, &scr);
 		refresh();
 		ch = getch();	/* the interval, or a key */
 	}
