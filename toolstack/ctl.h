@@ -19,6 +19,7 @@
  * does not know, and a missing key is an error that names it):
  *	1	create list call set destroy cut paste
  *	2	apply
+ *	3	stats (counters and latency histograms: `baltic top`)
  */
 #ifndef BALTIC_CTL_H
 #define BALTIC_CTL_H
@@ -63,6 +64,7 @@
 #define CTL_CMD_CUT		"cut"		/* farm, instance, file */
 #define CTL_CMD_PASTE		"paste"		/* farm, instance, file */
 #define CTL_CMD_APPLY		"apply"		/* path, text, [farm] */
+#define CTL_CMD_STATS		"stats"		/* [farm] */
 
 /* Keys of every request. */
 #define CTL_K_CMD		"cmd"
@@ -144,5 +146,43 @@
 #define CTL_K_EXPORTS_ADD	"exports_add"
 #define CTL_K_EXPORTS_MOVE	"exports_move"
 #define CTL_K_EXPORTS_DEL	"exports_remove"
+
+/*
+ * stats's answer: CTL_K_UPTIME_US, CTL_K_BOUNDS (the latency buckets'
+ * upper bounds, microseconds, ascending; one bucket more: +Inf), and
+ * CTL_K_FARMS: [farm].  Every counter only grows while balticd runs.
+ * A set of calls ("calls" below) is the keys
+ *	CTL_K_CALLS, CTL_K_SUCCEEDED, CTL_K_CANCELLED, CTL_K_OUTSTANDING,
+ *	CTL_K_ERRORS_BY_KIND: {KIND: count} for every kind (handler,
+ *	unavailable, timeout, overload, bad_answer, refused, internal),
+ *	CTL_K_BUCKETS: [count] by latency, not cumulative, CTL_K_SUM_US.
+ * A farm: name, backend, CTL_K_EXPORT_CALLS: {calls} (entered at its
+ * exports or by `baltic call`), CTL_K_GUEST_CALLS: {calls} (its guests'
+ * calls to their imports), exports: [{binding, interface, addr, calls}],
+ * CTL_K_BINDINGS: [{name, CTL_K_KIND: or|par|ref|remote, calls, and:
+ * or: CTL_K_BRANCHES: [{name, calls, CTL_K_PASSED}]; par: branches:
+ * [{name, CTL_K_WINS}], CTL_K_CANCELS; ref: target, CTL_K_REWIRES}],
+ * partitions: [{name, role, state, pid, domid, calls (served),
+ * guest_calls: {calls}, and, when the backend can tell, CTL_K_CPU_NS
+ * and CTL_K_MEMORY_KB}].
+ */
+#define CTL_K_UPTIME_US		"uptime_us"
+#define CTL_K_BOUNDS		"bounds_us"
+#define CTL_K_SUCCEEDED		"succeeded"
+#define CTL_K_CANCELLED		"cancelled"
+#define CTL_K_ERRORS_BY_KIND	"errors_by_kind"
+#define CTL_K_BUCKETS		"buckets"
+#define CTL_K_SUM_US		"sum_us"
+#define CTL_K_EXPORT_CALLS	"export_calls"
+#define CTL_K_GUEST_CALLS	"guest_calls"
+#define CTL_K_BINDINGS		"bindings"
+#define CTL_K_KIND		"kind"
+#define CTL_K_BRANCHES		"branches"
+#define CTL_K_PASSED		"passed"
+#define CTL_K_WINS		"wins"
+#define CTL_K_CANCELS		"cancels"
+#define CTL_K_REWIRES		"rewires"
+#define CTL_K_CPU_NS		"cpu_ns"
+#define CTL_K_MEMORY_KB		"memory_kb"
 
 #endif /* BALTIC_CTL_H */

@@ -21,7 +21,7 @@
 
 static const char *const cmds[] = { CTL_CMD_CREATE, CTL_CMD_LIST,
 	CTL_CMD_CALL, CTL_CMD_SET, CTL_CMD_DESTROY, CTL_CMD_CUT,
-	CTL_CMD_PASTE, CTL_CMD_APPLY };
+	CTL_CMD_PASTE, CTL_CMD_APPLY, CTL_CMD_STATS };
 
 /* The string keys cmd needs, NULL-ended. */
 static const char *const *

@@ -5,6 +5,7 @@ TESTS += tests/unit/test-http
 tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export.c toolstack/daemon/edge/export-conn.c \
 	toolstack/daemon/edge/export-tls.c toolstack/daemon/edge/http-req.c \
+	toolstack/daemon/obs/obs.c toolstack/daemon/obs/obs-graph.c \
 	toolstack/util/util.c
 tests_unit_test_http_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(YAJL_CFLAGS) $(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)

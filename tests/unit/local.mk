@@ -7,3 +7,4 @@ include $(srcdir)/tests/unit/http.mk
 include $(srcdir)/tests/unit/router.mk
 include $(srcdir)/tests/unit/partition.mk
 include $(srcdir)/tests/unit/xen.mk
+include $(srcdir)/tests/unit/top.mk

@@ -155,6 +155,7 @@ comb_init(struct node *c, enum node_kind kind, enum farm_policy policy,
 	c->u.comb.policy = policy;
 	c->u.comb.v = branches;
 	c->u.comb.n = n;
+	obs_node_init(&c->obs, n);
 }
 
 static int
@@ -199,6 +200,11 @@ test_or_failover_past_64(void **state)
 	assert_string_equal(a.text, "leaf 99");
 	for (i = 0; i < LEAVES; i++)
 		assert_int_equal(leaves[i].sent, 1);
+	assert_int_equal(or.obs.branch_passed[0], 1);
+	assert_int_equal(or.obs.branch_passed[LEAVES - 1], 0);
+	assert_int_equal(leaves[0].node.obs.c.errors[OBS_E_HANDLER] +
+	    leaves[0].node.obs.c.errors[OBS_E_UNAVAILABLE], 1);
+	obs_node_dispose(&or.obs);
 }
 
 /* Round robin spreads calls over the live branches only. */
@@ -219,6 +225,13 @@ test_or_roundrobin_live(void **state)
 	assert_int_equal(leaves[1].sent, 2);
 	assert_int_equal(leaves[2].sent, 0);
 	assert_int_equal(leaves[3].sent, 2);
+	/* counted per branch, and at the node */
+	assert_int_equal(or.obs.branch_calls[0], 2);
+	assert_int_equal(or.obs.branch_calls[2], 0);
+	assert_int_equal(or.obs.c.calls, 6);
+	assert_int_equal(or.obs.c.ok, 6);
+	assert_int_equal(leaves[3].node.obs.c.calls, 2);
+	obs_node_dispose(&or.obs);
 }
 
 static void
@@ -235,6 +248,7 @@ test_or_none_live(void **state)
 	assert_true(a.done);
 	assert_int_equal(a.status, BALTIC_E_UNAVAILABLE);
 	assert_non_null(strstr(a.text, "none of 70 branches is live"));
+	obs_node_dispose(&or.obs);
 }
 
 /* par: the first answer wins, the branches still out are cancelled. */
@@ -256,6 +270,12 @@ test_par_first_wins(void **state)
 	assert_string_equal(a.text, "one");
 	assert_int_equal(leaves[0].cancelled, 1);
 	assert_int_equal(leaves[2].cancelled, 1);
+	assert_int_equal(par.obs.branch_wins[1], 1);
+	assert_int_equal(par.obs.branch_wins[0], 0);
+	assert_int_equal(par.obs.cancels, 2);
+	assert_int_equal(leaves[0].node.obs.c.cancelled, 1);
+	assert_int_equal(obs_in_flight(&leaves[0].node.obs.c), 0);
+	obs_node_dispose(&par.obs);
 }
 
 /* par: all branches fail, the last error is the answer. */
@@ -271,6 +291,7 @@ test_par_all_fail(void **state)
 	assert_true(a.done);
 	assert_int_equal(a.status, BALTIC_E_UNAVAILABLE);
 	assert_non_null(strstr(a.text, "par: all 3 branches failed"));
+	obs_node_dispose(&par.obs);
 }
 
 /* A ref follows its target; with none it is unavailable. */
@@ -351,6 +372,7 @@ test_or_pass_rule(void **state)
 			assert_int_equal(a.status, t[i].status);
 		}
 	}
+	obs_node_dispose(&or.obs);
 }
 
 /*
@@ -400,6 +422,7 @@ test_or_branch_share(void **state)
 	assert_int_equal(a.status, BALTIC_E_TIMEOUT);
 	assert_int_equal(leaves[0].cancelled, 1);
 	assert_int_equal(leaves[1].sent, 0);
+	obs_node_dispose(&or.obs);
 }
 
 int

@@ -18,8 +18,16 @@
 
 #include <stddef.h>
 
+#include <stdint.h>
+
 struct daemon;
 struct part;
+
+/* What a partition uses now (backend_ops.usage). */
+struct part_usage {
+	uint64_t	cpu_ns;		/* CPU time used since it started */
+	uint64_t	memory_kb;	/* memory it holds now */
+};
 
 struct backend_ops {
 	const char	*name;
@@ -49,6 +57,10 @@ struct backend_ops {
 	/* balticd is exiting: release what it holds for the partition and
 	 * leave the partition running, to be re-attached.  May be NULL. */
 	void	(*forget)(void *ctx, struct part *);
+	/* CPU and memory of the running partition (local: its process
+	 * tree from /proc; xen: its domain from libxl): 0, or -1 if it
+	 * cannot be told (not running).  Not on any call's path. */
+	int	(*usage)(void *ctx, const struct part *, struct part_usage *);
 };
 
 extern const struct backend_ops backend_local;

@@ -357,6 +357,49 @@ local_reattach(void *ctx, struct part *p, char **err_r)
 	return lpart_listen(p, err_r);
 }
 
+/*
+ * A local partition's usage: its agent's CPU time with that of the
+ * handlers it has waited for (utime, stime, cutime, cstime of
+ * /proc/PID/stat, read after the command name, which may hold any
+ * byte), and the agent's resident memory (/proc/PID/statm).
+ */
+static int
+local_usage(void *ctx, const struct part *p, struct part_usage *u)
+{
+	char			 path[64], buf[1024], *s;
+	unsigned long long	 t[4], rss;
+	long			 tck = sysconf(_SC_CLK_TCK);
+	size_t			 n;
+	FILE			*fp;
+	int			 ok;
+
+	if (p->pid <= 0 || tck <= 0)
+		return -1;
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)p->pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof buf - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	/* after ")": state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt, then the four times */
+	if ((s = strrchr(buf, ')')) == NULL || sscanf(s + 1, " %*c %*d %*d "
+	    "%*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", &t[0],
+	    &t[1], &t[2], &t[3]) != 4)
+		return -1;
+	u->cpu_ns = (t[0] + t[1] + t[2] + t[3]) * (1000000000ull /
+	    (unsigned long long)tck);
+	snprintf(path, sizeof path, "/proc/%d/statm", (int)p->pid);
+	if ((fp = fopen(path, "re")) == NULL)
+		return -1;
+	ok = fscanf(fp, "%*u %llu", &rss) == 1;
+	fclose(fp);
+	if (!ok)
+		return -1;
+	u->memory_kb = rss * (unsigned long long)sysconf(_SC_PAGESIZE) / 1024;
+	return 0;
+}
+
 const struct backend_ops backend_local = {
 	.name = "local",
 	.create_timeout_ms = 30000,
@@ -368,4 +411,5 @@ const struct backend_ops backend_local = {
 	.restore = local_restore,
 	.reattach = local_reattach,
 	.forget = local_forget,
+	.usage = local_usage,
 };

@@ -362,6 +362,26 @@ out:
 	return rc;
 }
 
+/* A domain's CPU time and current memory, as xl list shows them. */
+static int
+xen_usage(void *ctx, const struct part *p, struct part_usage *u)
+{
+	struct xen	*x = ctx;
+	libxl_dominfo	 info;
+	int		 rc = -1;
+
+	if (p->domid <= 0)
+		return -1;
+	libxl_dominfo_init(&info);
+	if (libxl_domain_info(x->ctx, &info, (uint32_t)p->domid) == 0) {
+		u->cpu_ns = info.cpu_time;
+		u->memory_kb = info.current_memkb;
+		rc = 0;
+	}
+	libxl_dominfo_dispose(&info);
+	return rc;
+}
+
 const struct backend_ops backend_xen = {
 	.name = "xen",
 	.create_timeout_ms = 180000,
@@ -372,4 +392,5 @@ const struct backend_ops backend_xen = {
 	.suspend = xen_suspend,
 	.restore = xen_restore,
 	.reattach = xen_reattach,
+	.usage = xen_usage,
 };

@@ -35,6 +35,7 @@ int	cmd_create(int, char **);
 int	cmd_apply(int, char **);
 int	cmd_send_farm_file(const char *cmd, int, char **);
 int	cmd_list(int, char **);
+int	cmd_top(int, char **);
 int	cmd_call(int, char **);
 int	cmd_set(int, char **);
 int	cmd_destroy(int, char **);

@@ -132,6 +132,7 @@ adopted_rerun(struct adopted *a, struct farm_run_export *x,
 		adopted_answerf(a, BALTIC_E_INTERNAL, "out of memory");
 		return;
 	}
+	req_from_export(r, x);
 	log_info("%s: %s (%s) adopted from an earlier balticd: %s, started "
 	    "again", a->f->name, a->call, a->kc.key, kc->reached ?
 	    "idempotent" : "never reached a guest");

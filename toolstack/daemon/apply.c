@@ -434,6 +434,7 @@ apply_commit(struct apply *a)
 			free(err);
 			err = NULL;
 		}
+	obs_label_graph(f);
 	elastic_start(f);
 	farm_run_save(f);
 	farm_run_forget_apply(f);

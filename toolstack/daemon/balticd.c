@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "backend/backend.h"
 #include "ctl.h"
 #include "daemon/daemon.h"
+#include "daemon/obs/obs-prom.h"
 #include "keep/keep.h"
 #include "log.h"
 
@@ -43,7 +45,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: balticd [-dv] [-b local|xen] [-a AGENT] "
 	    "[-C CREATE_TIMEOUT_MS] [-S STATEDIR] [-R RUNDIR] [-s SOCKET] "
-	    "[-t TIMEOUT_MS]\n");
+	    "[-t TIMEOUT_MS] [--metrics HOST:PORT]\n");
 	exit(BALTIC_EXIT_USAGE);
 }
 
@@ -130,6 +132,8 @@ struct options {
 	const char	*bname;		/* -b; NULL: default_backend() */
 	const char	*sock;		/* -s, else $BALTIC_SOCKET; NULL: in
 					 * the run directory */
+	const char	*metrics;	/* --metrics, else $BALTIC_METRICS;
+					 * NULL: none */
 	int		 foreground;	/* -d */
 	int		 verbose;	/* -v, counted */
 };
@@ -156,16 +160,25 @@ init_defaults(struct daemon *d, struct options *o, const char *argv0)
 	d->agent_path = getenv("BALTIC_AGENT") != NULL ?
 	    strdup(getenv("BALTIC_AGENT")) : find_agent(argv0);
 	o->sock = getenv("BALTIC_SOCKET");
+	o->metrics = env_or("BALTIC_METRICS", NULL);
 }
 
 /* The options over the defaults; usage() on a bad one or an operand. */
 static void
 parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "metrics", required_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int	ch;
 
-	while ((ch = getopt(argc, argv, "a:b:C:dR:S:s:t:vh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "a:b:C:dR:S:s:t:vh", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'M':
+			o->metrics = optarg;
+			break;
 		case 'a':
 			free(d->agent_path);
 			d->agent_path = realpath(optarg, NULL);
@@ -287,7 +300,8 @@ lock_note_pid(int fd)
  * state store, the farms re-attached and the control socket listening;
  * exits on any failure. */
 static void
-start(struct daemon *d, int foreground, const char *sock)
+start(struct daemon *d, int foreground, const char *sock,
+    const char *metrics)
 {
 	char			*err = NULL;
 
@@ -306,6 +320,9 @@ start(struct daemon *d, int foreground, const char *sock)
 	 */
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	/* A bad metrics address stops balticd before it touches a farm. */
+	if (metrics != NULL && obs_http_listen(d, metrics, &err) == -1)
+		fatalx("%s", err != NULL ? err : "metrics: out of memory");
 	/* The backend first: it says best why a host cannot run it. */
 	if (d->backend->init(d, &d->bctx, &err) == -1)
 		fatalx("backend %s: %s", d->backend->name, err);
@@ -338,6 +355,7 @@ serve(struct daemon *d, const char *sock)
 
 	keep_sd_notify("STOPPING=1");
 	control_close(d);
+	obs_http_close(d);
 	unlink(sock);
 	event_free(sigterm);
 	event_free(sigint);
@@ -384,6 +402,14 @@ main(int argc, char **argv)
 	init_defaults(&d, &o, argv[0]);
 	parse_options(&d, &o, argc, argv);
 	log_init("balticd", o.verbose);
+	if (o.metrics != NULL) {	/* said now, not after daemon() */
+		char		*host, *err = NULL;
+		unsigned	 port;
+
+		if (obs_http_addr_check(o.metrics, &host, &port, &err) == -1)
+			fatalx("%s", err != NULL ? err : "out of memory");
+		free(host);
+	}
 	choose_backend(&d, o.bname);
 	if (o.sock == NULL) {
 		snprintf(sockbuf, sizeof sockbuf, "%s/%s", d.run_dir,
@@ -396,7 +422,7 @@ main(int argc, char **argv)
 	keep_client_init(&keep, d.run_dir, d.self_path);
 	d.keep = &keep;
 
-	start(&d, o.foreground, o.sock);
+	start(&d, o.foreground, o.sock, o.metrics);
 	serve(&d, o.sock);
 	shut_down(&d);
 	return 0;

@@ -55,6 +55,7 @@ ctl_set(struct ctl *c, yajl_val rq)
 		free(err);
 		return;
 	}
+	f->bind_nodes[b - f->farm->bindings]->obs.rewires++;
 	farm_run_save(f);
 	ctl_ok(c, "rewired");
 }
@@ -146,6 +147,7 @@ ctl_call(struct ctl *c, yajl_val rq)
 		ctl_error(c, BALTIC_EXIT_FAIL, "out of memory");
 		return;
 	}
+	req_from_export(r, x);
 	c->refs++;
 	req_start(r);
 }

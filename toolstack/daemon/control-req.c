@@ -29,6 +29,7 @@ static const struct {
 	{ CTL_CMD_CREATE,	{ CTL_K_PATH, CTL_K_TEXT },	{ CTL_K_FARM } },
 	{ CTL_CMD_APPLY,	{ CTL_K_PATH, CTL_K_TEXT },	{ CTL_K_FARM } },
 	{ CTL_CMD_LIST,		{ NULL },			{ CTL_K_FARM } },
+	{ CTL_CMD_STATS,	{ NULL },			{ CTL_K_FARM } },
 	{ CTL_CMD_CALL,		{ CTL_K_FARM, CTL_K_IFACE, CTL_K_OP },
 				{ CTL_K_ARG } },
 	{ CTL_CMD_SET,		{ CTL_K_FARM, CTL_K_REF, CTL_K_EXPR },

@@ -154,6 +154,7 @@ static const struct {
 } ctl_cmds[] = {
 	{ CTL_CMD_CREATE,	ctl_create },
 	{ CTL_CMD_LIST,	ctl_list },
+	{ CTL_CMD_STATS,	ctl_stats },
 	{ CTL_CMD_CALL,	ctl_call },
 	{ CTL_CMD_SET,	ctl_set },
 	{ CTL_CMD_DESTROY,	ctl_destroy },

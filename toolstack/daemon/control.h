@@ -90,6 +90,8 @@ void		 ctl_apply(struct ctl *, yajl_val rq);
 void		 apply_abort(struct farm_run *);
 void		 ctl_destroy(struct ctl *, yajl_val rq);
 void		 ctl_list(struct ctl *, yajl_val rq);
+/* obs/obs-json.c */
+void		 ctl_stats(struct ctl *, yajl_val rq);
 /* control-part.c */
 void		 ctl_set(struct ctl *, yajl_val rq);
 void		 ctl_call(struct ctl *, yajl_val rq);

@@ -16,12 +16,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/obs/obs.h"
 #include "farm/farm.h"
 #include "util/idmap.h"
 #include "proto.h"
 
 struct event;
 struct event_base;
+struct evhttp;
 struct evhttp_request;
 struct export_srv;
 struct chan;
@@ -83,6 +85,7 @@ struct node {
 	} u;
 	unsigned		 outstanding;	/* requests in flight here */
 	unsigned		 outstanding_max; /* the most at once, ever */
+	struct obs_node		 obs;		/* its counters (obs.h) */
 	TAILQ_ENTRY(node)	 entry;		/* the farm's, for freeing */
 };
 
@@ -118,6 +121,7 @@ struct part {
 	unsigned		 ping_missed;
 	uint64_t		 ping_nonce;
 	uint64_t		 calls_served, calls_failed;
+	struct obs_calls	 obs_gcalls;	/* its guest's calls */
 	unsigned		 restarts;
 	unsigned		 crashes;	/* since crash_since_us */
 	uint64_t		 crash_since_us;
@@ -144,6 +148,7 @@ struct farm_run_export {
 	struct farm_export	*fe;
 	struct node		*node;
 	struct export_srv	*srv;		/* NULL if no `at` */
+	struct obs_calls	 obs;		/* calls that entered here */
 };
 
 struct farm_run {
@@ -176,6 +181,8 @@ struct farm_run {
 	size_t			 nset_exprs;
 	char			*path;		/* farm file, for images */
 	uint64_t		 calls, errors;
+	struct obs_calls	 obs_export;	/* root calls, by origin: */
+	struct obs_calls	 obs_guest;	/* an export, or a guest */
 	bool			 dying;
 	uint64_t		 restored_us;	/* re-attach began; 0: done */
 	/* Told when one of its partitions becomes ready or dies (the
@@ -226,6 +233,12 @@ struct req {
 	/* root: told before a call of the tree goes to a partition */
 	void			(*progress)(struct req *, void *);
 	void			*progress_arg;
+	/* counted (obs.h): since start_us at its node; a root also in
+	 * obs_at (its farm's and its entry's; NULL: none) */
+	bool			 started;
+	uint32_t		 branch;	/* or, par: its parent's branch */
+	uint64_t		 start_us;
+	struct obs_calls	*obs_at[2];
 };
 
 /* ---- the daemon ------------------------------------------------------- */
@@ -267,6 +280,7 @@ struct daemon {
 	unsigned			 dns_refs;	/* host names */
 	uint64_t			 keep_seq;	/* its keys */
 	bool				 exiting;	/* leave the keeper be */
+	struct evhttp			*metrics;	/* obs/obs-http.c */
 };
 
 /* ---- the keeper (keep.h) ---------------------------------------------- */
@@ -334,6 +348,13 @@ struct node	*farm_run_part_node(struct farm_run *, struct part *,
 		    struct farm_expr *);
 int		 farm_run_set_ref(struct farm_run *, const char *ref,
 		    const char *text, char **err_r);
+
+/* obs/obs-graph.c: names for the counters; where a root call entered */
+void		 obs_label_graph(struct farm_run *);
+void		 req_from_export(struct req *, struct farm_run_export *);
+void		 req_from_guest(struct req *, struct part *);
+void		 obs_refused(struct farm_run *, struct farm_run_export *,
+		    uint32_t status);
 
 /* journal.c: where each export call stands, in the keeper */
 void		 journal_put(struct kept_call *);

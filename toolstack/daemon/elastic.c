@@ -25,6 +25,7 @@
 #include "backend/backend.h"
 #include "daemon/apply.h"
 #include "daemon/daemon.h"
+#include "daemon/obs/obs.h"
 #include "log.h"
 
 #define POOL_SAMPLE_MS	100
@@ -96,6 +97,8 @@ pool_grow(struct pool *pl)
 	}
 	pl->n->u.comb.v = nv;
 	nv[pl->n->u.comb.n++] = p->node;
+	obs_node_resize(&pl->n->obs, pl->n->u.comb.n);
+	obs_label_graph(f);
 	farm_run_save(f);
 }
 
@@ -106,6 +109,7 @@ pool_shrink(struct pool *pl)
 	struct farm_run	*f = pl->n->farm;
 	struct part	*p = pl->n->u.comb.v[--pl->n->u.comb.n]->u.part;
 
+	obs_node_resize(&pl->n->obs, pl->n->u.comb.n);
 	TAILQ_REMOVE(&f->parts, p, entry);
 	p->retired = true;
 	TAILQ_INSERT_TAIL(&f->retired, p, entry);

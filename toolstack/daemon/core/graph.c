@@ -33,6 +33,7 @@ node_free(struct node *n)
 {
 	if (n->ops != NULL && n->ops->dispose != NULL)
 		n->ops->dispose(n);
+	obs_node_dispose(&n->obs);
 	switch (n->kind) {
 	case NODE_OR:
 	case NODE_PAR:
@@ -96,6 +97,7 @@ farm_run_build(struct farm_run *f, struct farm_expr *e)
 		if ((n->u.comb.v = calloc(n->u.comb.n, sizeof *n->u.comb.v))
 		    == NULL)
 			fatal("%s", __func__);
+		obs_node_init(&n->obs, n->u.comb.n);
 		for (i = 0; i < n->u.comb.n; i++)
 			n->u.comb.v[i] = farm_run_build(f,
 			    e->u.comb.branches[i]);
@@ -178,6 +180,7 @@ graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
 		f->exports[i].node = f->bind_nodes[x->binding_p -
 		    farm->bindings];
 	}
+	obs_label_graph(f);
 	return f;
 }
 
@@ -310,6 +313,7 @@ farm_run_set_ref(struct farm_run *f, const char *ref, const char *text,
 	target = farm_run_build(f, e);
 	e = NULL;
 	n->u.ref.target = target;
+	obs_label_graph(f);
 	free(n->u.ref.text);
 	if ((n->u.ref.text = strdup(text)) == NULL)
 		fatal("%s", __func__);

@@ -372,6 +372,8 @@ or_next(struct req *r)
 		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
 		return;
 	}
+	kid->branch = (uint32_t)i;
+	n->obs.branch_calls[i]++;
 	req_start(kid);
 }
 
@@ -397,6 +399,7 @@ par_start(struct req *r)
 			req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
 			return;
 		}
+		kids[i]->branch = (uint32_t)i;
 		r->running++;
 	}
 	r->hold++;
@@ -437,6 +440,9 @@ req_start(struct req *r)
 {
 	struct node	*n = r->node;
 
+	r->started = true;
+	r->start_us = obs_now_us(r->farm->d->base);
+	obs_begin(&n->obs.c);
 	if (++n->outstanding > n->outstanding_max)
 		n->outstanding_max = n->outstanding;
 	switch (n->kind) {
@@ -470,6 +476,17 @@ req_start(struct req *r)
 	}
 }
 
+/* A par's branch won: the others still out are cancelled now. */
+static void
+par_count_win(struct req *r, const struct req *kid)
+{
+	const struct req	*k;
+
+	r->node->obs.branch_wins[kid->branch]++;
+	TAILQ_FOREACH(k, &r->kids, sibling)
+		r->node->obs.cancels++;
+}
+
 /* A child ended: decide for the parent by the parent's kind. */
 static void
 req_child_done(struct req *kid, uint32_t status, const void *payload,
@@ -490,6 +507,9 @@ req_child_done(struct req *kid, uint32_t status, const void *payload,
 		retry = status != BALTIC_OK && or_passes(status,
 		    kid->reached, r->op->idempotent);
 		if (retry) {
+			/* (a branch an elastic pool let go is past the end) */
+			if (kid->branch < r->node->obs.nbranches)
+				r->node->obs.branch_passed[kid->branch]++;
 			log_debug("%s: or: retrying after: %.*s",
 			    r->farm->name, (int)len, (const char *)payload);
 			or_next(r);
@@ -497,8 +517,10 @@ req_child_done(struct req *kid, uint32_t status, const void *payload,
 			req_finish(r, status, payload, len);
 		break;
 	case NODE_PAR:
-		if (status == BALTIC_OK)
+		if (status == BALTIC_OK) {
+			par_count_win(r, kid);
 			req_finish(r, status, payload, len);
+		}
 		else if (--r->running == 0)
 			req_finishf(r, status, "par: all %zu branches failed; "
 			    "last: %.*s", r->node->u.comb.n, (int)len,
@@ -540,12 +562,40 @@ req_unlink(struct req *r)
 	r->finished = true;
 	while ((kid = TAILQ_FIRST(&r->kids)) != NULL)
 		req_cancel(kid);
-	if (r->node->outstanding > 0)
+	if (r->started && r->node->outstanding > 0)
 		r->node->outstanding--;
 	if (r->parent != NULL)
 		TAILQ_REMOVE(&r->parent->kids, r, sibling);
 	if (r->timer != NULL)
 		evtimer_del(r->timer);
+}
+
+/* Count r's end at its node and, for a root, where it entered: an
+ * answer with its status (ended), else a cancel. */
+static void
+req_count_end(struct req *r, bool ended, uint32_t status)
+{
+	uint64_t	us = 0;
+	size_t		i;
+
+	if (ended) {
+		us = obs_now_us(r->farm->d->base);
+		us = us > r->start_us ? us - r->start_us : 0;
+	}
+	for (i = 0; i < 2; i++) {
+		if (r->obs_at[i] == NULL)
+			continue;
+		if (ended)
+			obs_end(r->obs_at[i], status, us);
+		else
+			obs_cancel(r->obs_at[i]);
+	}
+	if (!r->started)
+		return;
+	if (ended)
+		obs_end(&r->node->obs.c, status, us);
+	else
+		obs_cancel(&r->node->obs.c);
 }
 
 /* Free a finished request, or leave it to req_release if it is held. */
@@ -578,6 +628,7 @@ req_finish(struct req *r, uint32_t status, const void *payload, size_t len)
 {
 	if (r->finished)
 		return;
+	req_count_end(r, true, status);
 	req_unlink(r);
 	if (r->parent == NULL && status != BALTIC_OK)
 		r->farm->errors++;
@@ -605,6 +656,7 @@ req_cancel(struct req *r)
 {
 	if (r->finished)
 		return;
+	req_count_end(r, false, 0);
 	req_unlink(r);
 	req_free(r);
 }

@@ -362,6 +362,7 @@ conn_refuse(struct export_conn *c, int code, uint32_t status,
 		fatal("%s", __func__);
 	export_error_json(body, status, c->srv->f->name, c->call, msg, len);
 	free(msg);
+	obs_refused(c->srv->f, c->srv->x, status);
 	conn_answer(c, code, "application/json", body);
 }
 

@@ -229,6 +229,7 @@ export_request(struct export_conn *c, const struct http_req *hr)
 		conn_refuse(c, 500, BALTIC_E_INTERNAL, "out of memory");
 		goto out;
 	}
+	req_from_export(r, c->srv->x);
 	c->state = CONN_CALLING;
 	c->kc.r = r;
 	if (c->unread) {

@@ -438,6 +438,7 @@ part_on_call(struct part *p, const struct baltic_hdr *h,
 		free(g);
 		goto nomem;
 	}
+	req_from_guest(r, p);
 	req_start(r);
 	return;
 nomem:
