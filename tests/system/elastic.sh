@@ -52,7 +52,7 @@ done
 post 18381 /el/IEcho/Sleep 4500 > "$T/long.out"
 expect_eq "the long call is answered by the partition let go" "slept el-web.4
 200" "$(cat "$T/long.out")"
-expect_match "the pool shrank while it ran" "shrank to 3" "$("$BALTIC" list -l el)"
+expect_match "the pool shrank while it ran" "shrank to [123]:" "$("$BALTIC" list -l el)"
 for _ in $(seq 40); do pgrep -f -- "$BALTIC_RUN_DIR/.* -n el-web.4\$" > /dev/null || break; sleep 0.05; done
 check "... and destroyed it once drained" test -z "$(pgrep -f -- "$BALTIC_RUN_DIR/.* -n el-web.4\$")"
 finish
