@@ -96,17 +96,12 @@ local_isolate(struct daemon *d)
 	char		 why[256];
 
 	if (env != NULL && strcmp(env, "0") == 0) {
-		log_info("local partitions are not isolated: "
+		log_notice("local partitions are not isolated: "
 		    "BALTIC_LOCAL_ISOLATE=0");
 		return false;
 	}
 	if (!jail_available(d->run_dir, why, sizeof why)) {
-		if (geteuid() == 0)
-			log_warnx("local partitions are not isolated: %s",
-			    why);
-		else
-			log_info("local partitions are not isolated: %s",
-			    why);
+		log_notice("local partitions are not isolated: %s", why);
 		return false;
 	}
 	log_info("local partitions are isolated: each runs as a user of "
