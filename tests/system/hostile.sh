@@ -35,11 +35,9 @@ MODES="${!WHY[*]} wrongtype flood"
 # balticd runs $T/bin/agent for every partition: the hostile program for
 # instances named after a mode, the real agent otherwise.  The hostile
 # ones behave until $T/bin/go exists, so `baltic create` sees them
-# ready.  All of it in $T/bin, the agent's directory: the one directory
-# besides its role's that a jailed partition sees.
-mkdir "$T/bin"
-cp "$top_builddir/tests/handlers/hostile" "$top_builddir/guest-agent/baltic-agent" \
-    "$top_builddir/guest-agent/baltic-call" "$T/bin/"
+# ready.
+agent_bin
+cp "$top_builddir/tests/handlers/hostile" "$T/bin/"
 HOSTILE="$T/bin/hostile"
 REAL_AGENT="$T/bin/baltic-agent"
 {

@@ -58,20 +58,18 @@ struct jail_bind {
 
 /* The host's system files: programs, libraries, configuration (what
  * any local user may read already), and the devices anyone may open. */
-static const struct jail_bind jail_system[] = {
-	{ "/usr", JAIL_RO, false, -1, "" },
-	{ "/etc", JAIL_RO, false, -1, "" },
-	{ "/bin", JAIL_RO, true, -1, "" },
-	{ "/sbin", JAIL_RO, true, -1, "" },
-	{ "/lib", JAIL_RO, true, -1, "" },
-	{ "/lib32", JAIL_RO, true, -1, "" },
-	{ "/lib64", JAIL_RO, true, -1, "" },
-	{ "/libx32", JAIL_RO, true, -1, "" },
-	{ "/dev/null", JAIL_DEV, false, -1, "" },
-	{ "/dev/zero", JAIL_DEV, false, -1, "" },
-	{ "/dev/full", JAIL_DEV, true, -1, "" },
-	{ "/dev/random", JAIL_DEV, false, -1, "" },
-	{ "/dev/urandom", JAIL_DEV, false, -1, "" },
+static const struct {
+	const char	*path;
+	enum jail_how	 how;
+	bool		 optional;
+} jail_system[] = {
+	{ "/usr", JAIL_RO, false }, { "/etc", JAIL_RO, false },
+	{ "/bin", JAIL_RO, true }, { "/sbin", JAIL_RO, true },
+	{ "/lib", JAIL_RO, true }, { "/lib32", JAIL_RO, true },
+	{ "/lib64", JAIL_RO, true }, { "/libx32", JAIL_RO, true },
+	{ "/dev/null", JAIL_DEV, false }, { "/dev/zero", JAIL_DEV, false },
+	{ "/dev/full", JAIL_DEV, true }, { "/dev/random", JAIL_DEV, false },
+	{ "/dev/urandom", JAIL_DEV, false },
 };
 #define JAIL_NSYSTEM	(sizeof jail_system / sizeof jail_system[0])
 #define JAIL_NBINDS	(JAIL_NSYSTEM + 3)
@@ -145,26 +143,35 @@ jail_mkpath(const char *root, const char *path, bool dir)
 static unsigned long
 jail_kept_flags(int fd)
 {
+	static const struct {
+		unsigned long	st, ms;
+	} kept[] = {
+		{ ST_RDONLY, MS_RDONLY }, { ST_NOSUID, MS_NOSUID },
+		{ ST_NODEV, MS_NODEV }, { ST_NOEXEC, MS_NOEXEC },
+		{ ST_NOATIME, MS_NOATIME }, { ST_NODIRATIME, MS_NODIRATIME },
+		{ ST_RELATIME, MS_RELATIME },
+	};
 	struct statvfs	sv;
 	unsigned long	fl = 0;
+	size_t		i;
 
 	if (fstatvfs(fd, &sv) == -1)
 		return 0;
-	if (sv.f_flag & ST_RDONLY)
-		fl |= MS_RDONLY;
-	if (sv.f_flag & ST_NOSUID)
-		fl |= MS_NOSUID;
-	if (sv.f_flag & ST_NODEV)
-		fl |= MS_NODEV;
-	if (sv.f_flag & ST_NOEXEC)
-		fl |= MS_NOEXEC;
-	if (sv.f_flag & ST_NOATIME)
-		fl |= MS_NOATIME;
-	if (sv.f_flag & ST_NODIRATIME)
-		fl |= MS_NODIRATIME;
-	if (sv.f_flag & ST_RELATIME)
-		fl |= MS_RELATIME;
+	for (i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		if (sv.f_flag & kept[i].st)
+			fl |= kept[i].ms;
 	return fl;
+}
+
+static void
+jail_add(struct jail_bind *b, const char *path, enum jail_how how,
+    bool optional)
+{
+	b->path = path;
+	b->how = how;
+	b->optional = optional;
+	b->fd = -1;
+	b->link[0] = '\0';
 }
 
 /* Open b on the host, or note the link it is: 0, or -1. */
@@ -281,14 +288,12 @@ jail_enter(const struct jail *j)
 	int			 rc = -1;
 
 	for (i = 0; i < JAIL_NSYSTEM; i++)
-		b[nb++] = jail_system[i];
-	for (i = 0; i < 3; i++) {
-		if (own[i] == NULL)
-			continue;
-		b[nb] = (struct jail_bind){ own[i], i == 2 ? JAIL_RW : JAIL_RO,
-		    false, -1, "" };
-		nb++;
-	}
+		jail_add(&b[nb++], jail_system[i].path, jail_system[i].how,
+		    jail_system[i].optional);
+	for (i = 0; i < 3; i++)
+		if (own[i] != NULL)
+			jail_add(&b[nb++], own[i], i == 2 ? JAIL_RW : JAIL_RO,
+			    false);
 	if (unshare(JAIL_NS) == -1) {
 		jail_fail("unshare", "namespaces");
 		goto out_nofds;

@@ -316,10 +316,16 @@ local_jail(struct local *l, struct part *p, struct jail *j,
 {
 	struct lpart	*lp = p->bdata;
 	const char	*image = p->inst->role->image_path;
+	struct stat	 sb;
 
 	if (l->agent_dir == NULL)
 		return errf(err_r, "agent %s: cannot resolve its directory",
 		    l->d->agent_path);
+	if (stat(l->agent_dir, &sb) == -1 || !(sb.st_mode & S_IXOTH) ||
+	    stat(l->d->agent_path, &sb) == -1 || !(sb.st_mode & S_IXOTH))
+		return errf(err_r, "agent %s: the partitions' users cannot "
+		    "run it (it and its directory must be executable by "
+		    "all)", l->d->agent_path);
 	if ((*role_r = realpath(image, NULL)) == NULL)
 		return errf(err_r, "role image %s: %s", image,
 		    strerror(errno));
@@ -339,6 +345,7 @@ local_create(void *ctx, struct part *p, char **err_r)
 	pid_t		 pid;
 	int		 fd, rc = -1;
 
+	memset(&j, 0, sizeof j);
 	if (access(l->d->agent_path, X_OK) == -1) {
 		errf(err_r, "agent %s: %s", l->d->agent_path,
 		    strerror(errno));
@@ -372,8 +379,8 @@ local_create(void *ctx, struct part *p, char **err_r)
 		if (l->isolate && jail_enter(&j) == -1)
 			_exit(127);
 		execl(l->d->agent_path, "baltic-agent", "-c", lp->chan_path,
-		    "-d", role != NULL ? role : image, "-s", lp->agent_path, "-n", p->name,
-		    (char *)NULL);
+		    "-d", role != NULL ? role : image, "-s", lp->agent_path,
+		    "-n", p->name, (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", l->d->agent_path,
 		    strerror(errno));
 		_exit(127);
