@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "backend/local-jail.h"
+#include "util/util.h"
 
 #define JAIL_NS		(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC)
 #define JAIL_ROOT_OPTS	"mode=0755,size=1m"	/* directories only */
@@ -357,7 +358,7 @@ jail_available(const char *root, char *why, size_t whylen)
 		return false;
 	}
 	/* Build a jail with nothing of a partition's in it, and see. */
-	if ((pid = fork()) == 0) {
+	if ((pid = fork_child()) == 0) {
 		dup2(pfd[1], STDERR_FILENO);
 		_exit(jail_enter(&probe) == 0 ? 0 : 1);
 	}

@@ -356,7 +356,7 @@ local_create(void *ctx, struct part *p, char **err_r)
 		goto out;
 	if (lpart_listen(p, err_r) == -1)
 		goto out;
-	switch (pid = fork()) {
+	switch (pid = fork_child()) {
 	case -1:
 		errf(err_r, "fork: %s", strerror(errno));
 		goto out;
@@ -374,7 +374,6 @@ local_create(void *ctx, struct part *p, char **err_r)
 			if (fd > STDERR_FILENO)
 				close(fd);
 		}
-		signal(SIGPIPE, SIG_DFL);
 		local_child_path(l->d->agent_path);
 		if (l->isolate && jail_enter(&j) == -1)
 			_exit(127);
