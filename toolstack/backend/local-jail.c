@@ -175,6 +175,16 @@ jail_add(struct jail_bind *b, const char *path, enum jail_how how,
 	b->link[0] = '\0';
 }
 
+/* Shorter paths first: an ancestor before its descendants. */
+static int
+jail_bind_cmp(const void *a, const void *b)
+{
+	size_t	la = strlen(((const struct jail_bind *)a)->path);
+	size_t	lb = strlen(((const struct jail_bind *)b)->path);
+
+	return la < lb ? -1 : la > lb;
+}
+
 /* Open b on the host, or note the link it is: 0, or -1. */
 static int
 jail_open(struct jail_bind *b)
@@ -295,6 +305,8 @@ jail_enter(const struct jail *j)
 		if (own[i] != NULL)
 			jail_add(&b[nb++], own[i], i == 2 ? JAIL_RW : JAIL_RO,
 			    false);
+	/* A directory before what is below it, which it would hide. */
+	qsort(b, nb, sizeof b[0], jail_bind_cmp);
 	if (unshare(JAIL_NS) == -1) {
 		jail_fail("unshare", "namespaces");
 		goto out_nofds;

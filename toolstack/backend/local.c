@@ -234,7 +234,8 @@ lpart_listen(struct part *p, char **err_r)
 		return -1;
 	if ((fd = unix_listen(lp->chan_path, 4, err_r)) == -1)
 		return -1;
-	if (lp->uid != geteuid() && chown(lp->chan_path, lp->uid, lp->gid)
+	/* Not through a link the partition may have put there since. */
+	if (lp->uid != geteuid() && lchown(lp->chan_path, lp->uid, lp->gid)
 	    == -1) {
 		close(fd);
 		return errf(err_r, "chown %s: %s", lp->chan_path,
