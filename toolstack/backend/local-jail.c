@@ -309,11 +309,11 @@ jail_enter(const struct jail *j)
 	qsort(b, nb, sizeof b[0], jail_bind_cmp);
 	if (unshare(JAIL_NS) == -1) {
 		jail_fail("unshare", "namespaces");
-		goto out_nofds;
+		goto out;
 	}
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1) {
 		jail_fail("make private", "/");
-		goto out_nofds;
+		goto out;
 	}
 	for (i = 0; i < nb; i++)
 		if (jail_open(&b[i]) == -1)
@@ -348,7 +348,6 @@ out:
 	for (i = 0; i < nb; i++)
 		if (b[i].fd != -1)
 			close(b[i].fd);
-out_nofds:
 	return rc;
 }
 
@@ -357,7 +356,7 @@ jail_available(const char *root, char *why, size_t whylen)
 {
 	struct jail	 probe = { JAIL_UID_FIRST, JAIL_UID_FIRST, root,
 			    NULL, NULL, NULL };
-	int		 pfd[2], status;
+	int		 pfd[2], status = -1;
 	ssize_t		 r;
 	pid_t		 pid;
 
@@ -392,7 +391,7 @@ jail_available(const char *root, char *why, size_t whylen)
 	return false;
 }
 
-/* Whether dir names a process (all digits). */
+/* Whether a name in /proc is a process's (all digits). */
 static bool
 jail_is_pid(const char *name)
 {
