@@ -8,9 +8,8 @@
 # call throughout; balticd's memory stays bounded under the flood.
 . "$(dirname "$0")/lib.sh"
 
-HOSTILE="$top_builddir/tests/handlers/hostile"
-REAL_AGENT="$top_builddir/guest-agent/baltic-agent"
-[ -x "$HOSTILE" ] || { not_ok "$HOSTILE is built (make check builds it)"; finish; exit; }
+[ -x "$top_builddir/tests/handlers/hostile" ] ||
+    { not_ok "tests/handlers/hostile is built (make check builds it)"; finish; exit; }
 
 # Modes that close the channel, and the reason balticd must log (the
 # exact texts of libbaltic/proto.c, libbaltic/chan.c and
@@ -33,21 +32,26 @@ declare -A WHY=(
 )
 MODES="${!WHY[*]} wrongtype flood"
 
-# balticd runs $T/agent for every partition: the hostile program for
+# balticd runs $T/bin/agent for every partition: the hostile program for
 # instances named after a mode, the real agent otherwise.  The hostile
-# ones behave until $T/go exists, so `baltic create` sees them ready.
+# ones behave until $T/bin/go exists, so `baltic create` sees them
+# ready.
+agent_bin
+cp "$top_builddir/tests/handlers/hostile" "$T/bin/"
+HOSTILE="$T/bin/hostile"
+REAL_AGENT="$T/bin/baltic-agent"
 {
 	echo '#!/bin/sh'
-	echo "PATH=$top_builddir/guest-agent:\$PATH; export PATH"
+	echo "PATH=$T/bin:\$PATH; export PATH"
 	echo 'inst=; prev='
 	echo 'for a in "$@"; do [ "$prev" = -n ] && inst=$a; prev=$a; done'
 	echo 'case "${inst##*-}" in'
 	echo "$(echo $MODES | tr ' ' '|')) exec \"$HOSTILE\" \"\$@\" ;;"
 	echo 'esac'
 	echo "exec \"$REAL_AGENT\" \"\$@\""
-} > "$T/agent"
-chmod +x "$T/agent"
-export BALTIC_AGENT="$T/agent" BALTIC_HOSTILE_GO="$T/go"
+} > "$T/bin/agent"
+chmod +x "$T/bin/agent"
+export BALTIC_AGENT="$T/bin/agent" BALTIC_HOSTILE_GO="$T/bin/go"
 
 LOG="$T/balticd.log"
 start_daemon -v || { not_ok "balticd starts"; finish; exit; }
@@ -66,7 +70,7 @@ sleep 1
 rss0=$(rss)
 echo "# balticd VmRSS before the attack: $rss0 kB"
 
-touch "$T/go"
+touch "$T/bin/go"
 # The flood writes for 6 s per round; sample while it does.
 rss_max=$rss0
 t_end=$(($(date +%s%3N) + 6000))

@@ -67,6 +67,15 @@ if [ -n "${BALTIC_VALGRIND:-}" ]; then
 	    --errors-for-leak-kinds=definite,indirect --log-file=$T/vg.%p.log"
 fi
 
+# agent_bin: $T/bin, for a test's wrapper of the agent, with copies of
+# baltic-agent and baltic-call to call.  A jailed partition sees the
+# agent's directory (balticd(8), BACKENDS), not the build tree nor $T.
+agent_bin() {
+	mkdir -p "$T/bin"
+	cp "$top_builddir/guest-agent/baltic-agent" \
+	    "$top_builddir/guest-agent/baltic-call" "$T/bin/"
+}
+
 start_daemon() {
 	# A killed balticd leaves its socket behind: wait for the new one.
 	rm -f "$BALTIC_RUN_DIR/balticd.sock"

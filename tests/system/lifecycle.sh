@@ -5,14 +5,14 @@
 . "$(dirname "$0")/lib.sh"
 
 # Agents that take 2 s to start, so create is still waiting.
-real_agent=$BALTIC_AGENT
-cat > "$T/slow-agent" <<EOS
+agent_bin
+cat > "$T/bin/slow-agent" <<EOS
 #!/bin/sh
 sleep 2
-exec "$real_agent" "\$@"
+exec "$T/bin/baltic-agent" "\$@"
 EOS
-chmod +x "$T/slow-agent"
-export BALTIC_AGENT="$T/slow-agent"
+chmod +x "$T/bin/slow-agent"
+export BALTIC_AGENT="$T/bin/slow-agent"
 start_daemon || { not_ok "balticd starts"; finish; exit; }
 cp -r "$here/farms" "$here/roles" "$T/"
 sed -i 's/127.0.0.1:18312/127.0.0.1:18342/' "$T/farms/combinators.farm"

@@ -6,7 +6,7 @@ SYSTEM_TESTS = tests/system/eop-configs.sh tests/system/or-policies.sh \
 	tests/system/restart.sh tests/system/or-failover.sh tests/system/cli.sh \
 	tests/system/secure.sh tests/system/demo.sh tests/system/apply.sh \
 	tests/system/replace.sh tests/system/elastic.sh tests/system/metrics.sh \
-	tests/system/prometheus.sh \
+	tests/system/prometheus.sh tests/system/isolation.sh \
 	tests/faults/run.sh
 TESTS += $(SYSTEM_TESTS)
 EXTRA_DIST += $(SYSTEM_TESTS) tests/faults/faults.farm \

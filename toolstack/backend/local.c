@@ -1,9 +1,14 @@
 /*
  * backend-local.c: partitions as processes.  Each partition is a
  * baltic-agent in its own process group; its channel is a Unix stream
- * socket that balticd listens on (<run>/<farm>/<instance>.chan, mode
+ * socket that balticd listens on (<run>/<farm>/<instance>/chan, mode
  * 0600) and the agent connects to, re-connecting if balticd restarts.
  * Cut stops the process group (SIGSTOP), paste continues it.
+ *
+ * When balticd is root, each agent runs jailed (local-jail.h): a user
+ * of its own, which owns the partition's directory and channel, and
+ * namespaces in which it sees only those, its role and the system.
+ * balticd takes a channel only from the partition's user.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +30,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/local-jail.h"
 #include "chan.h"
 #include "daemon/daemon.h"
 #include "log.h"
@@ -33,12 +39,19 @@
 struct local {
 	struct daemon	*d;
 	struct event	*sigchld;
+	bool		 isolate;	/* agents run jailed */
+	char		*agent_dir;	/* the agent's, symbolic links
+					 * resolved: shown in the jail */
 };
 
 /* Per partition. */
 struct lpart {
 	int		 lfd;		/* listening socket */
 	struct event	*lev;
+	uid_t		 uid;		/* the agent's: balticd's, or in
+					 * the jail's range */
+	gid_t		 gid;
+	char		 dir[PATH_MAX];	/* the agent's sockets */
 	char		 chan_path[PATH_MAX];
 	char		 agent_path[PATH_MAX];
 	char		 log_path[PATH_MAX];
@@ -71,14 +84,44 @@ found:
 	}
 }
 
+/*
+ * Whether agents run jailed: unless BALTIC_LOCAL_ISOLATE is 0, when
+ * this host can build a jail (balticd root, namespaces allowed); a log
+ * line says when they do not.
+ */
+static bool
+local_isolate(struct daemon *d)
+{
+	const char	*env = getenv("BALTIC_LOCAL_ISOLATE");
+	char		 why[256];
+
+	if (env != NULL && strcmp(env, "0") == 0) {
+		log_notice("local partitions are not isolated: "
+		    "BALTIC_LOCAL_ISOLATE=0");
+		return false;
+	}
+	if (!jail_available(d->run_dir, why, sizeof why)) {
+		log_notice("local partitions are not isolated: %s", why);
+		return false;
+	}
+	log_info("local partitions are isolated: each runs as a user of "
+	    "its own, in namespaces of its own");
+	return true;
+}
+
 static int
 local_init(struct daemon *d, void **ctx_r, char **err_r)
 {
 	struct local	*l;
+	char		*slash;
 
 	if ((l = calloc(1, sizeof *l)) == NULL)
 		fatal("%s", __func__);
 	l->d = d;
+	l->isolate = local_isolate(d);
+	if ((l->agent_dir = realpath(d->agent_path, NULL)) != NULL &&
+	    (slash = strrchr(l->agent_dir, '/')) != NULL)
+		*(slash == l->agent_dir ? slash + 1 : slash) = '\0';
 	l->sigchld = evsignal_new(d->base, SIGCHLD, local_sigchld, l);
 	if (l->sigchld == NULL || evsignal_add(l->sigchld, NULL) == -1) {
 		free(l);
@@ -97,6 +140,7 @@ local_fini(void *ctx)
 		return;
 	if (l->sigchld != NULL)
 		event_free(l->sigchld);
+	free(l->agent_dir);
 	free(l);
 }
 
@@ -104,7 +148,10 @@ static void
 local_accept(evutil_socket_t lfd, short ev, void *arg)
 {
 	struct part	*p = arg;
+	struct lpart	*lp = p->bdata;
 	struct chan	*c;
+	struct ucred	 cr;
+	socklen_t	 len = sizeof cr;
 	int		 fd;
 
 	if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK))
@@ -113,7 +160,14 @@ local_accept(evutil_socket_t lfd, short ev, void *arg)
 			log_warn("%s: accept", p->name);
 		return;
 	}
-	/* Only the agent runs as us: others cannot reach a 0600 socket. */
+	/* Only the agent's user can reach the 0600 socket; say so twice. */
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
+	    cr.uid != lp->uid) {
+		log_warnx("%s: channel refused: the peer is not the "
+		    "partition's user %u", p->name, (unsigned)lp->uid);
+		close(fd);
+		return;
+	}
 	if ((c = chan_new_fd(p->farm->d->base, fd, part_chan_cbs(), p))
 	    == NULL) {
 		close(fd);
@@ -131,10 +185,14 @@ lpart_get(struct part *p)
 		if ((lp = calloc(1, sizeof *lp)) == NULL)
 			fatal("%s", __func__);
 		lp->lfd = -1;
-		snprintf(lp->chan_path, sizeof lp->chan_path, "%s/%s/%s.chan",
+		lp->uid = geteuid();
+		lp->gid = getegid();
+		snprintf(lp->dir, sizeof lp->dir, "%s/%s/%s",
+		    p->farm->d->run_dir, p->farm->name, p->name);
+		snprintf(lp->chan_path, sizeof lp->chan_path, "%s/%s/%s/chan",
 		    p->farm->d->run_dir, p->farm->name, p->name);
 		snprintf(lp->agent_path, sizeof lp->agent_path,
-		    "%s/%s/%s.agent", p->farm->d->run_dir, p->farm->name,
+		    "%s/%s/%s/agent", p->farm->d->run_dir, p->farm->name,
 		    p->name);
 		snprintf(lp->log_path, sizeof lp->log_path, "%s/%s/%s.log",
 		    p->farm->d->run_dir, p->farm->name, p->name);
@@ -143,7 +201,21 @@ lpart_get(struct part *p)
 	return lp;
 }
 
-/* Listen on the partition's channel socket (again, after a restart). */
+/* mkdir path (mode 0700) unless it exists, and give it to uid:gid. */
+static int
+local_mkdir(const char *path, uid_t uid, gid_t gid, char **err_r)
+{
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return errf(err_r, "mkdir %s: %s", path, strerror(errno));
+	if (uid != geteuid() && chown(path, uid, gid) == -1)
+		return errf(err_r, "chown %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * Listen on the partition's channel socket (again, after a restart), in
+ * the partition's directory; both belong to the agent's user.
+ */
 static int
 lpart_listen(struct part *p, char **err_r)
 {
@@ -155,13 +227,20 @@ lpart_listen(struct part *p, char **err_r)
 		return 0;
 	snprintf(dir, sizeof dir, "%s/%s", p->farm->d->run_dir,
 	    p->farm->name);
-	if (mkdir(p->farm->d->run_dir, 0700) == -1 && errno != EEXIST)
-		return errf(err_r, "mkdir %s: %s", p->farm->d->run_dir,
-		    strerror(errno));
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return errf(err_r, "mkdir %s: %s", dir, strerror(errno));
+	if (local_mkdir(p->farm->d->run_dir, geteuid(), getegid(),
+	    err_r) == -1 ||
+	    local_mkdir(dir, geteuid(), getegid(), err_r) == -1 ||
+	    local_mkdir(lp->dir, lp->uid, lp->gid, err_r) == -1)
+		return -1;
 	if ((fd = unix_listen(lp->chan_path, 4, err_r)) == -1)
 		return -1;
+	/* Not through a link the partition may have put there since. */
+	if (lp->uid != geteuid() && lchown(lp->chan_path, lp->uid, lp->gid)
+	    == -1) {
+		close(fd);
+		return errf(err_r, "chown %s: %s", lp->chan_path,
+		    strerror(errno));
+	}
 	lp->lfd = fd;
 	lp->lev = event_new(p->farm->d->base, fd, EV_READ | EV_PERSIST,
 	    local_accept, p);
@@ -191,24 +270,97 @@ local_child_path(const char *agent)
 	free(dir);
 }
 
+/*
+ * A user for the partition p, of the jail's range: none that another
+ * partition has (its agent may not have become it yet) or a process
+ * runs as.
+ */
+static int
+local_pick_uid(struct local *l, struct part *p, char **err_r)
+{
+	struct lpart	*lp = p->bdata, *olp;
+	struct farm_run	*f;
+	struct part	*q;
+	uid_t		*used = NULL;
+	size_t		 n = 0, cap = 0;
+	int		 rc = -1;
+
+	TAILQ_FOREACH(f, &l->d->farms, entry)
+		TAILQ_FOREACH(q, &f->parts, entry) {
+			if (q == p || (olp = q->bdata) == NULL)
+				continue;
+			if (n == cap && (used = reallocarray(used,
+			    cap = cap * 2 + 16, sizeof *used)) == NULL)
+				fatal("%s", __func__);
+			used[n++] = olp->uid;
+		}
+	if ((lp->uid = jail_pick_uid(used, n)) == (uid_t)-1) {
+		errf(err_r, "no user left for the partition (%u in use)",
+		    JAIL_UID_COUNT);
+		goto out;
+	}
+	lp->gid = (gid_t)lp->uid;
+	rc = 0;
+out:
+	free(used);
+	return rc;
+}
+
+/*
+ * What the child needs to jail partition p; *role_r holds the role's
+ * directory, symbolic links and ".." resolved, as the agent must name
+ * it where only that directory is shown (caller frees): 0, or -1.
+ */
+static int
+local_jail(struct local *l, struct part *p, struct jail *j,
+    char **role_r, char **err_r)
+{
+	struct lpart	*lp = p->bdata;
+	const char	*image = p->inst->role->image_path;
+	struct stat	 sb;
+
+	if (l->agent_dir == NULL)
+		return errf(err_r, "agent %s: cannot resolve its directory",
+		    l->d->agent_path);
+	if (stat(l->agent_dir, &sb) == -1 || !(sb.st_mode & S_IXOTH) ||
+	    stat(l->d->agent_path, &sb) == -1 || !(sb.st_mode & S_IXOTH))
+		return errf(err_r, "agent %s: the partitions' users cannot "
+		    "run it (it and its directory must be executable by "
+		    "all)", l->d->agent_path);
+	if ((*role_r = realpath(image, NULL)) == NULL)
+		return errf(err_r, "role image %s: %s", image,
+		    strerror(errno));
+	*j = (struct jail){ lp->uid, lp->gid, l->d->run_dir, *role_r,
+	    l->agent_dir, lp->dir };
+	return 0;
+}
+
 static int
 local_create(void *ctx, struct part *p, char **err_r)
 {
 	struct local	*l = ctx;
-	struct lpart	*lp;
+	struct lpart	*lp = lpart_get(p);
+	struct jail	 j;
 	const char	*image = p->inst->role->image_path;
+	char		*role = NULL;
 	pid_t		 pid;
-	int		 fd;
+	int		 fd, rc = -1;
 
-	if (lpart_listen(p, err_r) == -1)
-		return -1;
-	lp = p->bdata;
-	if (access(l->d->agent_path, X_OK) == -1)
-		return errf(err_r, "agent %s: %s", l->d->agent_path,
+	memset(&j, 0, sizeof j);
+	if (access(l->d->agent_path, X_OK) == -1) {
+		errf(err_r, "agent %s: %s", l->d->agent_path,
 		    strerror(errno));
-	switch (pid = fork()) {
+		goto out;
+	}
+	if (l->isolate && (local_pick_uid(l, p, err_r) == -1 ||
+	    local_jail(l, p, &j, &role, err_r) == -1))
+		goto out;
+	if (lpart_listen(p, err_r) == -1)
+		goto out;
+	switch (pid = fork_child()) {
 	case -1:
-		return errf(err_r, "fork: %s", strerror(errno));
+		errf(err_r, "fork: %s", strerror(errno));
+		goto out;
 	case 0:
 		setpgid(0, 0);
 		if ((fd = open(lp->log_path, O_WRONLY | O_CREAT | O_APPEND,
@@ -223,11 +375,12 @@ local_create(void *ctx, struct part *p, char **err_r)
 			if (fd > STDERR_FILENO)
 				close(fd);
 		}
-		signal(SIGPIPE, SIG_DFL);
 		local_child_path(l->d->agent_path);
+		if (l->isolate && jail_enter(&j) == -1)
+			_exit(127);
 		execl(l->d->agent_path, "baltic-agent", "-c", lp->chan_path,
-		    "-d", image, "-s", lp->agent_path, "-n", p->name,
-		    (char *)NULL);
+		    "-d", role != NULL ? role : image, "-s", lp->agent_path,
+		    "-n", p->name, (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", l->d->agent_path,
 		    strerror(errno));
 		_exit(127);
@@ -236,7 +389,10 @@ local_create(void *ctx, struct part *p, char **err_r)
 		break;
 	}
 	p->pid = pid;
-	return 0;
+	rc = 0;
+out:
+	free(role);
+	return rc;
 }
 
 /* Close the channel's listening socket; remove its files if asked. */
@@ -251,9 +407,10 @@ local_unlisten(struct part *p, bool unlink_files)
 		event_free(lp->lev);
 	if (lp->lfd != -1)
 		close(lp->lfd);
+	/* The directory holds what the partition wrote there, too. */
 	if (unlink_files) {
-		unlink(lp->chan_path);
-		unlink(lp->agent_path);
+		if (jail_rmtree(lp->dir) == -1)
+			log_warn("%s: remove %s", p->name, lp->dir);
 		unlink(lp->log_path);
 	}
 	free(lp);
@@ -274,8 +431,9 @@ local_forget(void *ctx, struct part *p)
 static void
 local_destroy(void *ctx, struct part *p)
 {
-	int	 i, status;
-	pid_t	 pid = p->pid;
+	struct lpart	*lp = p->bdata;
+	int		 i, status;
+	pid_t		 pid = p->pid;
 
 	part_detach(p, "destroyed");
 	if (pid > 0) {
@@ -293,6 +451,8 @@ local_destroy(void *ctx, struct part *p)
 		}
 		kill(-pid, SIGKILL);	/* handlers left in the group */
 	}
+	if (lp != NULL)
+		jail_kill_uid(lp->uid);	/* and those that left it */
 	p->pid = 0;
 	p->state = PART_DEAD;
 	local_unlisten(p, true);
@@ -342,8 +502,9 @@ local_restore(void *ctx, struct part *p, const char *file, char **err_r)
 static int
 local_reattach(void *ctx, struct part *p, char **err_r)
 {
-	char	path[64], exe[PATH_MAX];
-	ssize_t	r;
+	struct lpart	*lp;
+	char		 path[64], exe[PATH_MAX];
+	ssize_t		 r;
 
 	if (p->pid <= 0 || kill(p->pid, 0) == -1)
 		return errf(err_r, "process %d is gone", (int)p->pid);
@@ -354,6 +515,10 @@ local_reattach(void *ctx, struct part *p, char **err_r)
 	if (strstr(exe, "baltic-agent") == NULL)
 		return errf(err_r, "process %d is %s, not an agent",
 		    (int)p->pid, exe);
+	lp = lpart_get(p);
+	if (jail_proc_ids(p->pid, &lp->uid, &lp->gid) == -1)
+		return errf(err_r, "process %d: cannot read its user",
+		    (int)p->pid);
 	return lpart_listen(p, err_r);
 }
 

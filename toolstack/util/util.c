@@ -2,8 +2,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/types.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -109,4 +111,22 @@ unix_listen(const char *path, int backlog, char **err_r)
 	}
 	umask(old);
 	return fd;
+}
+
+pid_t
+fork_child(void)
+{
+	sigset_t	all, old;
+	pid_t		pid;
+	int		sig;
+
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == 0) {
+		for (sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		sigemptyset(&old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return pid;
 }

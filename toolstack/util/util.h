@@ -4,6 +4,8 @@
 #ifndef BALTIC_UTIL_H
 #define BALTIC_UTIL_H
 
+#include <sys/types.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -28,5 +30,13 @@ int		 json_true(yajl_val, const char *key);
  * old socket there is replaced).  The fd, or -1 with *err_r set.
  */
 int		 unix_listen(const char *path, int backlog, char **err_r);
+
+/*
+ * fork(2), with every signal handled by default and none blocked in the
+ * child from its first instruction: a signal meant for a child that has
+ * not exec'd yet (a destroy) must not run the parent's handlers there
+ * (libevent's would tell the parent's loop it got the signal).
+ */
+pid_t		 fork_child(void);
 
 #endif /* BALTIC_UTIL_H */
