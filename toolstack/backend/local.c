@@ -352,8 +352,14 @@ local_create(void *ctx, struct part *p, char **err_r)
 		    strerror(errno));
 		goto out;
 	}
-	if (l->isolate && (local_pick_uid(l, p, err_r) == -1 ||
-	    local_jail(l, p, &j, &role, err_r) == -1))
+	/* Restarted after a crash: its user is kept (its directory and
+	 * sockets are that user's), and what the dead agent left running
+	 * as it goes first, as a domain's processes go with it. */
+	if (l->isolate && jail_uid_ours(lp->uid))
+		jail_kill_uid(lp->uid);
+	else if (l->isolate && local_pick_uid(l, p, err_r) == -1)
+		goto out;
+	if (l->isolate && local_jail(l, p, &j, &role, err_r) == -1)
 		goto out;
 	if (lpart_listen(p, err_r) == -1)
 		goto out;
