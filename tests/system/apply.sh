@@ -76,8 +76,8 @@ out=$("$BALTIC" apply "$F/v3.farm" 2>&1); rc=$?
 expect_eq "apply v3 (export moved): exit 0" 0 $rc
 expect_match "... the plan says moved" "export r.IEcho at 127.0.0.1:18354: moved" "$out"
 expect_eq "the export answers at its new address" "hello" \
-    "$(curl -s -X POST --data-binary hello http://127.0.0.1:18354/ap/IEcho/Echo)"
-curl -s -o /dev/null -X POST http://127.0.0.1:18351/ap/IEcho/Echo; rc=$?
+    "$(curl -s --max-time 10 -X POST --data-binary hello http://127.0.0.1:18354/ap/IEcho/Echo)"
+curl -s -o /dev/null --max-time 5 -X POST http://127.0.0.1:18351/ap/IEcho/Echo; rc=$?
 expect_eq "... and no longer at the old one (refused)" 7 $rc
 expect_eq "no partition changed for a moved export" "ap-a ap-b.2 ap-d " "$(names)"
 check "back to v2" "$BALTIC" apply -q "$F/v2.farm"

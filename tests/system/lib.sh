@@ -123,7 +123,7 @@ farm_copy() {
 
 # post PORT PATH BODY: prints the body, then the HTTP status on a line.
 post() {
-	curl -s -w '\n%{http_code}' -X POST --data-binary "$3" \
+	curl -s --max-time 60 -w '\n%{http_code}' -X POST --data-binary "$3" \
 	    "http://127.0.0.1:$1$2"
 }
 

@@ -344,10 +344,12 @@ apply_commit_exports(struct apply *a)
 		if (a->from[j] == NO_EXPORT)
 			continue;
 		export_move(&f->exports[a->from[j]], &a->exports[j]);
+		a->exports[j].obs = f->exports[a->from[j]].obs;
 	}
 	for (i = 0; i < f->nexports; i++)
 		export_stop(&f->exports[i]);	/* the ones not kept */
-	free(f->exports);
+	/* Calls in flight count at the old ones: kept with the farm. */
+	graph_keep_exports(f, f->exports);
 	f->exports = a->exports;
 	f->nexports = a->farm->nexports;
 	a->exports = NULL;

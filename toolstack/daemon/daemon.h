@@ -169,6 +169,8 @@ struct farm_run {
 	TAILQ_HEAD(, part)	 retired;
 	struct farm_file	**old_files;
 	size_t			 nold_files;
+	struct farm_run_export	**old_exports;	/* arrays of those */
+	size_t			 nold_exports;
 	/* While a graph is built for another definition (apply): the
 	 * partition of each of its instances, else NULL (f->parts). */
 	struct part		**build_parts;
@@ -340,6 +342,7 @@ struct farm_run	*graph_new(struct daemon *, struct farm_file *, struct farm *,
 		    struct farm_instance *));
 void		 graph_free(struct farm_run *);
 void		 graph_keep_file(struct farm_run *, struct farm_file *);
+void		 graph_keep_exports(struct farm_run *, struct farm_run_export *);
 struct farm_run	*farm_run_find(struct daemon *, const char *);
 struct part	*farm_run_part(struct farm_run *, const char *);
 struct part	*farm_run_retired(struct farm_run *, const char *);

@@ -204,6 +204,9 @@ graph_free(struct farm_run *f)
 	for (i = 0; i < f->nold_files; i++)
 		farm_file_free(f->old_files[i]);
 	free(f->old_files);
+	for (i = 0; i < f->nold_exports; i++)
+		free(f->old_exports[i]);
+	free(f->old_exports);
 	free(f->exports);
 	free(f->bind_nodes);
 	farm_file_free(f->file);
@@ -237,6 +240,20 @@ farm_run_retired(struct farm_run *f, const char *name)
 		if (p->state != PART_DEAD && strcmp(p->name, name) == 0)
 			return p;
 	return NULL;
+}
+
+/* Keep exports, an earlier definition's array, as long as f: the calls
+ * in flight that entered there count at them. */
+void
+graph_keep_exports(struct farm_run *f, struct farm_run_export *exports)
+{
+	struct farm_run_export	**nv;
+
+	if ((nv = reallocarray(f->old_exports, f->nold_exports + 1,
+	    sizeof *nv)) == NULL)
+		fatal("%s", __func__);
+	f->old_exports = nv;
+	f->old_exports[f->nold_exports++] = exports;
 }
 
 struct farm_run *
