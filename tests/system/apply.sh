@@ -1,7 +1,8 @@
 #!/bin/bash
 # baltic apply: a running farm reconciled with its edited file while 8
 # clients call in a loop (zero failed calls); the plan (-N, --json);
-# twice is once; an invalid file changes nothing; the export moved;
+# twice is once; an invalid file changes nothing; the export moved while
+# 8 clients call (zero failed);
 # kill -9 of balticd during an apply ends in one of the two farms; apply
 # of a farm that is not running creates it.
 . "$(dirname "$0")/lib.sh"
@@ -71,8 +72,30 @@ expect_eq "every call answered while the farm was reconciled" "$total" "$answere
 whos=$(for _ in 1 2 3 4 5 6; do "$BALTIC" call ap IEcho.Who; done | sort -u | tr '\n' ' ')
 expect_eq "the rewired pool spreads over a, b.2 and d" "ap-a ap-b.2 ap-d " "$whos"
 
-# The export moves.
+# The export moves, while 8 clients call the farm through baltic call
+# (the same export binding, whatever its address).
+call_loop() {
+	while [ ! -f "$T/calls.stop" ]; do
+		if [ "$("$BALTIC" call -t 5000 ap IEcho.Echo hi 2>&1)" = hi ]; then
+			echo ok
+		else
+			echo fail
+		fi
+	done > "$T/calls.$1"
+}
+rm -f "$T"/calls.*
+cpids=
+for i in 1 2 3 4 5 6 7 8; do call_loop "$i" & cpids="$cpids $!"; done
+sleep 0.5
 out=$("$BALTIC" apply "$F/v3.farm" 2>&1); rc=$?
+sleep 0.5
+touch "$T/calls.stop"
+wait $cpids
+ncalls=$(cat "$T"/calls.[0-9]* | wc -l)
+nfail=$(cat "$T"/calls.[0-9]* | grep -c fail)
+echo "# across the export's move: $ncalls calls, $nfail failed"
+check "8 clients called across the move ($ncalls)" test "$ncalls" -gt 8
+expect_eq "... and none failed" 0 "$nfail"
 expect_eq "apply v3 (export moved): exit 0" 0 $rc
 expect_match "... the plan says moved" "export r.IEcho at 127.0.0.1:18354: moved" "$out"
 expect_eq "the export answers at its new address" "hello" \
