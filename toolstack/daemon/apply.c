@@ -236,6 +236,18 @@ apply_free(struct apply *a)
 	free(a);
 }
 
+/* Close the sockets the apply bound for exports added or moved (those
+ * not bound yet have none: export_stop does nothing). */
+static void
+apply_unbind_exports(struct apply *a)
+{
+	size_t	i;
+
+	for (i = 0; i < a->farm->nexports; i++)
+		if (a->from[i] == NO_EXPORT)
+			export_stop(&a->exports[i]);
+}
+
 /*
  * Undo what the apply made, before the switch: its partitions destroyed
  * (kept as retired: the staged graph's nodes point at them), its new
@@ -258,9 +270,7 @@ apply_undo(struct apply *a)
 		TAILQ_REMOVE(&f->parts, ai->p, entry);
 		TAILQ_INSERT_TAIL(&f->retired, ai->p, entry);
 	}
-	for (i = 0; i < a->farm->nexports; i++)
-		if (a->from[i] == NO_EXPORT)
-			export_stop(&a->exports[i]);
+	apply_unbind_exports(a);
 	if (a->staged) {
 		/* Its nodes may be reached from its partitions' calls. */
 		graph_keep_file(f, a->file);
@@ -518,9 +528,7 @@ apply_bind_exports(struct apply *a)
 		    fe->addr_loc.line, fe->addr_loc.col, fe->binding, fe->iface,
 		    err != NULL ? err : "cannot listen", a->f->name);
 		free(err);
-		while (j-- > 0)
-			if (a->from[j] == NO_EXPORT)
-				export_stop(&a->exports[j]);
+		apply_unbind_exports(a);
 		return -1;
 	}
 	return 0;
@@ -586,9 +594,7 @@ ctl_apply(struct ctl *c, yajl_val rq)
 	if (apply_bind_exports(a) == -1)
 		goto out;
 	if (farm_run_save_apply(f, a->source, a->len, a->path) == -1) {
-		for (i = 0; i < farm->nexports; i++)
-			if (a->from[i] == NO_EXPORT)
-				export_stop(&a->exports[i]);
+		apply_unbind_exports(a);
 		ctl_error(c, BALTIC_EXIT_FAIL, "cannot journal the apply; farm "
 		    "%s left as it was", f->name);
 		goto out;
