@@ -53,11 +53,12 @@ side() {
 	mkdir -p "$dir"
 	ln -s "$build/toolstack/baltic" "$W/$name.baltic"
 	cp -r "$here/farms" "$here/roles" "$dir/"
+	for r in "$dir"/roles/*/; do cp "$build/tests/handlers/persist" "$r"; done
 	sed -i -e "s/127\.0\.0\.1:18101/127.0.0.1:$pa/" \
 	    -e "s/127\.0\.0\.1:18102/127.0.0.1:$pb/" "$dir/farms/bench.farm"
 	env BALTIC_STATE_DIR="$dir/state" BALTIC_RUN_DIR="$dir/run" \
 	    BALTIC_AGENT="$build/guest-agent/baltic-agent" \
-	    BALTIC_BENCH_PERSIST="$build/tests/handlers/persist" ${4:-} \
+	    ${4:-} \
 	    "$build/toolstack/balticd" -d -t 5000 >"$dir/balticd.log" 2>&1 &
 	PIDS="$PIDS $!"
 	for _ in $(seq 100); do

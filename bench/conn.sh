@@ -44,7 +44,7 @@ serve() {
 	mkdir -p "$T/$2"
 	export BALTIC_STATE_DIR=$T/$2/state BALTIC_RUN_DIR=$T/$2/run
 	export BALTIC_AGENT=$1/guest-agent/baltic-agent
-	export BALTIC_BENCH_PERSIST=$1/tests/handlers/persist
+	for r in "$T"/roles/*/; do cp "$1/tests/handlers/persist" "$r"; done
 	"$1/toolstack/balticd" -d -t 5000 >>"$T/$2.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 100); do

@@ -47,6 +47,7 @@ BASE=${BENCH_PORT_BASE:-18100}
 export BENCH_BODY=${BENCH_BODY:-hello-baltic-bench}
 
 die() { echo "bench: $*" >&2; exit 1; }
+. "$here/lib.sh"
 
 # --- tools -------------------------------------------------------------
 need=
@@ -114,18 +115,13 @@ for p in $PA $PB $PJ1 $PJ2 $PH $PE1 $PE2; do
 done
 
 cp -r "$here/farms" "$here/roles" "$T/"
+for r in "$T"/roles/*/; do cp "$BALTIC_BENCH_PERSIST" "$r"; done
 sed -i -e "s/127\.0\.0\.1:18101/127.0.0.1:$PA/" \
     -e "s/127\.0\.0\.1:18102/127.0.0.1:$PB/" \
     -e "s/127\.0\.0\.1:18103/127.0.0.1:$PJ1/" \
     -e "s/127\.0\.0\.1:18104/127.0.0.1:$PJ2/" "$T/farms/bench.farm"
 
-"$BALTICD" -d -t 5000 >"$T/balticd.log" 2>&1 &
-DPID=$!
-for _ in $(seq 100); do
-	[ -S "$BALTIC_RUN_DIR/balticd.sock" ] && break
-	sleep 0.05
-done
-[ -S "$BALTIC_RUN_DIR/balticd.sock" ] || die "balticd did not start"
+start_balticd "$BALTICD" "$T/balticd.log"
 for f in bdirect bor bjone bjpar; do
 	"$BALTIC" create -q -f "$f" "$T/farms/bench.farm" ||
 	    die "cannot create farm $f (log: $T/balticd.log)"
@@ -135,26 +131,8 @@ done
 E1PID=$!
 "$ECHO_HTTP" -l "127.0.0.1:$PE2" >>"$T/echo-http.log" 2>&1 &
 PIDS="$PIDS $E1PID $!"
-# One HAProxy thread: balticd is one event loop, so is this.
-cat >"$T/haproxy.cfg" <<EOF
-global
-	nbthread 1
-	maxconn 4096
-defaults
-	mode http
-	option http-keep-alive
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-frontend fe
-	bind 127.0.0.1:$PH
-	default_backend be
-backend be
-	balance roundrobin
-	http-reuse always
-	server e1 127.0.0.1:$PE1
-	server e2 127.0.0.1:$PE2
-EOF
+sed -e "s/@PH@/$PH/; s/@PE1@/$PE1/; s/@PE2@/$PE2/" \
+    "$here/haproxy.cfg.in" >"$T/haproxy.cfg"
 haproxy -c -q -f "$T/haproxy.cfg" || die "bad haproxy config"
 haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
 HPID=$!

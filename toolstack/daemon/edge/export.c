@@ -52,6 +52,7 @@
 #include "log.h"
 
 static void	conn_arm_read(struct export_conn *);
+static void	conn_io_cb(evutil_socket_t, short, void *);
 
 /* ---- calls ------------------------------------------------------------ */
 
@@ -63,7 +64,9 @@ export_call_done(struct req *r, uint32_t status, const void *payload,
 	struct export_conn	*c = arg;
 
 	c->kc.r = NULL;
-	conn_event_clear(c);		/* the hang-up watch */
+	c->state = CONN_WRITING;	/* conn_io_cb: no hang-up watch */
+	if (c->ev != NULL && event_get_callback(c->ev) != conn_io_cb)
+		conn_event_clear(c);	/* the hang-up watch */
 	conn_answer_status(c, status, c->srv->f->name, payload, len);
 }
 
@@ -238,10 +241,16 @@ export_request(struct export_conn *c, const struct http_req *hr)
 	}
 	r->progress = export_call_progress;
 	r->progress_arg = c;
-	if (event_base_get_features(c->d->base) & EV_FEATURE_EARLY_CLOSE)
-		conn_event(c, EV_CLOSED, export_call_hangup, 0);
-	else
-		conn_event_clear(c);
+	/* The connection's one event stays; it now watches for a hangup
+	 * (conn_io_cb).  Else (a TLS connection's handshake event, say) a
+	 * new one. */
+	if (c->ev == NULL || event_get_callback(c->ev) != conn_io_cb) {
+		if (event_base_get_features(c->d->base) &
+		    EV_FEATURE_EARLY_CLOSE)
+			conn_event(c, EV_CLOSED, export_call_hangup, 0);
+		else
+			conn_event_clear(c);
+	}
 	/* Kept once it is about to go to a partition (or now, if it waits
 	 * for one), and only then taken off the socket; answered after. */
 	r->hold++;
@@ -345,7 +354,6 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	conn_event_clear(c);
 	if (rc == -1) {
 		/* The rest cannot be framed: answer, and close. */
 		c->call[0] = '\0';
@@ -359,13 +367,41 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	export_request(c, &hr);
 }
 
-/* Wait for a request: edge-triggered, as bytes read in place stay. */
+/*
+ * A connection's one event, from its first request to its last: reading
+ * a request, then, while the call runs, watching for the client to hang
+ * up.  Bytes of a next request that come meanwhile wait (conn_written
+ * looks for them); so does an idle timeout.  Kept across requests, it
+ * costs no epoll_ctl per call.
+ */
+static void
+conn_io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct export_conn	*c = arg;
+
+	if (c->state == CONN_READING)
+		conn_read_cb(fd, what, arg);
+	else if (c->state == CONN_CALLING && (what & EV_CLOSED))
+		export_call_hangup(fd, what, arg);
+}
+
+/* Wait for a request: edge-triggered, as bytes read in place stay.  The
+ * idle time counts from now (event_add on the event already there only
+ * moves its timer). */
 static void
 conn_arm_read(struct export_conn *c)
 {
+	struct timeval	tv = { EXPORT_IDLE_MS / 1000,
+			    (EXPORT_IDLE_MS % 1000) * 1000 };
+	short		what = EV_READ | EV_PERSIST | EV_ET;
+
 	c->state = CONN_READING;
-	conn_event(c, EV_READ | EV_PERSIST | EV_ET, conn_read_cb,
-	    EXPORT_IDLE_MS);
+	if (c->ev != NULL && event_get_callback(c->ev) == conn_io_cb &&
+	    event_add(c->ev, &tv) == 0)
+		return;
+	if (event_base_get_features(c->d->base) & EV_FEATURE_EARLY_CLOSE)
+		what |= EV_CLOSED;
+	conn_event(c, what, conn_io_cb, EXPORT_IDLE_MS);
 }
 
 /* ---- listening -------------------------------------------------------- */
