@@ -44,8 +44,14 @@ check "create mrr" "$BALTIC" create -q -f mrr "$T/farms/metrics.farm"
 code=$(curl -s -o "$T/metrics.txt" -w '%{http_code} %{content_type}' http://127.0.0.1:$MPORT/metrics)
 expect_eq "GET /metrics: 200, Prometheus' text format" \
     "200 text/plain; version=0.0.4; charset=utf-8" "$code"
-expect_eq "POST /metrics: refused (evhttp: not implemented)" 501 \
-    "$(curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:$MPORT/metrics)"
+expect_eq "POST /metrics: 405, Allow: GET, HEAD" "405 GET, HEAD" \
+    "$(curl -s -D - -o /dev/null --max-time 5 -X POST http://127.0.0.1:$MPORT/metrics |
+    tr -d '\r' | awk '/^HTTP/ { c = $2 } tolower($1) == "allow:" {
+	sub(/^[^:]*: */, ""); a = $0 } END { print c, a }')"
+expect_eq "an unknown method: 501" 501 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X FROB http://127.0.0.1:$MPORT/metrics)"
+expect_eq "HEAD /metrics: 200" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -I http://127.0.0.1:$MPORT/metrics)"
 expect_eq "a request with a body: refused" 413 \
     "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x http://127.0.0.1:$MPORT/metrics)"
 expect_eq "another path: 404" 404 \

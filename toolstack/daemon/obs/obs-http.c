@@ -20,12 +20,29 @@
 #define OBS_HTTP_HEADERS_MAX	8192
 #define OBS_HTTP_TIMEOUT_S	10
 
+/* GET and HEAD only: a method the endpoint knows but does not allow is
+ * answered 405 with Allow, as HTTP asks (evhttp itself would say 501). */
+static int
+obs_http_method_ok(struct evhttp_request *req)
+{
+	if (evhttp_request_get_command(req) & (EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD))
+		return 1;
+	/* evhttp_send_error would drop the Allow header. */
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	    "GET, HEAD");
+	evhttp_send_reply(req, 405, "Method Not Allowed", NULL);
+	return 0;
+}
+
 static void
 obs_http_metrics(struct evhttp_request *req, void *arg)
 {
 	struct daemon	*d = arg;
 	struct evbuffer	*b;
 
+	if (!obs_http_method_ok(req))
+		return;
 	if ((b = evbuffer_new()) == NULL) {
 		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
 		return;
@@ -40,6 +57,8 @@ obs_http_metrics(struct evhttp_request *req, void *arg)
 static void
 obs_http_other(struct evhttp_request *req, void *arg)
 {
+	if (!obs_http_method_ok(req))
+		return;
 	evhttp_send_error(req, HTTP_NOTFOUND, "only /metrics is here");
 }
 
@@ -77,7 +96,9 @@ obs_http_listen(struct daemon *d, const char *addr, char **err_r)
 		goto out;
 	}
 	evhttp_set_allowed_methods(d->metrics, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD);
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(d->metrics, OBS_HTTP_HEADERS_MAX);
 	evhttp_set_max_body_size(d->metrics, 0);
 	evhttp_set_timeout(d->metrics, OBS_HTTP_TIMEOUT_S);
