@@ -26,6 +26,7 @@
 
 #include "keep/keep.h"
 #include "log.h"
+#include "util/util.h"
 
 #define KEEP_IO_TIMEOUT_MS	500
 
@@ -95,7 +96,10 @@ keep_spawn(struct keep_client *k)
 	}
 	umask(old);
 	argv[2] = sun.sun_path;
-	switch (pid = fork()) {
+	/* fork_child: no signal reaches balticd's handlers in the child
+	 * before it execs (they would tell balticd's loop, through the
+	 * pipe both share). */
+	switch (pid = fork_child()) {
 	case -1:
 		log_warn("keeper: fork");
 		close(lfd);
