@@ -636,8 +636,11 @@ dom0_connect_local(void)
 		close(fd);
 		return -1;
 	}
-	agent->dom0 = chan_new_fd(agent->base, fd, &dom0_cbs, NULL);
-	return agent->dom0 == NULL ? -1 : 0;
+	if ((agent->dom0 = chan_new_fd(agent->base, fd, &dom0_cbs, NULL)) ==
+	    NULL)
+		return -1;
+	chan_set_batch(agent->dom0, 1, NULL, NULL);
+	return 0;
 }
 
 static void

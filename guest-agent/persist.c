@@ -170,6 +170,7 @@ persist_spawn(struct persist *ph)
 		ph->pid = 0;
 		goto out;
 	}
+	chan_set_batch(ph->c, 1, NULL, NULL);
 	log_debug("%s: started persistent handler, pid %d", ph->iface,
 	    (int)ph->pid);
 	rc = 0;

@@ -68,6 +68,7 @@ xen_connect(struct chan **chan_r, const struct chan_cbs *cbs, void *arg)
 		xen_disconnect();
 		return -1;
 	}
+	chan_set_batch(*chan_r, 1, NULL, NULL);
 	return 0;
 }
 

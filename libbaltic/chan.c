@@ -2,7 +2,9 @@
  * chan.c: a framed channel (proto.h) over a byte transport, on a
  * libevent 2 loop.  One read event on the transport's fd, one write event
  * while output is blocked (none for notify-fd transports such as vchan),
- * one deferred event to report a write error found outside the loop.
+ * one deferred event to report a write error found outside the loop
+ * and, on a batched channel (chan_set_batch), to write at the end of the
+ * loop's turn what the turn queued.
  *
  * Reentrancy: every entry from the loop counts itself in busy; chan_free
  * while busy only tears down the I/O and marks the channel freed, and the
@@ -60,6 +62,10 @@ struct chan {
 	enum chan_state			 state;
 	int				 busy;
 	int				 freed;
+	int				 batch;		/* chan_set_batch */
+	int				 flush_due;	/* batch: defer writes */
+	void				(*before)(void *);
+	void				*before_arg;
 	const char			*defer_why;
 	char				 whybuf[128];
 
@@ -70,6 +76,7 @@ struct chan {
 
 static void	chan_io_cb(evutil_socket_t, short, void *);
 static void	chan_defer_cb(evutil_socket_t, short, void *);
+static int	chan_flush(struct chan *);
 
 /* ---- the fd transport ------------------------------------------------ */
 
@@ -229,6 +236,10 @@ chan_free(struct chan *c)
 {
 	if (c == NULL || c->freed)
 		return;
+	/* What this turn queued goes now, as unbatched; not where it must
+	 * wait for before(): the owner fails what it sent on c anyway. */
+	if (c->flush_due && c->state == CHAN_READY && c->before == NULL)
+		(void)chan_flush(c);
 	c->state = CHAN_CLOSED;
 	c->freed = 1;
 	chan_teardown_io(c);
@@ -301,8 +312,37 @@ chan_defer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct chan	*c = arg;
 
-	if (c->defer_why != NULL)
+	if (c->defer_why != NULL) {
 		chan_fail(c, c->defer_why);
+		return;
+	}
+	if (c->flush_due) {
+		c->flush_due = 0;
+		if (c->before != NULL) {	/* it may free c */
+			c->busy++;
+			c->before(c->before_arg);
+			if (chan_leave(c))
+				return;
+		}
+		if (c->state == CHAN_READY && chan_flush(c) == -1) {
+			snprintf(c->whybuf, sizeof c->whybuf, "write: %s",
+			    strerror(errno));
+			chan_fail(c, c->whybuf);
+		}
+	}
+}
+
+/*
+ * The events a loop turn runs are queued before the first of them runs,
+ * and an event made active meanwhile runs after them: so the frames of
+ * every call a turn handled leave in one write, at its end.
+ */
+void
+chan_set_batch(struct chan *c, int on, void (*before)(void *), void *arg)
+{
+	c->batch = on;
+	c->before = before;
+	c->before_arg = arg;
 }
 
 /* Common checks before a frame is queued: 0, or -1 with errno. */
@@ -329,6 +369,12 @@ chan_send_end(struct chan *c, int was_empty, int r)
 	if (r == -1)
 		return -1;
 	c->st.frames_out++;
+	if (was_empty && c->batch) {
+		if (!c->flush_due)
+			event_active(c->defer, EV_TIMEOUT, 0);
+		c->flush_due = 1;
+		return 0;
+	}
 	if (was_empty && chan_flush(c) == -1 && c->defer_why == NULL) {
 		snprintf(c->whybuf, sizeof c->whybuf, "write: %s",
 		    strerror(errno));

@@ -107,5 +107,11 @@ struct chan_stats {
 void	chan_get_stats(const struct chan *, struct chan_stats *);
 /* Bytes queued and not yet written. */
 size_t	chan_out_pending(const struct chan *);
+/* on: frames queued during a loop turn are written together at its end
+ * (one write for many calls), not each at once; before(arg), if not
+ * NULL, is called just before they are (balticd: the keeper gets the
+ * calls' records first). */
+void	chan_set_batch(struct chan *, int on, void (*before)(void *),
+	    void *arg);
 
 #endif /* BALTIC_CHAN_H */

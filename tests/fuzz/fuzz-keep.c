@@ -9,8 +9,9 @@
  *
  * A message that parses has a printable key of at most KEEP_KEY_MAX
  * bytes, the one the header announces, a known type, a key exactly when
- * the type takes one and nothing else when it does not, and a value that
- * is the rest of the packet; keep_msg_encode gives back the very bytes.
+ * the type takes one and nothing else when it does not (but a BATCH's
+ * value, whose messages tile it or are refused), and a value that is the
+ * rest of the packet; keep_msg_encode gives back the very bytes.
  * A record that parses has valid names, at most KEEP_ATTEMPTS_MAX
  * attempts, a request line within KEEP_REQUEST_MAX and its argument at
  * the end of the input; keep_call_encode takes it, and its encoding
@@ -36,6 +37,24 @@ name_ok(const char *s)
 	    n;
 }
 
+/* A BATCH's value splits into messages that tile it exactly, each
+ * inside it, or keep_batch_next says the lengths do not add up. */
+static void
+fuzz_batch(const struct keep_msg_view *m)
+{
+	const uint8_t	*p = m->val, *msg;
+	size_t		 left = m->vallen, len, seen = 0;
+	int		 r;
+
+	while ((r = keep_batch_next(&p, &left, &msg, &len)) == 1) {
+		FUZZ_CHECK(msg == m->val + seen + 4);
+		FUZZ_CHECK(len <= m->vallen - seen - 4);
+		seen += 4 + len;
+		FUZZ_CHECK(p == m->val + seen && left == m->vallen - seen);
+	}
+	FUZZ_CHECK(r == 0 ? seen == m->vallen : seen < m->vallen);
+}
+
 static void
 fuzz_msg(const uint8_t *p, size_t n)
 {
@@ -51,7 +70,7 @@ fuzz_msg(const uint8_t *p, size_t n)
 	}
 	FUZZ_CHECK(n >= KEEP_HDR_LEN && n <= KEEP_MSG_MAX);
 	FUZZ_CHECK(proto_decode_le32(p) == KEEP_VERSION);
-	FUZZ_CHECK(m.type >= KEEP_PUT && m.type <= KEEP_QUIT);
+	FUZZ_CHECK(m.type >= KEEP_PUT && m.type <= KEEP_BATCH);
 	FUZZ_CHECK(proto_decode_le32(p + 4) == m.type);
 	keylen = strlen(m.key);
 	FUZZ_CHECK(keylen <= KEEP_KEY_MAX);
@@ -65,8 +84,10 @@ fuzz_msg(const uint8_t *p, size_t n)
 	takes_key = m.type == KEEP_PUT || m.type == KEEP_DEL ||
 	    m.type == KEEP_ENTRY;
 	FUZZ_CHECK(takes_key == (keylen > 0));
-	if (!takes_key)
+	if (!takes_key && m.type != KEEP_BATCH)
 		FUZZ_CHECK(m.vallen == 0);
+	if (m.type == KEEP_BATCH)
+		fuzz_batch(&m);
 
 	olen = keep_msg_encode(out, m.type, m.key, m.val, m.vallen);
 	FUZZ_CHECK(olen == n);

@@ -175,6 +175,7 @@ main(void)
 		return 1;
 	if ((c = chan_new_fd(base, 0, &cbs, NULL)) == NULL)
 		return 1;
+	chan_set_batch(c, 1, NULL, NULL);
 	event_base_dispatch(base);
 	while ((s = LIST_FIRST(&slows)) != NULL)
 		slow_free(s);

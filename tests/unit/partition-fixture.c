@@ -24,7 +24,7 @@
 #include "backend/backend.h"
 #include "partition-fixture.h"
 
-/* ---- fakes of adopt.c, state.c and the backend ------------------------ */
+/* ---- fakes of adopt.c, journal.c, state.c and the backend ------------- */
 
 struct fake_rec		rec;
 
@@ -37,6 +37,12 @@ adopt_result(struct part *p, uint32_t id, uint32_t status,
 	rec.status = status;
 	snprintf(rec.payload, sizeof rec.payload, "%.*s", (int)len,
 	    (const char *)payload);
+}
+
+/* No keeper: nothing waits before a partition's channel is written. */
+void
+journal_flush(void *daemon)
+{
 }
 
 void

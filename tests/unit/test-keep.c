@@ -2,7 +2,8 @@
  * test-keep.c: the keeper's codec (keep-proto.c) -- messages and call
  * records, round trips and every rejection; and a keeper process
  * (keeper.c): PUT with a descriptor, LIST gives it back, DEL drops it, a
- * bad client is dropped and the entries stay, QUIT ends it.
+ * BATCH of PUTs and DELs, a bad client (or batch) is dropped and the
+ * entries stay, QUIT ends it.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -275,6 +276,18 @@ list(int fd, char *keys, size_t size)
 	keys[n] = '\0';
 }
 
+/* The keeper dropped the client on cfd: a new connection. */
+static int
+dropped(int cfd, const struct sockaddr_un *sun)
+{
+	assert_int_equal(recv(cfd, buf, sizeof buf, 0), 0);
+	close(cfd);
+	assert_true((cfd = socket(AF_UNIX, SOCK_SEQPACKET, 0)) != -1);
+	assert_int_equal(connect(cfd, (const struct sockaddr *)sun,
+	    sizeof *sun), 0);
+	return cfd;
+}
+
 static void
 test_keeper(void **state)
 {
@@ -302,7 +315,7 @@ test_keeper(void **state)
 	assert_int_equal(pipe(pa), 0);
 	assert_int_equal(pipe(pb), 0);
 	assert_int_equal(write(pa[1], "aa", 2), 2);
-	assert_int_equal(write(pb[1], "bbbb", 4), 4);
+	assert_int_equal(write(pb[1], "bbbbbb", 6), 6);
 	send_msg(cfd, KEEP_PUT, "a", "rec-a", pa[0]);
 	send_msg(cfd, KEEP_PUT, "b", NULL, pb[0]);
 	close(pa[0]);
@@ -321,14 +334,50 @@ test_keeper(void **state)
 	/* A descriptor with a message that takes none: the client is
 	 * dropped, the entries stay for the next one. */
 	send_msg(cfd, KEEP_LIST, NULL, NULL, pa[1]);
-	assert_int_equal(recv(cfd, buf, sizeof buf, 0), 0);
-	close(cfd);
-	assert_true((cfd = socket(AF_UNIX, SOCK_SEQPACKET, 0)) != -1);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&sun, sizeof sun), 0);
+	cfd = dropped(cfd, &sun);
 	list(cfd, keys, sizeof keys);
 	assert_string_equal(keys, "b");
 	(void)m;
 	(void)kfd;
+
+	/* A BATCH: its PUTs and DELs in order, in one packet. */
+	{
+		uint8_t	 pkt[512];
+		size_t	 n, len = keep_msg_encode(pkt, KEEP_BATCH, NULL,
+			    NULL, 0);
+
+		n = keep_msg_encode(pkt + len + 4, KEEP_PUT, "c", "rec-c", 5);
+		le32(pkt + len, (uint32_t)n);
+		len += 4 + n;
+		n = keep_msg_encode(pkt + len + 4, KEEP_PUT, "d", "rec-d", 5);
+		le32(pkt + len, (uint32_t)n);
+		len += 4 + n;
+		n = keep_msg_encode(pkt + len + 4, KEEP_DEL, "c", NULL, 0);
+		le32(pkt + len, (uint32_t)n);
+		len += 4 + n;
+		assert_int_equal(send(cfd, pkt, len, 0), (ssize_t)len);
+		list(cfd, keys, sizeof keys);
+		assert_string_equal(keys, "bd");
+		/* A batch whose last length runs past its end: what came
+		 * before it stays, the client is dropped. */
+		len = keep_msg_encode(pkt, KEEP_BATCH, NULL, NULL, 0);
+		n = keep_msg_encode(pkt + len + 4, KEEP_PUT, "e", "rec-e", 5);
+		le32(pkt + len, (uint32_t)n);
+		len += 4 + n;
+		le32(pkt + len, 100);
+		len += 4;
+		assert_int_equal(send(cfd, pkt, len, 0), (ssize_t)len);
+		cfd = dropped(cfd, &sun);
+		list(cfd, keys, sizeof keys);
+		assert_string_equal(keys, "bde");
+		/* A LIST inside a batch is refused the same way. */
+		len = keep_msg_encode(pkt, KEEP_BATCH, NULL, NULL, 0);
+		n = keep_msg_encode(pkt + len + 4, KEEP_LIST, NULL, NULL, 0);
+		le32(pkt + len, (uint32_t)n);
+		len += 4 + n;
+		assert_int_equal(send(cfd, pkt, len, 0), (ssize_t)len);
+		cfd = dropped(cfd, &sun);
+	}
 
 	/* QUIT: it exits and removes its socket. */
 	send_msg(cfd, KEEP_QUIT, NULL, NULL, -1);

@@ -320,6 +320,7 @@ start(struct daemon *d, int foreground, const char *sock,
 	 */
 	if ((d->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
+	journal_init(d);
 	/* A bad metrics address stops balticd before it touches a farm. */
 	if (metrics != NULL && obs_http_listen(d, metrics, &err) == -1)
 		fatalx("%s", err != NULL ? err : "metrics: out of memory");
@@ -379,6 +380,7 @@ shut_down(struct daemon *d)
 	}
 	d->backend->fini(d->bctx);
 	d->store->close(d->sctx);
+	event_free(d->journal_ev);
 	event_base_free(d->base);
 	unlock_run_dir(d->run_dir, d->lock_fd);
 	free(d->state_dir);

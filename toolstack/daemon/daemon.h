@@ -25,6 +25,7 @@ struct event;
 struct event_base;
 struct evhttp;
 struct evhttp_request;
+struct export_conn;
 struct export_srv;
 struct chan;
 struct daemon;
@@ -283,6 +284,8 @@ struct daemon {
 	uint64_t			 keep_seq;	/* its keys */
 	bool				 exiting;	/* leave the keeper be */
 	struct evhttp			*metrics;	/* obs/obs-http.c */
+	struct event			*journal_ev;	/* journal.c */
+	TAILQ_HEAD(, export_conn)	 takes;		/* journal_flush */
 };
 
 /* ---- the keeper (keep.h) ---------------------------------------------- */
@@ -359,7 +362,12 @@ void		 req_from_guest(struct req *, struct part *);
 void		 obs_refused(struct farm_run *, struct farm_run_export *,
 		    uint32_t status);
 
-/* journal.c: where each export call stands, in the keeper */
+/* journal.c: where each export call stands, in the keeper.  Records
+ * wait for the end of the loop turn (keep_set_batch); journal_flush
+ * sends them, then takes the requests they protect off their sockets
+ * (export_take_pending), and runs before any write to a partition. */
+void		 journal_init(struct daemon *);
+void		 journal_flush(void *daemon);
 void		 journal_put(struct kept_call *);
 void		 journal_del(struct kept_call *);
 
@@ -391,6 +399,7 @@ void		 export_move(struct farm_run_export *from,
 		    struct farm_run_export *to);
 int		 export_adopt_conn(struct daemon *, const char *key, int fd);
 void		 export_settle(int fd, size_t reqlen, uint64_t reqhash);
+void		 export_take_pending(struct daemon *);
 void		 export_answer_adopted(struct daemon *, int fd, const char *key,
 		    uint32_t status, const char *farm, const char *call,
 		    const void *, size_t);

@@ -11,8 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "daemon/daemon.h"
 #include "keep/keep.h"
+#include "log.h"
 
 struct journal_walk {
 	struct keep_call	*kc;
@@ -76,6 +79,44 @@ journal_put(struct kept_call *c)
 	    first)
 		c->key[0] = '\0';
 	free(rec);
+}
+
+/* Send the records this loop turn queued, then take the requests they
+ * protect off their sockets: a record is in the keeper before its
+ * request leaves the socket and before its call goes to a partition. */
+void
+journal_flush(void *arg)
+{
+	struct daemon	*d = arg;
+
+	keep_flush(d->keep);
+	export_take_pending(d);
+}
+
+static void
+journal_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	journal_flush(arg);
+}
+
+/* The first record of a packet waits: flush at the end of this turn (an
+ * event made active now runs after those the turn has queued). */
+static void
+journal_queued(void *arg)
+{
+	struct daemon	*d = arg;
+
+	event_active(d->journal_ev, EV_TIMEOUT, 0);
+}
+
+void
+journal_init(struct daemon *d)
+{
+	TAILQ_INIT(&d->takes);
+	if ((d->journal_ev = event_new(d->base, -1, 0, journal_flush_cb,
+	    d)) == NULL)
+		fatal("%s", __func__);
+	keep_set_batch(d->keep, journal_queued, d);
 }
 
 /* The call is answered (or abandoned): the keeper may let it go. */

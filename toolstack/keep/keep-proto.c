@@ -151,7 +151,7 @@ keep_msg_parse(const uint8_t *untrusted, size_t len, struct keep_msg_view *r,
 		*why_r = "message of another version";
 		return -1;
 	}
-	if (type < KEEP_PUT || type > KEEP_QUIT) {
+	if (type < KEEP_PUT || type > KEEP_BATCH) {
 		*why_r = "unknown message type";
 		return -1;
 	}
@@ -163,7 +163,8 @@ keep_msg_parse(const uint8_t *untrusted, size_t len, struct keep_msg_view *r,
 		*why_r = "key missing, or where none belongs";
 		return -1;
 	}
-	if (!keep_takes_key(type) && len != KEEP_HDR_LEN) {
+	if (!keep_takes_key(type) && type != KEEP_BATCH &&
+	    len != KEEP_HDR_LEN) {
 		*why_r = "body where none belongs";
 		return -1;
 	}
@@ -179,6 +180,23 @@ keep_msg_parse(const uint8_t *untrusted, size_t len, struct keep_msg_view *r,
 	r->val = untrusted + KEEP_HDR_LEN + keylen;
 	r->vallen = len - KEEP_HDR_LEN - keylen;
 	return 0;
+}
+
+int
+keep_batch_next(const uint8_t **p, size_t *left, const uint8_t **msg,
+    size_t *len)
+{
+	uint32_t	n;
+
+	if (*left == 0)
+		return 0;
+	if (*left < 4 || (n = proto_decode_le32(*p)) > *left - 4)
+		return -1;
+	*msg = *p + 4;
+	*len = n;
+	*p += 4 + (size_t)n;
+	*left -= 4 + (size_t)n;
+	return 1;
 }
 
 /* ---- call records ------------------------------------------------------ */

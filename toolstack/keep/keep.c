@@ -6,7 +6,11 @@
  * which fetches its entries before it restores the farms.  Talking to it
  * is synchronous and bounded (KEEP_IO_TIMEOUT_MS): a PUT must be in the
  * keeper's socket before the call it protects goes out, so that a kill
- * -9 at any moment leaves the keeper with what it needs.  If the keeper
+ * -9 at any moment leaves the keeper with what it needs.  With
+ * keep_set_batch, the PUTs and DELs of one loop turn go in one packet,
+ * which the caller flushes before anything they protect happens (for
+ * balticd: before a request leaves its socket, before a call goes to a
+ * partition; journal.c).  If the keeper
  * is gone, balticd goes on without one (and starts a new one on the
  * next PUT); nothing but a restart's seamlessness depends on it.
  */
@@ -137,12 +141,12 @@ keep_lost(struct keep_client *k)
 	k->fd = -1;
 }
 
-/* Send one message, with fd unless -1.  0, or -1. */
+/* Send one message, with fd unless -1, after what waits.  0, or -1. */
 static int
 keep_send(struct keep_client *k, uint32_t type, const char *key, const void *val,
     size_t len, int fd)
 {
-	if (k->fd == -1)
+	if (keep_flush(k) == -1 || k->fd == -1)
 		return -1;
 	if (keep_msg_send(k->fd, type, key, val, len, fd) == -1) {
 		if (errno == EMSGSIZE) {
@@ -155,6 +159,66 @@ keep_send(struct keep_client *k, uint32_t type, const char *key, const void *val
 	return 0;
 }
 
+void
+keep_set_batch(struct keep_client *k, void (*queued)(void *), void *arg)
+{
+	k->queued = queued;
+	k->queued_arg = arg;
+}
+
+/* Send the packet that waits (one message alone as itself). */
+int
+keep_flush(struct keep_client *k)
+{
+	const uint8_t	*p;
+	size_t		 n;
+	int		 rc = 0;
+
+	if (k->nbatch == 0)
+		return 0;
+	p = k->batch;
+	n = k->batchlen;
+	if (k->nbatch == 1) {	/* past the BATCH header and the length */
+		p += KEEP_HDR_LEN + 4;
+		n -= KEEP_HDR_LEN + 4;
+	}
+	k->nbatch = k->batchlen = 0;
+	if (k->fd == -1 && keep_connect(k) == -1 && keep_spawn(k) == -1)
+		return -1;
+	if (send(k->fd, p, n, MSG_NOSIGNAL) != (ssize_t)n) {
+		keep_lost(k);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Queue a message in the packet that waits: 0, or -1 if it is not for a
+ * batch (too big, or no memory: then it goes alone). */
+static int
+keep_queue(struct keep_client *k, uint32_t type, const char *key,
+    const void *val, size_t len)
+{
+	size_t	need = 4 + KEEP_HDR_LEN + strlen(key) + len, n;
+
+	if (k->queued == NULL || need > KEEP_MSG_MAX - KEEP_HDR_LEN)
+		return -1;
+	if (k->batch == NULL && (k->batch = malloc(KEEP_MSG_MAX)) == NULL)
+		return -1;
+	if (k->batchlen + need > KEEP_MSG_MAX && keep_flush(k) == -1)
+		return -1;
+	if (k->nbatch == 0)
+		k->batchlen = keep_msg_encode(k->batch, KEEP_BATCH, NULL, NULL,
+		    0);
+	if ((n = keep_msg_encode(k->batch + k->batchlen + 4, type, key, val,
+	    len)) == 0)
+		return -1;
+	proto_encode_le32(k->batch + k->batchlen, (uint32_t)n);
+	k->batchlen += 4 + n;
+	if (k->nbatch++ == 0)
+		k->queued(k->queued_arg);
+	return 0;
+}
+
 /* Keep fd (if not -1) and val under key, starting a keeper if needed. */
 int
 keep_put(struct keep_client *k, const char *key, const void *val, size_t len,
@@ -164,6 +228,8 @@ keep_put(struct keep_client *k, const char *key, const void *val, size_t len,
 		return -1;
 	if (k->fdstore)
 		return keep_fdstore_put(k, key, val, len, fd);
+	if (fd == -1 && keep_queue(k, KEEP_PUT, key, val, len) == 0)
+		return 0;
 	if (k->fd == -1 && keep_connect(k) == -1 && keep_spawn(k) == -1)
 		return -1;
 	return keep_send(k, KEEP_PUT, key, val, len, fd);
@@ -176,7 +242,7 @@ keep_del(struct keep_client *k, const char *key)
 		return;
 	if (k->fdstore)
 		keep_fdstore_del(k, key);
-	else
+	else if (keep_queue(k, KEEP_DEL, key, NULL, 0) == -1)
 		keep_send(k, KEEP_DEL, key, NULL, 0, -1);
 }
 
@@ -289,6 +355,10 @@ keep_done(struct keep_client *k, bool quit)
 	struct kept	*e;
 	char		 c;
 
+	keep_flush(k);
+	free(k->batch);
+	k->batch = NULL;
+	k->queued = NULL;
 	while ((e = TAILQ_FIRST(&k->kept)) != NULL) {
 		TAILQ_REMOVE(&k->kept, e, entry);
 		if (quit && k->fdstore)

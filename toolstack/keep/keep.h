@@ -67,6 +67,8 @@ enum keep_msg {
 	KEEP_ENTRY	= 4,	/* keeper -> balticd */
 	KEEP_END	= 5,	/* keeper -> balticd */
 	KEEP_QUIT	= 6,
+	KEEP_BATCH	= 7,	/* PUTs without a descriptor and DELs: each
+				 * a le32 length and the message */
 };
 
 struct keep_hdr {
@@ -104,6 +106,10 @@ ssize_t	keep_msg_recv(int sock, uint8_t *buf, int flags, int *fds,
  * need one, LIST, END and QUIT take neither key nor value. */
 int	keep_msg_parse(const uint8_t *untrusted, size_t len,
 	    struct keep_msg_view *r, const char **why_r);
+/* The next message of a BATCH's value (*p, *left move on): 1 with it in
+ * *msg and *len, 0 at the end, -1 if the lengths do not add up. */
+int	keep_batch_next(const uint8_t **p, size_t *left, const uint8_t **msg,
+	    size_t *len);
 
 /*
  * The record of an export call in flight: the value of a "call" entry.
@@ -169,6 +175,11 @@ struct keep_client {
 	bool			 fdstore;	/* systemd's fd store, not
 						 * the keeper (keep-fdstore.c) */
 	TAILQ_HEAD(, kept)	 kept;		/* fetched at start */
+	/* keep_set_batch: messages queued in one packet until keep_flush */
+	void			(*queued)(void *);
+	void			*queued_arg;
+	uint8_t			*batch;		/* KEEP_MSG_MAX bytes */
+	size_t			 batchlen, nbatch;
 };
 
 /* run_dir and self_path are borrowed: they outlive k. */
@@ -187,6 +198,15 @@ int	 keep_put(struct keep_client *, const char *key, const void *val,
 	    size_t len, int fd);
 /* Let go of key (and its descriptor); nothing while exiting. */
 void	 keep_del(struct keep_client *, const char *key);
+/* From now on, PUTs without a descriptor and DELs wait in one packet
+ * until keep_flush (or a message that cannot wait: a descriptor, a
+ * LIST, a QUIT, a full packet), and queued(arg) is called when the first
+ * of a packet waits: the caller flushes before whatever the entries
+ * protect (a call's record before the call goes out). */
+void	 keep_set_batch(struct keep_client *, void (*queued)(void *),
+	    void *arg);
+/* Send what waits: 0, or -1 (the keeper is gone; the entries too). */
+int	 keep_flush(struct keep_client *);
 /* Done: quit (nothing is left to keep) tells the keeper to exit. */
 void	 keep_done(struct keep_client *, bool quit);
 

@@ -121,6 +121,52 @@ keeper_send(int cfd, uint32_t type, const struct kentry *e)
 	return keep_msg_send(cfd, type, e->key, e->val, e->vallen, e->fd);
 }
 
+/* A DEL: the entry goes, with its descriptor. */
+static void
+keeper_del(struct keeper *k, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < k->nentries; i++) {
+		if (strcmp(k->entries[i].key, key) == 0) {
+			kentry_remove(k, i);
+			return;
+		}
+	}
+}
+
+/* A BATCH's messages, PUTs without a descriptor and DELs, in order: 0,
+ * or -1 (the client is dropped; what came before stays). */
+static int
+keeper_batch(struct keeper *k, const struct keep_msg_view *b)
+{
+	struct keep_msg_view	 m;
+	const uint8_t		*p = b->val, *msg;
+	size_t			 left = b->vallen, len;
+	const char		*why;
+	int			 r;
+
+	while ((r = keep_batch_next(&p, &left, &msg, &len)) == 1) {
+		if (keep_msg_parse(msg, len, &m, &why) == -1) {
+			log_warnx("keeper: in a batch: %s; client dropped",
+			    why);
+			return -1;
+		}
+		if (m.type == KEEP_PUT)
+			keeper_put(k, &m, -1);
+		else if (m.type == KEEP_DEL)
+			keeper_del(k, m.key);
+		else {
+			log_warnx("keeper: message %u in a batch; client "
+			    "dropped", m.type);
+			return -1;
+		}
+	}
+	if (r == -1)
+		log_warnx("keeper: a batch cut short; client dropped");
+	return r;
+}
+
 /*
  * One packet from a client: 1 when one was handled, 0 when none is
  * waiting, -1 to drop the client (a bad message, or EOF).  Descriptors
@@ -159,12 +205,11 @@ keeper_read(struct keeper *k, int cfd)
 		nfds = 0;
 		break;
 	case KEEP_DEL:
-		for (i = 0; i < k->nentries; i++) {
-			if (strcmp(k->entries[i].key, m.key) == 0) {
-				kentry_remove(k, i);
-				break;
-			}
-		}
+		keeper_del(k, m.key);
+		break;
+	case KEEP_BATCH:	/* no descriptor: checked above */
+		if (keeper_batch(k, &m) == -1)
+			goto out;
 		break;
 	case KEEP_LIST:
 		for (i = 0; i < k->nentries; i++)

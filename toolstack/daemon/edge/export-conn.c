@@ -261,6 +261,8 @@ conn_free(struct export_conn *c, bool drop)
 
 	if (c->ev != NULL)
 		event_free(c->ev);
+	if (c->take_pending)
+		TAILQ_REMOVE(&c->d->takes, c, take_entry);
 	if (drop && c->kc.key[0] != '\0')
 		keep_del(c->d->keep, c->kc.key);
 	if (c->ssl != NULL)

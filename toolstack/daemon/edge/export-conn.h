@@ -65,6 +65,7 @@ struct export_conn {
 	bool			 continued;	/* 100 Continue sent */
 	bool			 keep_alive;
 	bool			 recorded;	/* the keeper has a record */
+	bool			 take_pending;	/* in d->takes */
 	bool			 starting;	/* in export_request: its
 						 * tail writes the answer */
 	size_t			 reqtotal;	/* the request's bytes */
@@ -72,6 +73,7 @@ struct export_conn {
 	struct kept_call	 kc;		/* key "conn ...": kept */
 	char			 call[2 * BALTIC_NAME_MAX + 2];
 	TAILQ_ENTRY(export_conn) entry;
+	TAILQ_ENTRY(export_conn) take_entry;
 };
 
 /* export-conn.c */

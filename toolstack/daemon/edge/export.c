@@ -64,6 +64,8 @@ export_call_done(struct req *r, uint32_t status, const void *payload,
 	struct export_conn	*c = arg;
 
 	c->kc.r = NULL;
+	if (c->take_pending)	/* answered in the turn it was read */
+		journal_flush(c->d);
 	c->state = CONN_WRITING;	/* conn_io_cb: no hang-up watch */
 	if (c->ev != NULL && event_get_callback(c->ev) != conn_io_cb)
 		conn_event_clear(c);	/* the hang-up watch */
@@ -262,12 +264,34 @@ export_request(struct export_conn *c, const struct http_req *hr)
 	req_release(r);
 out:
 	c->starting = false;
-	if (c->unread && conn_take(c, total) == -1) {
-		conn_free(c, true);
-		return;
+	if (c->unread && c->recorded && c->state == CONN_CALLING) {
+		/* Once its record is in the keeper: journal_flush. */
+		c->take_pending = true;
+		TAILQ_INSERT_TAIL(&c->d->takes, c, take_entry);
+	} else if (c->unread) {
+		if (c->recorded)
+			journal_flush(c->d);
+		if (conn_take(c, total) == -1) {
+			conn_free(c, true);
+			return;
+		}
 	}
 	if (c->state == CONN_WRITING)	/* answered, or refused */
 		conn_write(c);
+}
+
+/* The requests whose records the keeper now holds leave their sockets. */
+void
+export_take_pending(struct daemon *d)
+{
+	struct export_conn	*c;
+
+	while ((c = TAILQ_FIRST(&d->takes)) != NULL) {
+		TAILQ_REMOVE(&d->takes, c, take_entry);
+		c->take_pending = false;
+		if (conn_take(c, c->reqtotal) == -1)
+			conn_free(c, true);
+	}
 }
 
 /* ---- reading ---------------------------------------------------------- */

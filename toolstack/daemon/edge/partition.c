@@ -528,6 +528,7 @@ part_attach(struct part *p, struct chan *c)
 		part_detach(p, "replaced by a new channel");
 	p->chan = c;
 	p->ping_missed = 0;
+	chan_set_batch(c, 1, journal_flush, p->farm->d);
 }
 
 /*
