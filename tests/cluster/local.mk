@@ -4,6 +4,7 @@
 # make check: they need etcd-server (scripts/run cluster installs it).
 check_PROGRAMS += tests/cluster/etcd-test
 tests_cluster_etcd_test_SOURCES = tests/cluster/etcd-test.c \
+	tests/cluster/etcd-test.h tests/cluster/etcd-test-garbage.c \
 	toolstack/util/util.c
 tests_cluster_etcd_test_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(YAJL_CFLAGS)

@@ -42,6 +42,7 @@ struct etcd_watch {
 	struct evbuffer			*buf;		/* a line's start */
 	int				 err;		/* evhttp's */
 	struct event			*defer;
+	struct event			*setup;		/* until created */
 	int				 ending;	/* end_rc, end_msg set */
 	int				 retry;		/* next member */
 	int				 cancelled;
@@ -60,6 +61,8 @@ watch_free(struct etcd_watch *w)
 		evhttp_connection_free(w->evcon);
 	if (w->defer != NULL)
 		event_free(w->defer);
+	if (w->setup != NULL)
+		event_free(w->setup);
 	if (w->buf != NULL)
 		evbuffer_free(w->buf);
 	free(w->body.text);
@@ -110,6 +113,7 @@ watch_line(struct etcd_watch *w, const char *untrusted_line, size_t len)
 	switch (l.kind) {
 	case ETCD_LINE_CREATED:
 		w->created = 1;
+		evtimer_del(w->setup);
 		if (w->next_rev == 0 && l.header_rev > 0)
 			w->next_rev = l.header_rev + 1;
 		w->e->cur = w->ep;
@@ -256,13 +260,36 @@ watch_defer_cb(evutil_socket_t fd, short what, void *arg)
 	watch_free(w);
 }
 
+/* No "created" in time: a member cut off, a stream that never starts. */
+static void
+watch_setup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct etcd_watch	*w = arg;
+
+	(void)fd;
+	(void)what;
+	watch_stop(w, ETCD_UNAVAILABLE, "no watch set up in time");
+}
+
+/* Watch through member w->ep; it has its share of the client's
+ * timeout to say "created" (the last member, all of it). */
 static void
 watch_attempt(struct etcd_watch *w)
 {
 	struct etcd	*e = w->e;
+	struct timeval	 tv;
+	unsigned	 ms;
 
 	w->tried++;
 	w->err = ETCD_NO_ERR;
+	ms = e->timeout_ms / (unsigned)e->neps;
+	if (ms < ETCD_ATTEMPT_MIN_MS)
+		ms = ETCD_ATTEMPT_MIN_MS;
+	if (w->tried >= e->neps || ms > e->timeout_ms)
+		ms = e->timeout_ms;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(w->setup, &tv);
 	if ((w->evcon = etcd_conn_new(e, w->ep, 0, 64 * ETCD_LINE_MAX)) ==
 	    NULL || etcd_conn_post(w->evcon, &e->eps[w->ep], "/v3/watch",
 	    &w->body, watch_done_cb, watch_chunk_cb, watch_error_cb, w) == -1) {
@@ -292,7 +319,8 @@ etcd_watch(struct etcd *e, const void *prefix, size_t prefixlen,
 	if (etcd_body_watch(&a, &w->body) == -1 ||
 	    (w->buf = evbuffer_new()) == NULL ||
 	    (w->defer = event_new(e->base, -1, 0, watch_defer_cb, w)) ==
-	    NULL) {
+	    NULL ||
+	    (w->setup = evtimer_new(e->base, watch_setup_cb, w)) == NULL) {
 		watch_free(w);
 		return NULL;
 	}

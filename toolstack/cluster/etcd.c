@@ -32,7 +32,6 @@
 #include "util/util.h"
 
 #define ETCD_HEADERS_MAX	(16 * 1024)
-#define ETCD_ATTEMPT_MIN_MS	500	/* one member's share of a deadline */
 
 struct etcd_op {
 	TAILQ_ENTRY(etcd_op)		 entry;
@@ -91,9 +90,16 @@ struct etcd *
 etcd_new(struct event_base *base, const char *const *urls, size_t nurls,
     unsigned timeout_ms, char **err_r)
 {
-	struct etcd	*e;
+	struct etcd	*e = NULL;
+	char		*err = NULL;
 	size_t		 i;
 
+	if (err_r == NULL) {
+		/* the message is not wanted */
+		e = etcd_new(base, urls, nurls, timeout_ms, &err);
+		free(err);
+		return e;
+	}
 	if (nurls == 0 || nurls > ETCD_ENDPOINTS_MAX) {
 		errf(err_r, "%zu etcd endpoints (1 to %d)", nurls,
 		    ETCD_ENDPOINTS_MAX);

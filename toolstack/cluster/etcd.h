@@ -90,7 +90,7 @@ typedef void	(*etcd_cb)(const struct etcd_result *, void *arg);
  * A client of the cluster whose members serve the given URLs (http://
  * only, host and port, no path).  timeout_ms bounds each request from
  * its start to its answer, failovers included.  NULL with *err_r set
- * (caller frees) on a bad URL or no memory.
+ * (caller frees; err_r may be NULL) on a bad URL or no memory.
  */
 struct etcd	*etcd_new(struct event_base *, const char *const *urls,
 		    size_t nurls, unsigned timeout_ms, char **err_r);
