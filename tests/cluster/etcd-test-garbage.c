@@ -367,7 +367,7 @@ t_watch(struct etcd *e)
 	    etcd_rc_str(w.end_rc));
 
 	/* 9 MB without a '\n', in 1 MB chunks. */
-	big = malloc(9 * (1 << 20) + 64);
+	big = malloc(9 * ((1 << 20) + 16));
 	memset(&s, 0, sizeof s);
 	s.piece[0] = CHUNKED;
 	s.piece[1] = chunk(CREATED);

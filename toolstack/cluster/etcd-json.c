@@ -337,7 +337,8 @@ json_parse(const char *untrusted, size_t len)
 	}
 	if ((s = malloc(len + 1)) == NULL)
 		return NULL;
-	memcpy(s, untrusted, len);
+	if (len > 0)
+		memcpy(s, untrusted, len);
 	s[len] = '\0';
 	v = yajl_tree_parse(s, NULL, 0);
 	free(s);
@@ -641,7 +642,11 @@ line_event(yajl_val v, struct etcd_event *ev)
 		return -1;
 	if (kv_decode(field(v, "kv"), ev->type == ETCD_EV_PUT, &ev->kv) == -1)
 		return -1;
-	return ev->kv.mod_revision > 0 ? 0 : -1;
+	if (ev->kv.mod_revision <= 0) {
+		kv_dispose(&ev->kv);
+		return -1;
+	}
+	return 0;
 }
 
 static void
