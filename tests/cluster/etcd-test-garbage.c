@@ -442,5 +442,11 @@ test_garbage(void)
 
 	ok(etcd_new(base, (const char *[]){ "https://x" }, 1, 0, NULL) ==
 	    NULL && etcd_new(base, (const char *[]){ "http://x/v3" }, 1, 0,
-	    NULL) == NULL, "bad URLs refused");
+	    NULL) == NULL && etcd_new(base, (const char *[]){
+	    "http://localhost:2379" }, 1, 0, NULL) == NULL, "bad URLs "
+	    "refused, and names (they would need a blocking lookup)");
+	e = etcd_new(base, (const char *[]){ "http://[::1]:2379",
+	    "http://127.0.0.1" }, 2, 0, NULL);
+	ok(e != NULL, "IPv6 and IPv4 addresses taken");
+	etcd_free(e);
 }

@@ -516,7 +516,7 @@ error_text(yajl_val obj, char *buf, size_t size)
 		m = field(e, "message");
 	else if (e != NULL && YAJL_IS_STRING(e))
 		m = e;
-	if (m != NULL && YAJL_IS_STRING(m))
+	if (m != NULL && YAJL_IS_STRING(m) && *YAJL_GET_STRING(m) != '\0')
 		snprintf(buf, size, "%s", YAJL_GET_STRING(m));
 	else
 		snprintf(buf, size, "no message");

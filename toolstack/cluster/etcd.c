@@ -18,6 +18,10 @@
  * repetition does no harm; a txn reports ETCD_UNKNOWN.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -54,13 +58,16 @@ struct etcd_op {
 
 static void	op_attempt(struct etcd_op *);
 
-/* "http://host:port" (a trailing "/" allowed) into ep. */
+/* "http://address:port" (a trailing "/" allowed) into ep. */
 static int
 ep_parse(const char *url, struct etcd_ep *ep, char **err_r)
 {
 	struct evhttp_uri	*u;
 	const char		*host, *path;
-	int			 rc = -1;
+	struct in_addr		 a4;
+	struct in6_addr		 a6;
+	size_t			 n;
+	int			 br, rc = -1;
 
 	if ((u = evhttp_uri_parse(url)) == NULL)
 		return errf(err_r, "%s: not a URL", url);
@@ -75,11 +82,28 @@ ep_parse(const char *url, struct etcd_ep *ep, char **err_r)
 	}
 	ep->port = evhttp_uri_get_port(u) == -1 ? 2379 :
 	    evhttp_uri_get_port(u);
-	if ((ep->host = strdup(host)) == NULL) {
+	br = host[0] != '[' && strchr(host, ':') != NULL;	/* IPv6 */
+	snprintf(ep->hostport, sizeof ep->hostport, "%s%s%s:%d",
+	    br ? "[" : "", host, br ? "]" : "", ep->port);
+	/* An address, never a name: libevent would resolve it with a
+	 * blocking call in the loop.  An IPv6 one may come in brackets. */
+	n = strlen(host);
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		ep->host = strndup(host + 1, n - 2);
+	else
+		ep->host = strdup(host);
+	if (ep->host == NULL) {
 		errf(err_r, "out of memory");
 		goto out;
 	}
-	snprintf(ep->hostport, sizeof ep->hostport, "%s:%d", host, ep->port);
+	if (inet_pton(AF_INET, ep->host, &a4) != 1 &&
+	    inet_pton(AF_INET6, ep->host, &a6) != 1) {
+		errf(err_r, "%s: not an IP address (names are not resolved)",
+		    url);
+		free(ep->host);
+		ep->host = NULL;
+		goto out;
+	}
 	rc = 0;
 out:
 	evhttp_uri_free(u);

@@ -88,13 +88,15 @@ typedef void	(*etcd_cb)(const struct etcd_result *, void *arg);
 
 /*
  * A client of the cluster whose members serve the given URLs (http://
- * only, host and port, no path).  timeout_ms bounds each request from
- * its start to its answer, failovers included.  NULL with *err_r set
+ * only, an IP address and port, no path: a name would need a blocking
+ * lookup).  timeout_ms bounds each request from its start to its
+ * answer, failovers included.  NULL with *err_r set
  * (caller frees; err_r may be NULL) on a bad URL or no memory.
  */
 struct etcd	*etcd_new(struct event_base *, const char *const *urls,
 		    size_t nurls, unsigned timeout_ms, char **err_r);
-/* Cancels every operation and watch in flight (no callback is called). */
+/* Cancels every operation and watch in flight (no callback is called).
+ * Not from inside one of the client's callbacks. */
 void		 etcd_free(struct etcd *);
 
 /*
