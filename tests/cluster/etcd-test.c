@@ -5,6 +5,9 @@
  *
  *   etcd-test basic URL,URL,URL     round trips, CAS, races, leases, watches
  *   etcd-test failover URL,URL,URL  the first member is dead: all still works
+ *   etcd-test watchkill URLS PID     a watch whose member (PID) is killed
+ *   etcd-test quorum-lost URLS       two members dead: clear failures
+ *   etcd-test quorum-back URLS       and then back: all works again
  *   etcd-test garbage               the fake server (no etcd needed)
  *
  * tests/cluster/etcd.sh runs it inside the test bed (bed.sh).
@@ -513,6 +516,86 @@ test_failover(const char *const *urls, size_t nurls)
 	got_clear(&g);
 }
 
+/* A watch through member 1, which is killed (pid) under it: the watch
+ * ends, and one started again from its next revision gets, through the
+ * others, what was written meanwhile. */
+static void
+test_watchkill(const char *const *urls, size_t nurls, pid_t pid)
+{
+	struct etcd		*e;
+	struct got		 g = { 0 };
+	struct wgot		 w = { 0 };
+	struct etcd_watch	*wh;
+	char			 p[256];
+	int64_t			 next;
+
+	snprintf(p, sizeof p, "%s", K("wk/"));
+	e = etcd_new(base, urls, nurls, 5000, NULL);
+	SYNC(g, etcd_put(e, K("wk/0"), strlen(K("wk/0")), "0", 1, 0, got_cb,
+	    &g));
+	wh = etcd_watch(e, p, strlen(p), g.revision, wgot_ev, wgot_end, &w);
+	wait_events(&w, 1, 5000);
+	ok(w.n == 1 && !w.ended, "a watch through %s sees a put", urls[0]);
+	kill(pid, SIGKILL);
+	run_until(&w.ended, 10000);
+	ok(w.ended && (w.end_rc == ETCD_EOF || w.end_rc == ETCD_UNAVAILABLE),
+	    "its member killed, the watch ends: %s (%s), next revision %"
+	    PRId64, etcd_rc_str(w.end_rc), w.end_msg, w.next_rev);
+	next = w.next_rev;
+	(void)wh;	/* freed when it ended */
+	SYNC(g, etcd_put(e, K("wk/1"), strlen(K("wk/1")), "1", 1, 0, got_cb,
+	    &g));
+	ok(g.rc == ETCD_OK, "a put meanwhile: %s %s", etcd_rc_str(g.rc),
+	    g.msg);
+	SYNC(g, etcd_put(e, K("wk/2"), strlen(K("wk/2")), "2", 1, 0, got_cb,
+	    &g));
+	wgot_clear(&w);
+	wh = etcd_watch(e, p, strlen(p), next, wgot_ev, wgot_end, &w);
+	wait_events(&w, 2, 8000);
+	ok(w.n == 2 && strcmp(w.val[0], "1") == 0 && strcmp(w.val[1], "2") ==
+	    0, "watched again from %" PRId64 ": the 2 puts it missed (%zu)",
+	    next, w.n);
+	etcd_watch_cancel(wh);
+	wgot_clear(&w);
+	got_clear(&g);
+	etcd_free(e);
+}
+
+/* Two of three members dead: changes fail within the deadline, with
+ * an answer saying so, rather than hang; "up": they work again. */
+static void
+test_quorum(const char *const *urls, size_t nurls, int up)
+{
+	struct etcd	*e;
+	struct got	 g = { 0 };
+	struct timeval	 t0, t1;
+	long		 ms;
+
+	e = etcd_new(base, urls, nurls, 3000, NULL);
+	gettimeofday(&t0, NULL);
+	SYNC(g, etcd_put(e, K("q"), strlen(K("q")), "q", 1, 0, got_cb, &g));
+	gettimeofday(&t1, NULL);
+	ms = (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_usec - t0.tv_usec) / 1000);
+	if (up)
+		ok(g.rc == ETCD_OK, "quorum back: a put works (%s, %ld ms)",
+		    etcd_rc_str(g.rc), ms);
+	else
+		ok(g.rc != ETCD_OK && ms < 4000, "quorum lost: a put fails in "
+		    "%ld ms: %s (%s)", ms, etcd_rc_str(g.rc), g.msg);
+	SYNC(g, etcd_txn_create(e, K("q2"), strlen(K("q2")), "q", 1, 0,
+	    got_cb, &g));
+	if (up)
+		ok(g.rc == ETCD_OK && g.succeeded, "quorum back: a create "
+		    "works");
+	else
+		ok(g.rc == ETCD_UNAVAILABLE || g.rc == ETCD_UNKNOWN,
+		    "quorum lost: a create is %s (%s)", etcd_rc_str(g.rc),
+		    g.msg);
+	got_clear(&g);
+	etcd_free(e);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -522,8 +605,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
-		fprintf(stderr, "usage: etcd-test basic|failover URLS | "
-		    "garbage\n");
+		fprintf(stderr, "usage: etcd-test basic|failover|quorum-lost|"
+		    "quorum-back URLS | watchkill URLS PID | garbage\n");
 		return 2;
 	}
 	snprintf(prefix, sizeof prefix, "t/%ld/", (long)getpid());
@@ -539,6 +622,13 @@ main(int argc, char **argv)
 		test_basic((const char *const *)urls, nurls);
 	else if (strcmp(argv[1], "failover") == 0 && nurls > 1)
 		test_failover((const char *const *)urls, nurls);
+	else if (strcmp(argv[1], "watchkill") == 0 && nurls > 1 && argc > 3)
+		test_watchkill((const char *const *)urls, nurls,
+		    (pid_t)atoi(argv[3]));
+	else if (strcmp(argv[1], "quorum-lost") == 0 && nurls > 0)
+		test_quorum((const char *const *)urls, nurls, 0);
+	else if (strcmp(argv[1], "quorum-back") == 0 && nurls > 0)
+		test_quorum((const char *const *)urls, nurls, 1);
 	else if (strcmp(argv[1], "garbage") == 0)
 		test_garbage();
 	else {

@@ -1,8 +1,9 @@
 #!/bin/bash
 # etcd.sh: the etcd client (toolstack/cluster/) against a real
-# three-member cluster (bed.sh) and against garbage: etcd-test's three
-# parts, the failover one after member 1 is killed with -9, then again
-# with member 1 back and member 2 cut off by nft.
+# three-member cluster (bed.sh) and against garbage: etcd-test's parts,
+# a watch whose member is killed under it, the failover one after
+# member 1 is killed with -9 and again with member 1 back and member 2
+# cut off by nft, then quorum lost (two members killed) and back.
 set -u
 src=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${top_builddir:-.}
@@ -21,6 +22,8 @@ bed_net || exit 1
 run garbage
 bed_start
 run basic "$(bed_urls)"
+# etcd-test kills member 1 itself, under a watch through it.
+run watchkill "$(bed_urls)" "${BED_PID[1]}"
 bed_kill 1
 # If member 1 led, the others elect a leader first (about 1 s): the
 # test is of the client's failover, not of etcd's election.
@@ -38,4 +41,13 @@ if command -v nft >/dev/null; then
 else
 	echo "# no nft: the cut is not tested"
 fi
+# Quorum lost (two members dead), then back.
+bed_kill 2
+bed_kill 3
+sleep 2		# the survivor notices it has no leader
+run quorum-lost "$(bed_urls)"
+bed_member_start 2
+bed_member_start 3
+bed_healthy 30 || fail=1
+run quorum-back "$(bed_urls)"
 exit $fail
