@@ -220,6 +220,32 @@ same(const char *a, size_t alen, const char *b, size_t blen)
 	return alen == blen && memcmp(a, b, alen) == 0;
 }
 
+/* The largest value (ETCD_VALUE_MAX) goes and comes back; one byte
+ * more is refused before anything is sent. */
+static void
+t_big(struct etcd *e)
+{
+	struct got	 g = { 0 };
+	char		*big;
+	size_t		 i;
+
+	if ((big = malloc(ETCD_VALUE_MAX + 1)) == NULL)
+		abort();
+	for (i = 0; i <= ETCD_VALUE_MAX; i++)
+		big[i] = (char)(i * 7);
+	SYNC(g, etcd_put(e, K("big"), strlen(K("big")), big, ETCD_VALUE_MAX,
+	    0, got_cb, &g));
+	ok(g.rc == ETCD_OK, "put of %d bytes: %s %s", ETCD_VALUE_MAX,
+	    etcd_rc_str(g.rc), g.msg);
+	SYNC(g, etcd_range(e, K("big"), strlen(K("big")), 0, got_cb, &g));
+	ok(g.nkvs == 1 && same(g.val[0], g.vallen[0], big, ETCD_VALUE_MAX),
+	    "and back, byte for byte");
+	ok(etcd_put(e, "k", 1, big, ETCD_VALUE_MAX + 1, 0, got_cb, &g) ==
+	    NULL, "one byte more is refused at once");
+	free(big);
+	got_clear(&g);
+}
+
 /* Binary keys and values go and come back byte for byte. */
 static void
 t_roundtrip(struct etcd *e)
@@ -251,6 +277,7 @@ t_roundtrip(struct etcd *e)
 	SYNC(g, etcd_delete(e, key, keylen, 0, got_cb, &g));
 	ok(g.rc == ETCD_OK && g.deleted == 1, "delete: 1 deleted");
 	got_clear(&g);
+	t_big(e);
 }
 
 static void
