@@ -29,6 +29,7 @@ struct scene {
 	const char	*piece[PIECES_MAX];
 	size_t		 len[PIECES_MAX];	/* 0: strlen */
 	int		 hang;
+	struct scene	*then;	/* for the connections after this one */
 };
 
 static pthread_mutex_t	 mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -74,6 +75,8 @@ server(void *arg)
 		read_request(fd);
 		pthread_mutex_lock(&mtx);
 		s = scene;
+		if (s->then != NULL)
+			scene = s->then;
 		pthread_mutex_unlock(&mtx);
 		if (s->hang) {
 			sleep(2);
@@ -266,6 +269,62 @@ t_unary(struct etcd *e)
 	}
 }
 
+/*
+ * Two endpoints (both the fake server): the first answer is a failure,
+ * the second a good one.  What goes to the second member says which
+ * failures the client deems never applied (a 503 "no leader") and which
+ * maybe applied: those a txn reports as unknown, a put retries.
+ */
+static void
+t_failover(const char *url)
+{
+	static struct scene	 bad, good;
+	static const char	 ok_body[] = "{\"header\":{\"revision\":\"3\"},"
+	    "\"succeeded\":true}";
+	static char		 head[3][128];
+	const char		*urls[2] = { url, url };
+	struct etcd		*e;
+	enum etcd_rc		 rc;
+	struct { const char *name, *kind, *body; int code, cut;
+	    enum etcd_rc want; } c[] = {
+		{ "a 503 no leader, a txn: next member", "txn",
+		    "{\"error\":\"etcdserver: no leader\",\"code\":14}", 503,
+		    0, ETCD_OK },
+		{ "a 503 timed out, a txn: unknown", "txn",
+		    "{\"error\":\"etcdserver: request timed out\","
+		    "\"code\":14}", 503, 0, ETCD_UNKNOWN },
+		{ "a 503 timed out, a range: next member", "range",
+		    "{\"error\":\"etcdserver: request timed out\","
+		    "\"code\":14}", 503, 0, ETCD_OK },
+		{ "cut mid-reply, a txn: unknown", "txn", "{\"hea", 200, 1,
+		    ETCD_UNKNOWN },
+		{ "cut mid-reply, a range: next member", "range", "{\"hea",
+		    200, 1, ETCD_OK },
+		{ "a 400, a range: etcd's error, no retry", "range",
+		    "{\"error\":\"bad\",\"code\":3}", 400, 0, ETCD_ERROR },
+	};
+	size_t			 i;
+
+	e = etcd_new(base, urls, 2, 3000, NULL);
+	memset(&good, 0, sizeof good);
+	snprintf(head[0], sizeof head[0], OK_HDR "Content-Length: %zu\r\n"
+	    "\r\n", strlen(ok_body));
+	good.piece[0] = head[0];
+	good.piece[1] = ok_body;
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		memset(&bad, 0, sizeof bad);
+		snprintf(head[1], sizeof head[1], "HTTP/1.1 %d X\r\n"
+		    "Content-Length: %zu\r\n\r\n", c[i].code,
+		    strlen(c[i].body) + (c[i].cut ? 100 : 0));
+		bad.piece[0] = head[1];
+		bad.piece[1] = c[i].body;
+		bad.then = &good;
+		rc = op_on(e, &bad, c[i].kind);
+		ok(rc == c[i].want, "%s: %s", c[i].name, etcd_rc_str(rc));
+	}
+	etcd_free(e);
+}
+
 /* Last: the server sleeps through it and takes no one else meanwhile. */
 static void
 t_silence(struct etcd *e)
@@ -429,6 +488,7 @@ test_garbage(void)
 	t_watch(e);
 	t_silence(e);
 	etcd_free(e);
+	t_failover(url);
 
 	/* A port nobody listens on: refused, so surely not applied. */
 	snprintf(refused, sizeof refused, "http://127.0.0.1:1");

@@ -275,7 +275,12 @@ op_failed(struct etcd_op *op, int applied, const char *why)
 		op->ep = (op->ep + 1) % op->e->neps;
 		return;		/* op->done unset: op_defer_cb tries again */
 	}
-	snprintf(msg, sizeof msg, "%s: %s", op->e->eps[op->ep].hostport, why);
+	if (op->tried > 1)
+		snprintf(msg, sizeof msg, "%zu members tried, the last %s: %s",
+		    op->tried, op->e->eps[op->ep].hostport, why);
+	else
+		snprintf(msg, sizeof msg, "%s: %s",
+		    op->e->eps[op->ep].hostport, why);
 	op_finish(op, op->maybe ? ETCD_UNKNOWN : ETCD_UNAVAILABLE, msg);
 }
 
