@@ -298,38 +298,36 @@ op_response_cb(struct evhttp_request *hreq, void *arg)
 {
 	struct etcd_op	*op = arg;
 	struct evbuffer	*in;
-	size_t		 len;
-	int		 code;
+	int		 code, leaderless;
 
 	code = hreq != NULL ? evhttp_request_get_response_code(hreq) : 0;
 	if (code == 0) {
-		/* No error reported: the connection was refused. */
+		/* libevent 2.1 reports no error for a refused connect
+		 * (etcd-test checks it): then the request never left. */
 		op_failed(op, op->err != ETCD_NO_ERR,
 		    op->err == ETCD_NO_ERR ? "connection refused" :
 		    op->err == EVREQ_HTTP_TIMEOUT ? "timed out" :
 		    "connection failed");
-	} else if (code == 503 && op->tried < op->e->neps) {
-		etcd_reply_dispose(&op->reply);
-		in = evhttp_request_get_input_buffer(hreq);
-		len = evbuffer_get_length(in);
-		etcd_reply_parse(op->kind, code,
-		    (const char *)evbuffer_pullup(in, -1), len, &op->reply);
-		op_failed(op, strstr(op->reply.msg, "no leader") == NULL,
-		    op->reply.msg);
-	} else {
-		etcd_reply_dispose(&op->reply);
-		in = evhttp_request_get_input_buffer(hreq);
-		len = evbuffer_get_length(in);
-		etcd_reply_parse(op->kind, code,
-		    (const char *)evbuffer_pullup(in, -1), len, &op->reply);
-		if (code == 503)
-			op->reply.res.rc = op->maybe || strstr(op->reply.msg,
-			    "no leader") == NULL ? ETCD_UNKNOWN :
-			    ETCD_UNAVAILABLE;
-		if (op->reply.res.rc == ETCD_OK)
-			op->e->cur = op->ep;
-		op->done = 1;
+		goto out;
 	}
+	etcd_reply_dispose(&op->reply);
+	in = evhttp_request_get_input_buffer(hreq);
+	etcd_reply_parse(op->kind, code, (const char *)evbuffer_pullup(in,
+	    -1), evbuffer_get_length(in), &op->reply);
+	/* A 503 "no leader" was refused before any proposal; any other
+	 * 503 ("request timed out") may yet be applied. */
+	leaderless = code == 503 && strstr(op->reply.msg, "no leader") != NULL;
+	if (code == 503 && op->tried < op->e->neps) {
+		op_failed(op, !leaderless, op->reply.msg);
+		goto out;
+	}
+	if (code == 503)
+		op->reply.res.rc = op->maybe || !leaderless ? ETCD_UNKNOWN :
+		    ETCD_UNAVAILABLE;
+	if (op->reply.res.rc == ETCD_OK)
+		op->e->cur = op->ep;
+	op->done = 1;
+out:
 	event_active(op->defer, EV_TIMEOUT, 0);
 }
 
