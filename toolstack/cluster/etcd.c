@@ -301,6 +301,13 @@ op_response_cb(struct evhttp_request *hreq, void *arg)
 	int		 code, leaderless;
 
 	code = hreq != NULL ? evhttp_request_get_response_code(hreq) : 0;
+	if (op->err == EVREQ_HTTP_DATA_TOO_LONG) {
+		/* Another member would say as much: no retry.  A txn was
+		 * done, but how is unknown. */
+		op_finish(op, op->kind == ETCD_K_TXN ? ETCD_UNKNOWN :
+		    ETCD_BADREPLY, "a reply over ETCD_REPLY_MAX bytes");
+		goto out;
+	}
 	if (code == 0) {
 		/* libevent 2.1 reports no error for a refused connect
 		 * (etcd-test checks it): then the request never left. */

@@ -35,7 +35,8 @@ enum etcd_rc {
 	ETCD_UNKNOWN,		/* timed out or cut mid-reply: maybe applied */
 	ETCD_UNAVAILABLE,	/* no member took it (refused, 503): not applied */
 	ETCD_ERROR,		/* etcd refused it (400, 404: a dead lease...) */
-	ETCD_BADREPLY,		/* etcd's answer made no sense */
+	ETCD_BADREPLY,		/* etcd's answer made no sense, or was over
+				 * ETCD_REPLY_MAX (not retried elsewhere) */
 	ETCD_COMPACTED,		/* a watch's start revision is compacted away */
 	ETCD_EOF,		/* a watch's stream ended */
 };
@@ -156,7 +157,9 @@ typedef void	(*etcd_watch_end_cb)(enum etcd_rc, const char *errmsg,
 /*
  * Watch every key starting with prefix (prefixlen 0: every key) from
  * start_rev (0: from now), on a connection of its own.  NULL if out of
- * memory.  A watch has no deadline: an idle one is silent.
+ * memory.  Once set up a watch has no deadline (an idle one is silent
+ * but for etcd's progress notifications); its stream ends after 512 MB
+ * (64 * ETCD_LINE_MAX), to be watched again from next_rev.
  */
 struct etcd_watch *etcd_watch(struct etcd *, const void *prefix,
 		    size_t prefixlen, int64_t start_rev, etcd_watch_cb,
