@@ -158,8 +158,9 @@ typedef void	(*etcd_watch_end_cb)(enum etcd_rc, const char *errmsg,
  * Watch every key starting with prefix (prefixlen 0: every key) from
  * start_rev (0: from now), on a connection of its own.  NULL if out of
  * memory.  Once set up a watch has no deadline (an idle one is silent
- * but for etcd's progress notifications); its stream ends after 512 MB
- * (64 * ETCD_LINE_MAX), to be watched again from next_rev.
+ * but for etcd's progress notifications).  Its connection's body limit
+ * is 64 * ETCD_LINE_MAX: a stream that reaches it ends the watch, to be
+ * watched again from next_rev.
  */
 struct etcd_watch *etcd_watch(struct etcd *, const void *prefix,
 		    size_t prefixlen, int64_t start_rev, etcd_watch_cb,
