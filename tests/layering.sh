@@ -60,6 +60,8 @@ rule "backend/ includes neither the CLI, the keeper nor the daemon's edges" \
     "toolstack/backend" '^"(cli/|keep/|daemon/edge/|daemon/core/|ctl\.h)'
 rule "farm/ and compile/ include nothing of the daemon, the CLI or the keeper" \
     "toolstack/farm toolstack/compile" '^"(daemon/|cli/|keep/|backend/|ctl\.h)'
+rule "cluster/ includes nothing of the daemon, the CLI, the keeper or the backends" \
+    "toolstack/cluster" '^"(daemon/|cli/|keep/|backend/|farm/|compile/|ctl\.h)'
 rule "cli/ shares only ctl.h with the daemon" \
     "toolstack/cli" '^"(daemon/|keep/|backend/)'
 rule "only backend/xen*, backend/store-xs.c and compile/translate-libxl.c include libxl or xenstore" \

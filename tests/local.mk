@@ -3,6 +3,7 @@
 include $(srcdir)/tests/unit/local.mk
 include $(srcdir)/tests/system/local.mk
 include $(srcdir)/tests/fuzz/local.mk
+include $(srcdir)/tests/cluster/local.mk
 
 # The shape of the tree (HACKING.md, "The nevers"): read from the
 # #include lines and the sizes of the sources.

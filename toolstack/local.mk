@@ -3,6 +3,7 @@
 # and the `balticd` daemon are programs.
 include $(srcdir)/toolstack/farm/local.mk
 include $(srcdir)/toolstack/compile/local.mk
+include $(srcdir)/toolstack/cluster/local.mk
 
 BALTIC_TOOLSTACK_LIBS = toolstack/libtranslate.a toolstack/libfarm.a \
 	libbaltic/libbaltic.a

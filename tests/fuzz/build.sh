@@ -56,3 +56,6 @@ target keep "$out/obj/keep-proto.o" "$out/obj/proto.o"
 $CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/daemon/control-req.c" -o "$out/obj/control-req.o"
 $CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/util/util.c" -o "$out/obj/util.o"
 target ctl "$out/obj/control-req.o" "$out/obj/util.o" -lyajl
+# The etcd client's JSON (toolstack/cluster/etcd-json.c), yajl.
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/cluster/etcd-json.c" -o "$out/obj/etcd-json.o"
+target etcd "$out/obj/etcd-json.o" -lyajl

@@ -13,7 +13,8 @@ FUZZ_PROTO_LIBS = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
 
 check_PROGRAMS += tests/fuzz/replay-farm tests/fuzz/replay-farm-expr \
 	tests/fuzz/replay-http tests/fuzz/replay-wire tests/fuzz/replay-chan \
-	tests/fuzz/replay-http-req tests/fuzz/replay-keep tests/fuzz/replay-ctl
+	tests/fuzz/replay-http-req tests/fuzz/replay-keep tests/fuzz/replay-ctl \
+	tests/fuzz/replay-etcd
 tests_fuzz_replay_farm_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-farm.c tests/fuzz/fuzz.h
 tests_fuzz_replay_farm_LDADD = $(FUZZ_FARM_LIBS)
@@ -41,6 +42,12 @@ tests_fuzz_replay_ctl_SOURCES = tests/fuzz/replay-main.c \
 	toolstack/util/util.c
 tests_fuzz_replay_ctl_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
 tests_fuzz_replay_ctl_LDADD = $(YAJL_LIBS)
+
+tests_fuzz_replay_etcd_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-etcd.c tests/fuzz/fuzz.h
+tests_fuzz_replay_etcd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS)
+tests_fuzz_replay_etcd_LDADD = toolstack/libcluster.a $(YAJL_LIBS) \
+	$(LIBEVENT_LIBS)
 
 TESTS += tests/fuzz/replay.sh
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/build.sh \
