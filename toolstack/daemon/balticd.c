@@ -341,7 +341,8 @@ static void
 serve(struct daemon *d, const char *sock)
 {
 	struct event	*sigterm, *sigint;
-	struct timeval	 tv = { 0, BALTIC_PING_MS * 1000 };
+	struct timeval	 tv = { 0,
+			    BALTIC_PING_MS * 1000 / BALTIC_PING_SLICES };
 
 	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	sigint = evsignal_new(d->base, SIGINT, on_signal, d);

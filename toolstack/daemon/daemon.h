@@ -40,6 +40,9 @@ struct pool;
 
 #define BALTIC_DEFAULT_TIMEOUT_MS	10000
 #define BALTIC_PING_MS			500	/* health check period */
+/* The partitions are pinged a slice at a time, each slice every period:
+ * a thousand partitions do not all answer in one burst. */
+#define BALTIC_PING_SLICES		10
 #define BALTIC_PING_MISSES		4	/* then taken out of rotation */
 
 /* ---- nodes ------------------------------------------------------------ */
@@ -264,6 +267,7 @@ struct daemon {
 	int				 ctl_fd;
 	struct event			*ctl_ev;
 	struct event			*ping_ev;
+	unsigned			 ping_tick;	/* the slice now */
 	TAILQ_HEAD(, farm_run)		 farms;
 	unsigned			 default_timeout_ms;
 	unsigned			 create_timeout_ms;
@@ -331,6 +335,16 @@ void		 part_detach(struct part *, const char *why);
 void		 part_send(struct part *, struct req *);
 void		 part_cancel(struct part *, struct req *);
 void		 part_ping_all(struct daemon *);
+/* The ping slice of the partition of that name (a stable hash). */
+static inline unsigned
+part_ping_slice(const char *name)
+{
+	unsigned	h = 2166136261u;
+
+	while (*name != '\0')
+		h = (h ^ (unsigned char)*name++) * 16777619u;
+	return h % BALTIC_PING_SLICES;
+}
 void		 part_started(struct part *);
 void		 part_died(struct part *, const char *why);
 void		 part_restart_in(struct part *, unsigned ms);

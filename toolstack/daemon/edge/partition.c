@@ -651,18 +651,21 @@ part_prune_cancelled(struct part *p)
 
 /*
  * Health: a partition that misses BALTIC_PING_MISSES pings in a row is
- * taken out of rotation; a PONG puts it back.
+ * taken out of rotation; a PONG puts it back.  Called every period /
+ * BALTIC_PING_SLICES, for the partitions of one slice.
  */
 void
 part_ping_all(struct daemon *d)
 {
 	struct farm_run	*f;
 	struct part	*p;
+	unsigned	 slice = d->ping_tick++ % BALTIC_PING_SLICES;
 
 	TAILQ_FOREACH(f, &d->farms, entry) {
 		TAILQ_FOREACH(p, &f->parts, entry) {
 			if (p->chan == NULL || !chan_is_ready(p->chan) ||
-			    p->state == PART_CUT)
+			    p->state == PART_CUT ||
+			    part_ping_slice(p->name) != slice)
 				continue;
 			part_prune_cancelled(p);
 			if (++p->ping_missed > BALTIC_PING_MISSES &&
