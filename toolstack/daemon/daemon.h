@@ -43,6 +43,8 @@ struct pool;
 
 /* ---- nodes ------------------------------------------------------------ */
 
+struct hedge_est;
+
 enum node_kind { NODE_VM, NODE_OR, NODE_PAR, NODE_REF, NODE_REMOTE };
 
 /*
@@ -70,6 +72,10 @@ struct node {
 			struct node	**v;
 			size_t		  n;
 			unsigned	  next;		/* round robin */
+			/* par: `hedge MS` (0: none), or `hedge pN`'s
+			 * estimate (hedge.h; NULL: none) */
+			unsigned	  hedge_ms;
+			struct hedge_est *hedge;
 		} comb;
 		struct {				/* NODE_REF */
 			struct node	 *target;
@@ -222,6 +228,9 @@ struct req {
 	uint64_t		 tried_mask;	/* or: which (first 64) */
 	uint64_t		*tried_more;	/* or: which (the rest) */
 	unsigned		 running;	/* par: children in flight */
+	struct event		*hedge_ev;	/* hedged par: the next branch
+						 * goes when it fires; tried
+						 * counts the branches sent */
 	uint32_t		 last_status;
 	char			*last_err;
 	struct part		*part;		/* vm: where it was sent */

@@ -204,6 +204,41 @@ parse_elastic(struct farm_parser *p, struct farm_expr *e)
 	}
 }
 
+#define HEDGE_MS_MAX	60000	/* a minute: longer is no hedge */
+#define HEDGE_PCT_MIN	50
+#define HEDGE_PCT_MAX	99
+
+/* Before a par's branches: `hedge MS` or `hedge pN` (N from 50 to 99). */
+static int
+parse_hedge(struct farm_parser *p, struct farm_expr *e)
+{
+	struct farm_token	*t;
+	unsigned		 n = 0;
+	size_t			 i;
+
+	e->u.comb.hedge_loc = farm_next(p)->loc;
+	t = farm_cur(p);
+	if (t->kind == FT_INT)
+		return farm_expect_uint(p, "hedge", 1, HEDGE_MS_MAX, " ms",
+		    &e->u.comb.hedge_ms);
+	if (t->kind != FT_IDENT || t->len < 2 || t->text[0] != 'p')
+		return farm_expected(p, "a delay in milliseconds or a "
+		    "percentile (p95) after 'hedge'");
+	for (i = 1; i < t->len && n < 1000; i++) {
+		if (t->text[i] < '0' || t->text[i] > '9')
+			break;
+		n = n * 10 + (unsigned)(t->text[i] - '0');
+	}
+	if (i < t->len || n < HEDGE_PCT_MIN || n > HEDGE_PCT_MAX)
+		farm_diag(p->d, &t->loc, FARM_ERROR, "hedge percentile "
+		    "'%.*s' is not one of p%u to p%u", (int)t->len, t->text,
+		    HEDGE_PCT_MIN, HEDGE_PCT_MAX);
+	else
+		e->u.comb.hedge_pct = n;
+	farm_next(p);
+	return 0;
+}
+
 static struct farm_expr *
 parse_primary(struct farm_parser *p)
 {
@@ -256,6 +291,10 @@ parse_primary(struct farm_parser *p)
 					break;
 			if (policies[i] != NULL)
 				e->u.comb.policy = i;
+			else if (farm_tok_is(v, "hedge"))
+				farm_diag(p->d, &v->loc, FARM_ERROR, "'hedge' "
+				    "is for par: an or sends a call to one "
+				    "branch at a time");
 			else
 				farm_diag(p->d, &v->loc, FARM_ERROR, "unknown or "
 				    "policy '%.*s' (expected random, "
@@ -263,6 +302,9 @@ parse_primary(struct farm_parser *p)
 				    (int)v->len, v->text);
 			farm_next(p);
 		}
+		if (e->kind == FARM_E_PAR && farm_tok_is(farm_cur(p),
+		    "hedge") && parse_hedge(p, e) == -1)
+			goto fail;
 		if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par")
 		    == -1)
 			goto fail;

@@ -81,8 +81,10 @@ stats_binding(yajl_gen g, const struct node *n)
 		}
 		yajl_gen_array_close(g);
 	}
-	if (n->kind == NODE_PAR)
+	if (n->kind == NODE_PAR) {
 		gku(g, CTL_K_CANCELS, o->cancels);
+		gku(g, CTL_K_HEDGED, o->hedged);
+	}
 	if (n->kind == NODE_REF) {
 		gkv(g, CTL_K_TARGET, n->u.ref.target != NULL ?
 		    n->u.ref.target->obs.label : NULL);
