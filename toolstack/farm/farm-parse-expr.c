@@ -208,7 +208,8 @@ parse_elastic(struct farm_parser *p, struct farm_expr *e)
 #define HEDGE_PCT_MIN	50
 #define HEDGE_PCT_MAX	99
 
-/* Before a par's branches: `hedge MS` or `hedge pN` (N from 50 to 99). */
+/* Before a par's branches: `hedge MS` or `hedge pN` (N from 50 to 99);
+ * an or's is reported, and parsed to go on. */
 static int
 parse_hedge(struct farm_parser *p, struct farm_expr *e)
 {
@@ -217,6 +218,9 @@ parse_hedge(struct farm_parser *p, struct farm_expr *e)
 	size_t			 i;
 
 	e->u.comb.hedge_loc = farm_next(p)->loc;
+	if (e->kind == FARM_E_OR)
+		farm_diag(p->d, &e->u.comb.hedge_loc, FARM_ERROR, "'hedge' is "
+		    "for par: an or sends a call to one branch at a time");
 	t = farm_cur(p);
 	if (t->kind == FT_INT)
 		return farm_expect_uint(p, "hedge", 1, HEDGE_MS_MAX, " ms",
@@ -285,16 +289,13 @@ parse_primary(struct farm_parser *p)
 		e = new_expr(farm_tok_is(t, "or") ? FARM_E_OR : FARM_E_PAR,
 		    &t->loc);
 		v = farm_cur(p);
-		if (e->kind == FARM_E_OR && v->kind == FT_IDENT) {
+		if (e->kind == FARM_E_OR && v->kind == FT_IDENT &&
+		    !farm_tok_is(v, "hedge")) {
 			for (i = 0; policies[i] != NULL; i++)
 				if (farm_tok_is(v, policies[i]))
 					break;
 			if (policies[i] != NULL)
 				e->u.comb.policy = i;
-			else if (farm_tok_is(v, "hedge"))
-				farm_diag(p->d, &v->loc, FARM_ERROR, "'hedge' "
-				    "is for par: an or sends a call to one "
-				    "branch at a time");
 			else
 				farm_diag(p->d, &v->loc, FARM_ERROR, "unknown or "
 				    "policy '%.*s' (expected random, "
@@ -302,8 +303,8 @@ parse_primary(struct farm_parser *p)
 				    (int)v->len, v->text);
 			farm_next(p);
 		}
-		if (e->kind == FARM_E_PAR && farm_tok_is(farm_cur(p),
-		    "hedge") && parse_hedge(p, e) == -1)
+		if (farm_tok_is(farm_cur(p), "hedge") &&
+		    parse_hedge(p, e) == -1)
 			goto fail;
 		if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par")
 		    == -1)
@@ -311,6 +312,11 @@ parse_primary(struct farm_parser *p)
 		if (e->kind == FARM_E_OR && farm_tok_is(farm_cur(p),
 		    "elastic") && parse_elastic(p, e) == -1)
 			goto fail;
+		if (farm_tok_is(farm_cur(p), "hedge")) {
+			farm_diag(p->d, &farm_cur(p)->loc, FARM_ERROR, "'hedge' "
+			    "goes before the branches: par hedge MS (...)");
+			goto fail;
+		}
 	} else if (farm_tok_is(t, "ref")) {
 		e = new_expr(FARM_E_REF, &t->loc);
 		if ((e->u.ref.target = farm_parse_expr_at(p)) == NULL)
