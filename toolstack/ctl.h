@@ -182,6 +182,7 @@
 #define CTL_K_WINS		"wins"
 #define CTL_K_CANCELS		"cancels"
 #define CTL_K_HEDGED		"hedged"
+#define CTL_K_HEDGE_DELAY_US	"hedge_delay_us"
 #define CTL_K_REWIRES		"rewires"
 #define CTL_K_CPU_NS		"cpu_ns"
 #define CTL_K_MEMORY_KB		"memory_kb"

@@ -231,6 +231,9 @@ struct req {
 	struct event		*hedge_ev;	/* hedged par: the next branch
 						 * goes when it fires; tried
 						 * counts the branches sent */
+	uint64_t		 hedge_us;	/* hedged par: its next branch
+						 * not before (now_us); a
+						 * branch of one: sent at */
 	uint32_t		 last_status;
 	char			*last_err;
 	struct part		*part;		/* vm: where it was sent */

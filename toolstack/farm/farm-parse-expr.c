@@ -243,15 +243,56 @@ parse_hedge(struct farm_parser *p, struct farm_expr *e)
 	return 0;
 }
 
+/* or [policy] (...) [elastic ...], par [hedge ...] (...): t is the
+ * keyword, just read. */
 static struct farm_expr *
-parse_primary(struct farm_parser *p)
+parse_comb(struct farm_parser *p, struct farm_token *t)
 {
 	static const char	*policies[] = {
 		"random", "roundrobin", "leastout", "failover", NULL
 	};
+	struct farm_token	*v;
+	struct farm_expr	*e;
+	size_t			 i;
+
+	e = new_expr(farm_tok_is(t, "or") ? FARM_E_OR : FARM_E_PAR, &t->loc);
+	v = farm_cur(p);
+	if (e->kind == FARM_E_OR && v->kind == FT_IDENT &&
+	    !farm_tok_is(v, "hedge")) {
+		for (i = 0; policies[i] != NULL; i++)
+			if (farm_tok_is(v, policies[i]))
+				break;
+		if (policies[i] != NULL)
+			e->u.comb.policy = i;
+		else
+			farm_diag(p->d, &v->loc, FARM_ERROR, "unknown or "
+			    "policy '%.*s' (expected random, roundrobin, "
+			    "leastout or failover)", (int)v->len, v->text);
+		farm_next(p);
+	}
+	if (farm_tok_is(farm_cur(p), "hedge") && parse_hedge(p, e) == -1)
+		goto fail;
+	if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par") == -1)
+		goto fail;
+	if (e->kind == FARM_E_OR && farm_tok_is(farm_cur(p), "elastic") &&
+	    parse_elastic(p, e) == -1)
+		goto fail;
+	if (farm_tok_is(farm_cur(p), "hedge")) {
+		farm_diag(p->d, &farm_cur(p)->loc, FARM_ERROR, "'hedge' goes "
+		    "before the branches: par hedge MS (...)");
+		goto fail;
+	}
+	return e;
+fail:
+	farm_expr_free(e);
+	return NULL;
+}
+
+static struct farm_expr *
+parse_primary(struct farm_parser *p)
+{
 	struct farm_token	*t = farm_cur(p), *v;
 	struct farm_expr	*e = NULL;
-	size_t			 i;
 
 	if (t->kind == FT_LPAREN) {
 		farm_next(p);
@@ -286,37 +327,8 @@ parse_primary(struct farm_parser *p)
 				goto fail;
 		}
 	} else if (farm_tok_is(t, "or") || farm_tok_is(t, "par")) {
-		e = new_expr(farm_tok_is(t, "or") ? FARM_E_OR : FARM_E_PAR,
-		    &t->loc);
-		v = farm_cur(p);
-		if (e->kind == FARM_E_OR && v->kind == FT_IDENT &&
-		    !farm_tok_is(v, "hedge")) {
-			for (i = 0; policies[i] != NULL; i++)
-				if (farm_tok_is(v, policies[i]))
-					break;
-			if (policies[i] != NULL)
-				e->u.comb.policy = i;
-			else
-				farm_diag(p->d, &v->loc, FARM_ERROR, "unknown or "
-				    "policy '%.*s' (expected random, "
-				    "roundrobin, leastout or failover)",
-				    (int)v->len, v->text);
-			farm_next(p);
-		}
-		if (farm_tok_is(farm_cur(p), "hedge") &&
-		    parse_hedge(p, e) == -1)
-			goto fail;
-		if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par")
-		    == -1)
-			goto fail;
-		if (e->kind == FARM_E_OR && farm_tok_is(farm_cur(p),
-		    "elastic") && parse_elastic(p, e) == -1)
-			goto fail;
-		if (farm_tok_is(farm_cur(p), "hedge")) {
-			farm_diag(p->d, &farm_cur(p)->loc, FARM_ERROR, "'hedge' "
-			    "goes before the branches: par hedge MS (...)");
-			goto fail;
-		}
+		if ((e = parse_comb(p, t)) == NULL)
+			return NULL;
 	} else if (farm_tok_is(t, "ref")) {
 		e = new_expr(FARM_E_REF, &t->loc);
 		if ((e->u.ref.target = farm_parse_expr_at(p)) == NULL)

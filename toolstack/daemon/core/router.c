@@ -388,6 +388,23 @@ par_hedged(const struct node *n)
 
 static void	par_hedge_fire(evutil_socket_t, short, void *);
 
+/* Fire at r->hedge_us, precisely: the loop's clock may be coarse, and
+ * a timer of it early by a tick.  0, or -1 out of memory. */
+static int
+par_hedge_arm(struct req *r)
+{
+	uint64_t	now = now_us(), us;
+	struct timeval	tv;
+
+	us = r->hedge_us > now ? r->hedge_us - now : 0;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	if (r->hedge_ev == NULL && (r->hedge_ev = evtimer_new(
+	    r->farm->d->base, par_hedge_fire, r)) == NULL)
+		return -1;
+	return evtimer_add(r->hedge_ev, &tv);
+}
+
 /*
  * A hedged par sends its next branch (the first, when the call starts)
  * and arms the timer for the one after, if any: a fixed delay, or the
@@ -398,8 +415,6 @@ par_hedge_next(struct req *r)
 {
 	struct node	*n = r->node;
 	struct req	*kid;
-	struct timeval	 tv;
-	uint64_t	 us;
 	size_t		 i = r->tried;
 
 	if ((kid = req_child(r, n->u.comb.v[i])) == NULL) {
@@ -407,19 +422,16 @@ par_hedge_next(struct req *r)
 		return;
 	}
 	kid->branch = (uint32_t)i;
+	kid->hedge_us = now_us();
 	r->tried++;
 	r->running++;
 	if (i > 0)
 		n->obs.hedged++;
 	if (r->tried < n->u.comb.n) {
-		us = n->u.comb.hedge_ms > 0 ?
+		r->hedge_us = kid->hedge_us + (n->u.comb.hedge_ms > 0 ?
 		    (uint64_t)n->u.comb.hedge_ms * 1000 :
-		    hedge_est_delay_us(n->u.comb.hedge);
-		tv.tv_sec = (time_t)(us / 1000000);
-		tv.tv_usec = (suseconds_t)(us % 1000000);
-		if ((r->hedge_ev == NULL && (r->hedge_ev = evtimer_new(
-		    r->farm->d->base, par_hedge_fire, r)) == NULL) ||
-		    evtimer_add(r->hedge_ev, &tv) == -1) {
+		    hedge_est_delay_us(n->u.comb.hedge));
+		if (par_hedge_arm(r) == -1) {
 			req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
 			return;
 		}
@@ -428,14 +440,15 @@ par_hedge_next(struct req *r)
 	req_start(kid);
 }
 
-/* A branch of `par hedge pN` answered: its latency feeds the estimate. */
+/* A branch of `par hedge pN` answered: its latency feeds the estimate
+ * (the precise clock: the loop's may tick in milliseconds). */
 static void
 par_hedge_sample(struct node *n, const struct req *kid)
 {
-	uint64_t	now = obs_now_us(kid->farm->d->base);
+	uint64_t	now = now_us();
 
-	hedge_est_add(n->u.comb.hedge, now > kid->start_us ?
-	    now - kid->start_us : 0);
+	hedge_est_add(n->u.comb.hedge, now > kid->hedge_us ?
+	    now - kid->hedge_us : 0);
 }
 
 /* The ones sent have not answered within the delay: hedge. */
@@ -444,8 +457,14 @@ par_hedge_fire(evutil_socket_t fd, short ev, void *arg)
 {
 	struct req	*r = arg;
 
-	if (!r->finished)
-		par_hedge_next(r);
+	if (r->finished)
+		return;
+	if (now_us() < r->hedge_us) {
+		if (par_hedge_arm(r) == -1)
+			req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	par_hedge_next(r);
 }
 
 /*
