@@ -84,6 +84,9 @@ check "hfail: the second was sent at once ($ms ms, delay 5000)" \
     test "$ms" -lt 2500
 expect_eq "hfail: counted as hedged" 1 "$(par hfail .hedged)"
 
+expect_match "top -b: hlate's par row says hedged 20" \
+    'par .*cancels 20; hedged 20' "$("$BALTIC" top -b -n 1 hlate)"
+
 # ---- /metrics: the same counter -----------------------------------------
 m=$(curl -s --max-time 10 "http://127.0.0.1:$MPORT/metrics")
 expect_match "metrics: baltic_par_hedged_total of hlate's par" \
