@@ -353,6 +353,14 @@ test_parse_expr(void **state)
 	assert_non_null(e);
 	farm_expr_free(e);
 	assert_int_equal(farm_find_binding(f, "a")->uses, 2);
+	/* baltic set keeps a ref's text: a hedged par reads back the same */
+	e = farm_check_expr(ff, f, "par hedge p90 (a, spare)", need, 1, &d);
+	assert_non_null(e);
+	assert_int_equal(d.n, 0);
+	out = farm_expr_str(e);
+	assert_string_equal(out, "par hedge p90(a, spare)");
+	free(out);
+	farm_expr_free(e);
 
 	e = farm_check_expr(ff, f, "or(a, b)", need, 1, &d);
 	assert_null(e);
