@@ -30,7 +30,8 @@ calls() {
 	"$BALTIC" top --json "$1" |
 	    jq -r ".farms[0].partitions[] | select(.name == \"$2\") | .calls"
 }
-# times PORT N: N calls in a row, one connection; each one's seconds.
+# times PORT N FARM: N calls of Echo in a row on one connection; the
+# seconds of each.
 times() {
 	for _ in $(seq "$2"); do
 		printf 'url = "http://127.0.0.1:%s/%s/IEcho/Echo"\n' "$1" "$3"
