@@ -10,7 +10,8 @@
 #   (c) HAProxy, round-robin over two HTTP echo servers (bench/echo-http),
 #   (d) one HTTP echo server alone (no proxy: the floor),
 # and the `par` tail test: handlers that answer 10% of calls 50 ms late,
-# one branch alone vs `par` of two.  Prints markdown tables and ratios.
+# one branch alone vs `par` of two, plain and hedged (`par hedge 10`,
+# `par hedge p95`).  Prints markdown tables and ratios.
 #
 # Knobs (environment): BUILD (build dir, if not an argument),
 # BENCH_SECONDS (8, per measurement), BENCH_WARMUP (1), BENCH_ROUNDS (3;
@@ -21,7 +22,7 @@
 # correction, which adds phantom samples below any latency over twice the
 # mean per-connection interval, inflates the slow share), BENCH_SLOW_US (25000: "slow" in the slow-call share),
 # BENCH_BODY (payload), BENCH_PORT_BASE (18100: uses
-# +1..+4 for the farms, +10 HAProxy, +11/+12 the echo servers),
+# +1..+6 for the farms, +10 HAProxy, +11/+12 the echo servers),
 # BENCH_KEEP=1 keeps the temporary directory.  Not part of make check.
 set -u
 
@@ -87,9 +88,10 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/baltic-bench.XXXXXX")
 export BALTIC_STATE_DIR=$T/state BALTIC_RUN_DIR=$T/run
 DPID=
 PIDS=
+FARMS="bdirect bor bjone bjpar bjhedge bjp95"
 cleanup() {
 	if [ -n "$DPID" ]; then
-		for f in bdirect bor bjone bjpar; do
+		for f in $FARMS; do
 			"$BALTIC" destroy "$f" >/dev/null 2>&1
 		done
 		kill "$DPID" 2>/dev/null
@@ -107,8 +109,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 PA=$((BASE + 1)) PB=$((BASE + 2)) PJ1=$((BASE + 3)) PJ2=$((BASE + 4))
+PJ3=$((BASE + 5)) PJ4=$((BASE + 6))
 PH=$((BASE + 10)) PE1=$((BASE + 11)) PE2=$((BASE + 12))
-for p in $PA $PB $PJ1 $PJ2 $PH $PE1 $PE2; do
+for p in $PA $PB $PJ1 $PJ2 $PJ3 $PJ4 $PH $PE1 $PE2; do
 	if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/"; then
 		die "port $p is in use (set BENCH_PORT_BASE)"
 	fi
@@ -119,10 +122,12 @@ for r in "$T"/roles/*/; do cp "$BALTIC_BENCH_PERSIST" "$r"; done
 sed -i -e "s/127\.0\.0\.1:18101/127.0.0.1:$PA/" \
     -e "s/127\.0\.0\.1:18102/127.0.0.1:$PB/" \
     -e "s/127\.0\.0\.1:18103/127.0.0.1:$PJ1/" \
-    -e "s/127\.0\.0\.1:18104/127.0.0.1:$PJ2/" "$T/farms/bench.farm"
+    -e "s/127\.0\.0\.1:18104/127.0.0.1:$PJ2/" \
+    -e "s/127\.0\.0\.1:18105/127.0.0.1:$PJ3/" \
+    -e "s/127\.0\.0\.1:18106/127.0.0.1:$PJ4/" "$T/farms/bench.farm"
 
 start_balticd "$BALTICD" "$T/balticd.log"
-for f in bdirect bor bjone bjpar; do
+for f in $FARMS; do
 	"$BALTIC" create -q -f "$f" "$T/farms/bench.farm" ||
 	    die "cannot create farm $f (log: $T/balticd.log)"
 done
@@ -145,7 +150,9 @@ URL_C=http://127.0.0.1:$PH/
 URL_D=http://127.0.0.1:$PE1/
 URL_J1=http://127.0.0.1:$PJ1/bjone/IEcho/Echo
 URL_J2=http://127.0.0.1:$PJ2/bjpar/IEcho/Echo
-for u in $URL_A $URL_B $URL_C $URL_D $URL_J1 $URL_J2; do
+URL_J3=http://127.0.0.1:$PJ3/bjhedge/IEcho/Echo
+URL_J4=http://127.0.0.1:$PJ4/bjp95/IEcho/Echo
+for u in $URL_A $URL_B $URL_C $URL_D $URL_J1 $URL_J2 $URL_J3 $URL_J4; do
 	ok=
 	for _ in $(seq 50); do
 		out=$(curl -s --max-time 2 -X POST --data-binary "$BENCH_BODY" "$u")
@@ -200,6 +207,8 @@ for r in $(seq "$ROUNDS"); do
 	measure d "$URL_D" "$E1PID" "$CONNS" 0
 	measure j1 "$URL_J1" "$DPID" "$TAIL_CONNS" "$TAIL_DELAY"
 	measure j2 "$URL_J2" "$DPID" "$TAIL_CONNS" "$TAIL_DELAY"
+	measure j3 "$URL_J3" "$DPID" "$TAIL_CONNS" "$TAIL_DELAY"
+	measure j4 "$URL_J4" "$DPID" "$TAIL_CONNS" "$TAIL_DELAY"
 done
 
 # med NAME COLUMN: the median over rounds (lower middle if even).
@@ -241,10 +250,12 @@ echo "par tail: handlers answer 10% of calls 50 ms late (tests/handlers/persist,
 echo
 echo "| configuration | req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | slow calls | errors |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-for n in j1 j2; do
+for n in j1 j2 j3 j4; do
 	case $n in
 	j1) label="one branch: vm J" ;;
 	j2) label="par(vm J, vm J)" ;;
+	j3) label="par hedge 10(vm J, vm J)" ;;
+	j4) label="par hedge p95(vm J, vm J)" ;;
 	esac
 	printf '| %s | %.0f | %s | %s | %s | %s | %s%% | %s |\n' "$label" \
 	    "$(med $n 2)" "$(ms "$(med $n 3)")" "$(ms "$(med $n 4)")" \
@@ -253,7 +264,27 @@ for n in j1 j2; do
 done
 echo
 echo "p99 par / p99 one branch: $(ratio "$(med j2 5)" "$(med j1 5)");" \
-    "p90: $(ratio "$(med j2 4)" "$(med j1 4)")"
+    "p90: $(ratio "$(med j2 4)" "$(med j1 4)") (goal <= 0.1)"
+# The ideal of two independent branches: one branch's slow share squared.
+ideal=$(awk -v s="$(med j1 10)" 'BEGIN { printf "%.4f", s * s / 100 }')
+# sent FARM: branch calls per call of its par s over the whole run
+# (warm-up included): (calls + hedged) / calls.
+sent() {
+	set -- $("$BALTIC" top --json "$1" | jq -r '.farms[0].bindings[] |
+	    select(.name == "s") | "\(.calls + .hedged) \(.calls)"')
+	ratio "${1:-0}" "${2:-0}"
+}
+echo "slow share: ideal (one branch's squared) ${ideal}%;" \
+    "par $(ratio "$(med j2 10)" "$ideal")x the ideal (goal <= 1.2)"
+for n in j3 j4; do
+	case $n in
+	j3) label="par hedge 10" f=bjhedge ;;
+	j4) label="par hedge p95" f=bjp95 ;;
+	esac
+	echo "$label: slow share $(med $n 10)% = $(ratio "$(med $n 10)" "$ideal")x" \
+	    "the ideal (goal <= 1.5); calls sent $(sent $f)x one branch's" \
+	    "(goal <= 1.15)"
+done
 echo
 echo "($(( $(date +%s) - start ))s measuring; per-round figures:" \
     "name rps p50 p90 p99 p99.9 (us) errors non2xx cpu% slow%)"

@@ -161,7 +161,9 @@
  * calls to their imports), exports: [{binding, interface, addr, calls}],
  * CTL_K_BINDINGS: [{name, CTL_K_KIND: or|par|ref|remote, calls, and:
  * or: CTL_K_BRANCHES: [{name, calls, CTL_K_PASSED}]; par: branches:
- * [{name, CTL_K_WINS}], CTL_K_CANCELS; ref: target, CTL_K_REWIRES}],
+ * [{name, CTL_K_WINS}], CTL_K_CANCELS, CTL_K_HEDGED (branch calls after
+ * the first) and, hedged, CTL_K_HEDGE_DELAY_US (the delay now); ref:
+ * target, CTL_K_REWIRES}],
  * partitions: [{name, role, state, pid, domid, calls (served),
  * guest_calls: {calls}, and, when the backend can tell, CTL_K_CPU_NS
  * and CTL_K_MEMORY_KB}].
@@ -181,6 +183,8 @@
 #define CTL_K_PASSED		"passed"
 #define CTL_K_WINS		"wins"
 #define CTL_K_CANCELS		"cancels"
+#define CTL_K_HEDGED		"hedged"
+#define CTL_K_HEDGE_DELAY_US	"hedge_delay_us"
 #define CTL_K_REWIRES		"rewires"
 #define CTL_K_CPU_NS		"cpu_ns"
 #define CTL_K_MEMORY_KB		"memory_kb"

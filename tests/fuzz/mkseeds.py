@@ -71,7 +71,7 @@ exprs = [b"or(p1, p2)", b"ref or failover(pay, bank)", b"par(p1, p2, p1)",
          b"remote IPayment \"http://10.0.0.1:80/x\"", b"bank", b"(p1)",
          b"or roundrobin(par(p1, p2), ref p2)", b"vm OrderProcessing",
          b"or(processing, p1)", b"ref ref ref bank", b"or leastout(\n p1,\n)",
-         b"payment"]
+         b"payment", b"par hedge 10(p1, p2)", b"par hedge p95 (p1, p2, p1)"]
 for i, e in enumerate(exprs):
     write("farm-expr", "e%02d" % i, bytes([i]) + e)
 

@@ -1,7 +1,8 @@
 # System tests: the real binaries, real processes and sockets, on the
 # local backend.  Each script prints "N passed, N failed".
 SYSTEM_TESTS = tests/system/eop-configs.sh tests/system/or-policies.sh \
-	tests/system/par-cancel.sh tests/system/ref-rewire.sh \
+	tests/system/par-cancel.sh tests/system/hedge.sh \
+	tests/system/ref-rewire.sh \
 	tests/system/errors.sh tests/system/cut-paste.sh tests/system/lifecycle.sh \
 	tests/system/restart.sh tests/system/or-failover.sh tests/system/cli.sh \
 	tests/system/secure.sh tests/system/demo.sh tests/system/apply.sh \

@@ -68,6 +68,7 @@ curl -s -X POST --data-binary 5000 $(urls 18602 /mpar/IEcho/Slow 3) >/dev/null
 expect_eq "par: 3 wins on fast, none on slow" "mpar-slow 0 mpar-fast 3" \
     "$(stats mpar '.bindings[] | select(.name == "both") | .branches[] | "\(.name) \(.wins)"' | paste -sd' ')"
 expect_eq "par: 3 cancels" 3 "$(stats mpar '.bindings[] | select(.name == "both") | .cancels')"
+expect_eq "par: a plain par hedges nothing" 0 "$(stats mpar '.bindings[] | select(.name == "both") | .hedged')"
 expect_eq "par: the slow partition's calls were cancelled, not answered" \
     "3 0 3 0" "$(stats mpar '.partitions[] | select(.name == "mpar-slow") | "\(.calls) \(.succeeded) \(.cancelled) \(.outstanding)"')"
 expect_eq "par: the fast partition answered 3" "3 3" \

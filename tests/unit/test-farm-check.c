@@ -167,6 +167,12 @@ static const struct check_case cases[] = {
 	  "t.farm:6:6: warning: or with a single branch is just that branch\n"
 	  "t.farm:6:9: error: branch 1 of or, vm A, does not provide IB (it "
 	  "provides only IA)\n" },
+	{ "hedged par with one branch",
+	  F("\ta = par hedge p95(vm A)\n"
+	    "\tb = vm B { IA = par hedge 5(vm A, vm A) }\n"
+	    "\texport a.IA\n\texport b.IB\n"),
+	  "t.farm:6:10: error: a hedged par needs two branches or more: "
+	  "there is nothing to hedge with\n" },
 	{ "unused binding",
 	  F("\ta = vm A\n\tb = vm A\n\texport a.IA\n"),
 	  "t.farm:7:2: warning: binding 'b' is never used nor exported\n" },
@@ -347,6 +353,14 @@ test_parse_expr(void **state)
 	assert_non_null(e);
 	farm_expr_free(e);
 	assert_int_equal(farm_find_binding(f, "a")->uses, 2);
+	/* baltic set keeps a ref's text: a hedged par reads back the same */
+	e = farm_check_expr(ff, f, "par hedge p90 (a, spare)", need, 1, &d);
+	assert_non_null(e);
+	assert_int_equal(d.n, 0);
+	out = farm_expr_str(e);
+	assert_string_equal(out, "par hedge p90(a, spare)");
+	free(out);
+	farm_expr_free(e);
 
 	e = farm_check_expr(ff, f, "or(a, b)", need, 1, &d);
 	assert_null(e);

@@ -276,6 +276,52 @@ test_policies(void **state)
 	farm_file_free(ff);
 }
 
+/* `par hedge MS` and `par hedge pN`: parsed, printed back, bad values
+ * reported where they are. */
+static void
+test_hedge(void **state)
+{
+	struct farm_file	*ff;
+	struct farm		*f;
+	char			*s;
+
+	ff = parse("t.farm", "farm f { a = par hedge 10(x, y)\n"
+	    "b = par hedge p95 (x, y, z); c = par(x, y) }", "");
+	f = &ff->farms[0];
+	assert_int_equal(f->bindings[0].expr->u.comb.hedge_ms, 10);
+	assert_int_equal(f->bindings[0].expr->u.comb.hedge_pct, 0);
+	assert_int_equal(f->bindings[1].expr->u.comb.hedge_pct, 95);
+	assert_int_equal(f->bindings[1].expr->u.comb.hedge_loc.line, 2);
+	assert_int_equal(f->bindings[1].expr->u.comb.hedge_loc.col, 9);
+	assert_int_equal(f->bindings[2].expr->u.comb.hedge_loc.line, 0);
+	s = farm_expr_str(f->bindings[0].expr);
+	assert_string_equal(s, "par hedge 10(x, y)");
+	free(s);
+	s = farm_expr_str(f->bindings[1].expr);
+	assert_string_equal(s, "par hedge p95(x, y, z)");
+	free(s);
+	farm_file_free(ff);
+
+	ff = parse("t.farm", "farm f { a = par hedge 0(x, y)\n"
+	    "b = par hedge p100(x, y); c = par hedge p9x(x, y)\n"
+	    "d = par hedge 60001(x, y); e = or hedge 5(x, y) }",
+	    "t.farm:1:24: error: hedge 0 ms is out of range (1 to 60000)\n"
+	    "t.farm:2:15: error: hedge percentile 'p100' is not one of p50 "
+	    "to p99\n"
+	    "t.farm:2:41: error: hedge percentile 'p9x' is not one of p50 "
+	    "to p99\n"
+	    "t.farm:3:15: error: hedge 60001 ms is out of range (1 to "
+	    "60000)\n"
+	    "t.farm:3:35: error: 'hedge' is for par: an or sends a call to "
+	    "one branch at a time\n");
+	assert_int_equal(ff->farms[0].nbindings, 5);
+	farm_file_free(ff);
+	ff = parse("t.farm", "farm f { a = par hedge fast(x, y) }",
+	    "t.farm:1:24: error: expected a delay in milliseconds or a "
+	    "percentile (p95) after 'hedge', found 'fast'\n");
+	farm_file_free(ff);
+}
+
 int
 main(void)
 {
@@ -288,6 +334,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_expr_str),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_hedge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "daemon/daemon.h"
+#include "daemon/core/hedge.h"
 
 #define LEAVES	100
 
@@ -294,6 +295,89 @@ test_par_all_fail(void **state)
 	obs_node_dispose(&par.obs);
 }
 
+/* par hedge 30: the second branch goes only after 30 ms, the third not
+ * at all when the second answers first; the first is cancelled. */
+static void
+test_par_hedge_fixed(void **state)
+{
+	struct node	par;
+	struct answer	a;
+	uint64_t	t0;
+
+	comb_init(&par, NODE_PAR, FARM_OR_RANDOM, 3);
+	par.u.comb.hedge_ms = 30;
+	leaves[0].mode = leaves[1].mode = leaves[2].mode = LEAF_HOLD;
+	t0 = now_us();
+	call(&par, &a, 0);
+	assert_int_equal(leaves[0].sent, 1);
+	assert_int_equal(leaves[1].sent + leaves[2].sent, 0);
+	while (leaves[1].sent == 0)
+		event_base_loop(d.base, EVLOOP_ONCE);
+	assert_true(now_us() - t0 >= 30000);
+	assert_int_equal(leaves[2].sent, 0);
+	assert_int_equal(par.obs.hedged, 1);
+	req_finish(leaves[1].held, BALTIC_OK, "two", 3);
+	assert_true(a.done);
+	assert_string_equal(a.text, "two");
+	assert_int_equal(leaves[0].cancelled, 1);
+	assert_int_equal(leaves[2].sent, 0);
+	assert_int_equal(par.obs.branch_wins[1], 1);
+	assert_int_equal(par.obs.cancels, 1);
+	obs_node_dispose(&par.obs);
+}
+
+/* A hedged par whose first branch answers in time sends no other; one
+ * whose first branch fails sends the next at once, not after the delay;
+ * all failing is an error, as for par. */
+static void
+test_par_hedge_fast_and_fail(void **state)
+{
+	struct node	par;
+	struct answer	a;
+
+	comb_init(&par, NODE_PAR, FARM_OR_RANDOM, 2);
+	par.u.comb.hedge_ms = 60000;
+	call(&par, &a, 0);
+	assert_true(a.done);
+	assert_string_equal(a.text, "leaf 0");
+	assert_int_equal(leaves[1].sent, 0);
+	assert_int_equal(par.obs.hedged, 0);
+	leaves[0].mode = LEAF_FAIL;
+	call(&par, &a, 0);
+	assert_true(a.done);
+	assert_string_equal(a.text, "leaf 1");
+	assert_int_equal(par.obs.hedged, 1);
+	leaves[1].mode = LEAF_FAIL;
+	call(&par, &a, 0);
+	assert_true(a.done);
+	assert_non_null(strstr(a.text, "par: all 2 branches failed"));
+	assert_int_equal(par.obs.hedged, 2);
+	obs_node_dispose(&par.obs);
+}
+
+/* The estimate: the cold delay until HEDGE_EVERY samples, then the
+ * percentile of the window, never under the floor; old samples leave. */
+static void
+test_hedge_estimate(void **state)
+{
+	struct hedge_est	h;
+	unsigned		i;
+
+	hedge_est_init(&h, 95);
+	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
+	for (i = 1; i <= 100; i++)
+		hedge_est_add(&h, i * 100);
+	/* 96 samples counted (every 16): 100..9600, p95 is the 92nd */
+	assert_int_equal(hedge_est_delay_us(&h), 9200);
+	for (i = 0; i < HEDGE_WINDOW; i++)
+		hedge_est_add(&h, 50);
+	assert_int_equal(hedge_est_delay_us(&h), HEDGE_FLOOR_US);
+	for (i = 0; i < HEDGE_WINDOW / 10; i++)
+		hedge_est_add(&h, 50000);
+	/* 12 of 128 slow (9%): p95 is among them */
+	assert_int_equal(hedge_est_delay_us(&h), 50000);
+}
+
 /* A ref follows its target; with none it is unavailable. */
 static void
 test_ref(void **state)
@@ -439,6 +523,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_par_all_fail, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_par_hedge_fixed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_par_hedge_fast_and_fail,
+		    setup, teardown),
+		cmocka_unit_test(test_hedge_estimate),
 		cmocka_unit_test_setup_teardown(test_ref, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_deadline, setup,
 		    teardown),

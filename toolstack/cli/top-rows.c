@@ -96,7 +96,8 @@ top_branches(char *buf, size_t size, yajl_val br, const char *key)
 }
 
 /* What a binding's row says of its kind: where an or's calls went and
- * how many it passed on, a par's wins and cancels, a ref's target. */
+ * how many it passed on, a par's wins, cancels and hedges, a ref's
+ * target. */
 static void
 top_binding_detail(struct top_row *r, yajl_val b)
 {
@@ -117,7 +118,8 @@ top_binding_detail(struct top_row *r, yajl_val b)
 		top_branches(r->detail, sizeof r->detail, br, CTL_K_WINS);
 		len = strlen(r->detail);
 		snprintf(r->detail + len, sizeof r->detail - len,
-		    "; cancels %" PRIu64, top_u64(b, CTL_K_CANCELS));
+		    "; cancels %" PRIu64 "; hedged %" PRIu64,
+		    top_u64(b, CTL_K_CANCELS), top_u64(b, CTL_K_HEDGED));
 	} else if (strcmp(r->kind, "ref") == 0)
 		snprintf(r->detail, sizeof r->detail, "-> %s; rewires %" PRIu64,
 		    top_str(b, CTL_K_TARGET), top_u64(b, CTL_K_REWIRES));

@@ -14,7 +14,8 @@
  *      [{"name", "type"}], "result", "timeout_ms"}]}]}
  *
  * EXPR is {"kind": "vm", "instance", "role", "wires": [{"import", "to"}]},
- * {"kind": "or", "branches", "policy"}, {"kind": "par", "branches"},
+ * {"kind": "or", "branches", "policy"}, {"kind": "par", "branches"} (a
+ * hedged par also "hedge_ms" or "hedge_percentile", a number),
  * {"kind": "ref", "target"}, {"kind": "remote", "interface", "url"} or
  * {"kind": "name", "name"} (another binding).
  */
@@ -133,6 +134,13 @@ gen_expr(struct gen *j, const struct farm_expr *e)
 		for (i = 0; i < e->u.comb.nbranches; i++)
 			gen_expr(j, e->u.comb.branches[i]);
 		gen_array(j, false);
+		if (e->kind == FARM_E_PAR && e->u.comb.hedge_ms > 0) {
+			gen_str(j, "hedge_ms");
+			gen_uint(j, e->u.comb.hedge_ms);
+		} else if (e->kind == FARM_E_PAR && e->u.comb.hedge_pct > 0) {
+			gen_str(j, "hedge_percentile");
+			gen_uint(j, e->u.comb.hedge_pct);
+		}
 		gen_kv(j, "kind", e->kind == FARM_E_OR ? "or" : "par");
 		if (e->kind == FARM_E_OR)
 			gen_kv(j, "policy", farm_policy_name(e->u.comb.policy));

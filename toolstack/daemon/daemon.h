@@ -47,6 +47,8 @@ struct pool;
 
 /* ---- nodes ------------------------------------------------------------ */
 
+struct hedge_est;
+
 enum node_kind { NODE_VM, NODE_OR, NODE_PAR, NODE_REF, NODE_REMOTE };
 
 /*
@@ -74,6 +76,10 @@ struct node {
 			struct node	**v;
 			size_t		  n;
 			unsigned	  next;		/* round robin */
+			/* par: `hedge MS` (0: none), or `hedge pN`'s
+			 * estimate (hedge.h; NULL: none) */
+			unsigned	  hedge_ms;
+			struct hedge_est *hedge;
 		} comb;
 		struct {				/* NODE_REF */
 			struct node	 *target;
@@ -226,6 +232,12 @@ struct req {
 	uint64_t		 tried_mask;	/* or: which (first 64) */
 	uint64_t		*tried_more;	/* or: which (the rest) */
 	unsigned		 running;	/* par: children in flight */
+	struct event		*hedge_ev;	/* hedged par: the next branch
+						 * goes when it fires; tried
+						 * counts the branches sent */
+	uint64_t		 hedge_us;	/* hedged par: its next branch
+						 * not before (now_us); a
+						 * branch of one: sent at */
 	uint32_t		 last_status;
 	char			*last_err;
 	struct part		*part;		/* vm: where it was sent */

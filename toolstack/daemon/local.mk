@@ -12,7 +12,7 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/control-part.c toolstack/daemon/control-req.c \
 	toolstack/daemon/state.c toolstack/daemon/lifecycle.c \
 	toolstack/daemon/journal.c \
-	toolstack/daemon/core/router.c toolstack/daemon/core/graph.c \
+	toolstack/daemon/core/router.c toolstack/daemon/core/hedge.c toolstack/daemon/core/graph.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export-conn.h toolstack/daemon/edge/export.c \
 	toolstack/daemon/edge/export-conn.c toolstack/daemon/edge/http-req.h \

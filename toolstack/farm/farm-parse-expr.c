@@ -204,15 +204,95 @@ parse_elastic(struct farm_parser *p, struct farm_expr *e)
 	}
 }
 
+#define HEDGE_MS_MAX	60000	/* a minute: longer is no hedge */
+#define HEDGE_PCT_MIN	50
+#define HEDGE_PCT_MAX	99
+
+/* Before a par's branches: `hedge MS` or `hedge pN` (N from 50 to 99);
+ * an or's is reported, and parsed to go on. */
+static int
+parse_hedge(struct farm_parser *p, struct farm_expr *e)
+{
+	struct farm_token	*t;
+	unsigned		 n = 0;
+	size_t			 i;
+
+	e->u.comb.hedge_loc = farm_next(p)->loc;
+	if (e->kind == FARM_E_OR)
+		farm_diag(p->d, &e->u.comb.hedge_loc, FARM_ERROR, "'hedge' is "
+		    "for par: an or sends a call to one branch at a time");
+	t = farm_cur(p);
+	if (t->kind == FT_INT)
+		return farm_expect_uint(p, "hedge", 1, HEDGE_MS_MAX, " ms",
+		    &e->u.comb.hedge_ms);
+	if (t->kind != FT_IDENT || t->len < 2 || t->text[0] != 'p')
+		return farm_expected(p, "a delay in milliseconds or a "
+		    "percentile (p95) after 'hedge'");
+	for (i = 1; i < t->len && n < 1000; i++) {
+		if (t->text[i] < '0' || t->text[i] > '9')
+			break;
+		n = n * 10 + (unsigned)(t->text[i] - '0');
+	}
+	if (i < t->len || n < HEDGE_PCT_MIN || n > HEDGE_PCT_MAX)
+		farm_diag(p->d, &t->loc, FARM_ERROR, "hedge percentile "
+		    "'%.*s' is not one of p%u to p%u", (int)t->len, t->text,
+		    HEDGE_PCT_MIN, HEDGE_PCT_MAX);
+	else
+		e->u.comb.hedge_pct = n;
+	farm_next(p);
+	return 0;
+}
+
+/* or [policy] (...) [elastic ...], par [hedge ...] (...): t is the
+ * keyword, just read. */
 static struct farm_expr *
-parse_primary(struct farm_parser *p)
+parse_comb(struct farm_parser *p, struct farm_token *t)
 {
 	static const char	*policies[] = {
 		"random", "roundrobin", "leastout", "failover", NULL
 	};
+	struct farm_token	*v;
+	struct farm_expr	*e;
+	size_t			 i;
+
+	e = new_expr(farm_tok_is(t, "or") ? FARM_E_OR : FARM_E_PAR, &t->loc);
+	v = farm_cur(p);
+	if (e->kind == FARM_E_OR && v->kind == FT_IDENT &&
+	    !farm_tok_is(v, "hedge")) {
+		for (i = 0; policies[i] != NULL; i++)
+			if (farm_tok_is(v, policies[i]))
+				break;
+		if (policies[i] != NULL)
+			e->u.comb.policy = i;
+		else
+			farm_diag(p->d, &v->loc, FARM_ERROR, "unknown or "
+			    "policy '%.*s' (expected random, roundrobin, "
+			    "leastout or failover)", (int)v->len, v->text);
+		farm_next(p);
+	}
+	if (farm_tok_is(farm_cur(p), "hedge") && parse_hedge(p, e) == -1)
+		goto fail;
+	if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par") == -1)
+		goto fail;
+	if (e->kind == FARM_E_OR && farm_tok_is(farm_cur(p), "elastic") &&
+	    parse_elastic(p, e) == -1)
+		goto fail;
+	if (farm_tok_is(farm_cur(p), "hedge")) {
+		farm_diag(p->d, &farm_cur(p)->loc, FARM_ERROR, "'hedge' goes "
+		    "before the branches: par hedge MS (...)");
+		goto fail;
+	}
+	return e;
+fail:
+	farm_expr_free(e);
+	return NULL;
+}
+
+static struct farm_expr *
+parse_primary(struct farm_parser *p)
+{
 	struct farm_token	*t = farm_cur(p), *v;
 	struct farm_expr	*e = NULL;
-	size_t			 i;
 
 	if (t->kind == FT_LPAREN) {
 		farm_next(p);
@@ -247,28 +327,8 @@ parse_primary(struct farm_parser *p)
 				goto fail;
 		}
 	} else if (farm_tok_is(t, "or") || farm_tok_is(t, "par")) {
-		e = new_expr(farm_tok_is(t, "or") ? FARM_E_OR : FARM_E_PAR,
-		    &t->loc);
-		v = farm_cur(p);
-		if (e->kind == FARM_E_OR && v->kind == FT_IDENT) {
-			for (i = 0; policies[i] != NULL; i++)
-				if (farm_tok_is(v, policies[i]))
-					break;
-			if (policies[i] != NULL)
-				e->u.comb.policy = i;
-			else
-				farm_diag(p->d, &v->loc, FARM_ERROR, "unknown or "
-				    "policy '%.*s' (expected random, "
-				    "roundrobin, leastout or failover)",
-				    (int)v->len, v->text);
-			farm_next(p);
-		}
-		if (parse_branches(p, e, e->kind == FARM_E_OR ? "or" : "par")
-		    == -1)
-			goto fail;
-		if (e->kind == FARM_E_OR && farm_tok_is(farm_cur(p),
-		    "elastic") && parse_elastic(p, e) == -1)
-			goto fail;
+		if ((e = parse_comb(p, t)) == NULL)
+			return NULL;
 	} else if (farm_tok_is(t, "ref")) {
 		e = new_expr(FARM_E_REF, &t->loc);
 		if ((e->u.ref.target = farm_parse_expr_at(p)) == NULL)

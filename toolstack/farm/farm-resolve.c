@@ -243,7 +243,12 @@ farm_resolve_expr(struct farm_ck *ck, struct farm_expr *e)
 				    FARM_ERROR, "elastic %u to %u: the smallest "
 				    "size is larger than the largest",
 				    e->u.comb.pool_min, e->u.comb.pool_max);
-		} else if (e->u.comb.nbranches == 0)
+		} else if (e->u.comb.hedge_loc.line != 0 &&
+		    e->u.comb.nbranches == 1)
+			farm_diag(ck->d, &e->u.comb.hedge_loc, FARM_ERROR,
+			    "a hedged par needs two branches or more: there "
+			    "is nothing to hedge with");
+		else if (e->u.comb.nbranches == 0)
 			farm_diag(ck->d, &e->loc, FARM_ERROR, "%s() has no "
 			    "branch (it needs at least two)", what);
 		else if (e->u.comb.nbranches == 1)

@@ -211,6 +211,23 @@ str_add(char **buf, const char *s)
 	memcpy(*buf + old, s, strlen(s) + 1);
 }
 
+/* A par's " hedge MS" or " hedge pN", if it has one. */
+static void
+hedge_str(char **buf, const struct farm_expr *e)
+{
+	char	w[32];
+
+	if (e->kind != FARM_E_PAR)
+		return;
+	if (e->u.comb.hedge_ms > 0)
+		snprintf(w, sizeof w, " hedge %u", e->u.comb.hedge_ms);
+	else if (e->u.comb.hedge_pct > 0)
+		snprintf(w, sizeof w, " hedge p%u", e->u.comb.hedge_pct);
+	else
+		return;
+	str_add(buf, w);
+}
+
 static void
 expr_str(char **buf, const struct farm_expr *e)
 {
@@ -246,6 +263,7 @@ expr_str(char **buf, const struct farm_expr *e)
 			str_add(buf, " ");
 			str_add(buf, farm_policy_name(e->u.comb.policy));
 		}
+		hedge_str(buf, e);
 		str_add(buf, "(");
 		for (i = 0; i < e->u.comb.nbranches; i++) {
 			if (i > 0)

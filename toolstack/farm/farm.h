@@ -146,7 +146,7 @@ enum farm_expr_kind {
 	FARM_E_NAME,		/* another binding of the same farm */
 	FARM_E_VM,		/* vm Role { Import = expr, ... } */
 	FARM_E_OR,		/* or [policy] (e, e, ...) */
-	FARM_E_PAR,		/* par (e, e, ...) */
+	FARM_E_PAR,		/* par [hedge MS | hedge pN] (e, e, ...) */
 	FARM_E_REF,		/* ref e */
 	FARM_E_REMOTE,		/* remote Iface "url" */
 };
@@ -192,6 +192,13 @@ struct farm_expr {
 			unsigned		 pool_min, pool_max;
 			unsigned		 pool_grow, pool_idle_s;
 			struct farm_loc		 pool_loc;
+			/* par only: `hedge MS` sends the next branch when
+			 * the ones sent have not answered within MS ms;
+			 * `hedge pN` within the N-th percentile of the
+			 * branches' recent latency.  Both 0: not hedged. */
+			unsigned		 hedge_ms;
+			unsigned		 hedge_pct;
+			struct farm_loc		 hedge_loc;
 		} comb;
 		struct {
 			struct farm_expr	*target;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "daemon/daemon.h"
+#include "daemon/core/hedge.h"
 #include "log.h"
 #include "util/util.h"
 
@@ -38,6 +39,7 @@ node_free(struct node *n)
 	case NODE_OR:
 	case NODE_PAR:
 		free(n->u.comb.v);
+		free(n->u.comb.hedge);
 		break;
 	case NODE_REF:
 		free(n->u.ref.text);
@@ -94,6 +96,13 @@ farm_run_build(struct farm_run *f, struct farm_expr *e)
 		n = node_new(f, e->kind == FARM_E_OR ? NODE_OR : NODE_PAR, e);
 		n->u.comb.policy = e->u.comb.policy;
 		n->u.comb.n = e->u.comb.nbranches;
+		n->u.comb.hedge_ms = e->u.comb.hedge_ms;
+		if (e->u.comb.hedge_pct > 0) {
+			if ((n->u.comb.hedge = malloc(sizeof
+			    *n->u.comb.hedge)) == NULL)
+				fatal("%s", __func__);
+			hedge_est_init(n->u.comb.hedge, e->u.comb.hedge_pct);
+		}
 		if ((n->u.comb.v = calloc(n->u.comb.n, sizeof *n->u.comb.v))
 		    == NULL)
 			fatal("%s", __func__);

@@ -1,8 +1,10 @@
 /*
  * router.c: where a call goes.  One request per node visited; or picks
  * one branch by its policy (router_or_pick), par sends to all and keeps
- * the first success, ref follows its current target, vm hands the call
- * to the partition's channel, remote to the HTTP client.
+ * the first success (a hedged par sends the next branch only when the
+ * ones sent failed or did not answer within its delay: par_hedge_next),
+ * ref follows its current target, vm hands the call to the partition's
+ * channel, remote to the HTTP client.
  *
  * Delivery rule (baltic.farm(5), DELIVERY; or_passes): an `or` passes a
  * failed call on to another branch when the attempt provably never
@@ -21,6 +23,7 @@
 #include <time.h>
 
 #include "daemon/daemon.h"
+#include "daemon/core/hedge.h"
 #include "log.h"
 #include "util/util.h"
 
@@ -378,6 +381,93 @@ or_next(struct req *r)
 	req_start(kid);
 }
 
+static bool
+par_hedged(const struct node *n)
+{
+	return n->u.comb.hedge_ms > 0 || n->u.comb.hedge != NULL;
+}
+
+static void	par_hedge_fire(evutil_socket_t, short, void *);
+
+/* Fire at r->hedge_us, precisely: the loop's clock may be coarse, and
+ * a timer of it early by a tick.  0, or -1 out of memory. */
+static int
+par_hedge_arm(struct req *r)
+{
+	uint64_t	now = now_us(), us;
+	struct timeval	tv;
+
+	us = r->hedge_us > now ? r->hedge_us - now : 0;
+	tv.tv_sec = (time_t)(us / 1000000);
+	tv.tv_usec = (suseconds_t)(us % 1000000);
+	if (r->hedge_ev == NULL && (r->hedge_ev = evtimer_new(
+	    r->farm->d->base, par_hedge_fire, r)) == NULL)
+		return -1;
+	return evtimer_add(r->hedge_ev, &tv);
+}
+
+/*
+ * A hedged par sends its next branch (the first, when the call starts)
+ * and arms the timer for the one after, if any: a fixed delay, or the
+ * estimate of its latency percentile.  r may be finished on return.
+ */
+static void
+par_hedge_next(struct req *r)
+{
+	struct node	*n = r->node;
+	struct req	*kid;
+	size_t		 i = r->tried;
+
+	if ((kid = req_child(r, n->u.comb.v[i])) == NULL) {
+		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	kid->branch = (uint32_t)i;
+	kid->hedge_us = now_us();
+	r->tried++;
+	r->running++;
+	if (i > 0)
+		n->obs.hedged++;
+	if (r->tried < n->u.comb.n) {
+		r->hedge_us = kid->hedge_us + (n->u.comb.hedge_ms > 0 ?
+		    (uint64_t)n->u.comb.hedge_ms * 1000 :
+		    hedge_est_delay_us(n->u.comb.hedge));
+		if (par_hedge_arm(r) == -1) {
+			req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+			return;
+		}
+	} else if (r->hedge_ev != NULL)
+		evtimer_del(r->hedge_ev);
+	req_start(kid);
+}
+
+/* A branch of `par hedge pN` answered: its latency feeds the estimate
+ * (the precise clock: the loop's may tick in milliseconds). */
+static void
+par_hedge_sample(struct node *n, const struct req *kid)
+{
+	uint64_t	now = now_us();
+
+	hedge_est_add(n->u.comb.hedge, now > kid->hedge_us ?
+	    now - kid->hedge_us : 0);
+}
+
+/* The ones sent have not answered within the delay: hedge. */
+static void
+par_hedge_fire(evutil_socket_t fd, short ev, void *arg)
+{
+	struct req	*r = arg;
+
+	if (r->finished)
+		return;
+	if (now_us() < r->hedge_us) {
+		if (par_hedge_arm(r) == -1)
+			req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
+		return;
+	}
+	par_hedge_next(r);
+}
+
 /*
  * par: every branch at once.  A branch may answer before the next is
  * started (a dead partition fails at once), and the first success ends
@@ -390,6 +480,10 @@ par_start(struct req *r)
 	struct req	**kids;
 	size_t		  i;
 
+	if (par_hedged(n)) {
+		par_hedge_next(r);
+		return;
+	}
 	if ((kids = calloc(n->u.comb.n, sizeof *kids)) == NULL) {
 		req_finishf(r, BALTIC_E_INTERNAL, "out of memory");
 		return;
@@ -519,10 +613,15 @@ req_child_done(struct req *kid, uint32_t status, const void *payload,
 		break;
 	case NODE_PAR:
 		if (status == BALTIC_OK) {
+			if (r->node->u.comb.hedge != NULL)
+				par_hedge_sample(r->node, kid);
 			par_count_win(r, kid);
 			req_finish(r, status, payload, len);
-		}
-		else if (--r->running == 0)
+		} else if (par_hedged(r->node) &&
+		    r->tried < r->node->u.comb.n) {
+			r->running--;
+			par_hedge_next(r);	/* a failure does not wait */
+		} else if (--r->running == 0)
 			req_finishf(r, status, "par: all %zu branches failed; "
 			    "last: %.*s", r->node->u.comb.n, (int)len,
 			    (const char *)payload);
@@ -569,6 +668,8 @@ req_unlink(struct req *r)
 		TAILQ_REMOVE(&r->parent->kids, r, sibling);
 	if (r->timer != NULL)
 		evtimer_del(r->timer);
+	if (r->hedge_ev != NULL)
+		evtimer_del(r->hedge_ev);
 }
 
 /* Count r's end at its node and, for a root, where it entered: an
@@ -607,6 +708,8 @@ req_free(struct req *r)
 		return;
 	if (r->timer != NULL)
 		event_free(r->timer);
+	if (r->hedge_ev != NULL)
+		event_free(r->hedge_ev);
 	free(r->argbuf);
 	free(r->last_err);
 	free(r->tried_more);

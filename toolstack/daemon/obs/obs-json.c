@@ -14,6 +14,7 @@
 #include "ctl.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
+#include "daemon/core/hedge.h"
 #include "daemon/obs/obs-walk.h"
 #include "util/util.h"
 
@@ -81,8 +82,16 @@ stats_binding(yajl_gen g, const struct node *n)
 		}
 		yajl_gen_array_close(g);
 	}
-	if (n->kind == NODE_PAR)
+	if (n->kind == NODE_PAR) {
 		gku(g, CTL_K_CANCELS, o->cancels);
+		gku(g, CTL_K_HEDGED, o->hedged);
+		if (n->u.comb.hedge_ms > 0)
+			gku(g, CTL_K_HEDGE_DELAY_US,
+			    (uint64_t)n->u.comb.hedge_ms * 1000);
+		else if (n->u.comb.hedge != NULL)
+			gku(g, CTL_K_HEDGE_DELAY_US,
+			    hedge_est_delay_us(n->u.comb.hedge));
+	}
 	if (n->kind == NODE_REF) {
 		gkv(g, CTL_K_TARGET, n->u.ref.target != NULL ?
 		    n->u.ref.target->obs.label : NULL);

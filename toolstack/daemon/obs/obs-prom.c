@@ -20,7 +20,8 @@
  *
  * and per kind of binding: baltic_or_branch_calls_total and
  * baltic_or_passed_on_total {branch}, baltic_par_wins_total {branch},
- * baltic_par_cancels_total, baltic_ref_rewires_total; per partition
+ * baltic_par_cancels_total, baltic_par_hedged_total (a hedged par's
+ * branch calls after the first), baltic_ref_rewires_total; per partition
  * baltic_partition_ready, baltic_partition_cpu_seconds_total and
  * baltic_partition_memory_bytes.  A family's samples are together, as
  * the format wants: each family walks every farm.
@@ -30,6 +31,7 @@
 #include <event2/buffer.h>
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -287,10 +289,11 @@ prom_branches(struct evbuffer *b, struct daemon *d, enum node_kind kind,
 		}
 }
 
-/* One counter per binding of kind: a par's cancels, a ref's rewires. */
+/* One counter per binding of kind, at offset off in its struct
+ * obs_node: a par's cancels or hedges, a ref's rewires. */
 static void
 prom_per_binding(struct evbuffer *b, struct daemon *d, enum node_kind kind,
-    const char *name, const char *help)
+    size_t off, const char *name, const char *help)
 {
 	struct farm_run	*f;
 	struct node	*n;
@@ -302,8 +305,8 @@ prom_per_binding(struct evbuffer *b, struct daemon *d, enum node_kind kind,
 			if (n->kind != kind)
 				continue;
 			binding_labels(l, f, n);
-			prom_sample(b, name, l, kind == NODE_PAR ?
-			    n->obs.cancels : n->obs.rewires);
+			prom_sample(b, name, l, *(const uint64_t *)(const
+			    void *)((const char *)&n->obs + off));
 		}
 }
 
@@ -376,9 +379,15 @@ obs_prom_write(struct daemon *d, struct evbuffer *b)
 	    "another", 1);
 	prom_branches(b, d, NODE_PAR, "baltic_par_wins_total",
 	    "Calls of a par answered first by its branch", 2);
-	prom_per_binding(b, d, NODE_PAR, "baltic_par_cancels_total",
+	prom_per_binding(b, d, NODE_PAR, offsetof(struct obs_node, cancels),
+	    "baltic_par_cancels_total",
 	    "Branches of a par cancelled when another answered first");
-	prom_per_binding(b, d, NODE_REF, "baltic_ref_rewires_total",
+	prom_per_binding(b, d, NODE_PAR, offsetof(struct obs_node, hedged),
+	    "baltic_par_hedged_total",
+	    "Branch calls a hedged par sent after the first: its delay "
+	    "passed, or the ones sent failed");
+	prom_per_binding(b, d, NODE_REF, offsetof(struct obs_node, rewires),
+	    "baltic_ref_rewires_total",
 	    "Times a ref was rewired by baltic set");
 	prom_partitions(b, d);
 	evbuffer_add_printf(b, "# HELP baltic_uptime_seconds Seconds since "

@@ -15,8 +15,8 @@
  *				partition for the calls its guest makes
  *	struct obs_node		a node's obs_calls, and by kind: an `or`'s
  *				calls and calls passed on per branch, a
- *				`par`'s wins per branch and cancels, a ref's
- *				rewires
+ *				`par`'s wins per branch, cancels and hedges, a
+ *				ref's rewires
  */
 #ifndef BALTIC_OBS_H
 #define BALTIC_OBS_H
@@ -64,6 +64,9 @@ struct obs_node {
 	uint64_t	*branch_passed;	/* or: failed at i, passed on */
 	uint64_t	*branch_wins;	/* par: first success from i */
 	uint64_t	 cancels;	/* par: branches cancelled by a win */
+	uint64_t	 hedged;	/* hedged par: branch calls sent after
+					 * the first (its delay passed, or the
+					 * ones sent failed) */
 	uint64_t	 rewires;	/* ref: `baltic set` */
 };
 
