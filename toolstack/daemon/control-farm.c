@@ -64,6 +64,13 @@ farm_teardown(struct farm_run *f, backend_done_fn *done, void *arg)
 			d->backend->destroy(d->bctx, p, done, arg);
 			n++;
 		}
+	/* A cut in progress answers an error: its partition goes. */
+	TAILQ_FOREACH(p, &f->parts, entry)
+		if (p->cutting != NULL)
+			p->cutting->part = NULL;
+	TAILQ_FOREACH(p, &f->retired, entry)
+		if (p->cutting != NULL)
+			p->cutting->part = NULL;
 	farm_run_forget(f);
 	snprintf(dir, sizeof dir, "%s/%s", d->run_dir, f->name);
 	rmdir(dir);

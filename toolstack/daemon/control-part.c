@@ -161,7 +161,10 @@ cut_done(void *arg, int rc, const char *err)
 	struct ctl	*c = arg;
 	struct part	*p = c->part;
 
-	if (rc == -1) {
+	if (p == NULL)
+		ctl_error(c, BALTIC_EXIT_FAIL, "cut: the farm was destroyed "
+		    "meanwhile");
+	else if (rc == -1) {
 		p->state = PART_READY;
 		ctl_error(c, BALTIC_EXIT_FAIL, "cut %s: %s", p->name,
 		    err != NULL ? err : "failed");
@@ -169,6 +172,8 @@ cut_done(void *arg, int rc, const char *err)
 		farm_run_save(p->farm);
 		ctl_ok(c, "cut");
 	}
+	if (p != NULL)
+		p->cutting = NULL;
 	c->part = NULL;
 	ctl_unref(c);
 }
@@ -186,6 +191,10 @@ cut_tick(evutil_socket_t fd, short ev, void *arg)
 	struct timeval	 tv = { 0, 10000 };
 	char		*err = NULL;
 
+	if (p == NULL) {		/* the farm was destroyed */
+		cut_done(c, -1, NULL);
+		return;
+	}
 	if (p->pend.n > 0 && now_us() < c->deadline_us) {
 		evtimer_add(c->tick, &tv);
 		return;
@@ -244,6 +253,7 @@ ctl_cut(struct ctl *c, yajl_val rq)
 	if ((c->file = strdup(file)) == NULL)
 		fatal("%s", __func__);
 	c->part = p;
+	p->cutting = c;
 	c->refs++;
 	c->deadline_us = now_us() + CUT_DRAIN_MS * 1000ULL;
 	c->tick = evtimer_new(c->d->base, cut_tick, c);
