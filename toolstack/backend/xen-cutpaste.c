@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxl.h>
@@ -63,6 +64,16 @@ read_line(int fd, char *buf, size_t size)
 		buf[n++] = ch;
 	}
 	return -1;
+}
+
+/* Monotonic milliseconds, for the log's account of a cut. */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* A cut failed: the domain runs on (resumed if it was suspended). */
@@ -126,8 +137,10 @@ xen_cut_destroyed(evutil_socket_t fd, short what, void *arg)
 		log_warnx("%s: cannot destroy suspended domain %u: %d",
 		    p != NULL ? p->name : "?", xs->domid, rc);
 	if (p != NULL) {
-		log_info("%s: domain %u saved to %s", p->name, xs->domid,
-		    xs->file);
+		log_info("%s: domain %u saved to %s in %llu ms, destroyed in "
+		    "%llu ms more", p->name, xs->domid, xs->file,
+		    (unsigned long long)(xs->saved_ms - xs->t0_ms),
+		    (unsigned long long)(mono_ms() - xs->saved_ms));
 		xen_unwire(xs->x, p);
 		p->domid = -1;
 	}
@@ -154,6 +167,7 @@ xen_cut_saved(evutil_socket_t fd, short what, void *arg)
 	char			 err[128];
 	int			 r, rc = xs->rc;
 
+	xs->saved_ms = mono_ms();
 	if (rc != 0 || fsync(xs->fd) == -1) {
 		if (rc != 0)
 			snprintf(err, sizeof err, "libxl: suspend of domain "
@@ -225,6 +239,7 @@ xen_suspend(void *ctx, struct part *p, const char *file,
 	xs->p = p;
 	xs->domid = (uint32_t)p->domid;
 	xs->fd = fd;
+	xs->t0_ms = mono_ms();
 	xs->done = done;
 	xs->arg = arg;
 	/* From here the domain is ours to stop: no reconnect, no death. */

@@ -64,6 +64,7 @@ struct xsuspend {
 	int			 fd;
 	char			*file;
 	int			 rc;	/* libxl's, of the step that ended */
+	uint64_t		 t0_ms, saved_ms;	/* started, saved */
 	backend_done_fn		*done;
 	void			*arg;
 };
