@@ -9,6 +9,7 @@
  * fresh notification pending.
  */
 #include <sys/types.h>
+#include <sys/mman.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +85,31 @@ vt_ack(void *ctx)
 static struct libxenvchan	**abandoned;
 static size_t			  nabandoned;
 
+#define VCHAN_PAGE_SHIFT	12
+
+/*
+ * Release a data ring that has pages of its own (a ring of a page or
+ * more: ours are 64 KiB).  Those pages carry no unmap notify, so their
+ * release touches no event channel: munmap gives their grants back.  A
+ * smaller ring lives in the shared page, which stays.
+ */
+static void
+vchan_release_ring(struct libxenvchan_ring *r)
+{
+	if (r->order >= VCHAN_PAGE_SHIFT && r->buffer != NULL) {
+		munmap(r->buffer, (size_t)1 << r->order);
+		r->buffer = NULL;
+	}
+}
+
+/*
+ * What can go, goes: the data rings (all but a page of the memory).
+ * What stays: the shared page, whose unmap notify would put the old
+ * event channel port (which after resume may be a new channel's), and
+ * the event channel handle, whose close BUG()s on the port resume
+ * unbound.  The struct stays too, so that the transport's close knows
+ * it.
+ */
 void
 chan_vchan_abandon(struct libxenvchan *v)
 {
@@ -94,6 +120,8 @@ chan_vchan_abandon(struct libxenvchan *v)
 		abort();	/* closing it later would crash the kernel */
 	abandoned = nv;
 	abandoned[nabandoned++] = v;
+	vchan_release_ring(&v->read);
+	vchan_release_ring(&v->write);
 }
 
 static void

@@ -40,9 +40,12 @@ struct libxenvchan	*chan_vchan_server(xentoollog_logger *, int self_domid,
 
 /*
  * Guest side, after a save/restore: the vchan's event channel and grants
- * died with the old domain, and closing them crashes Linux (a BUG in
- * drivers/xen/evtchn.c on a port that resume unbound).  Mark v so that
- * the transport's close leaves it be: a small leak, once per restore.
+ * died with the old domain, and closing its event channel crashes Linux
+ * (a BUG in drivers/xen/evtchn.c on a port that resume unbound).  Mark v
+ * so that the transport's close leaves it be, and release its data rings
+ * now (128 KiB for our 64 KiB rings); what stays is the shared page, the
+ * event channel and gntshr handles and the struct: a page and two
+ * descriptors per restore.
  */
 void			 chan_vchan_abandon(struct libxenvchan *);
 

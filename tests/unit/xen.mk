@@ -9,7 +9,7 @@ tests_unit_test_xen_backend_SOURCES = tests/unit/test-xen-backend.c \
 	toolstack/backend/xen-osevent.c toolstack/backend/xen-chan.c \
 	toolstack/backend/xen-domain.c toolstack/backend/xen-cutpaste.c \
 	toolstack/backend/xen-xs-txn.h toolstack/backend/xen-xs-txn.c \
-	toolstack/util/util.c
+	toolstack/backend/backend.c toolstack/util/util.c
 tests_unit_test_xen_backend_CFLAGS = $(CMOCKA_TEST_CFLAGS) \
 	$(LIBEVENT_CFLAGS) $(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) \
 	$(XENVCHAN_CFLAGS) $(YAJL_CFLAGS)

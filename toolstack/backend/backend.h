@@ -3,7 +3,8 @@
  *
  *   lifecycle  create / destroy / suspend / restore / reattach a
  *              partition; asynchronous: the backend reports a channel
- *              with part_attach() and a death with part_died().
+ *              with part_attach() and a death with part_died(), and
+ *              the end of a destroy or suspend with a backend_done_fn.
  *   channel    the backend makes the transport (a Unix socket, a vchan)
  *              and hands balticd a struct chan over it.
  *   state      struct store_ops: a small key/value store with atomic
@@ -21,7 +22,19 @@
 #include <stdint.h>
 
 struct daemon;
+struct event_base;
 struct part;
+
+/*
+ * The end of an asynchronous destroy or suspend: rc 0, or -1 with err
+ * (valid during the call only).  Always called from the loop, never
+ * from inside the operation that started it, exactly once.
+ */
+typedef void	backend_done_fn(void *arg, int rc, const char *err);
+
+/* Call done(arg, rc, err) from base's loop, soon (err is copied). */
+void	backend_done_later(struct event_base *, backend_done_fn *done,
+	    void *arg, int rc, const char *err);
 
 /* What a partition uses now (backend_ops.usage). */
 struct part_usage {
@@ -41,14 +54,19 @@ struct backend_ops {
 	/* Start the partition; its channel comes later via part_attach. */
 	int	(*create)(void *ctx, struct part *, char **err_r);
 	/* Stop it for good and remove everything made for it.
-	 * Idempotent. */
-	void	(*destroy)(void *ctx, struct part *);
+	 * Idempotent.  The partition is let go at once (it may be freed
+	 * on return); done, unless NULL, is told when what ran it is gone
+	 * (xen: the domain destroyed, which takes a second or two). */
+	void	(*destroy)(void *ctx, struct part *, backend_done_fn *done,
+		    void *arg);
 	/* Cut: suspend to file (local: stop the process; file records
-	 * it).  Paste: the reverse; the channel comes back via
+	 * it); 0 once started, and done is told how it ended (the
+	 * partition must live until then), or -1 with *err_r and done
+	 * never called.  Paste: the reverse; the channel comes back via
 	 * part_attach; file stays on both backends, as xl restore leaves
 	 * it. */
 	int	(*suspend)(void *ctx, struct part *, const char *file,
-		    char **err_r);
+		    backend_done_fn *done, void *arg, char **err_r);
 	int	(*restore)(void *ctx, struct part *, const char *file,
 		    char **err_r);
 	/* After a daemon restart: find the running partition (pid/domid

@@ -435,8 +435,9 @@ local_forget(void *ctx, struct part *p)
  * SIGCONT, should it be cut), then SIGKILL if it lingers past 2 s.
  */
 static void
-local_destroy(void *ctx, struct part *p)
+local_destroy(void *ctx, struct part *p, backend_done_fn *done, void *arg)
 {
+	struct local	*l = ctx;
 	struct lpart	*lp = p->bdata;
 	int		 i, status;
 	pid_t		 pid = p->pid;
@@ -462,12 +463,16 @@ local_destroy(void *ctx, struct part *p)
 	p->pid = 0;
 	p->state = PART_DEAD;
 	local_unlisten(p, true);
+	backend_done_later(l->d->base, done, arg, 0, NULL);
 }
 
+/* SIGSTOP is the whole cut: done is told at once, from the loop. */
 static int
-local_suspend(void *ctx, struct part *p, const char *file, char **err_r)
+local_suspend(void *ctx, struct part *p, const char *file,
+    backend_done_fn *done, void *arg, char **err_r)
 {
-	FILE	*fp;
+	struct local	*l = ctx;
+	FILE		*fp;
 
 	if (p->pid <= 0)
 		return errf(err_r, "%s is not running", p->name);
@@ -480,6 +485,7 @@ local_suspend(void *ctx, struct part *p, const char *file, char **err_r)
 	if (kill(-p->pid, SIGSTOP) == -1)
 		return errf(err_r, "stop %d: %s", (int)p->pid,
 		    strerror(errno));
+	backend_done_later(l->d->base, done, arg, 0, NULL);
 	return 0;
 }
 

@@ -3,16 +3,20 @@
  * restore` do them.  A cut file is our header (farm, instance, domid,
  * the domain's xl config) and then libxl's save stream.
  */
+#include <event2/event.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libxl.h>
 
+#include "backend/backend.h"
 #include "backend/xen-state.h"
 #include "daemon/daemon.h"
 #include "log.h"
@@ -62,6 +66,16 @@ read_line(int fd, char *buf, size_t size)
 	return -1;
 }
 
+/* Monotonic milliseconds, for the log's account of a cut. */
+static uint64_t
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* A cut failed: the domain runs on (resumed if it was suspended). */
 static void
 xen_cut_undo(struct xen *x, struct part *p, bool suspended)
@@ -80,22 +94,127 @@ xen_cut_undo(struct xen *x, struct part *p, bool suspended)
 	xen_agent_check(x, p);
 }
 
+/* The cut ended (in the loop): free the record, tell the caller. */
+static void
+xen_cut_end(struct xsuspend *xs, int rc, const char *err)
+{
+	backend_done_fn	*done = xs->done;
+	void		*arg = xs->arg;
+	struct xpart	*xp;
+
+	if (xs->p != NULL && (xp = xs->p->bdata) != NULL)
+		xp->suspending = NULL;
+	close(xs->fd);
+	if (rc == -1)
+		unlink(xs->file);
+	free(xs->file);
+	free(xs);
+	if (done != NULL)
+		done(arg, rc, err);
+}
+
+/* libxl's ao callbacks may run inside the initiating call: each
+ * records libxl's rc and goes on from the loop. */
+static void
+xen_cut_later(struct xsuspend *xs, int rc,
+    void (*fn)(evutil_socket_t, short, void *))
+{
+	xs->rc = rc;
+	if (event_base_once(xs->x->d->base, -1, EV_TIMEOUT, fn, xs, NULL)
+	    == -1)
+		fatalx("%s: event_base_once", __func__);
+}
+
+/* The saved domain is destroyed (arg: the xsuspend). */
+static void
+xen_cut_destroyed(evutil_socket_t fd, short what, void *arg)
+{
+	struct xsuspend	*xs = arg;
+	struct part	*p = xs->p;
+	int		 rc = xs->rc;
+
+	if (rc != 0)
+		log_warnx("%s: cannot destroy suspended domain %u: %d",
+		    p != NULL ? p->name : "?", xs->domid, rc);
+	if (p != NULL) {
+		log_info("%s: domain %u saved to %s in %llu ms, destroyed in "
+		    "%llu ms more", p->name, xs->domid, xs->file,
+		    (unsigned long long)(xs->saved_ms - xs->t0_ms),
+		    (unsigned long long)(mono_ms() - xs->saved_ms));
+		xen_unwire(xs->x, p);
+		p->domid = -1;
+	}
+	xen_cut_end(xs, 0, NULL);
+}
+
+static void
+xen_cut_destroyed_cb(libxl_ctx *ctx, int rc, void *arg)
+{
+	xen_cut_later(arg, rc, xen_cut_destroyed);
+}
+
+/*
+ * libxl saved the domain (arg: the xsuspend): make the file durable,
+ * then destroy the domain, asynchronously too.  A failed save resumes
+ * the domain, which runs on.
+ */
+static void
+xen_cut_saved(evutil_socket_t fd, short what, void *arg)
+{
+	struct xsuspend		*xs = arg;
+	struct xen		*x = xs->x;
+	libxl_asyncop_how	 how;
+	char			 err[128];
+	int			 r, rc = xs->rc;
+
+	xs->saved_ms = mono_ms();
+	if (rc != 0 || fsync(xs->fd) == -1) {
+		if (rc != 0)
+			snprintf(err, sizeof err, "libxl: suspend of domain "
+			    "%u failed: %d", xs->domid, rc);
+		else
+			snprintf(err, sizeof err, "%s: %s", xs->file,
+			    strerror(errno));
+		if (xs->p != NULL)
+			xen_cut_undo(x, xs->p, rc == 0);
+		xen_cut_end(xs, -1, err);
+		return;
+	}
+	memset(&how, 0, sizeof how);
+	how.callback = xen_cut_destroyed_cb;
+	how.u.for_callback = xs;
+	if ((r = libxl_domain_destroy(x->ctx, xs->domid, &how)) != 0)
+		xen_cut_later(xs, r, xen_cut_destroyed);
+}
+
+static void
+xen_cut_saved_cb(libxl_ctx *ctx, int rc, void *arg)
+{
+	xen_cut_later(arg, rc, xen_cut_saved);
+}
+
 /*
  * Cut, as `xl save` does it: FILE gets our header (farm, instance, the
  * domain's xl config, so that paste re-creates the same domain), then
- * libxl's save stream; the domain is then destroyed.  Synchronous: cut
- * is an administrator's operation, and the calls were drained before.
+ * libxl's save stream; the domain is then destroyed.  Asynchronous
+ * (libxl's ao, in balticd's loop): the save takes seconds under
+ * emulation, and the other partitions' calls go on meanwhile; done
+ * hears how it ended.  The calls were drained before.
  */
 int
-xen_suspend(void *ctx, struct part *p, const char *file, char **err_r)
+xen_suspend(void *ctx, struct part *p, const char *file,
+    backend_done_fn *done, void *arg, char **err_r)
 {
-	struct xen	*x = ctx;
-	struct xpart	*xp = p->bdata;
-	struct xcreate	*xc = NULL;
-	char		*xl = NULL, *hdr = NULL;
-	int		 fd = -1, rc = -1, r, hlen;
+	struct xen		*x = ctx;
+	struct xpart		*xp = p->bdata;
+	struct xcreate		*xc = NULL;
+	struct xsuspend		*xs = NULL;
+	libxl_asyncop_how	 how;
+	char			*xl = NULL, *hdr = NULL;
+	int			 fd = -1, rc = -1, r, hlen;
 
-	if (xp == NULL || p->domid < 0 || xp->creating != NULL)
+	if (xp == NULL || p->domid < 0 || xp->creating != NULL ||
+	    xp->suspending != NULL)
 		return errf(err_r, "%s has no running domain", p->name);
 	if (xcreate_new(x, p, &xc, &xl, err_r) == -1)
 		goto out;
@@ -113,32 +232,42 @@ xen_suspend(void *ctx, struct part *p, const char *file, char **err_r)
 		errf(err_r, "%s: %s", file, strerror(errno));
 		goto out;
 	}
+	if ((xs = calloc(1, sizeof *xs)) == NULL ||
+	    (xs->file = strdup(file)) == NULL)
+		fatal("%s", __func__);
+	xs->x = x;
+	xs->p = p;
+	xs->domid = (uint32_t)p->domid;
+	xs->fd = fd;
+	xs->t0_ms = mono_ms();
+	xs->done = done;
+	xs->arg = arg;
 	/* From here the domain is ours to stop: no reconnect, no death. */
 	xp->cut = true;
 	xen_unwatch(x, xp);
 	part_detach(p, "cut");
-	if ((r = libxl_domain_suspend(x->ctx, (uint32_t)p->domid, fd, 0,
-	    NULL)) != 0 || fsync(fd) == -1) {
-		if (r != 0)
-			errf(err_r, "libxl: suspend of domain %d failed: %d",
-			    p->domid, r);
-		else
-			errf(err_r, "%s: %s", file, strerror(errno));
-		xen_cut_undo(x, p, r == 0);
+	xp->suspending = xs;
+	memset(&how, 0, sizeof how);
+	how.callback = xen_cut_saved_cb;
+	how.u.for_callback = xs;
+	fd = -1;	/* the record's */
+	if ((r = libxl_domain_suspend(x->ctx, xs->domid, xs->fd, 0, &how))
+	    != 0) {
+		errf(err_r, "libxl: suspend of domain %d failed: %d",
+		    p->domid, r);
+		xp->suspending = NULL;
+		xen_cut_undo(x, p, false);
+		close(xs->fd);
+		unlink(xs->file);
+		free(xs->file);
+		free(xs);
 		goto out;
 	}
-	if (libxl_domain_destroy(x->ctx, (uint32_t)p->domid, NULL) != 0)
-		log_warnx("%s: cannot destroy suspended domain %d", p->name,
-		    p->domid);
-	log_info("%s: domain %d saved to %s", p->name, p->domid, file);
-	xen_unwire(x, p);
-	p->domid = -1;
 	rc = 0;
 out:
 	if (fd != -1) {
 		close(fd);
-		if (rc == -1)
-			unlink(file);
+		unlink(file);
 	}
 	xcreate_free(xc);
 	free(xl);

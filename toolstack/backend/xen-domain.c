@@ -79,7 +79,8 @@ xen_create_finish(evutil_socket_t fd, short what, void *arg)
 	if (p == NULL) {
 		/* Destroyed while being created: undo. */
 		if (xc->rc == 0)
-			libxl_domain_destroy(x->ctx, xc->domid, NULL);
+			xen_destroy_domain(x, xc->domid, "(destroyed while "
+			    "being created)", NULL, NULL);
 		goto out;
 	}
 	xp = p->bdata;

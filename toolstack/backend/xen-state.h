@@ -26,6 +26,8 @@
 #include <libxl.h>
 #include <xentoollog.h>
 
+#include "backend/backend.h"
+
 #define XEN_DOM0_ROOT		"/local/domain/0/baltic"
 #define XEN_CONNECT_TRIES	25	/* vchan connect attempts per offer */
 #define XEN_CONNECT_RETRY_MS	200
@@ -54,6 +56,19 @@ struct xcreate {
 	char				*restore_file;
 };
 
+/* One cut in flight: libxl saves the domain to fd, then destroys it. */
+struct xsuspend {
+	struct xen		*x;
+	struct part		*p;	/* NULL once destroyed */
+	uint32_t		 domid;
+	int			 fd;
+	char			*file;
+	int			 rc;	/* libxl's, of the step that ended */
+	uint64_t		 t0_ms, saved_ms;	/* started, saved */
+	backend_done_fn		*done;
+	void			*arg;
+};
+
 /* Per partition (p->bdata). */
 struct xpart {
 	struct xen		*x;
@@ -66,6 +81,7 @@ struct xpart {
 	struct event		*retry_ev;
 	unsigned		 tries;
 	struct xcreate		*creating;
+	struct xsuspend		*suspending;
 	bool			 cut;		/* suspended: do not connect */
 	TAILQ_ENTRY(xpart)	 entry;
 };
@@ -87,6 +103,12 @@ struct part	*xen_find(struct xen *, uint32_t domid);
 struct xpart	*xpart_get(struct xen *, struct part *);
 /* Forget p's domain (gone, or going): unwatch, unwire, domid -1. */
 void		 xen_forget(struct xen *, struct part *);
+/* Destroy domid asynchronously (libxl's ao in the loop); done, unless
+ * NULL, hears from the loop when it is gone.  A domain whose name a
+ * partition takes again at once (a restart) is destroyed synchronously
+ * instead: libxl refuses a second domain of a name. */
+void		 xen_destroy_domain(struct xen *, uint32_t domid,
+		    const char *name, backend_done_fn *done, void *arg);
 
 /* xen-osevent.c */
 /* libxl's fds and timeouts as events of x->d->base; user is the xen. */
@@ -123,9 +145,10 @@ int		 xen_domid_of(struct xen *, const char *name);
 int		 xen_create(void *ctx, struct part *, char **err_r);
 
 /* xen-cutpaste.c */
-/* backend_ops.suspend: save p's domain to file and destroy it. */
+/* backend_ops.suspend: save p's domain to file and destroy it,
+ * asynchronously; done hears how it ended. */
 int		 xen_suspend(void *ctx, struct part *, const char *file,
-		    char **err_r);
+		    backend_done_fn *done, void *arg, char **err_r);
 /* backend_ops.restore: restore p's domain from a cut file. */
 int		 xen_restore(void *ctx, struct part *, const char *file,
 		    char **err_r);

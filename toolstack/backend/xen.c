@@ -141,6 +141,8 @@ xen_event(void *user, libxl_event *ev)
 		    p->inst != NULL &&
 		    p->inst->role->on_crash == FARM_CRASH_PRESERVE;
 		xen_unwatch(x, xp);
+		/* Synchronous: part_died may restart it under its name at
+		 * once (xen_destroy_domain). */
 		if (!keep && libxl_domain_destroy(x->ctx, ev->domid, NULL)
 		    != 0)
 			log_warnx("%s: cannot destroy domain %u", p->name,
@@ -266,17 +268,83 @@ xen_fini(void *ctx)
 
 /* ---- destroy ----------------------------------------------------------- */
 
+/* One domain being destroyed, and who waits for it. */
+struct xdestroy {
+	struct xen		*x;
+	uint32_t		 domid;
+	char			*name;
+	int			 rc;
+	backend_done_fn		*done;
+	void			*arg;
+};
+
+/* The domain is gone, or libxl could not destroy it (from the loop). */
+static void
+xen_destroyed(evutil_socket_t fd, short what, void *arg)
+{
+	struct xdestroy	*xd = arg;
+	char		 err[160];
+
+	if (xd->rc != 0) {
+		snprintf(err, sizeof err, "%s: cannot destroy domain %u: %d",
+		    xd->name, xd->domid, xd->rc);
+		log_warnx("%s", err);
+	}
+	if (xd->done != NULL)
+		xd->done(xd->arg, xd->rc != 0 ? -1 : 0, xd->rc != 0 ? err :
+		    NULL);
+	free(xd->name);
+	free(xd);
+}
+
+/* libxl's ao callback, maybe inside the initiating call: to the loop. */
+static void
+xen_destroyed_cb(libxl_ctx *ctx, int rc, void *arg)
+{
+	struct xdestroy	*xd = arg;
+
+	xd->rc = rc;
+	if (event_base_once(xd->x->d->base, -1, EV_TIMEOUT, xen_destroyed,
+	    xd, NULL) == -1)
+		fatalx("%s: event_base_once", __func__);
+}
+
+void
+xen_destroy_domain(struct xen *x, uint32_t domid, const char *name,
+    backend_done_fn *done, void *arg)
+{
+	struct xdestroy		*xd;
+	libxl_asyncop_how	 how;
+	int			 rc;
+
+	if ((xd = calloc(1, sizeof *xd)) == NULL ||
+	    (xd->name = strdup(name)) == NULL)
+		fatal("%s", __func__);
+	xd->x = x;
+	xd->domid = domid;
+	xd->done = done;
+	xd->arg = arg;
+	memset(&how, 0, sizeof how);
+	how.callback = xen_destroyed_cb;
+	how.u.for_callback = xd;
+	if ((rc = libxl_domain_destroy(x->ctx, domid, &how)) != 0)
+		xen_destroyed_cb(x->ctx, rc, xd);
+}
+
 /*
  * Stop the domain for good and remove everything made for it.  A create
- * in flight is left to finish and then undone.  Idempotent.
+ * in flight is left to finish and then undone; a cut in flight ends with
+ * the domain.  The partition is let go at once; libxl destroys the
+ * domain in the loop's time and done hears when it is gone.  Idempotent.
  */
 static void
-xen_destroy(void *ctx, struct part *p)
+xen_destroy(void *ctx, struct part *p, backend_done_fn *done, void *arg)
 {
 	struct xen	*x = ctx;
 	struct xpart		*xp = p->bdata;
 	char			*name = NULL;
 	libxl_asyncop_how	 how;
+	bool			 started = false;
 
 	part_detach(p, "destroyed");
 	if (xp == NULL)
@@ -291,12 +359,17 @@ xen_destroy(void *ctx, struct part *p)
 		xp->creating->p = NULL;
 		xp->creating = NULL;
 	}
+	if (xp->suspending != NULL) {
+		xp->suspending->p = NULL;
+		xp->suspending = NULL;
+	}
 	xen_unwatch(x, xp);
 	/* Only the domain we made: a stale domid may be someone else's. */
 	if (p->domid >= 0 && (name = libxl_domid_to_name(x->ctx,
-	    (uint32_t)p->domid)) != NULL && strcmp(name, p->name) == 0 &&
-	    libxl_domain_destroy(x->ctx, (uint32_t)p->domid, NULL) != 0)
-		log_warnx("%s: cannot destroy domain %d", p->name, p->domid);
+	    (uint32_t)p->domid)) != NULL && strcmp(name, p->name) == 0) {
+		xen_destroy_domain(x, (uint32_t)p->domid, p->name, done, arg);
+		started = true;
+	}
 	xen_unwire(x, p);
 	TAILQ_REMOVE(&x->parts, xp, entry);
 	if (xp->retry_ev != NULL)
@@ -304,6 +377,8 @@ xen_destroy(void *ctx, struct part *p)
 	free(xp);
 	p->bdata = NULL;
 out:
+	if (!started)
+		backend_done_later(x->d->base, done, arg, 0, NULL);
 	free(name);
 	p->domid = -1;
 	p->pid = 0;

@@ -59,7 +59,7 @@ apply_drain_tick(evutil_socket_t fd, short ev, void *arg)
 			left = true;
 			continue;
 		}
-		d->backend->destroy(d->bctx, p);
+		d->backend->destroy(d->bctx, p, NULL, NULL);
 		log_info("%s: drained; destroyed", p->name);
 		done = true;
 	}
@@ -126,7 +126,7 @@ farm_run_replace(struct part *p)
 	TAILQ_REMOVE(&f->parts, p, entry);
 	p->retired = true;
 	TAILQ_INSERT_TAIL(&f->retired, p, entry);
-	d->backend->destroy(d->bctx, p);
+	d->backend->destroy(d->bctx, p, NULL, NULL);
 	log_warnx("%s: died %u times within %u s: replaced by %s in %u ms",
 	    p->name, p->crashes, r->crash_window_s, np->name, ms);
 	farm_run_save(f);
@@ -265,7 +265,7 @@ apply_undo(struct apply *a)
 
 		if (ai->act == APPLY_KEEP || ai->p == NULL)
 			continue;
-		d->backend->destroy(d->bctx, ai->p);
+		d->backend->destroy(d->bctx, ai->p, NULL, NULL);
 		ai->p->retired = true;
 		TAILQ_REMOVE(&f->parts, ai->p, entry);
 		TAILQ_INSERT_TAIL(&f->retired, ai->p, entry);

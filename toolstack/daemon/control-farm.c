@@ -21,19 +21,23 @@
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "keep/keep.h"
+#include "log.h"
 #include "util/util.h"
 
 /* ---- create ------------------------------------------------------------ */
 
 /* Ends the farm: a create waiting for it, its exports and partitions,
- * its state and run directory; the keeper quits with the last farm. */
-void
-farm_teardown(struct farm_run *f)
+ * its state and run directory; the keeper quits with the last farm.
+ * done (unless NULL) hears once per partition destroyed; the count is
+ * returned. */
+unsigned
+farm_teardown(struct farm_run *f, backend_done_fn *done, void *arg)
 {
 	struct daemon	*d = f->d;
 	struct ctl	*c;
 	struct part	*p;
 	char		 dir[512];
+	unsigned	 n = 0;
 	size_t		 i;
 
 	f->dying = true;
@@ -51,11 +55,22 @@ farm_teardown(struct farm_run *f)
 	}
 	for (i = 0; i < f->nexports; i++)
 		export_stop(&f->exports[i]);
-	TAILQ_FOREACH(p, &f->parts, entry)
-		d->backend->destroy(d->bctx, p);
+	TAILQ_FOREACH(p, &f->parts, entry) {
+		d->backend->destroy(d->bctx, p, done, arg);
+		n++;
+	}
 	TAILQ_FOREACH(p, &f->retired, entry)
-		if (p->state != PART_DEAD)
-			d->backend->destroy(d->bctx, p);
+		if (p->state != PART_DEAD) {
+			d->backend->destroy(d->bctx, p, done, arg);
+			n++;
+		}
+	/* A cut in progress answers an error: its partition goes. */
+	TAILQ_FOREACH(p, &f->parts, entry)
+		if (p->cutting != NULL)
+			p->cutting->part = NULL;
+	TAILQ_FOREACH(p, &f->retired, entry)
+		if (p->cutting != NULL)
+			p->cutting->part = NULL;
 	farm_run_forget(f);
 	snprintf(dir, sizeof dir, "%s/%s", d->run_dir, f->name);
 	rmdir(dir);
@@ -63,6 +78,7 @@ farm_teardown(struct farm_run *f)
 	farm_run_free(f);
 	if (TAILQ_EMPTY(&d->farms))
 		keep_done(d->keep, true);	/* nothing to keep */
+	return done != NULL ? n : 0;
 }
 
 /* A partition of a farm being created became ready or died: the create
@@ -142,7 +158,7 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 	ctl_unref(c);
 	return;
 fail:
-	farm_teardown(f);	/* ends this create too */
+	farm_teardown(f, NULL, NULL);	/* ends this create too */
 }
 
 /* Bind every export's address before any partition starts: a busy or
@@ -316,11 +332,11 @@ ctl_create_farm(struct ctl *c, yajl_val rq, struct farm_file *file,
 	/* The store knows the farm before any partition exists. */
 	if (farm_run_save(f) == -1) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "cannot write farm state");
-		farm_teardown(f);
+		farm_teardown(f, NULL, NULL);
 		goto out;
 	}
 	if (create_bind_exports(c, f) == -1) {
-		farm_teardown(f);
+		farm_teardown(f, NULL, NULL);
 		goto out;
 	}
 	TAILQ_FOREACH(p, &f->parts, entry) {
@@ -329,7 +345,7 @@ ctl_create_farm(struct ctl *c, yajl_val rq, struct farm_file *file,
 			    "created", p->name, err != NULL ? err : "failed",
 			    f->name);
 			free(err);
-			farm_teardown(f);
+			farm_teardown(f, NULL, NULL);
 			goto out;
 		}
 		ctl_progress(c, "%s: created", p->name);
@@ -372,6 +388,21 @@ ctl_create(struct ctl *c, yajl_val rq)
 
 /* ---- destroy ---------------------------------------------------------- */
 
+/* One partition of the farm is gone (and once more when the teardown
+ * returned): the last answers. */
+static void
+destroy_done(void *arg, int rc, const char *err)
+{
+	struct ctl	*c = arg;
+
+	if (rc == -1)
+		log_warnx("destroy: %s", err != NULL ? err : "failed");
+	if (--c->pending > 0)
+		return;
+	ctl_ok(c, "destroyed");
+	ctl_unref(c);
+}
+
 void
 ctl_destroy(struct ctl *c, yajl_val rq)
 {
@@ -386,8 +417,11 @@ ctl_destroy(struct ctl *c, yajl_val rq)
 		ctl_ok(c, "no such farm: nothing to do");
 		return;
 	}
-	farm_teardown(f);
-	ctl_ok(c, "destroyed");
+	/* Answered once every domain is gone, without holding the loop:
+	 * other farms' calls go on meanwhile. */
+	c->refs++;
+	c->pending = farm_teardown(f, destroy_done, c) + 1;
+	destroy_done(c, 0, NULL);
 }
 
 /* ---- list ------------------------------------------------------------- */

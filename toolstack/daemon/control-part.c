@@ -154,6 +154,35 @@ ctl_call(struct ctl *c, yajl_val rq)
 
 /* ---- cut, paste -------------------------------------------------------- */
 
+/* The backend's cut ended: the domain is saved and gone, or it runs on. */
+static void
+cut_done(void *arg, int rc, const char *err)
+{
+	struct ctl	*c = arg;
+	struct part	*p = c->part;
+
+	if (p == NULL)
+		ctl_error(c, BALTIC_EXIT_FAIL, "cut: the farm was destroyed "
+		    "meanwhile");
+	else if (rc == -1) {
+		p->state = PART_READY;
+		ctl_error(c, BALTIC_EXIT_FAIL, "cut %s: %s", p->name,
+		    err != NULL ? err : "failed");
+	} else {
+		farm_run_save(p->farm);
+		ctl_ok(c, "cut");
+	}
+	if (p != NULL)
+		p->cutting = NULL;
+	c->part = NULL;
+	ctl_unref(c);
+}
+
+/*
+ * Drained (or the drain's time is up): start the suspend.  The loop
+ * runs on while the backend saves the partition (a domain takes
+ * seconds); cut_done answers.
+ */
 static void
 cut_tick(evutil_socket_t fd, short ev, void *arg)
 {
@@ -162,22 +191,19 @@ cut_tick(evutil_socket_t fd, short ev, void *arg)
 	struct timeval	 tv = { 0, 10000 };
 	char		*err = NULL;
 
+	if (p == NULL) {		/* the farm was destroyed */
+		cut_done(c, -1, NULL);
+		return;
+	}
 	if (p->pend.n > 0 && now_us() < c->deadline_us) {
 		evtimer_add(c->tick, &tv);
 		return;
 	}
-	if (p->farm->d->backend->suspend(p->farm->d->bctx, p, c->file, &err)
-	    == -1) {
-		p->state = PART_READY;
-		ctl_error(c, BALTIC_EXIT_FAIL, "cut %s: %s", p->name,
-		    err != NULL ? err : "failed");
+	if (p->farm->d->backend->suspend(p->farm->d->bctx, p, c->file,
+	    cut_done, c, &err) == -1) {
+		cut_done(c, -1, err);
 		free(err);
-	} else {
-		farm_run_save(p->farm);
-		ctl_ok(c, "cut");
 	}
-	c->part = NULL;
-	ctl_unref(c);
 }
 
 static struct part *
@@ -227,6 +253,7 @@ ctl_cut(struct ctl *c, yajl_val rq)
 	if ((c->file = strdup(file)) == NULL)
 		fatal("%s", __func__);
 	c->part = p;
+	p->cutting = c;
 	c->refs++;
 	c->deadline_us = now_us() + CUT_DRAIN_MS * 1000ULL;
 	c->tick = evtimer_new(c->d->base, cut_tick, c);

@@ -13,6 +13,8 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "backend/backend.h"
+
 struct bufferevent;
 struct daemon;
 struct farm;
@@ -36,6 +38,7 @@ struct ctl {
 	char			*file;
 	struct event		*tick;
 	uint64_t		 deadline_us;
+	unsigned		 pending;	/* destroys not yet done */
 };
 
 /* Drops one reference; the last frees the connection and its timer. */
@@ -84,7 +87,10 @@ int		 ctl_farm_of_req(struct ctl *, yajl_val rq,
 void		 ctl_create_farm(struct ctl *, yajl_val rq, struct farm_file *,
 		    struct farm *);
 int		 ctl_check_roles(struct ctl *, const struct farm *);
-void		 farm_teardown(struct farm_run *);
+/* Ends the farm; each partition's destroy tells done (may be NULL) when
+ * what ran it is gone.  How many will tell it. */
+unsigned	 farm_teardown(struct farm_run *, backend_done_fn *done,
+		    void *arg);
 /* apply.c */
 void		 ctl_apply(struct ctl *, yajl_val rq);
 void		 apply_abort(struct farm_run *);

@@ -144,6 +144,9 @@ struct part {
 						 * then destroyed, never
 						 * restarted */
 	struct event		*restart_ev;	/* on_crash restart */
+	struct ctl		*cutting;	/* the `baltic cut` of it in
+						 * progress: told if the farm
+						 * goes first */
 	char			*why;		/* last reason for ill health */
 	/* backend's: */
 	pid_t			 pid;		/* local: agent; xen: 0 */

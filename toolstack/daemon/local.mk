@@ -25,7 +25,8 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/keep/keep.h toolstack/keep/keep-proto.c \
 	toolstack/keep/keep.c toolstack/keep/keeper.c \
 	toolstack/keep/keep-fdstore.c \
-	toolstack/backend/backend.h toolstack/backend/local.c \
+	toolstack/backend/backend.h toolstack/backend/backend.c \
+	toolstack/backend/local.c \
 	toolstack/backend/local-jail.h toolstack/backend/local-jail.c \
 	toolstack/backend/store-dir.c toolstack/backend/store-xs.c \
 	toolstack/backend/xen-state.h toolstack/backend/xen.c \
