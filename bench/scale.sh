@@ -64,9 +64,15 @@ start_balticd "$build/toolstack/balticd" "$T/balticd.log"
 run() {
 	local line
 	# Warm: every partition has had calls (its handler starts on its
-	# first), and every echo server its connection from HAProxy.
-	wrk -t1 -c"$CONNS" -d$((1 + $2 / 100))s -s "$here/post.lua" "$3" \
-	    >/dev/null 2>&1
+	# first: at N=1000 the first thousand calls take some 12 s), and
+	# every echo server its connection from HAProxy.  Until twice N
+	# calls are answered, at most a minute.
+	local warm=0 n t0=$SECONDS
+	while [ "$warm" -lt $((2 * $2)) ] && [ $((SECONDS - t0)) -lt 60 ]; do
+		n=$(wrk -t1 -c"$CONNS" -d2s -s "$here/post.lua" "$3" 2>&1 |
+		    sed -n 's/^BENCH requests=\([0-9]*\) .*/\1/p')
+		warm=$((warm + ${n:-0}))
+	done
 	line=$(wrk -t1 -c"$CONNS" -d"${SECS}s" -s "$here/post.lua" --latency \
 	    "$3" 2>&1 | sed -n 's/^BENCH //p')
 	[ -n "$line" ] || die "wrk failed on $3"
