@@ -350,16 +350,6 @@ void		 part_detach(struct part *, const char *why);
 void		 part_send(struct part *, struct req *);
 void		 part_cancel(struct part *, struct req *);
 void		 part_ping_all(struct daemon *);
-/* The ping slice of the partition of that name (a stable hash). */
-static inline unsigned
-part_ping_slice(const char *name)
-{
-	unsigned	h = 2166136261u;
-
-	while (*name != '\0')
-		h = (h ^ (unsigned char)*name++) * 16777619u;
-	return h % BALTIC_PING_SLICES;
-}
 void		 part_started(struct part *);
 void		 part_died(struct part *, const char *why);
 void		 part_restart_in(struct part *, unsigned ms);
@@ -454,7 +444,6 @@ int		 farm_run_save(struct farm_run *);
 int		 farm_run_save_apply(struct farm_run *, const char *source,
 		    size_t len, const char *path);
 int		 farm_run_forget_apply(struct farm_run *);
-uint64_t	 source_hash(const char *, size_t);
 int		 farm_run_forget(struct farm_run *);
 int		 daemon_restore(struct daemon *);
 

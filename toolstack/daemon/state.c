@@ -25,20 +25,6 @@ gen_str(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-/* FNV-1a of a farm's source: which definition a state was written for. */
-uint64_t
-source_hash(const char *s, size_t len)
-{
-	uint64_t	h = 0xcbf29ce484222325ULL;
-	size_t		i;
-
-	for (i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static void
 gen_part(yajl_gen g, const struct part *p)
 {
@@ -87,7 +73,7 @@ farm_run_save(struct farm_run *f)
 	gen_str(g, "path");
 	gen_str(g, f->path);
 	snprintf(hash, sizeof hash, "%016llx",
-	    (unsigned long long)source_hash(f->source, f->sourcelen));
+	    (unsigned long long)fnv1a64(f->source, f->sourcelen));
 	gen_str(g, "source_hash");
 	gen_str(g, hash);
 	gen_str(g, "partitions");
@@ -206,7 +192,7 @@ restore_source(struct daemon *d, const char *name, yajl_val state,
 		*applied_r = true;
 		for (i = 0; i < 2; i++) {
 			if ((t = json_str(apt, which[i])) == NULL ||
-			    source_hash(t, strlen(t)) != h)
+			    fnv1a64(t, strlen(t)) != h)
 				continue;
 			log_info("%s: an apply was under way: back to the %s "
 			    "definition", name, i == 0 ? "new" : "old");

@@ -130,3 +130,14 @@ fork_child(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return pid;
 }
+
+uint64_t
+fnv1a64(const void *p, size_t len)
+{
+	const unsigned char	*s = p;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+
+	while (len-- > 0)
+		h = (h ^ *s++) * 0x100000001b3ULL;
+	return h;
+}

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <yajl/yajl_tree.h>
 
@@ -38,5 +39,9 @@ int		 unix_listen(const char *path, int backlog, char **err_r);
  * (libevent's would tell the parent's loop it got the signal).
  */
 pid_t		 fork_child(void);
+
+/* FNV-1a, 64 bits: a request in the keeper's record, a farm's source in
+ * its state, a partition's ping slice. */
+uint64_t	 fnv1a64(const void *, size_t);
 
 #endif /* BALTIC_UTIL_H */

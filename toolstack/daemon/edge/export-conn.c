@@ -184,18 +184,6 @@ out:
 	return rc;
 }
 
-/* FNV-1a, 64 bits: names a request in the keeper's record. */
-uint64_t
-export_hash(const void *p, size_t len)
-{
-	const unsigned char	*s = p;
-	uint64_t		 h = 0xcbf29ce484222325ULL;
-
-	while (len-- > 0)
-		h = (h ^ *s++) * 0x100000001b3ULL;
-	return h;
-}
-
 /* ---- connections ------------------------------------------------------ */
 
 struct export_conn *
@@ -481,7 +469,7 @@ export_settle(int fd, size_t reqlen, uint64_t reqhash)
 	if (reqlen == 0 || (buf = malloc(reqlen)) == NULL)
 		return;
 	if (recv(fd, buf, reqlen, MSG_PEEK | MSG_DONTWAIT) == (ssize_t)reqlen &&
-	    export_hash(buf, reqlen) == reqhash)
+	    fnv1a64(buf, reqlen) == reqhash)
 		recv(fd, buf, reqlen, MSG_DONTWAIT);
 	free(buf);
 }

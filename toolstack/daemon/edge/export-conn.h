@@ -100,7 +100,5 @@ ssize_t	 conn_recv(struct export_conn *, void *, size_t);
 ssize_t	 conn_send(struct export_conn *, const void *, size_t);
 /* Write what c->out holds; once written, the connection reads again. */
 void	 conn_write(struct export_conn *);
-/* FNV-1a, 64 bits: names a request in the keeper's record. */
-uint64_t export_hash(const void *, size_t);
 
 #endif /* BALTIC_EXPORT_CONN_H */

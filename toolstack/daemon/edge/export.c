@@ -50,9 +50,17 @@
 #include "daemon/edge/http-req.h"
 #include "keep/keep.h"
 #include "log.h"
+#include "util/util.h"
 
 static void	conn_arm_read(struct export_conn *);
 static void	conn_io_cb(evutil_socket_t, short, void *);
+
+/* Does c wait on its one lasting event (conn_io_cb)? */
+static bool
+conn_io_armed(const struct export_conn *c)
+{
+	return c->ev != NULL && event_get_callback(c->ev) == conn_io_cb;
+}
 
 /* ---- calls ------------------------------------------------------------ */
 
@@ -67,7 +75,7 @@ export_call_done(struct req *r, uint32_t status, const void *payload,
 	if (c->take_pending)	/* answered in the turn it was read */
 		journal_flush(c->d);
 	c->state = CONN_WRITING;	/* conn_io_cb: no hang-up watch */
-	if (c->ev != NULL && event_get_callback(c->ev) != conn_io_cb)
+	if (!conn_io_armed(c))
 		conn_event_clear(c);	/* the hang-up watch */
 	conn_answer_status(c, status, c->srv->f->name, payload, len);
 }
@@ -239,14 +247,14 @@ export_request(struct export_conn *c, const struct http_req *hr)
 	c->kc.r = r;
 	if (c->unread) {
 		c->kc.reqlen = total;
-		c->kc.reqhash = export_hash(c->buf, total);
+		c->kc.reqhash = fnv1a64(c->buf, total);
 	}
 	r->progress = export_call_progress;
 	r->progress_arg = c;
 	/* The connection's one event stays; it now watches for a hangup
 	 * (conn_io_cb).  Else (a TLS connection's handshake event, say) a
 	 * new one. */
-	if (c->ev == NULL || event_get_callback(c->ev) != conn_io_cb) {
+	if (!conn_io_armed(c)) {
 		if (event_base_get_features(c->d->base) &
 		    EV_FEATURE_EARLY_CLOSE)
 			conn_event(c, EV_CLOSED, export_call_hangup, 0);
@@ -420,8 +428,7 @@ conn_arm_read(struct export_conn *c)
 	short		what = EV_READ | EV_PERSIST | EV_ET;
 
 	c->state = CONN_READING;
-	if (c->ev != NULL && event_get_callback(c->ev) == conn_io_cb &&
-	    event_add(c->ev, &tv) == 0)
+	if (conn_io_armed(c) && event_add(c->ev, &tv) == 0)
 		return;
 	if (event_base_get_features(c->d->base) & EV_FEATURE_EARLY_CLOSE)
 		what |= EV_CLOSED;

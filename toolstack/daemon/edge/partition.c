@@ -18,6 +18,7 @@
 #include "daemon/daemon.h"
 #include "backend/backend.h"
 #include "log.h"
+#include "util/util.h"
 
 #define CANCELLED_TTL_S		30	/* how long a late RESULT is excused */
 #define GUEST_CALLS_MAX		64	/* imports in flight per guest: what
@@ -664,8 +665,8 @@ part_ping_all(struct daemon *d)
 	TAILQ_FOREACH(f, &d->farms, entry) {
 		TAILQ_FOREACH(p, &f->parts, entry) {
 			if (p->chan == NULL || !chan_is_ready(p->chan) ||
-			    p->state == PART_CUT ||
-			    part_ping_slice(p->name) != slice)
+			    p->state == PART_CUT || fnv1a64(p->name,
+			    strlen(p->name)) % BALTIC_PING_SLICES != slice)
 				continue;
 			part_prune_cancelled(p);
 			if (++p->ping_missed > BALTIC_PING_MISSES &&
