@@ -61,8 +61,11 @@ expect_eq "hlate: the second partition got 20 calls" 20 \
     "$(calls hlate hlate-s-2)"
 expect_eq "hlate: no call hedged before 100 ms" "" \
     "$(awk '$1 < 0.100' "$T/late.times")"
-expect_eq "hlate: no call waited for the late branch (300 ms)" "" \
-    "$(awk '$1 >= 0.300' "$T/late.times")"
+# The first call also starts the second partition's handler (a handler
+# starts on its partition's first call): on a loaded machine that start
+# alone can take longer than the late branch's 200 ms lead.
+expect_eq "hlate: no call after the first waited for the late branch (300 ms)" "" \
+    "$(awk 'NR > 1 && $1 >= 0.300' "$T/late.times")"
 
 # ---- adaptive: the delay falls to the second branch's p95 -------------
 times 18713 60 hp95 >"$T/p95.times"
