@@ -104,6 +104,14 @@ for farm in "$src"/examples/eop/*.farm; do
 	fi
 done
 
+# A vm pinned with `on`: its host or label in the expression and the
+# instance, nothing for an unpinned one.
+if run "placed compile --json" "$tmp/placed.json" compile --json \
+    "$golden/placed.farm"; then
+	compare "placed compile --json" "$tmp/placed.json" \
+	    "$golden/placed.json"
+fi
+
 # check and compile exit codes on farms with problems.  Messages are the
 # parser's business: only their shape (file:line:col: error) is checked.
 status() { "$baltic" "$@" >"$tmp/st.out" 2>"$tmp/st.err"; echo $?; }

@@ -176,6 +176,12 @@ static const struct check_case cases[] = {
 	{ "unused binding",
 	  F("\ta = vm A\n\tb = vm A\n\texport a.IA\n"),
 	  "t.farm:7:2: warning: binding 'b' is never used nor exported\n" },
+	{ "bad host pin, and an unknown role pinned",
+	  F("\ta = vm A on \"xen_b!\"\n"
+	    "\tb = vm Q on \"xen-b\" { IA = a }\n\texport b.IB\n"),
+	  "t.farm:6:14: error: bad host after 'on': '!' is not a letter, a "
+	  "digit, '.', '_' or '-'\n"
+	  "t.farm:7:9: error: unknown role 'Q'\n" },
 	{ "unknown policy",
 	  F("\ta = or quick(vm A, vm A)\n\texport a.IA\n"),
 	  "t.farm:6:9: error: unknown or policy 'quick' (expected random, "
@@ -285,6 +291,30 @@ test_instances(void **state)
 	assert_int_equal(f->bindings[0].uses, 2);
 	assert_int_equal(f->bindings[1].uses, 2);
 	assert_int_equal(f->bindings[4].uses, 1);
+	farm_file_free(ff);
+	farm_diags_dispose(&d);
+}
+
+/* A vm's `on` pin reaches its instance; an unpinned one has none. */
+static void
+test_instances_on(void **state)
+{
+	struct farm_diags	 d;
+	struct farm_file	*ff;
+	struct farm		*f;
+
+	farm_diags_init(&d);
+	ff = load_str(F("\ta = vm A on \"xen-b\"\n"
+	    "\tb = par(vm B on \"ssd\" { IA = a }, vm B { IA = a })\n"
+	    "\texport b.IB\n"), &d);
+	assert_int_equal(d.n, 0);
+	f = &ff->farms[0];
+	assert_int_equal(f->ninstances, 3);
+	assert_string_equal(f->instances[0].on, "xen-b");
+	assert_ptr_equal(f->instances[0].on, f->bindings[0].expr->u.vm.on);
+	assert_string_equal(f->instances[1].name, "f-b-1");
+	assert_string_equal(f->instances[1].on, "ssd");
+	assert_null(f->instances[2].on);
 	farm_file_free(ff);
 	farm_diags_dispose(&d);
 }
@@ -441,6 +471,7 @@ main(void)
 {
 	struct CMUnitTest	 fixed[] = {
 		cmocka_unit_test(test_instances),
+		cmocka_unit_test(test_instances_on),
 		cmocka_unit_test(test_provides_and_needs),
 		cmocka_unit_test(test_parse_expr),
 		cmocka_unit_test(test_load),

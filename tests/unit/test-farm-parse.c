@@ -322,6 +322,54 @@ test_hedge(void **state)
 	farm_file_free(ff);
 }
 
+/* `vm Role on "HOST"`: the pin before the wires, printed back; a bad
+ * host is reported at its string, a missing one where it should be. */
+static void
+test_vm_on(void **state)
+{
+	struct farm_file	*ff;
+	struct farm_expr	*e;
+	char			*s;
+
+	ff = parse("t.farm", "farm f { a = vm A on \"xen-b\"\n"
+	    "b = vm B on \"rack.2_x\" { I = a }; c = vm C }", "");
+	e = ff->farms[0].bindings[0].expr;
+	assert_string_equal(e->u.vm.on, "xen-b");
+	assert_int_equal(e->u.vm.on_loc.line, 1);
+	assert_int_equal(e->u.vm.on_loc.col, 22);
+	e = ff->farms[0].bindings[1].expr;
+	assert_string_equal(e->u.vm.on, "rack.2_x");
+	assert_int_equal(e->u.vm.nwires, 1);
+	s = farm_expr_str(e);
+	assert_string_equal(s, "vm B on \"rack.2_x\" { I = a }");
+	free(s);
+	assert_null(ff->farms[0].bindings[2].expr->u.vm.on);
+	farm_file_free(ff);
+
+	ff = parse("t.farm", "farm f { a = vm A on \"\"; b = vm A on \"-x\"\n"
+	    "c = vm A on \"xen b\"; d = vm A on \"x\\ty\"\n"
+	    "e = vm A on \"0123456789012345678901234567890123456789"
+	    "01234567890123456789012x\" }",
+	    "t.farm:1:22: error: bad host after 'on': it is empty\n"
+	    "t.farm:1:38: error: bad host after 'on': it starts with '-', "
+	    "not a letter or a digit\n"
+	    "t.farm:2:13: error: bad host after 'on': ' ' is not a letter, a "
+	    "digit, '.', '_' or '-'\n"
+	    "t.farm:2:34: error: bad host after 'on': byte 0x09 is not a "
+	    "letter, a digit, '.', '_' or '-'\n"
+	    "t.farm:3:13: error: bad host after 'on': it is longer than 63 "
+	    "bytes\n");
+	assert_int_equal(ff->farms[0].nbindings, 5);
+	farm_file_free(ff);
+
+	ff = parse("t.farm", "farm f { a = vm A on xen; b = vm A on }",
+	    "t.farm:1:22: error: expected a quoted host name or host label "
+	    "after 'on', found 'xen'\n"
+	    "t.farm:1:39: error: expected a quoted host name or host label "
+	    "after 'on', found '}'\n");
+	farm_file_free(ff);
+}
+
 int
 main(void)
 {
@@ -335,6 +383,7 @@ main(void)
 		cmocka_unit_test(test_expr_str),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_hedge),
+		cmocka_unit_test(test_vm_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

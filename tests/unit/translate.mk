@@ -21,4 +21,5 @@ EXTRA_DIST += tests/golden/run.sh \
 	tests/golden/or.cfgs tests/golden/or.json \
 	tests/golden/par.cfgs tests/golden/par.json \
 	tests/golden/ref.cfgs tests/golden/ref.json \
-	tests/golden/demo.cfgs tests/golden/demo.json
+	tests/golden/demo.cfgs tests/golden/demo.json \
+	tests/golden/placed.farm tests/golden/placed.json

@@ -8,16 +8,18 @@
  *  "exports": [{"addr", "binding", "interface"}],
  *  "farm": NAME,
  *  "instances": [{"binding", "exports": [IFACE], "image", "imports":
- *      [{"interface", "to": EXPR}], "index", "memory", "name", "on_crash",
- *      "role", "type", "vcpus"}],
+ *      [{"interface", "to": EXPR}], "index", "memory", "name", "on",
+ *      "on_crash", "role", "type", "vcpus"}],
  *  "interfaces": [{"name", "ops": [{"idempotent", "name", "params":
  *      [{"name", "type"}], "result", "timeout_ms"}]}]}
  *
- * EXPR is {"kind": "vm", "instance", "role", "wires": [{"import", "to"}]},
+ * EXPR is {"kind": "vm", "instance", "on", "role", "wires": [{"import",
+ * "to"}]},
  * {"kind": "or", "branches", "policy"}, {"kind": "par", "branches"} (a
  * hedged par also "hedge_ms" or "hedge_percentile", a number),
  * {"kind": "ref", "target"}, {"kind": "remote", "interface", "url"} or
- * {"kind": "name", "name"} (another binding).
+ * {"kind": "name", "name"} (another binding).  "on", a vm's host or host
+ * label, is there only when the vm is pinned.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +118,8 @@ gen_expr(struct gen *j, const struct farm_expr *e)
 		gen_kv(j, "instance", e->u.vm.inst != NULL ?
 		    e->u.vm.inst->name : NULL);
 		gen_kv(j, "kind", "vm");
+		if (e->u.vm.on != NULL)
+			gen_kv(j, "on", e->u.vm.on);
 		gen_kv(j, "role", e->u.vm.role);
 		gen_str(j, "wires");
 		gen_array(j, true);
@@ -212,6 +216,8 @@ gen_instance(struct gen *j, const struct farm_instance *inst)
 	gen_str(j, "memory");
 	gen_uint(j, role != NULL ? role->memory : 0);
 	gen_kv(j, "name", inst->name);
+	if (inst->on != NULL)
+		gen_kv(j, "on", inst->on);
 	gen_kv(j, "on_crash", role == NULL ? NULL :
 	    role->on_crash == FARM_CRASH_DESTROY ? "destroy" :
 	    role->on_crash == FARM_CRASH_PRESERVE ? "preserve" : "restart");

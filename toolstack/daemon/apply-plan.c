@@ -1,11 +1,11 @@
 /*
  * apply-plan.c: the plan of `baltic apply` (apply.c): each instance of
  * the new definition paired with the running partition of the same
- * name (kept if its role is the same, replaced if not, created if there
- * is none; running ones the definition lacks destroyed), exports paired
- * by binding and interface (kept on the same address, else moved, added
- * or removed), bindings rewired; said as progress lines and as the
- * answer's CTL_K_PLAN.
+ * name (kept if its role and host pin are the same, replaced if not,
+ * created if there is none; running ones the definition lacks
+ * destroyed), exports paired by binding and interface (kept on the same
+ * address, else moved, added or removed), bindings rewired; said as
+ * progress lines and as the answer's CTL_K_PLAN.
  */
 #include <sys/queue.h>
 
@@ -27,7 +27,8 @@ static const char *const plan_keys[PLAN_KINDS] = { CTL_K_CREATE,
 	CTL_K_EXPORTS_ADD, CTL_K_EXPORTS_MOVE, CTL_K_EXPORTS_DEL };
 
 /* What a partition of inst is, apart from its wiring: its role as the
- * agent and the domain see it.  Caller frees. */
+ * agent and the domain see it, and the host it is pinned to (a new pin
+ * may move it: a partition moves by being replaced).  Caller frees. */
 static char *
 apply_role_sig(const struct farm_instance *inst)
 {
@@ -43,6 +44,8 @@ apply_role_sig(const struct farm_instance *inst)
 	fprintf(fp, "%s|%s|%u|%u|%d|%d", r->name, r->image_path ?
 	    r->image_path : "", r->memory, r->vcpus, (int)r->type,
 	    (int)r->on_crash);
+	if (inst->on != NULL)
+		fprintf(fp, "|@%s", inst->on);
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < nv[k]; i++) {
 			fprintf(fp, "|%c%s", k == 0 ? 'e' : 'i', v[k][i].name);

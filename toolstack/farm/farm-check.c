@@ -163,6 +163,7 @@ add_instance(struct farm_expr *e, void *arg)
 	in->binding = c->b;
 	in->vm = e;
 	in->role = e->u.vm.role_p;
+	in->on = e->u.vm.on;
 	if (c->nvm == 1) {
 		in->index = 0;
 		in->name = farm_xasprintf("%s-%s", c->f->name, c->b->name);

@@ -1,6 +1,6 @@
 /*
  * farm-parse-expr.c: the farm language's expressions: binding names,
- * vm with its wires, or/par with their branches, ref and remote; and
+ * vm with its host pin and its wires, or/par with their branches, ref and remote; and
  * farm_parse_expr_text(), for an expression alone.
  */
 #include <stdlib.h>
@@ -158,6 +158,68 @@ parse_remote_ca(struct farm_parser *p, struct farm_expr *e)
 		e->u.remote.ca = farm_xstrdup(v->str);
 	else
 		e->u.remote.ca = farm_xasprintf("%s/%s", p->ff->dir, v->str);
+	return 0;
+}
+
+#define HOST_NAME_MAX_LEN	63
+
+/*
+ * Can s name a host or a host label: 1 to 63 bytes of letters, digits,
+ * '.', '_' and '-', the first a letter or a digit?  The cluster's host
+ * names and labels follow the same rule, so a pin that breaks it could
+ * never match.  If not, why[] says which byte is at fault.
+ */
+static bool
+host_name_ok(const char *s, char *why, size_t whylen)
+{
+	size_t		 i, len = strlen(s);
+	unsigned char	 c;
+	char		 shown[16];
+
+	if (len == 0 || len > HOST_NAME_MAX_LEN) {
+		snprintf(why, whylen, "%s", len == 0 ? "it is empty" :
+		    "it is longer than 63 bytes");
+		return false;
+	}
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') ||
+		    (i > 0 && (c == '.' || c == '_' || c == '-')))
+			continue;
+		if (c >= ' ' && c < 0x7f)
+			snprintf(shown, sizeof shown, "'%c'", c);
+		else
+			snprintf(shown, sizeof shown, "byte 0x%02x", c);
+		if (i == 0)
+			snprintf(why, whylen, "it starts with %s, not a "
+			    "letter or a digit", shown);
+		else
+			snprintf(why, whylen, "%s is not a letter, a digit, "
+			    "'.', '_' or '-'", shown);
+		return false;
+	}
+	return true;
+}
+
+/* `on "HOST"` after a vm's role: the host, or a host label, the
+ * instance is pinned to; 'on' is the current token. */
+static int
+parse_vm_on(struct farm_parser *p, struct farm_expr *e)
+{
+	struct farm_token	*v;
+	char			 why[96];
+
+	farm_next(p);
+	v = farm_cur(p);
+	if (farm_expect(p, FT_STRING, "a quoted host name or host label "
+	    "after 'on'") == -1)
+		return -1;
+	e->u.vm.on = farm_xstrdup(v->str);
+	e->u.vm.on_loc = v->loc;
+	if (!v->bad && !host_name_ok(v->str, why, sizeof why))
+		farm_diag(p->d, &v->loc, FARM_ERROR, "bad host after 'on': "
+		    "%s", why);
 	return 0;
 }
 
@@ -321,6 +383,8 @@ parse_primary(struct farm_parser *p)
 			goto fail;
 		e->u.vm.role = farm_tok_strdup(v);
 		e->u.vm.role_loc = v->loc;
+		if (farm_tok_is(farm_cur(p), "on") && parse_vm_on(p, e) == -1)
+			goto fail;
 		if (farm_cur(p)->kind == FT_LBRACE) {
 			v = farm_next(p);
 			if (parse_wires(p, e, &v->loc) == -1)

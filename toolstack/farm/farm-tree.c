@@ -45,6 +45,7 @@ farm_expr_free(struct farm_expr *e)
 		break;
 	case FARM_E_VM:
 		free(e->u.vm.role);
+		free(e->u.vm.on);
 		for (i = 0; i < e->u.vm.nwires; i++) {
 			free(e->u.vm.wires[i].import);
 			farm_expr_free(e->u.vm.wires[i].expr);
@@ -244,6 +245,11 @@ expr_str(char **buf, const struct farm_expr *e)
 	case FARM_E_VM:
 		str_add(buf, "vm ");
 		str_add(buf, e->u.vm.role);
+		if (e->u.vm.on != NULL) {
+			str_add(buf, " on \"");
+			str_add(buf, e->u.vm.on);
+			str_add(buf, "\"");
+		}
 		if (e->u.vm.nwires == 0)
 			break;
 		str_add(buf, " { ");

@@ -144,7 +144,7 @@ const char	*farm_policy_name(enum farm_policy);
 
 enum farm_expr_kind {
 	FARM_E_NAME,		/* another binding of the same farm */
-	FARM_E_VM,		/* vm Role { Import = expr, ... } */
+	FARM_E_VM,		/* vm Role [on "host"] { Import = expr, ... } */
 	FARM_E_OR,		/* or [policy] (e, e, ...) */
 	FARM_E_PAR,		/* par [hedge MS | hedge pN] (e, e, ...) */
 	FARM_E_REF,		/* ref e */
@@ -178,6 +178,10 @@ struct farm_expr {
 			size_t			 nwires;
 			struct farm_instance	*inst;		/* checker */
 			struct farm_loc		 role_loc;
+			/* `on "HOST"`: the host, or a host label, its
+			 * instance must run on; NULL: any host */
+			char			*on;
+			struct farm_loc		 on_loc;
 		} vm;
 		struct {		/* FARM_E_OR and FARM_E_PAR */
 			enum farm_policy	 policy;	/* or only */
@@ -257,6 +261,7 @@ struct farm_instance {
 	struct farm_expr	*vm;
 	struct farm_role	*role;
 	unsigned		 index;		/* 0 when alone */
+	const char		*on;		/* vm's pin; NULL: any host */
 };
 
 struct farm {
