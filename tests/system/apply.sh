@@ -1,8 +1,8 @@
 #!/bin/bash
 # baltic apply: a running farm reconciled with its edited file while 8
 # clients call in a loop (zero failed calls); the plan (-N, --json);
-# twice is once; an invalid file changes nothing; the export moved while
-# 8 clients call (zero failed);
+# a new host pin replaces; twice is once; an invalid file changes
+# nothing; the export moved while 8 clients call (zero failed);
 # kill -9 of balticd during an apply ends in one of the two farms; apply
 # of a farm that is not running creates it.
 . "$(dirname "$0")/lib.sh"
@@ -38,6 +38,15 @@ expect_eq "apply -N: the plan" \
     '{"create":["ap-d"],"keep":["ap-a"],"replace":["ap-b"],"destroy":["ap-c"],"rewire":["pool"],"exports_add":[],"exports_move":[],"exports_remove":[]}' \
     "$(jq -c .plan <<< "$plan")"
 expect_eq "apply -N changes nothing" "$before" "$(pids)"
+
+# A pin added to a replaces its partition, as a changed role would (the
+# host named is this one: a pin that can be met).
+sed "s/^\ta = vm Echo\$/\ta = vm Echo on \"$(hostname)\"/" "$F/v1.farm" \
+    >"$F/v1-pinned.farm"
+plan=$("$BALTIC" -N apply --json "$F/v1-pinned.farm")
+expect_eq "apply -N of a new pin: the partition is replaced" \
+    '{"create":[],"keep":["ap-b","ap-c"],"replace":["ap-a"],"destroy":[],"rewire":[],"exports_add":[],"exports_move":[],"exports_remove":[]}' \
+    "$(jq -c .plan <<< "$plan")"
 
 load_start 8 18351 /ap/IEcho/Echo hello
 sleep 0.5
