@@ -8,3 +8,4 @@ include $(srcdir)/tests/unit/router.mk
 include $(srcdir)/tests/unit/partition.mk
 include $(srcdir)/tests/unit/xen.mk
 include $(srcdir)/tests/unit/top.mk
+include $(srcdir)/tests/unit/place.mk

@@ -1,9 +1,11 @@
 # The cluster layer: etcd's v3 JSON gateway from balticd's loop
 # (etcd.c: requests and failover; etcd-watch.c: watch streams;
-# etcd-json.c: the gateway's JSON, checked).  A library: balticd and
-# tests/cluster/etcd-test link it.
+# etcd-json.c: the gateway's JSON, checked), and place.c: which host
+# runs each instance, a pure function.  A library: balticd,
+# tests/cluster/etcd-test and tests/unit/test-place link it.
 noinst_LIBRARIES += toolstack/libcluster.a
 toolstack_libcluster_a_SOURCES = toolstack/cluster/etcd.h \
 	toolstack/cluster/etcd-int.h toolstack/cluster/etcd.c \
-	toolstack/cluster/etcd-watch.c toolstack/cluster/etcd-json.c
+	toolstack/cluster/etcd-watch.c toolstack/cluster/etcd-json.c \
+	toolstack/cluster/place.h toolstack/cluster/place.c
 toolstack_libcluster_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS)
