@@ -44,6 +44,10 @@ farm_run_free(struct farm_run *f)
 			f->d->backend->forget(f->d->bctx, p);
 		part_free(p);
 	}
+	while ((p = TAILQ_FIRST(&f->peer_parts)) != NULL) {
+		TAILQ_REMOVE(&f->peer_parts, p, entry);
+		part_free(p);
+	}
 	while ((p = TAILQ_FIRST(&f->retired)) != NULL) {
 		TAILQ_REMOVE(&f->retired, p, entry);
 		if (p->bdata != NULL && f->d->backend->forget != NULL)

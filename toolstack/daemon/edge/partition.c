@@ -71,6 +71,7 @@ part_new_named(struct farm_run *f, struct farm_instance *inst,
 	}
 	p->farm = f;
 	p->inst = inst;
+	p->host = inst != NULL ? peer_place(f->d, inst) : NULL;
 	p->state = PART_STARTING;
 	/* Ids differ from an earlier balticd's, whose calls may still run
 	 * in the guest (RESULT_LATE): from a random start. */
@@ -128,6 +129,7 @@ part_free(struct part *p)
 	free(p->wire_nodes);
 	free(p->replaced);
 	free(p->why);
+	free(p->host);
 	free(p->name);
 	free(p);
 }
@@ -234,20 +236,6 @@ part_on_ready(struct chan *c, void *arg)
 		r->part = NULL;
 		part_send(p, r);
 	}
-}
-
-/* Bytes a guest sent, made fit for a log line or an error message. */
-static void
-printable(char *dst, size_t dstlen, const uint8_t *untrusted, size_t len)
-{
-	size_t	i, o = 0;
-
-	for (i = 0; i < len && o + 1 < dstlen; i++) {
-		uint8_t c = untrusted[i];
-
-		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	dst[o] = '\0';
 }
 
 /*
@@ -635,21 +623,6 @@ part_cancel(struct part *p, struct req *r)
 	}
 }
 
-static void
-part_prune_cancelled(struct part *p)
-{
-	uint32_t	 old[64];
-	size_t		 i, n = 0;
-	uintptr_t	 now = now_us() / 1000000;
-
-	for (i = 0; i < p->cancelled.cap && n < 64; i++)
-		if (p->cancelled.v[i].id != 0 &&
-		    (uintptr_t)p->cancelled.v[i].val < now)
-			old[n++] = p->cancelled.v[i].id;
-	for (i = 0; i < n; i++)
-		idmap_del(&p->cancelled, old[i]);
-}
-
 /*
  * Health: a partition that misses BALTIC_PING_MISSES pings in a row is
  * taken out of rotation; a PONG puts it back.  Called every period /
@@ -668,7 +641,7 @@ part_ping_all(struct daemon *d)
 			    p->state == PART_CUT || fnv1a64(p->name,
 			    strlen(p->name)) % BALTIC_PING_SLICES != slice)
 				continue;
-			part_prune_cancelled(p);
+			idmap_prune(&p->cancelled, now_us() / 1000000);
 			if (++p->ping_missed > BALTIC_PING_MISSES &&
 			    p->state == PART_READY) {
 				log_warnx("%s: missed %d pings: out of "
