@@ -17,6 +17,7 @@
 
 #include "chan.h"
 #include "daemon/daemon.h"
+#include "daemon/edge/chan-call.h"
 #include "daemon/edge/export-tls.h"
 #include "daemon/edge/peer.h"
 #include "log.h"
@@ -44,13 +45,6 @@ peer_set_why(struct peer *p, const char *why)
 	p->why = strdup(why);
 }
 
-/* A peer's call here, until its answer is written back. */
-struct pcall {
-	struct peer	*p;
-	uint32_t	 id;
-	struct chan	*chan;		/* the link it came on */
-};
-
 /*
  * The link is gone: the calls sent on it fail (they may have reached the
  * partition there, so an `or` passes on only idempotent ones: reached
@@ -62,11 +56,7 @@ peer_fail_calls(struct peer *p, const char *why)
 	struct req	*r;
 	uint32_t	 id;
 
-	while ((id = idmap_any(&p->in)) != 0) {
-		r = idmap_del(&p->in, id);
-		free(r->done_arg);
-		req_cancel(r);
-	}
+	chan_calls_cancel(&p->in);
 	while ((id = idmap_any(&p->out)) != 0) {
 		r = idmap_del(&p->out, id);
 		r->call_id = 0;
@@ -173,51 +163,28 @@ peer_on_result(struct peer *p, const struct baltic_hdr *h,
 	struct proto_result_view	 v;
 	struct req			*r;
 	const char			*why;
-	char				 msg[512];
+	char				 who[BALTIC_PEER_NAME_MAX + 8];
 
 	if (proto_parse_result(untrusted_body, h->len, &v, &why) == -1) {
 		chan_fail(p->chan, why);
 		return;
 	}
-	if ((r = idmap_del(&p->out, h->call_id)) == NULL) {
-		if (idmap_del(&p->cancelled, h->call_id) != NULL)
-			return;		/* late answer to a cancelled call */
+	switch (chan_result_req(&p->out, &p->cancelled, h->call_id, &r)) {
+	case 0:
+		return;		/* late answer to a cancelled call */
+	case -1:
 		chan_fail(p->chan, "RESULT for a call never sent");
 		return;
 	}
 	r->call_id = 0;
-	/* The status is validated (proto_parse_result); a result is held
-	 * to the operation's type here too: the peer is not trusted. */
-	if (v.status == BALTIC_OK) {
-		if (farm_value_check(r->op->result, v.payload, v.len, &why)
-		    == -1) {
-			req_finishf(r, BALTIC_E_BADRESULT, "host %s: %s.%s: a "
-			    "result that is not %s: %s", p->host,
-			    r->iface->name, r->op->name,
-			    farm_vtype_name(r->op->result), why);
-			return;
-		}
-		req_finish(r, BALTIC_OK, v.payload, v.len);
-		return;
-	}
-	printable(msg, sizeof msg, v.payload, v.len);
-	req_finishf(r, v.status, "host %s: %s", p->host, msg);
+	/* The status is validated (proto_parse_result); the result is
+	 * held to the operation's type here too: the peer is not
+	 * trusted. */
+	snprintf(who, sizeof who, "host %s", p->host);
+	chan_result_finish(r, &v, who);
 }
 
 /* ---- calls from the peer ----------------------------------------------- */
-
-static void
-peer_call_done(struct req *r, uint32_t status, const void *payload,
-    size_t len, void *arg)
-{
-	struct pcall	*pc = arg;
-	struct peer	*p = pc->p;
-
-	idmap_del(&p->in, pc->id);
-	if (p->chan == pc->chan && p->chan != NULL)
-		chan_send_result(p->chan, pc->id, status, payload, len);
-	free(pc);
-}
 
 /* Answer the peer's call id at once: status, and a text saying why. */
 static void
@@ -258,7 +225,6 @@ peer_on_call_to(struct peer *p, const struct baltic_hdr *h,
 	struct part			*part;
 	struct farm_iface		*iface;
 	struct farm_op			*op;
-	struct pcall			*pc;
 	struct req			*r;
 	const char			*why;
 	unsigned			 ms;
@@ -300,23 +266,12 @@ peer_on_call_to(struct peer *p, const struct baltic_hdr *h,
 	ms = v.call.deadline_ms;
 	if (ms == 0 || ms > d->default_timeout_ms)
 		ms = d->default_timeout_ms;
-	if ((pc = calloc(1, sizeof *pc)) == NULL)
-		goto nomem;
-	pc->p = p;
-	pc->id = h->call_id;
-	pc->chan = p->chan;
-	r = req_new(f, part->node, iface, op, v.call.arg, v.call.arglen, ms,
-	    peer_call_done, pc);
-	if (r == NULL || idmap_put(&p->in, h->call_id, r) == -1) {
-		if (r != NULL)
-			req_cancel(r);
-		free(pc);
-		goto nomem;
+	if ((r = chan_call_new(f, part->node, iface, op, &v.call, ms, &p->in,
+	    &p->chan, h->call_id)) == NULL) {
+		peer_refuse(p, h->call_id, BALTIC_E_INTERNAL, "out of memory");
+		return;
 	}
 	req_start(r);
-	return;
-nomem:
-	peer_refuse(p, h->call_id, BALTIC_E_INTERNAL, "out of memory");
 }
 
 /* ---- the link's channel ------------------------------------------------ */
@@ -326,7 +281,6 @@ peer_on_frame(struct chan *c, const struct baltic_hdr *h,
     const uint8_t *untrusted_body, void *arg)
 {
 	struct peer	*p = arg;
-	struct req	*r;
 
 	switch (h->type) {
 	case BALTIC_MSG_CALL_TO:
@@ -336,10 +290,7 @@ peer_on_frame(struct chan *c, const struct baltic_hdr *h,
 		peer_on_result(p, h, untrusted_body);
 		break;
 	case BALTIC_MSG_CANCEL:
-		if ((r = idmap_del(&p->in, h->call_id)) != NULL) {
-			free(r->done_arg);
-			req_cancel(r);
-		}
+		chan_call_cancel(&p->in, h->call_id);
 		break;
 	case BALTIC_MSG_PING:
 		chan_send(c, BALTIC_MSG_PONG, h->call_id, untrusted_body,
