@@ -63,6 +63,7 @@ struct chan {
 	int				 busy;
 	int				 freed;
 	int				 batch;		/* chan_set_batch */
+	int				 link;		/* chan_set_link */
 	int				 flush_due;	/* batch: defer writes */
 	void				(*before)(void *);
 	void				*before_arg;
@@ -345,6 +346,12 @@ chan_set_batch(struct chan *c, int on, void (*before)(void *), void *arg)
 	c->before_arg = arg;
 }
 
+void
+chan_set_link(struct chan *c)
+{
+	c->link = 1;
+}
+
 /* Common checks before a frame is queued: 0, or -1 with errno. */
 static int
 chan_send_begin(struct chan *c, int *was_empty_r)
@@ -418,6 +425,19 @@ chan_send_call_as(struct chan *c, uint32_t type, uint32_t id,
 }
 
 int
+chan_send_call_to(struct chan *c, uint32_t id, const char *farm,
+    const char *part, const char *iface, const char *op,
+    uint32_t deadline_ms, const void *arg, size_t len)
+{
+	int	was_empty;
+
+	if (chan_send_begin(c, &was_empty) == -1)
+		return -1;
+	return chan_send_end(c, was_empty, proto_put_call_to(c->out,
+	    c->max_frame, id, farm, part, iface, op, deadline_ms, arg, len));
+}
+
+int
 chan_send_result(struct chan *c, uint32_t id, uint32_t status,
     const void *payload, size_t len)
 {
@@ -480,7 +500,9 @@ chan_frames(struct chan *c)
 			break;
 		evbuffer_copyout(c->in, raw, sizeof raw);
 		proto_decode_hdr(raw, &untrusted_h);
-		if (proto_check_hdr(&untrusted_h, c->max_frame, &why) == -1) {
+		if ((c->link ? proto_check_hdr_link(&untrusted_h,
+		    c->max_frame, &why) : proto_check_hdr(&untrusted_h,
+		    c->max_frame, &why)) == -1) {
 			chan_fail(c, why);
 			return;
 		}

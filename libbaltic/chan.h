@@ -99,6 +99,14 @@ int	chan_send_call_as(struct chan *, uint32_t type, uint32_t id,
 int	chan_send_result_as(struct chan *, uint32_t type, uint32_t id,
 	    uint32_t status, const void *payload, size_t len);
 
+/* A link between two balticd: the channel also takes CALL_TO
+ * (proto.h), which any other channel refuses as an unknown type.  Set
+ * before the loop reads the first frame. */
+void	chan_set_link(struct chan *);
+int	chan_send_call_to(struct chan *, uint32_t id, const char *farm,
+	    const char *part, const char *iface, const char *op,
+	    uint32_t deadline_ms, const void *arg, size_t len);
+
 /* Counters, for `baltic list` and the tests. */
 struct chan_stats {
 	uint64_t	frames_in, frames_out;

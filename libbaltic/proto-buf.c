@@ -84,6 +84,25 @@ proto_put_call_as(struct evbuffer *out, uint32_t max_frame, uint32_t type,
 	    hlen, arg, arglen);
 }
 
+/* A CALL_TO: its head, then the CALL's head, then the argument. */
+int
+proto_put_call_to(struct evbuffer *out, uint32_t max_frame, uint32_t id,
+    const char *farm, const char *part, const char *iface, const char *op,
+    uint32_t deadline_ms, const void *arg, size_t arglen)
+{
+	uint8_t	 head[BALTIC_CALL_TO_HEAD_MAX + BALTIC_CALL_HEAD_MAX];
+	size_t	 tlen, clen;
+
+	if ((tlen = proto_encode_call_to_head(head, farm, part)) == 0 ||
+	    (clen = proto_encode_call_head(head + tlen, iface, op,
+	    deadline_ms)) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return put_frame2(out, max_frame, BALTIC_MSG_CALL_TO, id, head,
+	    tlen + clen, arg, arglen);
+}
+
 int
 proto_put_result(struct evbuffer *out, uint32_t max_frame, uint32_t id,
     uint32_t status, const void *payload, size_t len)

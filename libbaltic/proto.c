@@ -257,3 +257,94 @@ proto_parse_result(const uint8_t *untrusted, size_t len,
 	r->len = len - BALTIC_RESULT_LEN;
 	return 0;
 }
+
+int
+proto_check_hdr_link(const struct baltic_hdr *untrusted, uint32_t max_frame,
+    const char **why_r)
+{
+	if (untrusted->type != BALTIC_MSG_CALL_TO)
+		return proto_check_hdr(untrusted, max_frame, why_r);
+	if (untrusted->len > max_frame ||
+	    max_frame - untrusted->len < BALTIC_HDR_LEN) {
+		*why_r = "frame over the negotiated maximum";
+		return -1;
+	}
+	if (untrusted->len < BALTIC_CALL_TO_LEN + 2 + BALTIC_CALL_LEN + 2) {
+		*why_r = "body length wrong for the message type";
+		return -1;
+	}
+	return 0;
+}
+
+int
+proto_peer_name_ok(const char *untrusted, size_t len)
+{
+	size_t	i;
+	char	c;
+
+	if (len < 1 || len > BALTIC_PEER_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		c = untrusted[i];
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+size_t
+proto_encode_call_to_head(uint8_t *p, const char *farm, const char *part)
+{
+	size_t	flen = strlen(farm), plen = strlen(part);
+
+	if (!proto_peer_name_ok(farm, flen) || !proto_peer_name_ok(part, plen))
+		return 0;
+	put_le16(p, (uint16_t)flen);
+	put_le16(p + 2, (uint16_t)plen);
+	memcpy(p + BALTIC_CALL_TO_LEN, farm, flen);
+	memcpy(p + BALTIC_CALL_TO_LEN + flen, part, plen);
+	return BALTIC_CALL_TO_LEN + flen + plen;
+}
+
+int
+proto_parse_call_to(const uint8_t *untrusted, size_t len,
+    struct proto_call_to_view *r, const char **why_r)
+{
+	size_t	flen, plen, head;
+
+	if (len < BALTIC_CALL_TO_LEN) {
+		*why_r = "CALL_TO body shorter than its header";
+		return -1;
+	}
+	flen = get_le16(untrusted);
+	plen = get_le16(untrusted + 2);
+	if (flen < 1 || flen > BALTIC_PEER_NAME_MAX || plen < 1 ||
+	    plen > BALTIC_PEER_NAME_MAX) {
+		*why_r = "CALL_TO name length out of range";
+		return -1;
+	}
+	if (len - BALTIC_CALL_TO_LEN < flen + plen) {
+		*why_r = "CALL_TO names run past the body";
+		return -1;
+	}
+	if (!proto_peer_name_ok((const char *)untrusted + BALTIC_CALL_TO_LEN,
+	    flen) || !proto_peer_name_ok((const char *)untrusted +
+	    BALTIC_CALL_TO_LEN + flen, plen)) {
+		*why_r = "CALL_TO farm or partition name is invalid";
+		return -1;
+	}
+	head = BALTIC_CALL_TO_LEN + flen + plen;
+	if (proto_parse_call(untrusted + head, len - head, &r->call, why_r)
+	    == -1)
+		return -1;
+	/* Validated. */
+	memcpy(r->farmbuf, untrusted + BALTIC_CALL_TO_LEN, flen);
+	r->farmbuf[flen] = '\0';
+	memcpy(r->partbuf, untrusted + BALTIC_CALL_TO_LEN + flen, plen);
+	r->partbuf[plen] = '\0';
+	r->farm = r->farmbuf;
+	r->part = r->partbuf;
+	return 0;
+}

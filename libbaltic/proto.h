@@ -40,6 +40,8 @@
 #define BALTIC_FRAME_MIN	4096		/* nobody may offer less */
 #define BALTIC_FRAME_MAX	(1u << 20)	/* header + body, our offer */
 #define BALTIC_NAME_MAX		64		/* interface / operation */
+#define BALTIC_PEER_NAME_MAX	128		/* farm / partition (CALL_TO) */
+#define BALTIC_CALL_TO_LEN	4		/* the two name lengths */
 
 struct baltic_hdr {
 	uint32_t	type;		/* enum baltic_msg */
@@ -70,6 +72,12 @@ enum baltic_msg {
 	BALTIC_MSG_RESULT_LATE	= 0x0104, /* guest->dom0, version >= 2; body
 					   * as RESULT: answers a CALL that
 					   * came on an earlier channel */
+	BALTIC_MSG_CALL_TO	= 0x0105, /* balticd->balticd only, on a
+					   * link (chan_set_link); body: u16
+					   * farm_len, u16 part_len, farm,
+					   * partition, then a CALL body.
+					   * Answered by RESULT, stopped by
+					   * CANCEL, by call id. */
 };
 
 struct baltic_hello {
@@ -181,5 +189,34 @@ int	proto_parse_call(const uint8_t *untrusted, size_t len,
 int	proto_parse_result(const uint8_t *untrusted, size_t len,
 	    struct proto_result_view *r, const char **why_r);
 int	proto_name_ok(const char *untrusted, size_t len);
+
+/*
+ * Between two balticd (a link, chan_set_link): CALL_TO names the farm
+ * and the partition a CALL is for.  Those names are 1..BALTIC_PEER_NAME_MAX
+ * bytes of [A-Za-z0-9._-].  proto_check_hdr_link is proto_check_hdr
+ * plus CALL_TO; proto_check_hdr itself refuses it, so a guest's channel
+ * closes on one as on any unknown type.
+ */
+struct proto_call_to_view {
+	const char		*farm;		/* NUL-terminated copies */
+	const char		*part;
+	struct proto_call_view	 call;
+	char			 farmbuf[BALTIC_PEER_NAME_MAX + 1];
+	char			 partbuf[BALTIC_PEER_NAME_MAX + 1];
+};
+int	proto_check_hdr_link(const struct baltic_hdr *untrusted,
+	    uint32_t max_frame, const char **why_r);
+int	proto_peer_name_ok(const char *untrusted, size_t len);
+int	proto_parse_call_to(const uint8_t *untrusted, size_t len,
+	    struct proto_call_to_view *r, const char **why_r);
+/* The CALL_TO head (the two lengths and names) into a buffer of
+ * BALTIC_CALL_TO_HEAD_MAX bytes: its length, 0 if a name is bad. */
+#define BALTIC_CALL_TO_HEAD_MAX	(BALTIC_CALL_TO_LEN + 2 * BALTIC_PEER_NAME_MAX)
+size_t	proto_encode_call_to_head(uint8_t *, const char *farm,
+	    const char *part);
+int	proto_put_call_to(struct evbuffer *, uint32_t max_frame, uint32_t id,
+	    const char *farm, const char *part, const char *iface,
+	    const char *op, uint32_t deadline_ms, const void *arg,
+	    size_t arglen);
 
 #endif /* BALTIC_PROTO_H */

@@ -175,6 +175,118 @@ test_call_reject(void **state)
 	assert_int_equal(proto_parse_call(b, 10, &v, &why), -1);
 }
 
+/* A CALL_TO encoded, its header checked as a link checks it. */
+static void
+test_call_to_roundtrip(void **state)
+{
+	struct evbuffer			*b = evbuffer_new();
+	struct proto_call_to_view	 v;
+	struct baltic_hdr		 h;
+	uint8_t				 raw[512];
+	const char			*why = NULL;
+	size_t				 n;
+
+	assert_int_equal(proto_put_call_to(b, BALTIC_FRAME_MAX, 9, "shop",
+	    "shop-s-2.3", "IPayment", "Authorize", 1500, "order-1", 7), 0);
+	n = evbuffer_get_length(b);
+	assert_true(n < sizeof raw);
+	evbuffer_remove(b, raw, n);
+	proto_decode_hdr(raw, &h);
+	assert_int_equal(h.type, BALTIC_MSG_CALL_TO);
+	assert_int_equal(h.call_id, 9);
+	assert_int_equal(h.len, n - BALTIC_HDR_LEN);
+	assert_int_equal(proto_check_hdr_link(&h, BALTIC_FRAME_MAX, &why), 0);
+	/* A guest's channel knows no such type. */
+	assert_int_equal(proto_check_hdr(&h, BALTIC_FRAME_MAX, &why), -1);
+	assert_string_equal(why, "unknown message type");
+	assert_int_equal(proto_parse_call_to(raw + BALTIC_HDR_LEN, h.len, &v,
+	    &why), 0);
+	assert_string_equal(v.farm, "shop");
+	assert_string_equal(v.part, "shop-s-2.3");
+	assert_string_equal(v.call.iface, "IPayment");
+	assert_string_equal(v.call.op, "Authorize");
+	assert_int_equal(v.call.deadline_ms, 1500);
+	assert_int_equal(v.call.arglen, 7);
+	assert_memory_equal(v.call.arg, "order-1", 7);
+	/* Bad names are refused when encoding too. */
+	assert_int_equal(proto_put_call_to(b, BALTIC_FRAME_MAX, 1, "sh/op",
+	    "p", "I", "O", 0, NULL, 0), -1);
+	assert_int_equal(proto_put_call_to(b, BALTIC_FRAME_MAX, 1, "f", "",
+	    "I", "O", 0, NULL, 0), -1);
+	assert_int_equal(proto_put_call_to(b, BALTIC_FRAME_MAX, 1, "f", "p",
+	    "I.x", "O", 0, NULL, 0), -1);
+	assert_int_equal(evbuffer_get_length(b), 0);
+	evbuffer_free(b);
+}
+
+/* A CALL_TO body: the names' lengths, the names, then a CALL body. */
+static size_t
+call_to_body(uint8_t *b, uint16_t fl, uint16_t pl, const char *names,
+    const char *call_names)
+{
+	size_t	n = strlen(names);
+
+	b[0] = fl; b[1] = fl >> 8;
+	b[2] = pl; b[3] = pl >> 8;
+	memcpy(b + 4, names, n);
+	call_body(b + 4 + n, 1, 1, call_names);
+	return 4 + n + 8 + strlen(call_names);
+}
+
+static void
+test_call_to_reject(void **state)
+{
+	uint8_t				 b[512];
+	struct proto_call_to_view	 v;
+	struct baltic_hdr		 h = { BALTIC_MSG_CALL_TO, 0, 1 };
+	const char			*why;
+	size_t				 n;
+
+	n = call_to_body(b, 1, 3, "fp-1", "IO");
+	assert_int_equal(proto_parse_call_to(b, n, &v, &why), 0);
+	assert_string_equal(v.part, "p-1");
+	/* Short bodies, names past the end. */
+	assert_int_equal(proto_parse_call_to(b, 3, &v, &why), -1);
+	assert_int_equal(proto_parse_call_to(b, 6, &v, &why), -1);
+	assert_int_equal(proto_parse_call_to(b, n - 1, &v, &why), -1);
+	assert_int_equal(proto_parse_call_to(b, n + 3, &v, &why), 0);
+	assert_int_equal(v.call.arglen, 3);
+	assert_int_equal(proto_parse_call_to(b, 4 + 4 + 7, &v, &why), -1);
+	n = call_to_body(b, 9, 3, "fp-1", "IO");
+	assert_int_equal(proto_parse_call_to(b, 4 + 4, &v, &why), -1);
+	/* Zero and oversize name lengths. */
+	n = call_to_body(b, 0, 3, "p-1", "IO");
+	assert_int_equal(proto_parse_call_to(b, n, &v, &why), -1);
+	memset(b + 4, 'a', BALTIC_PEER_NAME_MAX + 1);
+	b[0] = BALTIC_PEER_NAME_MAX + 1; b[1] = 0; b[2] = 1; b[3] = 0;
+	assert_int_equal(proto_parse_call_to(b, 4 + BALTIC_PEER_NAME_MAX + 2 +
+	    10, &v, &why), -1);
+	b[0] = BALTIC_PEER_NAME_MAX;
+	call_body(b + 4 + BALTIC_PEER_NAME_MAX + 1, 1, 1, "IO");
+	assert_int_equal(proto_parse_call_to(b, 4 + BALTIC_PEER_NAME_MAX + 1 +
+	    10, &v, &why), 0);
+	/* Bad characters, in the names or in the CALL after them. */
+	n = call_to_body(b, 1, 3, "fp/1", "IO");
+	assert_int_equal(proto_parse_call_to(b, n, &v, &why), -1);
+	n = call_to_body(b, 1, 3, "fp\n1", "IO");
+	assert_int_equal(proto_parse_call_to(b, n, &v, &why), -1);
+	n = call_to_body(b, 1, 3, "fp-1", "I.");
+	assert_int_equal(proto_parse_call_to(b, n, &v, &why), -1);
+	/* Headers: too short to hold a call, over the frame. */
+	h.len = 4 + 2 + 8 + 1;
+	assert_int_equal(proto_check_hdr_link(&h, BALTIC_FRAME_MAX, &why), -1);
+	h.len = 4 + 2 + 8 + 2;
+	assert_int_equal(proto_check_hdr_link(&h, BALTIC_FRAME_MAX, &why), 0);
+	h.len = 4096 - 11;
+	assert_int_equal(proto_check_hdr_link(&h, 4096, &why), -1);
+	/* Every other type as proto_check_hdr says. */
+	h.type = 0x9999;
+	assert_int_equal(proto_check_hdr_link(&h, BALTIC_FRAME_MAX, &why), -1);
+	h.type = BALTIC_MSG_CANCEL;
+	h.len = 0;
+	assert_int_equal(proto_check_hdr_link(&h, BALTIC_FRAME_MAX, &why), 0);
+}
+
 static void
 test_result_roundtrip(void **state)
 {
@@ -295,6 +407,8 @@ main(void)
 		cmocka_unit_test(test_hello_reject),
 		cmocka_unit_test(test_call_roundtrip),
 		cmocka_unit_test(test_call_reject),
+		cmocka_unit_test(test_call_to_roundtrip),
+		cmocka_unit_test(test_call_to_reject),
 		cmocka_unit_test(test_result_roundtrip),
 		cmocka_unit_test(test_put_oversize),
 		cmocka_unit_test(test_take_reject),

@@ -45,7 +45,11 @@ usage(void)
 {
 	fprintf(stderr, "usage: balticd [-dv] [-b local|xen] [-a AGENT] "
 	    "[-C CREATE_TIMEOUT_MS] [-S STATEDIR] [-R RUNDIR] [-s SOCKET] "
-	    "[-t TIMEOUT_MS] [--metrics HOST:PORT]\n");
+	    "[-t TIMEOUT_MS] [--metrics HOST:PORT]\n"
+	    "       [--host NAME --cluster-cert FILE --cluster-key FILE "
+	    "--cluster-ca FILE\n"
+	    "        [--peer-listen IP:PORT] [--peer NAME=IP:PORT ...] "
+	    "[--pin INSTANCE=HOST ...]]\n");
 	exit(BALTIC_EXIT_USAGE);
 }
 
@@ -136,7 +140,27 @@ struct options {
 					 * NULL: none */
 	int		 foreground;	/* -d */
 	int		 verbose;	/* -v, counted */
+	/* A cluster (--host): its links' settings, the static peers
+	 * (--peer NAME=ADDR:PORT) and the test's pins (--pin). */
+	const char	*peer_listen;
+	const char	*cert, *key, *ca;
+	char		**peers;
+	size_t		 npeers;
+	char		**pins;
+	size_t		 npins;
 };
+
+/* One more value of a repeatable option. */
+static void
+opt_add(char ***v, size_t *n, char *arg)
+{
+	char	**nv;
+
+	if ((nv = reallocarray(*v, *n + 1, sizeof *nv)) == NULL)
+		fatal("%s", __func__);
+	nv[(*n)++] = arg;
+	*v = nv;
+}
 
 /* The settings before the command line: built-in defaults and the
  * environment's BALTIC_* variables. */
@@ -153,6 +177,7 @@ init_defaults(struct daemon *d, struct options *o, const char *argv0)
 	d->replace_part = farm_run_replace;
 	d->vm_ops = &part_node_ops;
 	d->remote_ops = &remote_node_ops;
+	d->peer_ops = &peer_node_ops;
 	d->self_path = realpath("/proc/self/exe", NULL);
 	d->default_timeout_ms = BALTIC_DEFAULT_TIMEOUT_MS;
 	d->state_dir = strdup(env_or("BALTIC_STATE_DIR", "/var/lib/baltic"));
@@ -169,6 +194,13 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "peer-listen", required_argument, NULL, 'L' },
+		{ "peer", required_argument, NULL, 'P' },
+		{ "pin", required_argument, NULL, 'N' },
+		{ "cluster-cert", required_argument, NULL, 'c' },
+		{ "cluster-key", required_argument, NULL, 'k' },
+		{ "cluster-ca", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
@@ -178,6 +210,29 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 		switch (ch) {
 		case 'M':
 			o->metrics = optarg;
+			break;
+		case 'H':
+			free(d->host_name);
+			if ((d->host_name = strdup(optarg)) == NULL)
+				fatal("%s", __func__);
+			break;
+		case 'L':
+			o->peer_listen = optarg;
+			break;
+		case 'P':
+			opt_add(&o->peers, &o->npeers, optarg);
+			break;
+		case 'N':
+			opt_add(&o->pins, &o->npins, optarg);
+			break;
+		case 'c':
+			o->cert = optarg;
+			break;
+		case 'k':
+			o->key = optarg;
+			break;
+		case 'A':
+			o->ca = optarg;
 			break;
 		case 'a':
 			free(d->agent_path);
@@ -217,6 +272,42 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	if (d->host_name == NULL && (o->peer_listen != NULL ||
+	    o->npeers > 0 || o->npins > 0))
+		fatalx("--peer-listen, --peer and --pin need --host");
+	if (d->host_name != NULL &&
+	    !proto_peer_name_ok(d->host_name, strlen(d->host_name)))
+		fatalx("--host %s: not a host name", d->host_name);
+}
+
+/* In a cluster: the links' TLS, the peers given, and where instances
+ * are pinned; exits on a bad one. */
+static void
+start_cluster(struct daemon *d, struct options *o)
+{
+	char	*err = NULL, *eq;
+	size_t	 i;
+
+	if (d->host_name == NULL)
+		return;
+	if (peer_init(d, o->peer_listen, o->cert, o->key, o->ca, &err) == -1)
+		fatalx("%s", err != NULL ? err : "out of memory");
+	for (i = 0; i < o->npins; i++)
+		if (peer_pin(d, o->pins[i]) == -1)
+			fatalx("--pin %s: INSTANCE=HOST expected", o->pins[i]);
+	for (i = 0; i < o->npeers; i++) {
+		if ((eq = strchr(o->peers[i], '=')) == NULL)
+			fatalx("--peer %s: NAME=IP:PORT expected",
+			    o->peers[i]);
+		*eq = '\0';
+		if (peer_set(d, o->peers[i], eq + 1, &err) == -1)
+			fatalx("%s", err != NULL ? err : "out of memory");
+		*eq = '=';
+	}
+	free(o->peers);
+	free(o->pins);
+	o->peers = o->pins = NULL;
+	log_info("host %s in a cluster of %zu", d->host_name, o->npeers + 1);
 }
 
 /* The backend named (NULL: the default) and its state store; exits if
@@ -300,14 +391,14 @@ lock_note_pid(int fd)
  * state store, the farms re-attached and the control socket listening;
  * exits on any failure. */
 static void
-start(struct daemon *d, int foreground, const char *sock,
+start(struct daemon *d, struct options *o, const char *sock,
     const char *metrics)
 {
 	char			*err = NULL;
 
-	if (!foreground && daemon(0, 0) == -1)
+	if (!o->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (!foreground)
+	if (!o->foreground)
 		log_to_syslog();
 	lock_note_pid(d->lock_fd);
 	signal(SIGPIPE, SIG_IGN);
@@ -329,6 +420,8 @@ start(struct daemon *d, int foreground, const char *sock,
 		fatalx("backend %s: %s", d->backend->name, err);
 	if (d->store->open(d, &d->sctx, &err) == -1)
 		fatalx("state store: %s", err);
+	/* Before the farms: their partitions on other hosts need it. */
+	start_cluster(d, o);
 	daemon_restore(d);
 	if (control_listen(d, sock) == -1)
 		fatalx("cannot listen on %s", sock);
@@ -373,6 +466,7 @@ shut_down(struct daemon *d)
 	d->exiting = true;
 	d->keep->exiting = true;
 	keep_done(d->keep, TAILQ_EMPTY(&d->farms));
+	peer_fini(d);
 	while (!TAILQ_EMPTY(&d->farms)) {
 		struct farm_run *f = TAILQ_FIRST(&d->farms);
 
@@ -388,6 +482,7 @@ shut_down(struct daemon *d)
 	free(d->run_dir);
 	free(d->agent_path);
 	free(d->self_path);
+	free(d->host_name);
 }
 
 int
@@ -425,7 +520,7 @@ main(int argc, char **argv)
 	keep_client_init(&keep, d.run_dir, d.self_path);
 	d.keep = &keep;
 
-	start(&d, o.foreground, o.sock, o.metrics);
+	start(&d, &o, o.sock, o.metrics);
 	serve(&d, o.sock);
 	shut_down(&d);
 	return 0;

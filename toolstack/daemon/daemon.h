@@ -37,6 +37,7 @@ struct part;
 struct req;
 struct apply;
 struct pool;
+struct peers;
 
 #define BALTIC_DEFAULT_TIMEOUT_MS	10000
 #define BALTIC_PING_MS			500	/* health check period */
@@ -114,6 +115,11 @@ struct part {
 	char			*name;		/* the instance's name, or, for
 						 * one that replaced another
 						 * (apply), NAME.N */
+	char			*host;		/* NULL or d->host_name: runs
+						 * here; else on that host,
+						 * reached over its link
+						 * (peer.c), and in its farm's
+						 * peer_parts, not parts */
 	struct farm_run		*farm;
 	struct farm_instance	*inst;		/* in farm->file */
 	struct node		*node;
@@ -173,7 +179,8 @@ struct farm_run {
 	size_t			 sourcelen;
 	struct node		**bind_nodes;	/* by binding index */
 	TAILQ_HEAD(, node)	 nodes;
-	TAILQ_HEAD(, part)	 parts;
+	TAILQ_HEAD(, part)	 parts;		/* those that run here */
+	TAILQ_HEAD(, part)	 peer_parts;	/* on other hosts (peer.c) */
 	struct farm_run_export		*exports;
 	size_t			 nexports;
 	/* Partitions an apply took out (draining, then destroyed), and the
@@ -296,6 +303,11 @@ struct daemon {
 	void				(*replace_part)(struct part *);
 	const struct node_ops		*vm_ops;	/* the edges, for */
 	const struct node_ops		*remote_ops;	/* the graph */
+	const struct node_ops		*peer_ops;	/* (peer.c) */
+	/* A cluster (peer.c): this host's name, NULL if none (then every
+	 * partition runs here), and the links to the other hosts. */
+	char				*host_name;
+	struct peers			*peers;
 	struct keep_client		*keep;		/* keep/keep.h */
 	TAILQ_HEAD(, adopted)		 adopted;	/* adopt.c */
 	struct evdns_base		*dns;		/* remote.c: for */
@@ -357,6 +369,30 @@ bool		 part_coming(const struct part *);
 extern const struct node_ops part_node_ops;
 const struct chan_cbs *part_chan_cbs(void);
 
+/*
+ * edge/peer.c: the other hosts of a cluster, one TLS link each, by host
+ * name.  peer_set makes a host known (or moves it to addr_port, "IP:PORT"):
+ * its link is kept up from then on, dialed by the host whose name sorts
+ * lower and accepted by the other, again with backoff when it drops.
+ * peer_forget drops the host and its link (calls in flight on it fail).
+ * peer_up: is its link up?  0, or -1 with *err_r (caller frees).
+ */
+int		 peer_init(struct daemon *, const char *listen,
+		    const char *cert, const char *key, const char *ca,
+		    char **err_r);
+void		 peer_fini(struct daemon *);
+int		 peer_set(struct daemon *, const char *host,
+		    const char *addr_port, char **err_r);
+void		 peer_forget(struct daemon *, const char *host);
+bool		 peer_up(struct daemon *, const char *host);
+/* Where a new partition of inst runs: NULL here, else a host's name
+ * (malloc'd). */
+char		*peer_place(struct daemon *, const struct farm_instance *);
+/* Until the farm language says where an instance runs (`on "HOST"`):
+ * balticd's --pin INSTANCE=HOST, for the tests.  0, or -1. */
+int		 peer_pin(struct daemon *, const char *pin);
+extern const struct node_ops peer_node_ops;
+
 /* core/graph.c: a checked farm as a running graph */
 struct farm_run	*graph_new(struct daemon *, struct farm_file *, struct farm *,
 		    const char *path, const char *source, size_t len,
@@ -367,6 +403,7 @@ void		 graph_keep_file(struct farm_run *, struct farm_file *);
 void		 graph_keep_exports(struct farm_run *, struct farm_run_export *);
 struct farm_run	*farm_run_find(struct daemon *, const char *);
 struct part	*farm_run_part(struct farm_run *, const char *);
+bool		 part_runs_here(const struct part *);
 struct part	*farm_run_retired(struct farm_run *, const char *);
 struct node	*farm_run_build(struct farm_run *, struct farm_expr *);
 struct node	*farm_run_part_node(struct farm_run *, struct part *,

@@ -12,6 +12,17 @@
 #include "backend/backend.h"
 #include "daemon/daemon.h"
 
+/* A partition of inst, told the host it runs on (peer.c). */
+static struct part *
+part_new_placed(struct farm_run *f, struct farm_instance *inst)
+{
+	struct part	*p;
+
+	if ((p = part_new(f, inst)) != NULL)
+		p->host = peer_place(f->d, inst);
+	return p;
+}
+
 /*
  * The running form of a checked farm, its partitions made but not
  * started; file is the result's from now on.
@@ -20,7 +31,7 @@ struct farm_run *
 farm_run_new(struct daemon *d, struct farm_file *file, struct farm *farm,
     const char *path, const char *source, size_t len)
 {
-	return graph_new(d, file, farm, path, source, len, part_new);
+	return graph_new(d, file, farm, path, source, len, part_new_placed);
 }
 
 /* Free a farm whose partitions are already destroyed. */
@@ -42,6 +53,10 @@ farm_run_free(struct farm_run *f)
 		TAILQ_REMOVE(&f->parts, p, entry);
 		if (p->bdata != NULL && f->d->backend->forget != NULL)
 			f->d->backend->forget(f->d->bctx, p);
+		part_free(p);
+	}
+	while ((p = TAILQ_FIRST(&f->peer_parts)) != NULL) {
+		TAILQ_REMOVE(&f->peer_parts, p, entry);
 		part_free(p);
 	}
 	while ((p = TAILQ_FIRST(&f->retired)) != NULL) {

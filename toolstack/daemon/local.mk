@@ -18,6 +18,9 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/edge/export-conn.c toolstack/daemon/edge/http-req.h \
 	toolstack/daemon/edge/export-tls.h toolstack/daemon/edge/export-tls.c \
 	toolstack/daemon/edge/http-req.c \
+	toolstack/daemon/edge/peer.h toolstack/daemon/edge/peer.c \
+	toolstack/daemon/edge/peer-link.c \
+	toolstack/daemon/edge/chan-call.h toolstack/daemon/edge/chan-call.c \
 	toolstack/daemon/obs/obs.h toolstack/daemon/obs/obs.c \
 	toolstack/daemon/obs/obs-walk.h toolstack/daemon/obs/obs-graph.c \
 	toolstack/daemon/obs/obs-json.c toolstack/daemon/obs/obs-prom.h \

@@ -117,3 +117,16 @@ idmap_any(const struct idmap *m)
 			return m->v[i].id;
 	return 0;
 }
+
+void
+idmap_prune(struct idmap *m, uintptr_t now)
+{
+	uint32_t	 old[64];
+	size_t		 i, n = 0;
+
+	for (i = 0; i < m->cap && n < 64; i++)
+		if (m->v[i].id != 0 && (uintptr_t)m->v[i].val < now)
+			old[n++] = m->v[i].id;
+	for (i = 0; i < n; i++)
+		idmap_del(m, old[i]);
+}

@@ -29,5 +29,8 @@ void	*idmap_get(const struct idmap *, uint32_t id);
 void	*idmap_del(struct idmap *, uint32_t id);
 /* Any one entry (for draining), or 0 when empty. */
 uint32_t idmap_any(const struct idmap *);
+/* For maps whose values are expiry times (uintptr_t): remove up to 64
+ * of those before now, a few at a time so that no call waits long. */
+void	 idmap_prune(struct idmap *, uintptr_t now);
 
 #endif /* BALTIC_IDMAP_H */

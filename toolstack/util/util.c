@@ -141,3 +141,16 @@ fnv1a64(const void *p, size_t len)
 		h = (h ^ *s++) * 0x100000001b3ULL;
 	return h;
 }
+
+void
+printable(char *dst, size_t dstlen, const uint8_t *untrusted, size_t len)
+{
+	size_t	i, o = 0;
+
+	for (i = 0; i < len && o + 1 < dstlen; i++) {
+		uint8_t c = untrusted[i];
+
+		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	dst[o] = '\0';
+}

@@ -44,4 +44,9 @@ pid_t		 fork_child(void);
  * its state, a partition's ping slice. */
 uint64_t	 fnv1a64(const void *, size_t);
 
+/* Bytes a guest or a peer sent, made fit for a log line or an error
+ * message: NUL-terminated, whatever is not printable ASCII a '?'. */
+void		 printable(char *dst, size_t dstlen, const uint8_t *untrusted,
+		    size_t len);
+
 #endif /* BALTIC_UTIL_H */

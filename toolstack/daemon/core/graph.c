@@ -53,13 +53,37 @@ node_free(struct node *n)
 	free(n);
 }
 
+/* Does p run on this host (not on another of the cluster)? */
+bool
+part_runs_here(const struct part *p)
+{
+	const char	*here = p->farm->d->host_name;
+
+	return p->host == NULL || here == NULL || strcmp(p->host, here) == 0;
+}
+
+/* The partition of inst, here or on another host; NULL if none. */
+static struct part *
+graph_inst_part(struct farm_run *f, const struct farm_instance *inst)
+{
+	struct part	*p;
+
+	TAILQ_FOREACH(p, &f->parts, entry)
+		if (p->inst == inst)
+			return p;
+	TAILQ_FOREACH(p, &f->peer_parts, entry)
+		if (p->inst == inst)
+			return p;
+	return NULL;
+}
+
 /* A node for partition p, of vm expression e. */
 struct node *
 farm_run_part_node(struct farm_run *f, struct part *p, struct farm_expr *e)
 {
 	struct node	*n = node_new(f, NODE_VM, e);
 
-	n->ops = f->d->vm_ops;
+	n->ops = part_runs_here(p) ? f->d->vm_ops : f->d->peer_ops;
 	n->u.part = p;
 	return n;
 }
@@ -83,9 +107,7 @@ farm_run_build(struct farm_run *f, struct farm_expr *e)
 		if (f->build_parts != NULL)
 			p = f->build_parts[e->u.vm.inst - f->farm->instances];
 		else
-			TAILQ_FOREACH(p, &f->parts, entry)
-				if (p->inst == e->u.vm.inst)
-					break;
+			p = graph_inst_part(f, e->u.vm.inst);
 		if (p == NULL)
 			fatalx("%s: vm without instance", __func__);
 		if (p->node == NULL)
@@ -145,6 +167,7 @@ graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
 		fatal("%s", __func__);
 	TAILQ_INIT(&f->nodes);
 	TAILQ_INIT(&f->parts);
+	TAILQ_INIT(&f->peer_parts);
 	TAILQ_INIT(&f->retired);
 	f->d = d;
 	f->file = file;
@@ -160,7 +183,10 @@ graph_new(struct daemon *d, struct farm_file *file, struct farm *farm,
 	for (i = 0; i < farm->ninstances; i++) {
 		if ((p = make_part(f, &farm->instances[i])) == NULL)
 			fatal("%s", __func__);
-		TAILQ_INSERT_TAIL(&f->parts, p, entry);
+		if (part_runs_here(p))
+			TAILQ_INSERT_TAIL(&f->parts, p, entry);
+		else
+			TAILQ_INSERT_TAIL(&f->peer_parts, p, entry);
 	}
 	if ((f->bind_nodes = calloc(farm->nbindings + 1,
 	    sizeof *f->bind_nodes)) == NULL)

@@ -5,8 +5,10 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,8 +54,13 @@ tls_ctx_clients(SSL_CTX *ctx, const char *ca)
 	return 0;
 }
 
-struct ssl_ctx_st *
-tls_ctx_new(const char *cert, const char *key, const char *ca, char **err_r)
+/*
+ * A context for method, from TLS version min up, with cert and key, and
+ * the peer's certificate required and checked against ca if not NULL.
+ */
+static SSL_CTX *
+tls_ctx_make(const SSL_METHOD *method, int min, const char *cert,
+    const char *key, const char *ca, char **err_r)
 {
 	SSL_CTX		*ctx = NULL;
 	const char	*what = "context", *file = "";
@@ -63,13 +70,13 @@ tls_ctx_new(const char *cert, const char *key, const char *ca, char **err_r)
 	    tls_file("key", key, err_r) == -1 ||
 	    (ca != NULL && tls_file("client-ca", ca, err_r) == -1))
 		return NULL;
-	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+	if ((ctx = SSL_CTX_new(method)) == NULL)
 		goto fail;
-	/* TLS 1.2 and up; no renegotiation, no resumption (nothing to
-	 * remember per client); a client that hangs up without close_notify
-	 * has just closed; writes as far as the socket takes them, resumed
-	 * from wherever the rest of the answer is. */
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* No renegotiation, no resumption (nothing to remember per
+	 * client); a client that hangs up without close_notify has just
+	 * closed; writes as far as the socket takes them, resumed from
+	 * wherever the rest of the answer is. */
+	SSL_CTX_set_min_proto_version(ctx, min);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_TICKET);
 	SSL_CTX_set_num_tickets(ctx, 0);
@@ -104,26 +111,97 @@ fail:
 	return NULL;
 }
 
+/* An export's: TLS 1.2 and up. */
+struct ssl_ctx_st *
+tls_ctx_new(const char *cert, const char *key, const char *ca, char **err_r)
+{
+	return tls_ctx_make(TLS_server_method(), TLS1_2_VERSION, cert, key,
+	    ca, err_r);
+}
+
+/*
+ * A link's, either end: TLS 1.3 only, and both ends prove themselves
+ * with a certificate of the cluster's CA (a link carries calls into any
+ * partition of the host, so nobody else may open one).
+ */
+struct ssl_ctx_st *
+tls_link_ctx_new(const char *cert, const char *key, const char *ca,
+    bool server, char **err_r)
+{
+	return tls_ctx_make(server ? TLS_server_method() : TLS_client_method(),
+	    TLS1_3_VERSION, cert, key, ca, err_r);
+}
+
 void
 tls_ctx_free(struct ssl_ctx_st *ctx)
 {
 	SSL_CTX_free(ctx);
 }
 
-struct ssl_st *
-tls_conn_new(struct ssl_ctx_st *ctx, int fd)
+/* A connection on fd; host: the client's, which checks the server's
+ * certificate names host; NULL: the server's. */
+static SSL *
+tls_conn_make(SSL_CTX *ctx, int fd, const char *host)
 {
 	SSL	*ssl;
 
 	if ((ssl = SSL_new(ctx)) == NULL)
 		return NULL;
-	if (SSL_set_fd(ssl, fd) != 1) {
+	if (SSL_set_fd(ssl, fd) != 1 ||
+	    (host != NULL && SSL_set1_host(ssl, host) != 1)) {
 		SSL_free(ssl);
 		ERR_clear_error();
 		return NULL;
 	}
-	SSL_set_accept_state(ssl);
+	if (host != NULL)
+		SSL_set_connect_state(ssl);
+	else
+		SSL_set_accept_state(ssl);
 	return ssl;
+}
+
+struct ssl_st *
+tls_conn_new(struct ssl_ctx_st *ctx, int fd)
+{
+	return tls_conn_make(ctx, fd, NULL);
+}
+
+struct ssl_st *
+tls_conn_new_client(struct ssl_ctx_st *ctx, int fd, const char *host)
+{
+	return tls_conn_make(ctx, fd, host);
+}
+
+/* X509_check_host: the certificate's subjectAltName DNS names, or its
+ * CN when it has none. */
+bool
+tls_peer_is(struct ssl_st *ssl, const char *host)
+{
+	X509	*x;
+	bool	 ok;
+
+	if ((x = SSL_get0_peer_certificate(ssl)) == NULL ||
+	    SSL_get_verify_result(ssl) != X509_V_OK)
+		return false;
+	ok = X509_check_host(x, host, strlen(host), 0, NULL) == 1;
+	ERR_clear_error();
+	return ok;
+}
+
+const char *
+tls_verify_error(struct ssl_st *ssl)
+{
+	long	v = SSL_get_verify_result(ssl);
+
+	return v == X509_V_OK ? NULL : X509_verify_cert_error_string(v);
+}
+
+size_t
+tls_pending(struct ssl_st *ssl)
+{
+	int	n = SSL_pending(ssl);
+
+	return n > 0 ? (size_t)n : 0;
 }
 
 void

@@ -14,6 +14,7 @@
 
 #include <sys/types.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct ssl_ctx_st;
@@ -31,8 +32,28 @@ struct ssl_ctx_st	*tls_ctx_new(const char *cert, const char *key,
 			    const char *ca, char **err_r);
 void			 tls_ctx_free(struct ssl_ctx_st *);
 
+/*
+ * A link's context (peer.c: balticd to balticd), server or client: TLS
+ * 1.3 and up, cert and key ours, the other end's certificate required
+ * and checked against the cluster's CA in ca.  NULL as tls_ctx_new.
+ */
+struct ssl_ctx_st	*tls_link_ctx_new(const char *cert, const char *key,
+			    const char *ca, bool server, char **err_r);
+
 /* A server connection on fd (not taken: the caller closes it), or NULL. */
 struct ssl_st		*tls_conn_new(struct ssl_ctx_st *, int fd);
+/* A client connection on fd, whose handshake fails unless the server's
+ * certificate names host (subjectAltName DNS, else CN); or NULL. */
+struct ssl_st		*tls_conn_new_client(struct ssl_ctx_st *, int fd,
+			    const char *host);
+/* After the handshake: does the other end's verified certificate name
+ * host? */
+bool			 tls_peer_is(struct ssl_st *, const char *host);
+/* After a failed handshake: what was wrong with the other end's
+ * certificate, or NULL if nothing was. */
+const char		*tls_verify_error(struct ssl_st *);
+/* Bytes decrypted and not read yet (a transport's pending()). */
+size_t			 tls_pending(struct ssl_st *);
 void			 tls_conn_free(struct ssl_st *);
 
 /*

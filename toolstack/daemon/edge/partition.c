@@ -16,6 +16,7 @@
 
 #include "chan.h"
 #include "daemon/daemon.h"
+#include "daemon/edge/chan-call.h"
 #include "backend/backend.h"
 #include "log.h"
 #include "util/util.h"
@@ -128,6 +129,7 @@ part_free(struct part *p)
 	free(p->wire_nodes);
 	free(p->replaced);
 	free(p->why);
+	free(p->host);
 	free(p->name);
 	free(p);
 }
@@ -236,20 +238,6 @@ part_on_ready(struct chan *c, void *arg)
 	}
 }
 
-/* Bytes a guest sent, made fit for a log line or an error message. */
-static void
-printable(char *dst, size_t dstlen, const uint8_t *untrusted, size_t len)
-{
-	size_t	i, o = 0;
-
-	for (i = 0; i < len && o + 1 < dstlen; i++) {
-		uint8_t c = untrusted[i];
-
-		dst[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	dst[o] = '\0';
-}
-
 /*
  * The guest made progress (a PONG, or an answer to a call): it is alive,
  * however slow its pings are while it works.
@@ -276,7 +264,6 @@ part_on_result(struct part *p, const struct baltic_hdr *h,
 	struct proto_result_view	 v;
 	struct req			*r;
 	const char			*why;
-	char				 msg[512];
 
 	if (proto_parse_result(untrusted_body, h->len, &v, &why) == -1) {
 		chan_fail(p->chan, why);
@@ -295,54 +282,20 @@ part_on_result(struct part *p, const struct baltic_hdr *h,
 			    p->name, h->call_id);
 		return;
 	}
-	if ((r = idmap_del(&p->pend, h->call_id)) == NULL) {
-		if (idmap_del(&p->cancelled, h->call_id) != NULL)
-			return;		/* late answer to a cancelled call */
+	switch (chan_result_req(&p->pend, &p->cancelled, h->call_id, &r)) {
+	case 0:
+		return;		/* late answer to a cancelled call */
+	case -1:
 		chan_fail(p->chan, "RESULT for a call never sent");
 		return;
 	}
 	/* From here on the result is validated against the declared type. */
 	r->part = NULL;
 	part_alive(p);
-	if (v.status == BALTIC_OK) {
-		if (farm_value_check(r->op->result, v.payload, v.len, &why)
-		    == -1) {
-			p->calls_failed++;
-			log_warnx("%s: %s.%s: result of the wrong type: %s",
-			    p->name, r->iface->name, r->op->name, why);
-			req_finishf(r, BALTIC_E_BADRESULT, "%s: %s.%s returned "
-			    "a result that is not %s: %s", p->name,
-			    r->iface->name, r->op->name,
-			    farm_vtype_name(r->op->result), why);
-			return;
-		}
+	if (chan_result_finish(r, &v, p->name) == BALTIC_OK)
 		p->calls_served++;
-		req_finish(r, BALTIC_OK, v.payload, v.len);
-		return;
-	}
-	p->calls_failed++;
-	printable(msg, sizeof msg, v.payload, v.len);
-	req_finishf(r, v.status, "%s: %s: %s", p->name,
-	    baltic_status_name(v.status), msg);
-}
-
-struct gcall {
-	struct part	*p;
-	uint32_t	 id;
-	struct chan	*chan;		/* the channel it came on */
-};
-
-static void
-part_gcall_done(struct req *r, uint32_t status, const void *payload,
-    size_t len, void *arg)
-{
-	struct gcall	*g = arg;
-	struct part	*p = g->p;
-
-	idmap_del(&p->gcalls, g->id);
-	if (p->chan == g->chan && p->chan != NULL)
-		chan_send_result(p->chan, g->id, status, payload, len);
-	free(g);
+	else
+		p->calls_failed++;
 }
 
 /* The farm node a guest's import is wired to; NULL if not an import. */
@@ -378,7 +331,6 @@ part_on_call(struct part *p, const struct baltic_hdr *h,
 	struct farm_iface	*iface = NULL;
 	struct farm_op		*op;
 	struct node		*n;
-	struct gcall		*g;
 	struct req		*r;
 	const char		*why;
 	char			 err[256];
@@ -426,25 +378,14 @@ part_on_call(struct part *p, const struct baltic_hdr *h,
 		    strlen(err));
 		return;
 	}
-	if ((g = calloc(1, sizeof *g)) == NULL)
-		goto nomem;
-	g->p = p;
-	g->id = h->call_id;
-	g->chan = p->chan;
-	r = req_new(p->farm, n, iface, op, v.arg, v.arglen, v.deadline_ms,
-	    part_gcall_done, g);
-	if (r == NULL || idmap_put(&p->gcalls, h->call_id, r) == -1) {
-		if (r != NULL)
-			req_cancel(r);
-		free(g);
-		goto nomem;
+	if ((r = chan_call_new(p->farm, n, iface, op, &v, v.deadline_ms,
+	    &p->gcalls, &p->chan, h->call_id)) == NULL) {
+		chan_send_result(p->chan, h->call_id, BALTIC_E_INTERNAL,
+		    "out of memory", 13);
+		return;
 	}
 	req_from_guest(r, p);
 	req_start(r);
-	return;
-nomem:
-	chan_send_result(p->chan, h->call_id, BALTIC_E_INTERNAL,
-	    "out of memory", 13);
 }
 
 static void
@@ -452,7 +393,6 @@ part_on_frame(struct chan *c, const struct baltic_hdr *h,
     const uint8_t *untrusted_body, void *arg)
 {
 	struct part	*p = arg;
-	struct req	*r;
 	uint64_t	 nonce;
 
 	switch (h->type) {
@@ -474,11 +414,7 @@ part_on_frame(struct chan *c, const struct baltic_hdr *h,
 		part_on_call(p, h, untrusted_body);
 		break;
 	case BALTIC_MSG_CANCEL:
-		if ((r = idmap_get(&p->gcalls, h->call_id)) != NULL) {
-			idmap_del(&p->gcalls, h->call_id);
-			free(r->done_arg);
-			req_cancel(r);
-		}
+		chan_call_cancel(&p->gcalls, h->call_id);
 		break;
 	case BALTIC_MSG_PING:
 		chan_send(c, BALTIC_MSG_PONG, h->call_id, untrusted_body,
@@ -550,11 +486,7 @@ part_detach(struct part *p, const char *why)
 	if (p->state == PART_READY || p->state == PART_UNHEALTHY)
 		p->state = PART_STARTING;
 	part_set_why(p, "channel closed: %s", why);
-	while ((id = idmap_any(&p->gcalls)) != 0) {
-		r = idmap_del(&p->gcalls, id);
-		free(r->done_arg);
-		req_cancel(r);
-	}
+	chan_calls_cancel(&p->gcalls);
 	while ((id = idmap_any(&p->pend)) != 0) {
 		r = idmap_del(&p->pend, id);
 		r->part = NULL;
@@ -635,21 +567,6 @@ part_cancel(struct part *p, struct req *r)
 	}
 }
 
-static void
-part_prune_cancelled(struct part *p)
-{
-	uint32_t	 old[64];
-	size_t		 i, n = 0;
-	uintptr_t	 now = now_us() / 1000000;
-
-	for (i = 0; i < p->cancelled.cap && n < 64; i++)
-		if (p->cancelled.v[i].id != 0 &&
-		    (uintptr_t)p->cancelled.v[i].val < now)
-			old[n++] = p->cancelled.v[i].id;
-	for (i = 0; i < n; i++)
-		idmap_del(&p->cancelled, old[i]);
-}
-
 /*
  * Health: a partition that misses BALTIC_PING_MISSES pings in a row is
  * taken out of rotation; a PONG puts it back.  Called every period /
@@ -668,7 +585,7 @@ part_ping_all(struct daemon *d)
 			    p->state == PART_CUT || fnv1a64(p->name,
 			    strlen(p->name)) % BALTIC_PING_SLICES != slice)
 				continue;
-			part_prune_cancelled(p);
+			idmap_prune(&p->cancelled, now_us() / 1000000);
 			if (++p->ping_missed > BALTIC_PING_MISSES &&
 			    p->state == PART_READY) {
 				log_warnx("%s: missed %d pings: out of "
