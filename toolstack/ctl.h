@@ -108,6 +108,7 @@
 /* A partition: name, and */
 #define CTL_K_ROLE		"role"
 #define CTL_K_STATE		"state"
+#define CTL_K_HOST		"host"	/* in a cluster: where it runs */
 #define CTL_K_PID		"pid"
 #define CTL_K_DOMID		"domid"
 #define CTL_K_MEMORY		"memory"

@@ -6,7 +6,7 @@ tests_unit_test_http_SOURCES = tests/unit/test-http.c toolstack/daemon/edge/remo
 	toolstack/daemon/edge/export.c toolstack/daemon/edge/export-conn.c \
 	toolstack/daemon/edge/export-tls.c toolstack/daemon/edge/http-req.c \
 	toolstack/daemon/obs/obs.c toolstack/daemon/obs/obs-graph.c \
-	toolstack/util/util.c
+	toolstack/daemon/here.c toolstack/util/util.c
 tests_unit_test_http_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(YAJL_CFLAGS) $(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_http_LDADD = toolstack/libfarm.a libbaltic/libbaltic.a \

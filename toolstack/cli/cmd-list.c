@@ -5,6 +5,7 @@
  * balticd knows as JSON for scripts.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ print_farm(yajl_val f, int longfmt)
 	yajl_val	exps = get(f, CTL_K_EXPORTS, yajl_t_array);
 	yajl_val	pools = get(f, CTL_K_POOLS, yajl_t_array);
 	size_t		i, n = parts != NULL ? parts->u.array.len : 0, ready = 0;
+	bool		hostcol = false;
 
 	for (i = 0; i < n; i++)
 		if (strcmp(str(parts->u.array.values[i], CTL_K_STATE), "ready")
@@ -47,13 +49,23 @@ print_farm(yajl_val f, int longfmt)
 	    json_int(f, CTL_K_ERRORS, 0));
 	if (!longfmt)
 		return;
-	printf("  %-24s %-18s %-9s %7s %5s %8s %6s %4s %4s\n", "INSTANCE",
-	    "ROLE", "STATE", "PID", "DOMID", "SERVED", "FAILED", "OUT", "MAX");
+	/* In a cluster, where each partition runs: a HOST column. */
+	for (i = 0; i < n; i++)
+		if (json_str(parts->u.array.values[i], CTL_K_HOST) != NULL)
+			hostcol = true;
+	printf("  %-24s %-18s %-9s ", "INSTANCE", "ROLE", "STATE");
+	if (hostcol)
+		printf("%-12s ", "HOST");
+	printf("%7s %5s %8s %6s %4s %4s\n", "PID", "DOMID", "SERVED", "FAILED",
+	    "OUT", "MAX");
 	for (i = 0; i < n; i++) {
 		yajl_val p = parts->u.array.values[i];
 
-		printf("  %-24s %-18s %-9s %7lld %5lld %8lld %6lld %4lld %4lld",
-		    str(p, CTL_K_NAME), str(p, CTL_K_ROLE), str(p, CTL_K_STATE),
+		printf("  %-24s %-18s %-9s ", str(p, CTL_K_NAME),
+		    str(p, CTL_K_ROLE), str(p, CTL_K_STATE));
+		if (hostcol)
+			printf("%-12s ", str(p, CTL_K_HOST));
+		printf("%7lld %5lld %8lld %6lld %4lld %4lld",
 		    json_int(p, CTL_K_PID, 0), json_int(p, CTL_K_DOMID, 0),
 		    json_int(p, CTL_K_SERVED, 0), json_int(p, CTL_K_FAILED, 0),
 		    json_int(p, CTL_K_OUTSTANDING, 0),

@@ -553,7 +553,8 @@ ctl_apply(struct ctl *c, yajl_val rq)
 		return;
 	if ((f = farm_run_find(d, farm->name)) == NULL) {
 		ctl_progress(c, "farm %s is not running: created", farm->name);
-		ctl_create_farm(c, rq, file, farm);
+		ctl_create_farm(c, json_str(rq, CTL_K_PATH),
+		    json_str(rq, CTL_K_TEXT), file, farm);
 		return;
 	}
 	if (f->creating != NULL || f->applying != NULL || f->restored_us) {

@@ -24,6 +24,7 @@
 
 #include "backend/backend.h"
 #include "ctl.h"
+#include "daemon/cluster.h"
 #include "daemon/daemon.h"
 #include "daemon/obs/obs-prom.h"
 #include "keep/keep.h"
@@ -48,8 +49,9 @@ usage(void)
 	    "[-t TIMEOUT_MS] [--metrics HOST:PORT]\n"
 	    "       [--host NAME --cluster-cert FILE --cluster-key FILE "
 	    "--cluster-ca FILE\n"
-	    "        [--peer-listen IP:PORT] [--peer NAME=IP:PORT ...] "
-	    "[--pin INSTANCE=HOST ...]]\n");
+	    "        [--peer-listen IP:PORT] [--peer NAME=IP:PORT ...]\n"
+	    "        [--cluster URL,... [--capacity MB] [--labels L,...] "
+	    "[--cluster-prefix P]]]\n");
 	exit(BALTIC_EXIT_USAGE);
 }
 
@@ -148,6 +150,7 @@ struct options {
 	size_t		 npeers;
 	char		**pins;
 	size_t		 npins;
+	struct cluster_opts cluster;	/* --cluster...; etcd NULL: none */
 };
 
 /* One more value of a repeatable option. */
@@ -188,6 +191,54 @@ init_defaults(struct daemon *d, struct options *o, const char *argv0)
 	o->metrics = env_or("BALTIC_METRICS", NULL);
 }
 
+/* The options of a cluster (--host and after): true if ch is one. */
+static bool
+cluster_option(struct daemon *d, struct options *o, int ch)
+{
+	switch (ch) {
+	case 'H':
+		free(d->host_name);
+		if ((d->host_name = strdup(optarg)) == NULL)
+			fatal("%s", __func__);
+		break;
+	case 'L':
+		o->peer_listen = optarg;
+		break;
+	case 'P':
+		opt_add(&o->peers, &o->npeers, optarg);
+		break;
+	case 'N':
+		opt_add(&o->pins, &o->npins, optarg);
+		break;
+	case 'c':
+		o->cert = optarg;
+		break;
+	case 'k':
+		o->key = optarg;
+		break;
+	case 'A':
+		o->ca = optarg;
+		break;
+	case 'E':
+		o->cluster.etcd = optarg;
+		break;
+	case 'X':
+		o->cluster.prefix = optarg;
+		break;
+	case 'm':
+		if ((o->cluster.capacity_mb = strtoll(optarg, NULL,
+		    10)) <= 0)
+			usage();
+		break;
+	case 'l':
+		o->cluster.labels = optarg;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
 /* The options over the defaults; usage() on a bad one or an operand. */
 static void
 parse_options(struct daemon *d, struct options *o, int argc, char **argv)
@@ -201,38 +252,21 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 		{ "cluster-cert", required_argument, NULL, 'c' },
 		{ "cluster-key", required_argument, NULL, 'k' },
 		{ "cluster-ca", required_argument, NULL, 'A' },
+		{ "cluster", required_argument, NULL, 'E' },
+		{ "cluster-prefix", required_argument, NULL, 'X' },
+		{ "capacity", required_argument, NULL, 'm' },
+		{ "labels", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
 
 	while ((ch = getopt_long(argc, argv, "a:b:C:dR:S:s:t:vh", longopts,
 	    NULL)) != -1) {
+		if (cluster_option(d, o, ch))
+			continue;
 		switch (ch) {
 		case 'M':
 			o->metrics = optarg;
-			break;
-		case 'H':
-			free(d->host_name);
-			if ((d->host_name = strdup(optarg)) == NULL)
-				fatal("%s", __func__);
-			break;
-		case 'L':
-			o->peer_listen = optarg;
-			break;
-		case 'P':
-			opt_add(&o->peers, &o->npeers, optarg);
-			break;
-		case 'N':
-			opt_add(&o->pins, &o->npins, optarg);
-			break;
-		case 'c':
-			o->cert = optarg;
-			break;
-		case 'k':
-			o->key = optarg;
-			break;
-		case 'A':
-			o->ca = optarg;
 			break;
 		case 'a':
 			free(d->agent_path);
@@ -290,6 +324,9 @@ start_cluster(struct daemon *d, struct options *o)
 
 	if (d->host_name == NULL)
 		return;
+	if (o->peer_listen != NULL &&
+	    (d->host_addr = strdup(o->peer_listen)) == NULL)
+		fatal("%s", __func__);
 	if (peer_init(d, o->peer_listen, o->cert, o->key, o->ca, &err) == -1)
 		fatalx("%s", err != NULL ? err : "out of memory");
 	for (i = 0; i < o->npins; i++)
@@ -420,9 +457,15 @@ start(struct daemon *d, struct options *o, const char *sock,
 		fatalx("backend %s: %s", d->backend->name, err);
 	if (d->store->open(d, &d->sctx, &err) == -1)
 		fatalx("state store: %s", err);
-	/* Before the farms: their partitions on other hosts need it. */
+	/* Before the farms: their partitions on other hosts need it.  In
+	 * a cluster the farms come back once etcd has said what they are
+	 * (cluster.c); the control socket answers meanwhile. */
 	start_cluster(d, o);
-	daemon_restore(d);
+	if (o->cluster.etcd != NULL) {
+		if (cluster_open(d, &o->cluster, &err) == -1)
+			fatalx("%s", err != NULL ? err : "out of memory");
+	} else
+		daemon_restore(d);
 	if (control_listen(d, sock) == -1)
 		fatalx("cannot listen on %s", sock);
 	keep_sd_notify("READY=1");	/* Type=notify: the socket is up */
@@ -473,6 +516,7 @@ shut_down(struct daemon *d)
 		TAILQ_REMOVE(&d->farms, f, entry);
 		farm_run_free(f);
 	}
+	cluster_close(d);
 	d->backend->fini(d->bctx);
 	d->store->close(d->sctx);
 	event_free(d->journal_ev);

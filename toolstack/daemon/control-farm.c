@@ -18,6 +18,7 @@
 
 #include "backend/backend.h"
 #include "ctl.h"
+#include "daemon/cluster.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "keep/keep.h"
@@ -143,7 +144,8 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 			free(err);
 			goto fail;
 		}
-		if (f->exports[i].fe->addr != NULL)
+		if (f->exports[i].fe->addr != NULL &&
+		    export_here(c->d, f->exports[i].fe))
 			ctl_progress(c, "export %s.%s at http%s://%s/%s/%s/",
 			    f->exports[i].fe->binding, f->exports[i].fe->iface,
 			    f->exports[i].fe->tls ? "s" : "",
@@ -158,6 +160,7 @@ create_tick(evutil_socket_t fd, short ev, void *arg)
 	ctl_unref(c);
 	return;
 fail:
+	cluster_abandon(c->d, f->name);	/* the others end it too */
 	farm_teardown(f, NULL, NULL);	/* ends this create too */
 }
 
@@ -308,19 +311,18 @@ out:
 	return rc;
 }
 
-/* Create farm, of file (taken), from the request's path and text. */
+/* Create farm, of file (taken), from path and its text. */
 void
-ctl_create_farm(struct ctl *c, yajl_val rq, struct farm_file *file,
-    struct farm *farm)
+ctl_create_farm(struct ctl *c, const char *path, const char *text,
+    struct farm_file *file, struct farm *farm)
 {
 	struct daemon		*d = c->d;
-	const char		*path = json_str(rq, CTL_K_PATH);
-	const char		*text = json_str(rq, CTL_K_TEXT);
 	struct farm_run		*f;
 	struct part		*p;
 	char			*err = NULL;
 
-	if (ctl_check_roles(c, farm) == -1)
+	/* In a cluster, checked before the record was made. */
+	if (d->cluster == NULL && ctl_check_roles(c, farm) == -1)
 		goto out;
 	if (c->dryrun) {
 		ctl_ok(c, "dry run");
@@ -383,7 +385,10 @@ ctl_create(struct ctl *c, yajl_val rq)
 		farm_file_free(file);
 		return;
 	}
-	ctl_create_farm(c, rq, file, farm);
+	if (c->d->cluster != NULL)
+		cluster_create(c, json_str(rq, CTL_K_PATH), text, file, farm);
+	else
+		ctl_create_farm(c, json_str(rq, CTL_K_PATH), text, file, farm);
 }
 
 /* ---- destroy ---------------------------------------------------------- */
@@ -407,12 +412,22 @@ void
 ctl_destroy(struct ctl *c, yajl_val rq)
 {
 	const char	*fname = json_str(rq, CTL_K_FARM);
-	struct farm_run	*f;
 
 	if (fname == NULL) {
 		ctl_error(c, BALTIC_EXIT_USAGE, "destroy: farm needed");
 		return;
 	}
+	if (c->d->cluster != NULL)
+		cluster_destroy(c, fname);	/* the record first */
+	else
+		ctl_destroy_here(c, fname);
+}
+
+void
+ctl_destroy_here(struct ctl *c, const char *fname)
+{
+	struct farm_run	*f;
+
 	if ((f = farm_run_find(c->d, fname)) == NULL) {
 		ctl_ok(c, "no such farm: nothing to do");
 		return;
@@ -425,6 +440,36 @@ ctl_destroy(struct ctl *c, yajl_val rq)
 }
 
 /* ---- list ------------------------------------------------------------- */
+
+/* One partition: here, or in a cluster on another host (its state as
+ * this host sees it: "remote" while the link to its host is up). */
+static void
+list_part(yajl_gen g, struct farm_run *f, struct part *p)
+{
+	struct daemon	*d = f->d;
+	bool		 here = part_runs_here(p);
+
+	yajl_gen_map_open(g);
+	gkv(g, CTL_K_NAME, p->name);
+	gkv(g, CTL_K_ROLE, p->inst->role->name);
+	gkv(g, CTL_K_STATE, here ? part_state_name(p->state) :
+	    peer_up(d, p->host) ? "remote" : "unreachable");
+	if (d->host_name != NULL)	/* in a cluster */
+		gkv(g, CTL_K_HOST, here ? d->host_name : p->host);
+	gki(g, CTL_K_PID, p->pid);
+	gki(g, CTL_K_DOMID, p->domid);
+	gki(g, CTL_K_MEMORY, p->inst->role->memory);
+	gki(g, CTL_K_SERVED, (long long)p->calls_served);
+	gki(g, CTL_K_FAILED, (long long)p->calls_failed);
+	gki(g, CTL_K_OUTSTANDING, p->node != NULL ?
+	    p->node->outstanding : 0);
+	gki(g, CTL_K_OUTSTANDING_MAX, p->node != NULL ?
+	    p->node->outstanding_max : 0);
+	gkv(g, CTL_K_WHY, !here || p->state == PART_READY ? NULL : p->why);
+	gki(g, CTL_K_RESTARTS, p->restarts);
+	gkv(g, CTL_K_REPLACED, p->replaced);
+	yajl_gen_map_close(g);
+}
 
 static void
 list_farm(yajl_gen g, struct farm_run *f)
@@ -440,25 +485,10 @@ list_farm(yajl_gen g, struct farm_run *f)
 	gki(g, CTL_K_ERRORS, (long long)f->errors);
 	gstr(g, CTL_K_PARTITIONS);
 	yajl_gen_array_open(g);
-	TAILQ_FOREACH(p, &f->parts, entry) {
-		yajl_gen_map_open(g);
-		gkv(g, CTL_K_NAME, p->name);
-		gkv(g, CTL_K_ROLE, p->inst->role->name);
-		gkv(g, CTL_K_STATE, part_state_name(p->state));
-		gki(g, CTL_K_PID, p->pid);
-		gki(g, CTL_K_DOMID, p->domid);
-		gki(g, CTL_K_MEMORY, p->inst->role->memory);
-		gki(g, CTL_K_SERVED, (long long)p->calls_served);
-		gki(g, CTL_K_FAILED, (long long)p->calls_failed);
-		gki(g, CTL_K_OUTSTANDING, p->node != NULL ?
-		    p->node->outstanding : 0);
-		gki(g, CTL_K_OUTSTANDING_MAX, p->node != NULL ?
-		    p->node->outstanding_max : 0);
-		gkv(g, CTL_K_WHY, p->state == PART_READY ? NULL : p->why);
-		gki(g, CTL_K_RESTARTS, p->restarts);
-		gkv(g, CTL_K_REPLACED, p->replaced);
-		yajl_gen_map_close(g);
-	}
+	TAILQ_FOREACH(p, &f->parts, entry)
+		list_part(g, f, p);
+	TAILQ_FOREACH(p, &f->peer_parts, entry)
+		list_part(g, f, p);
 	yajl_gen_array_close(g);
 	gstr(g, CTL_K_REFS);
 	yajl_gen_array_open(g);

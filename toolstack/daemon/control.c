@@ -26,6 +26,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "ctl.h"
+#include "daemon/cluster.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "log.h"
@@ -151,16 +152,17 @@ ctl_find_farm(struct ctl *c, const char *name)
 static const struct {
 	const char	*name;
 	void		(*fn)(struct ctl *, yajl_val);
+	bool		  cluster;	/* taken by a balticd in a cluster */
 } ctl_cmds[] = {
-	{ CTL_CMD_CREATE,	ctl_create },
-	{ CTL_CMD_LIST,	ctl_list },
-	{ CTL_CMD_STATS,	ctl_stats },
-	{ CTL_CMD_CALL,	ctl_call },
-	{ CTL_CMD_SET,	ctl_set },
-	{ CTL_CMD_DESTROY,	ctl_destroy },
-	{ CTL_CMD_CUT,	ctl_cut },
-	{ CTL_CMD_PASTE,	ctl_paste },
-	{ CTL_CMD_APPLY,	ctl_apply },
+	{ CTL_CMD_CREATE,	ctl_create,	true },
+	{ CTL_CMD_LIST,	ctl_list,	true },
+	{ CTL_CMD_STATS,	ctl_stats,	true },
+	{ CTL_CMD_CALL,	ctl_call,	true },
+	{ CTL_CMD_SET,	ctl_set,	false },
+	{ CTL_CMD_DESTROY,	ctl_destroy,	true },
+	{ CTL_CMD_CUT,	ctl_cut,	false },
+	{ CTL_CMD_PASTE,	ctl_paste,	false },
+	{ CTL_CMD_APPLY,	ctl_apply,	false },
 };
 
 void
@@ -209,6 +211,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 			break;
 	if (i == sizeof ctl_cmds / sizeof ctl_cmds[0])
 		ctl_error(c, BALTIC_EXIT_USAGE, "unknown command %s", cmd);
+	else if (!ctl_cmds[i].cluster && cluster_refuses(c, cmd))
+		;	/* said why */
 	else
 		ctl_cmds[i].fn(c, rq);
 out:

@@ -84,8 +84,8 @@ yajl_val	 ctl_req_parse(const char *line, const char **cmd_r, char *why,
 void		 ctl_create(struct ctl *, yajl_val rq);
 int		 ctl_farm_of_req(struct ctl *, yajl_val rq,
 		    struct farm_file **file_r, struct farm **farm_r);
-void		 ctl_create_farm(struct ctl *, yajl_val rq, struct farm_file *,
-		    struct farm *);
+void		 ctl_create_farm(struct ctl *, const char *path,
+		    const char *text, struct farm_file *, struct farm *);
 int		 ctl_check_roles(struct ctl *, const struct farm *);
 /* Ends the farm; each partition's destroy tells done (may be NULL) when
  * what ran it is gone.  How many will tell it. */
@@ -95,6 +95,8 @@ unsigned	 farm_teardown(struct farm_run *, backend_done_fn *done,
 void		 ctl_apply(struct ctl *, yajl_val rq);
 void		 apply_abort(struct farm_run *);
 void		 ctl_destroy(struct ctl *, yajl_val rq);
+/* The farm's end here (a cluster has forgotten it already). */
+void		 ctl_destroy_here(struct ctl *, const char *farm);
 void		 ctl_list(struct ctl *, yajl_val rq);
 /* obs/obs-json.c */
 void		 ctl_stats(struct ctl *, yajl_val rq);

@@ -38,6 +38,7 @@ struct req;
 struct apply;
 struct pool;
 struct peers;
+struct cluster;
 
 #define BALTIC_DEFAULT_TIMEOUT_MS	10000
 #define BALTIC_PING_MS			500	/* health check period */
@@ -179,14 +180,14 @@ struct farm_run {
 	size_t			 sourcelen;
 	struct node		**bind_nodes;	/* by binding index */
 	TAILQ_HEAD(, node)	 nodes;
-	TAILQ_HEAD(, part)	 parts;		/* those that run here */
-	TAILQ_HEAD(, part)	 peer_parts;	/* on other hosts (peer.c) */
+	TAILQ_HEAD(part_list, part) parts;	/* those that run here */
+	struct part_list	 peer_parts;	/* on other hosts (peer.c) */
 	struct farm_run_export		*exports;
 	size_t			 nexports;
 	/* Partitions an apply took out (draining, then destroyed), and the
 	 * files of earlier definitions: nodes built from them may still
 	 * carry calls, so both live as long as the farm. */
-	TAILQ_HEAD(, part)	 retired;
+	struct part_list	 retired;
 	struct farm_file	**old_files;
 	size_t			 nold_files;
 	struct farm_run_export	**old_exports;	/* arrays of those */
@@ -317,6 +318,10 @@ struct daemon {
 	struct evhttp			*metrics;	/* obs/obs-http.c */
 	struct event			*journal_ev;	/* journal.c */
 	TAILQ_HEAD(, export_conn)	 takes;		/* journal_flush */
+	/* cluster.h: its membership in etcd (--cluster), NULL if none;
+	 * this host's link address (--peer-listen), NULL if none. */
+	char				*host_addr;
+	struct cluster			*cluster;
 };
 
 /* ---- the keeper (keep.h) ---------------------------------------------- */
@@ -426,6 +431,10 @@ void		 journal_init(struct daemon *);
 void		 journal_flush(void *daemon);
 void		 journal_put(struct kept_call *);
 void		 journal_del(struct kept_call *);
+
+/* here.c: is an export served here?  Without a cluster, every one is;
+ * in one, an export at an address on the host that has the address. */
+bool		 export_here(struct daemon *, const struct farm_export *);
 
 /* adopt.c: export calls in flight when an earlier balticd died */
 struct adopted;

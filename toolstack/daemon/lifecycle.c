@@ -10,6 +10,7 @@
 #include <event2/event.h>
 
 #include "backend/backend.h"
+#include "daemon/cluster.h"
 #include "daemon/daemon.h"
 
 /* A partition of inst, told the host it runs on (peer.c). */
@@ -18,8 +19,10 @@ part_new_placed(struct farm_run *f, struct farm_instance *inst)
 {
 	struct part	*p;
 
+	/* In a cluster, where the farm's record places it. */
 	if ((p = part_new(f, inst)) != NULL)
-		p->host = peer_place(f->d, inst);
+		p->host = f->d->cluster != NULL ? cluster_place_of(f, inst) :
+		    peer_place(f->d, inst);
 	return p;
 }
 

@@ -11,7 +11,9 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/elastic.c \
 	toolstack/daemon/control-part.c toolstack/daemon/control-req.c \
 	toolstack/daemon/state.c toolstack/daemon/lifecycle.c \
-	toolstack/daemon/journal.c \
+	toolstack/daemon/journal.c toolstack/daemon/here.c \
+	toolstack/daemon/cluster.h toolstack/daemon/cluster-int.h \
+	toolstack/daemon/cluster.c toolstack/daemon/cluster-farm.c \
 	toolstack/daemon/core/router.c toolstack/daemon/core/hedge.c toolstack/daemon/core/graph.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export-conn.h toolstack/daemon/edge/export.c \
@@ -43,7 +45,8 @@ toolstack_balticd_CPPFLAGS = $(AM_CPPFLAGS) -DBALTIC_HAVE_XEN_BACKEND \
 toolstack_balticd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS) \
 	$(XENLIGHT_CFLAGS) $(XENSTORE_CFLAGS) $(XENVCHAN_CFLAGS) \
 	$(LIBSYSTEMD_CFLAGS) $(LIBEVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
-toolstack_balticd_LDADD = $(BALTIC_TOOLSTACK_LIBS) $(XENLIGHT_LIBS) \
+toolstack_balticd_LDADD = toolstack/libcluster.a $(BALTIC_TOOLSTACK_LIBS) \
+	$(XENLIGHT_LIBS) \
 	$(XENSTORE_LIBS) $(XENVCHAN_LIBS) $(YAJL_LIBS) $(LIBEVENT_LIBS) \
 	$(LIBSYSTEMD_LIBS) $(LIBEVENT_OPENSSL_LIBS) $(OPENSSL_LIBS)
 

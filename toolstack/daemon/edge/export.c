@@ -623,7 +623,8 @@ export_bind(struct farm_run *f, struct farm_run_export *x, char **err_r)
 	int			 fd;
 
 	*err_r = NULL;
-	if (x->fe->addr == NULL || x->srv != NULL)
+	if (x->fe->addr == NULL || x->srv != NULL ||
+	    !export_here(f->d, x->fe))	/* another host's (cluster.h) */
 		return 0;
 	if (x->fe->tls && (tls = tls_ctx_new(x->fe->tls_cert,
 	    x->fe->tls_key, x->fe->tls_ca, &why)) == NULL) {
@@ -678,7 +679,8 @@ int
 export_start(struct farm_run *f, struct farm_run_export *x, char **err_r)
 {
 	*err_r = NULL;
-	if (x->fe->addr == NULL || (x->srv != NULL && x->srv->listening))
+	if (x->fe->addr == NULL || (x->srv != NULL && x->srv->listening) ||
+	    !export_here(f->d, x->fe))
 		return 0;
 	if (export_bind(f, x, err_r) == -1)
 		return -1;

@@ -1,0 +1,225 @@
+#!/bin/bash
+# hosts.sh: farms across hosts.  Three balticd (local backend), hosts
+# h1-h3 on 127.0.1.1-3, with their own state and run directories, joined
+# through a three-member etcd (bed.sh) and linked by TLS with a cluster
+# CA made here.  A farm created on one host is placed over the three
+# (spread by free memory, one instance pinned); its calls enter through
+# exports on two hosts and reach partitions on all three; kill -9 of a
+# host's balticd and agents under load loses no call and its partition
+# answers elsewhere within 5 s; the host, back, destroys nothing of the
+# new placement; a destroy anywhere ends the farm everywhere.
+. "$(dirname "$0")/bed.sh"
+bed_enter "$0" "$@"
+. "$(dirname "$0")/../system/lib.sh"
+
+bed_start
+agent_bin
+URLS=$(bed_urls)
+declare -a HPID=()
+
+# ---- the cluster CA and one certificate per host ----------------------
+certs() {
+	local h
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test CA" \
+	    -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null || return 1
+	for h in h1 h2 h3; do
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=$h" \
+		    -keyout "$T/$h.key" -out "$T/$h.csr" 2>/dev/null &&
+		openssl x509 -req -in "$T/$h.csr" -CA "$T/ca.pem" \
+		    -CAkey "$T/ca.key" -CAcreateserial -days 2 \
+		    -out "$T/$h.pem" 2>/dev/null || return 1
+	done
+}
+check "a cluster CA and three host certificates" certs
+
+# host N: balticd of host hN, in the background.
+host_start() {
+	local n=$1
+	mkdir -p "$T/h$n"
+	BALTIC_STATE_DIR="$T/h$n/state" BALTIC_RUN_DIR="$T/h$n/run" \
+	    "$BALTICD" -d -v -t 5000 -s "$T/h$n/sock" \
+	    --cluster "$URLS" --host "h$n" \
+	    --peer-listen "127.0.1.$n:7400" --capacity 1024 \
+	    --labels "rack$n" \
+	    --cluster-cert "$T/h$n.pem" --cluster-key "$T/h$n.key" \
+	    --cluster-ca "$T/ca.pem" >>"$T/h$n.log" 2>&1 &
+	HPID[n]=$!
+	for _ in $(seq 100); do
+		[ -S "$T/h$n/sock" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# on N ARGS: baltic against host hN.
+on() {
+	local n=$1
+	shift
+	BALTIC_SOCKET="$T/h$n/sock" "$BALTIC" "$@"
+}
+# The agents of host N (its partitions' processes).
+host_agents() {
+	on "$1" list --json 2>/dev/null |
+	    jq -r '.[].partitions[] | select(.pid > 0) | .pid'
+}
+host_kill() {
+	local n=$1 pids
+	pids=$(host_agents "$n")
+	kill -9 "${HPID[n]}" 2>/dev/null
+	wait "${HPID[n]}" 2>/dev/null
+	HPID[n]=
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+}
+LPID=
+cleanup() {
+	local n
+	[ -n "$LPID" ] && kill "$LPID" 2>/dev/null
+	for n in 1 2 3; do
+		if [ -n "${HPID[n]:-}" ]; then
+			on "$n" destroy spread >/dev/null 2>&1
+			kill "${HPID[n]}" 2>/dev/null
+			wait "${HPID[n]}" 2>/dev/null
+		fi
+		# This test's own processes only: their run directory.
+		pkill -KILL -f "baltic-agent -c $T/h$n/run" 2>/dev/null
+		pkill -KILL -f "baltic-keeper -K $T/h$n/run/" 2>/dev/null
+		if [ "$FAIL" -gt 0 ] && [ -f "$T/h$n.log" ]; then
+			echo "--- h$n's balticd log (last 25 lines)"
+			tail -n 25 "$T/h$n.log"
+		fi
+	done
+	bed_stop
+	[ -n "${BALTIC_TEST_KEEP:-}" ] && echo "# kept $T" || rm -rf -- "$T"
+}
+trap cleanup EXIT
+
+for n in 1 2 3; do
+	check "host h$n starts" host_start "$n"
+done
+
+# ---- the farm ---------------------------------------------------------
+mkdir -p "$T/roles/who/services"
+for i in IA IB; do
+	printf '#!/bin/sh\nprintf %%s "$BALTIC_INSTANCE"\n' \
+	    >"$T/roles/who/services/$i.Who"
+	chmod +x "$T/roles/who/services/$i.Who"
+done
+cat >"$T/spread.farm" <<'EOF'
+interface IA { Who(s: string) -> string }
+interface IB { Who(s: string) -> string }
+role Who { image "roles/who"; exports IA, IB; memory 256 }
+
+farm spread {
+	s = or roundrobin(vm Who, vm Who, vm Who on "rack2")
+	t = s
+	export s.IA at "127.0.1.1:18801"
+	export t.IB at "127.0.1.2:18801"
+}
+EOF
+
+# Hosts see each other within a tick or two of starting.
+sleep 2
+out=$(on 1 create -q "$T/spread.farm" 2>&1)
+check "create on h1: $out" test $? -eq 0
+hosts=$(on 1 list --json | jq -r '.[0].partitions[] | "\(.name)=\(.host)"' |
+    sort | paste -sd' ')
+# Unpinned by free memory, ties by name: h1, then h2 or h3; pinned: h2.
+expect_match "placed over the hosts ($hosts)" \
+    '^spread-s-1=h[123] spread-s-2=h[123] spread-s-3=h2$' "$hosts"
+n_hosts=$(echo "$hosts" | tr ' ' '\n' | cut -d= -f2 | sort -u | wc -l)
+check "the three instances on at least two hosts ($n_hosts)" \
+    test "$n_hosts" -ge 2
+for n in 2 3; do
+	ok_n=0
+	for _ in $(seq 50); do
+		[ "$(on $n list --json 2>/dev/null | jq -r '.[0].name')" = \
+		    spread ] && { ok_n=1; break; }
+		sleep 0.1
+	done
+	check "h$n runs the farm too" test "$ok_n" = 1
+done
+
+# call PORT IP IFACE: one call through an export; the answer.
+call() {
+	curl -s --max-time 10 -X POST --data-binary '"x"' \
+	    "http://$2:$1/spread/$3/Who"
+}
+got=
+for _ in $(seq 30); do
+	got+="$(call 18801 127.0.1.1 IA) "
+	got+="$(call 18801 127.0.1.2 IB) "
+done
+for i in 1 2 3; do
+	c=$(echo "$got" | tr ' ' '\n' | grep -c "^\"*spread-s-$i\"*$")
+	check "spread-s-$i answered through both exports ($c of 60)" \
+	    test "$c" -ge 15
+done
+
+# ---- a host dies under load --------------------------------------------
+victim=$(on 1 list --json | jq -r '.[0].partitions[] |
+    select(.name == "spread-s-1") | .host')
+vn=${victim#h}
+case $vn in 1|2|3) ;; *) not_ok "spread-s-1 has a host ($victim)"; exit 1 ;; esac
+# The exports of the two hosts that stay: IA on h1, IB on h2.
+if [ "$vn" = 1 ]; then eport=127.0.1.2; eif=IB; en=2
+else eport=127.0.1.1; eif=IA; en=1; fi
+load() {
+	local fails=0 calls=0
+	while [ ! -e "$T/stop" ]; do
+		calls=$((calls + 1))
+		r=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
+		    -X POST --data-binary '"x"' \
+		    "http://$eport:18801/spread/$eif/Who")
+		[ "$r" = 200 ] || fails=$((fails + 1))
+	done
+	echo "$calls $fails" >"$T/load.out"
+}
+load &
+LPID=$!
+sleep 1
+t0=$(date +%s%N)
+host_kill "$vn"
+moved=
+for _ in $(seq 100); do
+	h=$(on "$en" list --json | jq -r '.[0].partitions[] |
+	    select(.name == "spread-s-1") | "\(.host) \(.state)"')
+	case $h in
+	"$victim "*|"") ;;
+	*" ready"|*" remote") moved=$h; break ;;
+	esac
+	sleep 0.1
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "spread-s-1 runs elsewhere after h$vn's death ($moved, $ms ms)" \
+    test -n "$moved" -a "$ms" -le 5000
+sleep 1
+touch "$T/stop"
+wait "$LPID"
+read -r calls fails <"$T/load.out"
+expect_eq "no call lost under load while h$vn died ($calls calls)" 0 "$fails"
+echo "# FIGURE host-death-to-elsewhere-ms $ms"
+
+# ---- the dead host comes back: no double partition -------------------
+check "h$vn starts again" host_start "$vn"
+sleep 3
+n1=$(on "$vn" list --json | jq -r '[.[0].partitions[] |
+    select(.name == "spread-s-1")] | length')
+w=$(on "$vn" list --json | jq -r '.[0].partitions[] |
+    select(.name == "spread-s-1") | .host')
+expect_eq "h$vn follows the new placement of spread-s-1" "${moved% *}" "$w"
+expect_eq "one spread-s-1 on h$vn's list" 1 "$n1"
+
+# ---- destroy on one host ends it on all -------------------------------
+check "destroy on h2" on 2 destroy spread
+for n in 1 2 3; do
+	gone=0
+	for _ in $(seq 50); do
+		[ "$(on $n list --json | jq 'length')" = 0 ] &&
+		    { gone=1; break; }
+		sleep 0.1
+	done
+	check "h$n has no farm left" test "$gone" = 1
+done
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

@@ -1,0 +1,98 @@
+/*
+ * cluster-int.h: what cluster.c (membership, the records) and
+ * cluster-farm.c (the farms made like the records) share.
+ */
+#ifndef BALTIC_DAEMON_CLUSTER_INT_H
+#define BALTIC_DAEMON_CLUSTER_INT_H
+
+#include <sys/queue.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct daemon;
+struct etcd;
+struct etcd_op;
+struct etcd_watch;
+struct event;
+struct cluster_create;
+
+/* A host, as its record says (hosts/NAME). */
+struct chost {
+	char			*name;
+	char			*addr;
+	int64_t			 capacity_mb;
+	char			**labels;
+	size_t			 nlabels;
+	TAILQ_ENTRY(chost)	 entry;
+};
+
+/* A farm, as its record says (farms/NAME): the source and, per
+ * instance, the host. */
+struct cfarm {
+	char			*name;
+	int64_t			 mod_rev;
+	char			*source;
+	char			*path;
+	char			**inst;
+	char			**host;
+	int64_t			*mem;		/* MiB, counted against it */
+	size_t			 n;
+	bool			 replacing;	/* a placement of ours is in
+						 * etcd's hands */
+	TAILQ_ENTRY(cfarm)	 entry;
+};
+
+struct cluster {
+	struct daemon		*d;
+	struct etcd		*etcd;
+	char			*prefix;
+	size_t			 prefixlen;
+	char			*addr;
+	char			**labels;
+	size_t			 nlabels;
+	int64_t			 capacity_mb;
+	int64_t			 lease;		/* 0: none yet, or expired */
+	struct etcd_op		*op;		/* the join's, the lease's */
+	struct event		*tick;
+	struct etcd_watch	*watch;
+	int64_t			 next_rev;	/* to watch from */
+	bool			 joined;	/* the farms are loaded */
+	bool			 registered;	/* hosts/ has us */
+	TAILQ_HEAD(, chost)	 hosts;
+	TAILQ_HEAD(, cfarm)	 farms;
+	/* `baltic create`s waiting for their transaction */
+	TAILQ_HEAD(, cluster_create) creates;
+};
+
+/* cluster.c */
+struct cfarm	*cluster_farm(struct cluster *, const char *name);
+struct chost	*cluster_host(struct cluster *, const char *name);
+const char	*cfarm_host(const struct cfarm *, const char *inst);
+/* A record's value for a farm: caller frees; NULL if out of memory. */
+char		*cfarm_value(const char *source, const char *path,
+		    char *const *inst, const char *const *host,
+		    const int64_t *mem_mb, size_t n, size_t *len_r);
+void		 cluster_key_put(struct cluster *, const char *name,
+		    const char *path, const char *source, char *const *inst,
+		    const char *const *host, const int64_t *mem_mb, size_t n,
+		    int64_t rev);
+/* Where the instances of farm (its inst/host arrays, n of them) run
+ * now: cur (may be NULL) says where they ran, kept where that host is
+ * still alive.  0 with *host_r (n names into the cache, caller frees
+ * the array), or -1 with *err_r (caller frees). */
+int		 cluster_place(struct cluster *, const struct cfarm *cur,
+		    const char *farm, char *const *inst, const char *const *on,
+		    const int64_t *mem_mb, size_t n, const char ***host_r,
+		    char **err_r);
+
+/* cluster-farm.c */
+/* The farm here made like its record (created, partitions started or
+ * let go), or ended when the record is gone (r NULL). */
+void		 cluster_sync(struct cluster *, const char *name,
+		    struct cfarm *r);
+/* The farms whose partitions ran on a host that is gone: placed again,
+ * a transaction each. */
+void		 cluster_replace(struct cluster *);
+
+#endif /* BALTIC_DAEMON_CLUSTER_INT_H */

@@ -1,0 +1,699 @@
+/*
+ * cluster.c: this balticd as a host of the cluster (cluster.h): its
+ * lease and its record, kept alive every tick; the records of the hosts
+ * and the farms, loaded once and then followed by a watch of the
+ * prefix; where instances run (cluster_place).  What it learns, the
+ * farms here follow (cluster-farm.c).
+ *
+ * Everything in etcd was written by some balticd, but it is read as
+ * untrusted: a record that does not parse, or names what cannot be, is
+ * logged and left out, never a crash.
+ */
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "cluster/etcd.h"
+#include "cluster/place.h"
+#include "daemon/cluster-int.h"
+#include "daemon/cluster.h"
+#include "daemon/daemon.h"
+#include "log.h"
+#include "util/util.h"
+
+static void	cluster_tick(evutil_socket_t, short, void *);
+static void	cluster_watch(struct cluster *);
+
+/* ---- names ------------------------------------------------------------- */
+
+/* A host's or a label's name: what a record may hold (farm(5)). */
+static bool
+name_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > 63 || s[0] == '.' || s[0] == '-')
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '.' || s[i] == '-' || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* Split a comma-separated list of names into *v_r (n_r of them). */
+static int
+split_names(const char *s, char ***v_r, size_t *n_r, char **err_r)
+{
+	const char	*p = s, *e;
+	char		**v;
+
+	*v_r = NULL;
+	*n_r = 0;
+	while (p != NULL && *p != '\0') {
+		e = strchr(p, ',');
+		if (!name_ok(p, e != NULL ? (size_t)(e - p) : strlen(p)))
+			return errf(err_r, "bad name in list \"%s\"", s);
+		if ((v = reallocarray(*v_r, *n_r + 1, sizeof *v)) == NULL ||
+		    (v[*n_r] = strndup(p, e != NULL ? (size_t)(e - p) :
+		    strlen(p))) == NULL)
+			fatal("%s", __func__);
+		*v_r = v;
+		(*n_r)++;
+		p = e != NULL ? e + 1 : NULL;
+	}
+	return 0;
+}
+
+static void
+free_names(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- the records ------------------------------------------------------- */
+
+struct chost *
+cluster_host(struct cluster *cl, const char *name)
+{
+	struct chost	*h;
+
+	TAILQ_FOREACH(h, &cl->hosts, entry)
+		if (strcmp(h->name, name) == 0)
+			return h;
+	return NULL;
+}
+
+struct cfarm *
+cluster_farm(struct cluster *cl, const char *name)
+{
+	struct cfarm	*r;
+
+	TAILQ_FOREACH(r, &cl->farms, entry)
+		if (strcmp(r->name, name) == 0)
+			return r;
+	return NULL;
+}
+
+const char *
+cfarm_host(const struct cfarm *r, const char *inst)
+{
+	size_t	i;
+
+	for (i = 0; r != NULL && i < r->n; i++)
+		if (strcmp(r->inst[i], inst) == 0)
+			return r->host[i];
+	return NULL;
+}
+
+static void
+chost_free(struct chost *h)
+{
+	free(h->name);
+	free(h->addr);
+	free_names(h->labels, h->nlabels);
+	free(h);
+}
+
+static void
+cfarm_free(struct cfarm *r)
+{
+	free(r->name);
+	free(r->source);
+	free(r->path);
+	free_names(r->inst, r->n);
+	free_names(r->host, r->n);
+	free(r->mem);
+	free(r);
+}
+
+/* A host's record from untrusted JSON, or NULL (said why). */
+static struct chost *
+chost_parse(const char *name, const char *val, size_t len)
+{
+	char		*buf, ebuf[128];
+	const char	*path[] = { "labels", NULL }, *addr, *l;
+	yajl_val	 t = NULL, labels;
+	struct chost	*h = NULL;
+	size_t		 i;
+
+	if ((buf = strndup(val, len)) == NULL)
+		fatal("%s", __func__);
+	if ((t = yajl_tree_parse(buf, ebuf, sizeof ebuf)) == NULL ||
+	    !YAJL_IS_OBJECT(t) || (addr = json_str(t, "addr")) == NULL ||
+	    strlen(addr) > 64 || strchr(addr, ':') == NULL) {
+		log_warnx("cluster: host %s: record unusable; left out", name);
+		goto out;
+	}
+	if ((h = calloc(1, sizeof *h)) == NULL ||
+	    (h->name = strdup(name)) == NULL ||
+	    (h->addr = strdup(addr)) == NULL)
+		fatal("%s", __func__);
+	h->capacity_mb = json_int(t, "capacity_mb", 0);
+	if (h->capacity_mb < 0)
+		h->capacity_mb = 0;
+	labels = yajl_tree_get(t, path, yajl_t_array);
+	for (i = 0; labels != NULL && i < labels->u.array.len && i < 64; i++) {
+		if ((l = YAJL_GET_STRING(labels->u.array.values[i])) == NULL ||
+		    !name_ok(l, strlen(l)))
+			continue;
+		if ((h->labels = reallocarray(h->labels, h->nlabels + 1,
+		    sizeof *h->labels)) == NULL ||
+		    (h->labels[h->nlabels++] = strdup(l)) == NULL)
+			fatal("%s", __func__);
+	}
+out:
+	yajl_tree_free(t);
+	free(buf);
+	return h;
+}
+
+/* A farm's record from untrusted JSON, or NULL (said why). */
+static struct cfarm *
+cfarm_parse(const char *name, const char *val, size_t len, int64_t rev)
+{
+	char		*buf, ebuf[128];
+	const char	*path[] = { "place", NULL }, *mpath[] = { "mem_mb", NULL };
+	const char	*src, *fpath, *h;
+	yajl_val	 t = NULL, place, mem, m;
+	struct cfarm	*r = NULL;
+	size_t		 i, n;
+
+	if ((buf = strndup(val, len)) == NULL)
+		fatal("%s", __func__);
+	if ((t = yajl_tree_parse(buf, ebuf, sizeof ebuf)) == NULL ||
+	    !YAJL_IS_OBJECT(t) || (src = json_str(t, "source")) == NULL ||
+	    (fpath = json_str(t, "path")) == NULL ||
+	    (place = yajl_tree_get(t, path, yajl_t_object)) == NULL) {
+		log_warnx("cluster: farm %s: record unusable; left out", name);
+		goto out;
+	}
+	n = place->u.object.len;
+	for (i = 0; i < n; i++)
+		if ((h = YAJL_GET_STRING(place->u.object.values[i])) == NULL ||
+		    !name_ok(h, strlen(h))) {
+			log_warnx("cluster: farm %s: instance %s has no host; "
+			    "record left out", name, place->u.object.keys[i]);
+			goto out;
+		}
+	if ((r = calloc(1, sizeof *r)) == NULL ||
+	    (r->name = strdup(name)) == NULL ||
+	    (r->source = strdup(src)) == NULL ||
+	    (r->path = strdup(fpath)) == NULL ||
+	    (r->inst = calloc(n + 1, sizeof *r->inst)) == NULL ||
+	    (r->host = calloc(n + 1, sizeof *r->host)) == NULL ||
+	    (r->mem = calloc(n + 1, sizeof *r->mem)) == NULL)
+		fatal("%s", __func__);
+	mem = yajl_tree_get(t, mpath, yajl_t_object);
+	for (i = 0; i < n; i++) {
+		h = YAJL_GET_STRING(place->u.object.values[i]);
+		if ((r->inst[i] = strdup(place->u.object.keys[i])) == NULL ||
+		    (r->host[i] = strdup(h != NULL ? h : "")) == NULL)
+			fatal("%s", __func__);
+		/* An instance's memory, counted against its host. */
+		m = mem != NULL && i < mem->u.object.len ?
+		    mem->u.object.values[i] : NULL;
+		r->mem[i] = m != NULL && YAJL_IS_INTEGER(m) &&
+		    YAJL_GET_INTEGER(m) > 0 ? YAJL_GET_INTEGER(m) :
+		    CLUSTER_MEM_DEFAULT_MB;
+	}
+	r->n = n;
+	r->mod_rev = rev;
+out:
+	yajl_tree_free(t);
+	free(buf);
+	return r;
+}
+
+char *
+cfarm_value(const char *source, const char *path, char *const *inst,
+    const char *const *host, const int64_t *mem, size_t n, size_t *len_r)
+{
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len, i;
+	char			*v = NULL;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		return NULL;
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *)"source", 6);
+	yajl_gen_string(g, (const unsigned char *)source, strlen(source));
+	yajl_gen_string(g, (const unsigned char *)"path", 4);
+	yajl_gen_string(g, (const unsigned char *)path, strlen(path));
+	yajl_gen_string(g, (const unsigned char *)"place", 5);
+	yajl_gen_map_open(g);
+	for (i = 0; i < n; i++) {
+		yajl_gen_string(g, (const unsigned char *)inst[i],
+		    strlen(inst[i]));
+		yajl_gen_string(g, (const unsigned char *)host[i],
+		    strlen(host[i]));
+	}
+	yajl_gen_map_close(g);
+	/* In the same order as place: read by position. */
+	yajl_gen_string(g, (const unsigned char *)"mem_mb", 6);
+	yajl_gen_map_open(g);
+	for (i = 0; i < n; i++) {
+		yajl_gen_string(g, (const unsigned char *)inst[i],
+		    strlen(inst[i]));
+		yajl_gen_integer(g, mem[i]);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
+	    (v = strndup((const char *)buf, len)) != NULL)
+		*len_r = len;
+	yajl_gen_free(g);
+	return v;
+}
+
+/* A record we wrote ourselves, in the cache before the watch brings it
+ * back (the farm made at once takes its placement from it). */
+void
+cluster_key_put(struct cluster *cl, const char *name, const char *path,
+    const char *source, char *const *inst, const char *const *host,
+    const int64_t *mem, size_t n, int64_t rev)
+{
+	struct cfarm	*r, *old;
+	char		*v;
+	size_t		 len;
+
+	if ((v = cfarm_value(source, path, inst, host, mem, n, &len)) == NULL)
+		fatal("%s", __func__);
+	if ((r = cfarm_parse(name, v, len, rev)) != NULL) {
+		if ((old = cluster_farm(cl, name)) != NULL) {
+			TAILQ_REMOVE(&cl->farms, old, entry);
+			cfarm_free(old);
+		}
+		TAILQ_INSERT_TAIL(&cl->farms, r, entry);
+	}
+	free(v);
+}
+
+/*
+ * One key of the prefix, put (val not NULL) or deleted: the cache
+ * follows, and the farms, links and placements after it.  Keys outside
+ * hosts/ and farms/, or with a bad name, are left alone.
+ */
+static void
+cluster_key(struct cluster *cl, const char *key, size_t keylen,
+    const char *val, size_t len, int64_t rev)
+{
+	char		 name[128], *err = NULL;
+	struct chost	*h;
+	struct cfarm	*r, *old;
+	const char	*k;
+	size_t		 klen;
+	bool		 hosts;
+
+	if (keylen < cl->prefixlen || memcmp(key, cl->prefix, cl->prefixlen))
+		return;
+	k = key + cl->prefixlen;
+	klen = keylen - cl->prefixlen;
+	if (klen > 6 && memcmp(k, "hosts/", 6) == 0)
+		hosts = true;
+	else if (klen > 6 && memcmp(k, "farms/", 6) == 0)
+		hosts = false;
+	else
+		return;
+	if (!name_ok(k + 6, klen - 6))
+		return;
+	memcpy(name, k + 6, klen - 6);
+	name[klen - 6] = '\0';
+	if (hosts) {
+		if ((h = cluster_host(cl, name)) != NULL) {
+			TAILQ_REMOVE(&cl->hosts, h, entry);
+			chost_free(h);
+		}
+		h = val != NULL ? chost_parse(name, val, len) : NULL;
+		if (h != NULL)
+			TAILQ_INSERT_TAIL(&cl->hosts, h, entry);
+		if (strcmp(name, cl->d->host_name) == 0) {
+			cl->registered = h != NULL;
+			return;
+		}
+		if (h != NULL && peer_set(cl->d, name, h->addr, &err) == -1) {
+			log_warnx("cluster: host %s: %s", name, err);
+			free(err);
+		} else if (h == NULL) {
+			log_notice("cluster: host %s is gone", name);
+			peer_forget(cl->d, name);
+		}
+		if (cl->joined && h == NULL)
+			cluster_replace(cl);
+		return;
+	}
+	old = cluster_farm(cl, name);
+	r = val != NULL ? cfarm_parse(name, val, len, rev) : NULL;
+	if (old != NULL) {
+		TAILQ_REMOVE(&cl->farms, old, entry);
+		cfarm_free(old);
+	}
+	if (r != NULL)
+		TAILQ_INSERT_TAIL(&cl->farms, r, entry);
+	if (cl->joined)
+		cluster_sync(cl, name, r);
+}
+
+/* ---- placement --------------------------------------------------------- */
+
+int
+cluster_place(struct cluster *cl, const struct cfarm *cur, const char *farm,
+    char *const *inst, const char *const *on, const int64_t *mem_mb,
+    size_t n, const char ***host_r, char **err_r)
+{
+	struct place_host	*hv = NULL;
+	struct place_item	*iv = NULL;
+	struct chost		*h;
+	struct cfarm		*r;
+	const char		*where;
+	size_t			 nh = 0, i, j;
+	int			 rc = -1;
+
+	*host_r = NULL;
+	TAILQ_FOREACH(h, &cl->hosts, entry)
+		nh++;
+	if (nh == 0)
+		return errf(err_r, "no host of the cluster is alive");
+	if ((hv = calloc(nh, sizeof *hv)) == NULL ||
+	    (iv = calloc(n + 1, sizeof *iv)) == NULL ||
+	    (*host_r = calloc(n + 1, sizeof **host_r)) == NULL)
+		fatal("%s", __func__);
+	/* Free memory: the capacity less every instance placed there,
+	 * this farm's that stay included (place.h). */
+	i = 0;
+	TAILQ_FOREACH(h, &cl->hosts, entry) {
+		hv[i].name = h->name;
+		hv[i].labels = (const char *const *)h->labels;
+		hv[i].nlabels = h->nlabels;
+		hv[i].free_mb = h->capacity_mb;
+		TAILQ_FOREACH(r, &cl->farms, entry) {
+			if (strcmp(r->name, farm) == 0)
+				continue;
+			for (j = 0; j < r->n; j++)
+				if (strcmp(r->host[j], h->name) == 0)
+					hv[i].free_mb -= r->mem[j];
+		}
+		i++;
+	}
+	for (i = 0; i < n; i++) {
+		iv[i].name = inst[i];
+		iv[i].on = on[i];
+		iv[i].mem_mb = mem_mb[i];
+		where = cfarm_host(cur, inst[i]);
+		if (where != NULL && cluster_host(cl, where) != NULL) {
+			iv[i].cur = where;
+			for (j = 0; j < nh; j++)
+				if (strcmp(hv[j].name, where) == 0)
+					hv[j].free_mb -= mem_mb[i];
+		}
+	}
+	rc = place(hv, nh, iv, n, *host_r, err_r);
+	if (rc == -1) {
+		free(*host_r);
+		*host_r = NULL;
+	}
+	free(hv);
+	free(iv);
+	return rc;
+}
+
+/* ---- joining, and staying -------------------------------------------- */
+
+static char *
+cluster_key_of(struct cluster *cl, const char *dir, const char *name,
+    size_t *len_r)
+{
+	char	*k;
+
+	if (asprintf(&k, "%s%s/%s", cl->prefix, dir, name) == -1)
+		fatal("%s", __func__);
+	*len_r = strlen(k);
+	return k;
+}
+
+/* The first look at the prefix: the cache, then the farms here made
+ * like it, then the watch from the next revision. */
+static void
+cluster_loaded(const struct etcd_result *res, void *arg)
+{
+	struct cluster	*cl = arg;
+	struct cfarm	*r;
+	size_t		 i;
+
+	cl->op = NULL;
+	if (res->rc != ETCD_OK) {
+		log_warnx("cluster: cannot read %s: %s%s%s", cl->prefix,
+		    etcd_rc_str(res->rc), res->errmsg ? ": " : "",
+		    res->errmsg ? res->errmsg : "");
+		return;		/* the next tick tries again */
+	}
+	for (i = 0; i < res->nkvs; i++)
+		cluster_key(cl, res->kvs[i].key, res->kvs[i].keylen,
+		    res->kvs[i].value, res->kvs[i].valuelen,
+		    res->kvs[i].mod_revision);
+	cl->joined = true;
+	cl->next_rev = res->revision + 1;
+	log_notice("cluster: joined as %s at revision %lld", cl->d->host_name,
+	    (long long)res->revision);
+	daemon_restore(cl->d);
+	TAILQ_FOREACH(r, &cl->farms, entry)
+		cluster_sync(cl, r->name, r);
+	cluster_sync(cl, NULL, NULL);	/* farms here with no record */
+	cluster_replace(cl);
+	cluster_watch(cl);
+}
+
+static void
+cluster_registered(const struct etcd_result *res, void *arg)
+{
+	struct cluster	*cl = arg;
+	char		*k;
+	size_t		 klen;
+
+	cl->op = NULL;
+	if (res->rc != ETCD_OK) {
+		log_warnx("cluster: cannot register: %s", etcd_rc_str(res->rc));
+		return;
+	}
+	cl->registered = true;
+	if (cl->joined)
+		return;
+	k = strdup(cl->prefix);
+	klen = strlen(k);
+	if ((cl->op = etcd_range(cl->etcd, k, klen, 1, cluster_loaded, cl))
+	    == NULL)
+		fatal("%s", __func__);
+	free(k);
+}
+
+/* Our record, under the lease. */
+static void
+cluster_register(struct cluster *cl)
+{
+	yajl_gen		 g;
+	const unsigned char	*buf;
+	size_t			 len, klen, i;
+	char			*k;
+
+	if ((g = yajl_gen_alloc(NULL)) == NULL)
+		fatal("%s", __func__);
+	yajl_gen_map_open(g);
+	yajl_gen_string(g, (const unsigned char *)"addr", 4);
+	yajl_gen_string(g, (const unsigned char *)cl->addr, strlen(cl->addr));
+	yajl_gen_string(g, (const unsigned char *)"capacity_mb", 11);
+	yajl_gen_integer(g, cl->capacity_mb);
+	yajl_gen_string(g, (const unsigned char *)"labels", 6);
+	yajl_gen_array_open(g);
+	for (i = 0; i < cl->nlabels; i++)
+		yajl_gen_string(g, (const unsigned char *)cl->labels[i],
+		    strlen(cl->labels[i]));
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	k = cluster_key_of(cl, "hosts", cl->d->host_name, &klen);
+	if ((cl->op = etcd_put(cl->etcd, k, klen, buf, len, cl->lease,
+	    cluster_registered, cl)) == NULL)
+		fatal("%s", __func__);
+	free(k);
+	yajl_gen_free(g);
+}
+
+static void
+cluster_leased(const struct etcd_result *res, void *arg)
+{
+	struct cluster	*cl = arg;
+	bool		 grant = cl->lease == 0;
+
+	cl->op = NULL;
+	if (res->rc != ETCD_OK) {
+		log_warnx("cluster: lease %s: %s", grant ? "grant" :
+		    "keepalive", etcd_rc_str(res->rc));
+		return;
+	}
+	if (res->ttl <= 0) {
+		/* Expired: the others have placed our partitions again;
+		 * we register anew and follow what the records say. */
+		log_warnx("cluster: our lease expired; registering again");
+		cl->lease = 0;
+		cl->registered = false;
+		return;
+	}
+	if (grant) {
+		cl->lease = res->lease_id;
+		cluster_register(cl);
+	}
+}
+
+/* Every tick: the lease renewed, or the join carried on. */
+static void
+cluster_tick(evutil_socket_t fd, short ev, void *arg)
+{
+	struct cluster	*cl = arg;
+	struct timeval	 tv = { CLUSTER_TICK_MS / 1000,
+			    CLUSTER_TICK_MS % 1000 * 1000 };
+
+	evtimer_add(cl->tick, &tv);
+	if (cl->op != NULL)
+		return;		/* one at a time; the last is not over */
+	if (cl->lease == 0)
+		cl->op = etcd_lease_grant(cl->etcd, CLUSTER_LEASE_TTL_S,
+		    cluster_leased, cl);
+	else if (!cl->registered || !cl->joined)
+		cluster_register(cl);
+	else
+		cl->op = etcd_lease_keepalive(cl->etcd, cl->lease,
+		    cluster_leased, cl);
+	if (cl->joined && cl->watch == NULL)
+		cluster_watch(cl);
+}
+
+static void
+cluster_events(const struct etcd_event *ev, size_t n, void *arg)
+{
+	struct cluster	*cl = arg;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		cluster_key(cl, ev[i].kv.key, ev[i].kv.keylen,
+		    ev[i].type == ETCD_EV_PUT ? ev[i].kv.value : NULL,
+		    ev[i].kv.valuelen, ev[i].kv.mod_revision);
+}
+
+/* The watch ended: again from where it stopped, at the next tick; if
+ * that revision is compacted away, everything is loaded again. */
+static void
+cluster_watch_end(enum etcd_rc rc, const char *errmsg, int64_t next_rev,
+    void *arg)
+{
+	struct cluster	*cl = arg;
+
+	cl->watch = NULL;
+	log_info("cluster: watch ended (%s%s%s)", etcd_rc_str(rc),
+	    errmsg ? ": " : "", errmsg ? errmsg : "");
+	cl->next_rev = next_rev;
+	if (rc == ETCD_COMPACTED)
+		cl->joined = false;
+}
+
+static void
+cluster_watch(struct cluster *cl)
+{
+	if ((cl->watch = etcd_watch(cl->etcd, cl->prefix, cl->prefixlen,
+	    cl->next_rev, cluster_events, cluster_watch_end, cl)) == NULL)
+		fatal("%s", __func__);
+}
+
+int
+cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
+{
+	struct cluster	*cl;
+	char		**urls = NULL, *s, *tok, *save = NULL;
+	size_t		 nurls = 0;
+
+	if (d->host_name == NULL || !name_ok(d->host_name,
+	    strlen(d->host_name)))
+		return errf(err_r, "cluster: --host NAME needed (letters, "
+		    "digits, '.', '-', '_')");
+	if (d->host_addr == NULL)
+		return errf(err_r, "cluster: --peer-listen IP:PORT needed");
+	if ((cl = calloc(1, sizeof *cl)) == NULL)
+		fatal("%s", __func__);
+	cl->d = d;
+	TAILQ_INIT(&cl->hosts);
+	TAILQ_INIT(&cl->farms);
+	TAILQ_INIT(&cl->creates);
+	cl->prefix = strdup(o->prefix != NULL ? o->prefix : CLUSTER_PREFIX);
+	cl->prefixlen = strlen(cl->prefix);
+	cl->addr = strdup(d->host_addr);
+	cl->capacity_mb = o->capacity_mb > 0 ? o->capacity_mb :
+	    CLUSTER_CAPACITY_MB;
+	if (o->labels != NULL &&
+	    split_names(o->labels, &cl->labels, &cl->nlabels, err_r) == -1)
+		goto fail;
+	if ((s = strdup(o->etcd)) == NULL)
+		fatal("%s", __func__);
+	for (tok = strtok_r(s, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save))
+		if ((urls = reallocarray(urls, nurls + 1, sizeof *urls))
+		    == NULL || (urls[nurls++] = strdup(tok)) == NULL)
+			fatal("%s", __func__);
+	free(s);
+	cl->etcd = etcd_new(d->base, (const char *const *)urls, nurls,
+	    CLUSTER_ETCD_TIMEOUT_MS, err_r);
+	free_names(urls, nurls);
+	if (cl->etcd == NULL)
+		goto fail;
+	if ((cl->tick = evtimer_new(d->base, cluster_tick, cl)) == NULL)
+		fatal("%s", __func__);
+	d->cluster = cl;
+	event_active(cl->tick, EV_TIMEOUT, 0);
+	return 0;
+fail:
+	free_names(cl->labels, cl->nlabels);
+	free(cl->prefix);
+	free(cl->addr);
+	free(cl);
+	return -1;
+}
+
+void
+cluster_close(struct daemon *d)
+{
+	struct cluster	*cl = d->cluster;
+	struct chost	*h;
+	struct cfarm	*r;
+
+	if (cl == NULL)
+		return;
+	/* The lease is left to expire: the partitions keep running, and
+	 * a balticd back within CLUSTER_LEASE_TTL_S takes them again. */
+	etcd_free(cl->etcd);
+	event_free(cl->tick);
+	while ((h = TAILQ_FIRST(&cl->hosts)) != NULL) {
+		TAILQ_REMOVE(&cl->hosts, h, entry);
+		chost_free(h);
+	}
+	while ((r = TAILQ_FIRST(&cl->farms)) != NULL) {
+		TAILQ_REMOVE(&cl->farms, r, entry);
+		cfarm_free(r);
+	}
+	free_names(cl->labels, cl->nlabels);
+	free(cl->prefix);
+	free(cl->addr);
+	free(cl);
+	d->cluster = NULL;
+}
