@@ -20,6 +20,7 @@
  *	1	create list call set destroy cut paste
  *	2	apply
  *	3	stats (counters and latency histograms: `baltic top`)
+ *	4	move; list's host (in a cluster)
  */
 #ifndef BALTIC_CTL_H
 #define BALTIC_CTL_H
@@ -65,6 +66,7 @@
 #define CTL_CMD_PASTE		"paste"		/* farm, instance, file */
 #define CTL_CMD_APPLY		"apply"		/* path, text, [farm] */
 #define CTL_CMD_STATS		"stats"		/* [farm] */
+#define CTL_CMD_MOVE		"move"		/* farm, instance, host */
 
 /* Keys of every request. */
 #define CTL_K_CMD		"cmd"

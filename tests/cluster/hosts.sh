@@ -195,6 +195,7 @@ check "spread-s-1 runs elsewhere after h$vn's death ($moved, $ms ms)" \
 sleep 1
 touch "$T/stop"
 wait "$LPID"
+LPID=
 read -r calls fails <"$T/load.out"
 expect_eq "no call lost under load while h$vn died ($calls calls)" 0 "$fails"
 echo "# FIGURE host-death-to-elsewhere-ms $ms"
@@ -208,6 +209,108 @@ w=$(on "$vn" list --json | jq -r '.[0].partitions[] |
     select(.name == "spread-s-1") | .host')
 expect_eq "h$vn follows the new placement of spread-s-1" "${moved% *}" "$w"
 expect_eq "one spread-s-1 on h$vn's list" 1 "$n1"
+
+# here_count INSTANCE: how many hosts run it themselves.
+here_count() {
+	local n c=0
+	for n in 1 2 3; do
+		[ -n "${HPID[n]:-}" ] || continue
+		on "$n" list --json | jq -e --arg i "$1" --arg h "h$n" \
+		    '.[0].partitions[] | select(.name == $i and .host == $h)' \
+		    >/dev/null && c=$((c + 1))
+	done
+	echo "$c"
+}
+
+# ---- a host cut off by nft, then healed: no double partition ----------
+if command -v nft >/dev/null; then
+	cut=$(on 1 list --json | jq -r '.[0].partitions[] |
+	    select(.name == "spread-s-2") | .host')
+	cn=${cut#h}
+	bed_cut "$cn"
+	moved=
+	for _ in $(seq 150); do
+		[ "$cn" = 1 ] && q=2 || q=1
+		h=$(on "$q" list --json | jq -r '.[0].partitions[] |
+		    select(.name == "spread-s-2") | .host')
+		[ -n "$h" ] && [ "$h" != "$cut" ] && { moved=$h; break; }
+		sleep 0.1
+	done
+	check "spread-s-2 placed away from $cut, cut off ($moved)" test -n "$moved"
+	bed_heal "$cn"
+	one=
+	for _ in $(seq 100); do
+		[ "$(here_count spread-s-2)" = 1 ] &&
+		    [ "$(on "$cn" list --json | jq -r '.[0].partitions[] |
+		    select(.name == "spread-s-2") | .host')" = "$moved" ] &&
+		    { one=1; break; }
+		sleep 0.1
+	done
+	check "healed: $cut follows, spread-s-2 runs on one host only" test -n "$one"
+	r=$(call 18801 127.0.1.1 IA)
+	check "calls flow after the heal ($r)" test -n "$r"
+else
+	ok "# SKIP no nft: no cut"
+fi
+
+# ---- baltic move under load: no failed call ---------------------------
+from=$(on 1 list --json | jq -r '.[0].partitions[] |
+    select(.name == "spread-s-2") | .host')
+for to in h1 h2 h3; do [ "$to" != "$from" ] && break; done
+eport=127.0.1.1; eif=IA
+rm -f "$T/stop"
+load &
+LPID=$!
+sleep 1
+t0=$(date +%s%N)
+check "move spread-s-2 from $from to $to" on 3 move spread spread-s-2 "$to"
+ready=
+for _ in $(seq 100); do
+	[ "$(on "${to#h}" list --json | jq -r '.[0].partitions[] |
+	    select(.name == "spread-s-2") | "\(.host) \(.state)"')" = \
+	    "$to ready" ] && { ready=1; break; }
+	sleep 0.05
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "spread-s-2 ready on $to ($ms ms)" test -n "$ready"
+echo "# FIGURE move-ms $ms"
+sleep 1
+touch "$T/stop"
+wait "$LPID"
+LPID=
+read -r calls fails <"$T/load.out"
+expect_eq "no call failed while spread-s-2 moved ($calls calls)" 0 "$fails"
+expect_eq "spread-s-2 runs on one host only" 1 "$(here_count spread-s-2)"
+check "move again: already there" on 1 move spread spread-s-2 "$to"
+out=$(on 1 move spread spread-s-3 h1 2>&1)
+expect_match "a pinned instance moves only where its pin matches" \
+    'pinned on "rack2"' "$out"
+
+# ---- etcd: one member lost, then the quorum ----------------------------
+sed 's/farm spread/farm other/; s/18801/18802/' "$T/spread.farm" >"$T/other.farm"
+bed_kill 1
+check "one etcd member down: create still works" on 2 create -q "$T/other.farm"
+check "one etcd member down: destroy still works" on 2 destroy other
+bed_kill 2
+t0=$SECONDS
+out=$(on 3 create -q "$T/other.farm" 2>&1)
+rc=$?
+expect_match "no quorum: create refused, naming etcd (exit $rc, $((SECONDS - t0)) s)" \
+    'cluster: etcd' "$out"
+f=0
+for _ in $(seq 20); do
+	r=$(call 18801 127.0.1.2 IB)
+	[ -n "$r" ] || f=$((f + 1))
+done
+expect_eq "no quorum: calls still answered (20 calls)" 0 "$f"
+bed_restart 1 && bed_restart 2
+okc=
+for _ in $(seq 30); do
+	on 3 create -q "$T/other.farm" >/dev/null 2>&1 && { okc=1; break; }
+	sleep 0.5
+done
+check "quorum back: create works again, no restart" test -n "$okc"
+on 3 destroy other >/dev/null 2>&1
 
 # ---- destroy on one host ends it on all -------------------------------
 check "destroy on h2" on 2 destroy spread

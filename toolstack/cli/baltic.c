@@ -47,6 +47,9 @@ const struct cmd_entry cmd_table[] = {
 	{ "paste", cmd_paste, CMD_MODIFIES | CMD_DAEMON | CMD_JSON,
 	  "restore a cut partition from FILE and put it back in the farm "
 	  "(local backend: resume the process)", "[--json] FARM INSTANCE FILE" },
+	{ "move", cmd_move, CMD_MODIFIES | CMD_DAEMON | CMD_JSON,
+	  "run a partition on another host of the cluster (the new one "
+	  "starts, the old one drains)", "[--json] FARM INSTANCE HOST" },
 	{ NULL, NULL, 0, NULL, NULL }
 };
 

@@ -39,6 +39,7 @@ int	cmd_top(int, char **);
 int	cmd_call(int, char **);
 int	cmd_set(int, char **);
 int	cmd_destroy(int, char **);
+int	cmd_move(int, char **);
 int	cmd_cut(int, char **);
 int	cmd_paste(int, char **);
 

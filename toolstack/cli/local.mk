@@ -7,6 +7,7 @@ toolstack_baltic_SOURCES = toolstack/ctl.h \
 	toolstack/cli/cmd-create.c toolstack/cli/cmd-apply.c toolstack/cli/cmd-list.c \
 	toolstack/cli/cmd-call.c toolstack/cli/cmd-set.c \
 	toolstack/cli/cmd-destroy.c toolstack/cli/cmd-cut.c \
+	toolstack/cli/cmd-move.c \
 	toolstack/cli/cmd-paste.c toolstack/cli/cmd-partition.c \
 	toolstack/cli/top.h toolstack/cli/cmd-top.c toolstack/cli/top-rows.c
 toolstack_baltic_CFLAGS = $(AM_CFLAGS) $(XENLIGHT_CFLAGS) $(YAJL_CFLAGS) \

@@ -114,6 +114,7 @@ struct etcd_ep {
 
 struct etcd {
 	struct event_base		*base;
+	char				*local_ip;	/* NULL: any */
 	struct etcd_ep			 eps[ETCD_ENDPOINTS_MAX];
 	size_t				 neps;
 	size_t				 cur;		/* answered last */

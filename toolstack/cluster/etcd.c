@@ -162,7 +162,20 @@ etcd_free(struct etcd *e)
 		etcd_watch_cancel(TAILQ_FIRST(&e->watches));
 	for (i = 0; i < e->neps; i++)
 		free(e->eps[i].host);
+	free(e->local_ip);
 	free(e);
+}
+
+int
+etcd_set_local_ip(struct etcd *e, const char *ip)
+{
+	char	*c;
+
+	if ((c = strdup(ip)) == NULL)
+		return -1;
+	free(e->local_ip);
+	e->local_ip = c;
+	return 0;
 }
 
 /* A connection to member ep: no retries, replies bounded; timeout_ms 0:
@@ -177,6 +190,8 @@ etcd_conn_new(struct etcd *e, size_t ep, unsigned timeout_ms, size_t body_max)
 	    (unsigned short)e->eps[ep].port);
 	if (evcon == NULL)
 		return NULL;
+	if (e->local_ip != NULL)
+		evhttp_connection_set_local_address(evcon, e->local_ip);
 	if (timeout_ms == 0) {
 		tv.tv_sec = ETCD_WATCH_IDLE_S;
 		tv.tv_usec = 0;

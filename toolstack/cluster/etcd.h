@@ -96,6 +96,9 @@ typedef void	(*etcd_cb)(const struct etcd_result *, void *arg);
  */
 struct etcd	*etcd_new(struct event_base *, const char *const *urls,
 		    size_t nurls, unsigned timeout_ms, char **err_r);
+/* Connections from now on leave from this IP address (a host's own, so
+ * that a firewall can tell hosts apart); 0, or -1 if out of memory. */
+int		 etcd_set_local_ip(struct etcd *, const char *ip);
 /* Cancels every operation and watch in flight (no callback is called).
  * Not from inside one of the client's callbacks. */
 void		 etcd_free(struct etcd *);

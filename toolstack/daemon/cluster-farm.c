@@ -575,6 +575,125 @@ cluster_abandon(struct daemon *d, const char *farm)
 	free(k);
 }
 
+/* ---- move -------------------------------------------------------------- */
+
+struct cluster_move {
+	struct ctl	*c;
+	char		*inst;
+	char		*host;
+};
+
+static void
+cluster_moved(const struct etcd_result *res, void *arg)
+{
+	struct cluster_move	*mv = arg;
+
+	if (res->rc != ETCD_OK)
+		ctl_error(mv->c, BALTIC_EXIT_FAIL, "cluster: etcd: %s%s%s; %s "
+		    "not moved (changes wait for etcd's quorum)",
+		    etcd_rc_str(res->rc), res->errmsg ? ": " : "",
+		    res->errmsg ? res->errmsg : "", mv->inst);
+	else if (!res->succeeded)
+		ctl_error(mv->c, BALTIC_EXIT_FAIL, "%s not moved: the farm's "
+		    "placement changed meanwhile; try again", mv->inst);
+	else
+		ctl_ok(mv->c, "moved");
+	ctl_unref(mv->c);
+	free(mv->inst);
+	free(mv->host);
+	free(mv);
+}
+
+/* Does host h match pin on (NULL: any)? */
+static bool
+host_matches(const struct chost *h, const char *on)
+{
+	size_t	i;
+
+	if (on == NULL || strcmp(h->name, on) == 0)
+		return true;
+	for (i = 0; i < h->nlabels; i++)
+		if (strcmp(h->labels[i], on) == 0)
+			return true;
+	return false;
+}
+
+/* baltic move FARM INSTANCE HOST: the farm's record with the instance
+ * on HOST, in one transaction against the revision read. */
+void
+ctl_move(struct ctl *c, yajl_val rq)
+{
+	struct cluster		*cl = c->d->cluster;
+	const char		*fname = json_str(rq, CTL_K_FARM);
+	const char		*iname = json_str(rq, CTL_K_INSTANCE);
+	const char		*hname = json_str(rq, CTL_K_HOST);
+	const struct farm_instance *inst = NULL;
+	struct farm_run		*f;
+	struct cfarm		*r;
+	struct chost		*h;
+	struct cluster_move	*mv;
+	const char		**hosts;
+	char			*v, *k;
+	size_t			 i, len;
+
+	if (cl == NULL) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "move: balticd is not in a "
+		    "cluster (--cluster)");
+		return;
+	}
+	if ((r = cluster_farm(cl, fname)) == NULL ||
+	    (f = farm_run_find(c->d, fname)) == NULL) {
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "no farm named %s", fname);
+		return;
+	}
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->inst[i], iname) == 0)
+			break;
+	if (i == r->n ||
+	    (inst = farm_instance_named(f->farm, iname)) == NULL) {
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "farm %s has no instance "
+		    "%s", fname, iname);
+		return;
+	}
+	if ((h = cluster_host(cl, hname)) == NULL) {
+		ctl_error(c, BALTIC_EXIT_NOTFOUND, "no live host named %s",
+		    hname);
+		return;
+	}
+	if (!host_matches(h, inst->on)) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s is pinned on \"%s\": host "
+		    "%s does not match it", iname, inst->on, hname);
+		return;
+	}
+	if (strcmp(r->host[i], hname) == 0) {
+		ctl_ok(c, "already there");
+		return;
+	}
+	if (c->dryrun) {
+		ctl_ok(c, "dry run");
+		return;
+	}
+	if ((hosts = calloc(r->n + 1, sizeof *hosts)) == NULL)
+		fatal("%s", __func__);
+	memcpy(hosts, r->host, r->n * sizeof *hosts);
+	hosts[i] = hname;
+	v = cfarm_value(r->source, r->path, r->inst, hosts, r->mem, r->n,
+	    &len);
+	free(hosts);
+	if (v == NULL || asprintf(&k, "%sfarms/%s", cl->prefix, fname) == -1 ||
+	    (mv = calloc(1, sizeof *mv)) == NULL ||
+	    (mv->inst = strdup(iname)) == NULL ||
+	    (mv->host = strdup(hname)) == NULL)
+		fatal("%s", __func__);
+	mv->c = c;
+	c->refs++;
+	if (etcd_txn_cas(cl->etcd, k, strlen(k), r->mod_rev, v, len, 0,
+	    cluster_moved, mv) == NULL)
+		fatal("%s", __func__);
+	free(k);
+	free(v);
+}
+
 bool
 cluster_refuses(struct ctl *c, const char *cmd)
 {

@@ -657,6 +657,14 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	free_names(urls, nurls);
 	if (cl->etcd == NULL)
 		goto fail;
+	/* From this host's own address (its link's IP, no brackets). */
+	if ((s = strdup(cl->addr)) == NULL)
+		fatal("%s", __func__);
+	if ((tok = strrchr(s, ':')) != NULL)
+		*tok = '\0';
+	if (s[0] != '[' && etcd_set_local_ip(cl->etcd, s) == -1)
+		fatal("%s", __func__);
+	free(s);
 	if ((cl->tick = evtimer_new(d->base, cluster_tick, cl)) == NULL)
 		fatal("%s", __func__);
 	d->cluster = cl;

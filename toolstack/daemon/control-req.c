@@ -39,6 +39,8 @@ static const struct {
 				{ NULL } },
 	{ CTL_CMD_PASTE,	{ CTL_K_FARM, CTL_K_INSTANCE, CTL_K_FILE },
 				{ NULL } },
+	{ CTL_CMD_MOVE,		{ CTL_K_FARM, CTL_K_INSTANCE, CTL_K_HOST },
+				{ NULL } },
 };
 
 /* Keys that hold a name. */
@@ -47,7 +49,7 @@ ctl_req_is_name(const char *key)
 {
 	return strcmp(key, CTL_K_FARM) == 0 || strcmp(key, CTL_K_IFACE) == 0 ||
 	    strcmp(key, CTL_K_OP) == 0 || strcmp(key, CTL_K_REF) == 0 ||
-	    strcmp(key, CTL_K_INSTANCE) == 0;
+	    strcmp(key, CTL_K_INSTANCE) == 0 || strcmp(key, CTL_K_HOST) == 0;
 }
 
 /* rq's key, if needed or there: a string (a name within CTL_NAME_MAX).

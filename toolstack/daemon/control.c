@@ -163,6 +163,7 @@ static const struct {
 	{ CTL_CMD_CUT,	ctl_cut,	false },
 	{ CTL_CMD_PASTE,	ctl_paste,	false },
 	{ CTL_CMD_APPLY,	ctl_apply,	false },
+	{ CTL_CMD_MOVE,	ctl_move,	true },
 };
 
 void

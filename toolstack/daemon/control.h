@@ -105,5 +105,7 @@ void		 ctl_set(struct ctl *, yajl_val rq);
 void		 ctl_call(struct ctl *, yajl_val rq);
 void		 ctl_cut(struct ctl *, yajl_val rq);
 void		 ctl_paste(struct ctl *, yajl_val rq);
+/* cluster-farm.c */
+void		 ctl_move(struct ctl *, yajl_val rq);
 
 #endif /* BALTIC_DAEMON_CONTROL_H */
