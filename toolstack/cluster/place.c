@@ -32,17 +32,24 @@ by_name(const void *a, const void *b, void *arg)
 	    hosts[*(const size_t *)b].name);
 }
 
-static bool
-host_matches(const struct place_host *h, const char *on)
+bool
+place_matches(const char *name, const char *const *labels, size_t nlabels,
+    const char *on)
 {
 	size_t	i;
 
-	if (on == NULL || strcmp(h->name, on) == 0)
+	if (on == NULL || strcmp(name, on) == 0)
 		return true;
-	for (i = 0; i < h->nlabels; i++)
-		if (strcmp(h->labels[i], on) == 0)
+	for (i = 0; i < nlabels; i++)
+		if (strcmp(labels[i], on) == 0)
 			return true;
 	return false;
+}
+
+static bool
+host_matches(const struct place_host *h, const char *on)
+{
+	return place_matches(h->name, h->labels, h->nlabels, on);
 }
 
 /*

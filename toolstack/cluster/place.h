@@ -24,6 +24,7 @@
 #ifndef BALTIC_PLACE_H
 #define BALTIC_PLACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +57,9 @@ struct place_item {
 int	place(const struct place_host *hosts, size_t nhosts,
 	    const struct place_item *items, size_t nitems,
 	    const char **host_r, char **err_r);
+
+/* Does a host (its name and labels) match pin on (NULL: any)? */
+bool	place_matches(const char *name, const char *const *labels,
+	    size_t nlabels, const char *on);
 
 #endif /* BALTIC_PLACE_H */

@@ -18,6 +18,7 @@
 
 #include "backend/backend.h"
 #include "cluster/etcd.h"
+#include "cluster/place.h"
 #include "ctl.h"
 #include "daemon/apply.h"
 #include "daemon/cluster-int.h"
@@ -604,20 +605,6 @@ cluster_moved(const struct etcd_result *res, void *arg)
 	free(mv);
 }
 
-/* Does host h match pin on (NULL: any)? */
-static bool
-host_matches(const struct chost *h, const char *on)
-{
-	size_t	i;
-
-	if (on == NULL || strcmp(h->name, on) == 0)
-		return true;
-	for (i = 0; i < h->nlabels; i++)
-		if (strcmp(h->labels[i], on) == 0)
-			return true;
-	return false;
-}
-
 /* baltic move FARM INSTANCE HOST: the farm's record with the instance
  * on HOST, in one transaction against the revision read. */
 void
@@ -660,7 +647,8 @@ ctl_move(struct ctl *c, yajl_val rq)
 		    hname);
 		return;
 	}
-	if (!host_matches(h, inst->on)) {
+	if (!place_matches(h->name, (const char *const *)h->labels,
+	    h->nlabels, inst->on)) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "%s is pinned on \"%s\": host "
 		    "%s does not match it", iname, inst->on, hname);
 		return;
