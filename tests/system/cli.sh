@@ -8,7 +8,7 @@
 out=$("$BALTIC" -h 2>/dev/null); rc=$?
 expect_eq "baltic -h: exit 0" 0 $rc
 expect_match "... the commands on stdout" "commands:" "$out"
-for c in help check compile create list call set destroy cut paste; do
+for c in help check compile create list call set destroy cut paste move; do
 	out=$("$BALTIC" "$c" -h 2>/dev/null); rc=$?
 	expect_eq "baltic $c -h: exit 0" 0 $rc
 	expect_match "... its usage on stdout" "^usage: baltic $c" "$out"
@@ -135,4 +135,16 @@ expect_match "compile: the vif for xl" '^vif = \[ "bridge=xenbr0" \]' "$out"
 out=$("$BALTIC" destroy --json rf)
 expect_eq "destroy --json" "true destroyed" \
     "$(jq -r '"\(.ok) \(.message)"' <<< "$out")"
+
+# Without a cluster: a pin names this host, or the create fails at it;
+# move needs a cluster.
+sed 's/vm Echo\b/vm Echo on "not-this-host"/' \
+    "$T/farms/combinators.farm" >"$T/farms/pinned.farm"
+out=$("$BALTIC" create -f rf "$T/farms/pinned.farm" 2>&1); rc=$?
+expect_eq "a pin on another host without a cluster: exit 1" 1 $rc
+expect_match "... located, naming the pin" \
+    'pinned.farm:[0-9]+:[0-9]+: error: rf-.* is pinned on "not-this-host"' "$out"
+out=$("$BALTIC" move rf rf-a h2 2>&1); rc=$?
+expect_eq "move without a cluster: exit 1" 1 $rc
+expect_match "... saying so" "not in a cluster" "$out"
 finish

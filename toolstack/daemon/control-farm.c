@@ -311,6 +311,39 @@ out:
 	return rc;
 }
 
+/*
+ * Without a cluster, a pin must name this host (its --host, else its
+ * host name up to the first dot): a located error per one that does
+ * not, and -1.  With static peers (--host and --peer), peer.c places.
+ */
+static int
+ctl_check_pins(struct ctl *c, const struct farm *farm)
+{
+	const struct farm_instance	*inst;
+	char				 self[256], *dot;
+	size_t				 i;
+
+	if (c->d->cluster != NULL || c->d->host_name != NULL)
+		return 0;
+	if (gethostname(self, sizeof self) == -1)
+		self[0] = '\0';
+	self[sizeof self - 1] = '\0';
+	if ((dot = strchr(self, '.')) != NULL)
+		*dot = '\0';
+	for (i = 0; i < farm->ninstances; i++) {
+		inst = &farm->instances[i];
+		if (inst->on == NULL || strcmp(inst->on, self) == 0)
+			continue;
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s:%u:%u: error: %s is pinned "
+		    "on \"%s\", and balticd runs alone on %s (no --cluster); "
+		    "farm %s not created", inst->vm->u.vm.on_loc.file,
+		    inst->vm->u.vm.on_loc.line, inst->vm->u.vm.on_loc.col,
+		    inst->name, inst->on, self, farm->name);
+		return -1;
+	}
+	return 0;
+}
+
 /* Create farm, of file (taken), from path and its text. */
 void
 ctl_create_farm(struct ctl *c, const char *path, const char *text,
@@ -322,7 +355,8 @@ ctl_create_farm(struct ctl *c, const char *path, const char *text,
 	char			*err = NULL;
 
 	/* In a cluster, checked before the record was made. */
-	if (d->cluster == NULL && ctl_check_roles(c, farm) == -1)
+	if (d->cluster == NULL && (ctl_check_roles(c, farm) == -1 ||
+	    ctl_check_pins(c, farm) == -1))
 		goto out;
 	if (c->dryrun) {
 		ctl_ok(c, "dry run");
