@@ -7,5 +7,6 @@ bench_echo_http_SOURCES = bench/echo-http.c
 bench_echo_http_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
 bench_echo_http_LDADD = $(LIBEVENT_LIBS)
 EXTRA_DIST += bench/run.sh bench/ab.sh bench/profile.sh bench/scale.sh bench/lib.sh \
+	bench/cluster.sh \
 	bench/haproxy.cfg.in bench/post.lua bench/farms/bench.farm \
 	bench/roles/echo/services/IEcho bench/roles/jitter/services/IEcho

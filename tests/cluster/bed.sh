@@ -15,6 +15,7 @@
 #   bed_start               # three members, healthy (or exit 1)
 #   bed_kill 2; bed_restart 2; bed_cut 3; bed_heal 3
 #   bed_urls                # "http://127.0.1.1:2379,..."
+#   bed_certs DIR h1 h2     # a cluster CA and the hosts' certificates
 
 BED_N=3
 BED_DIR=
@@ -148,6 +149,22 @@ bed_heal() {
 	for h in $(nft -a list chain inet bed input 2>/dev/null |
 	    sed -n "s/.*comment \"cut$1\" # handle \([0-9]*\)/\1/p"); do
 		nft delete rule inet bed input handle "$h"
+	done
+}
+
+# bed_certs DIR HOST...: a throwaway cluster CA (DIR/ca.pem) and, per
+# host, a certificate naming it (DIR/HOST.pem, DIR/HOST.key).
+bed_certs() {
+	local dir=$1 h
+	shift
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test CA" \
+	    -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null || return 1
+	for h in "$@"; do
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=$h" \
+		    -keyout "$dir/$h.key" -out "$dir/$h.csr" 2>/dev/null &&
+		openssl x509 -req -in "$dir/$h.csr" -CA "$dir/ca.pem" \
+		    -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
+		    -out "$dir/$h.pem" 2>/dev/null || return 1
 	done
 }
 

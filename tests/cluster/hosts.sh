@@ -17,20 +17,7 @@ agent_bin
 URLS=$(bed_urls)
 declare -a HPID=()
 
-# ---- the cluster CA and one certificate per host ----------------------
-certs() {
-	local h
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=test CA" \
-	    -keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null || return 1
-	for h in h1 h2 h3; do
-		openssl req -newkey rsa:2048 -nodes -subj "/CN=$h" \
-		    -keyout "$T/$h.key" -out "$T/$h.csr" 2>/dev/null &&
-		openssl x509 -req -in "$T/$h.csr" -CA "$T/ca.pem" \
-		    -CAkey "$T/ca.key" -CAcreateserial -days 2 \
-		    -out "$T/$h.pem" 2>/dev/null || return 1
-	done
-}
-check "a cluster CA and three host certificates" certs
+check "a cluster CA and three host certificates" bed_certs "$T" h1 h2 h3
 
 # host N: balticd of host hN, in the background.
 host_start() {
