@@ -79,6 +79,10 @@ struct backend_ops {
 	 * tree from /proc; xen: its domain from libxl): 0, or -1 if it
 	 * cannot be told (not running).  Not on any call's path. */
 	int	(*usage)(void *ctx, const struct part *, struct part_usage *);
+	/* The memory free for new partitions, in MiB (xen: as xl info's
+	 * free_memory): 0, or -1.  NULL: the backend cannot tell (local:
+	 * a cluster host offers its --capacity). */
+	int	(*free_mb)(void *ctx, int64_t *mb_r);
 };
 
 extern const struct backend_ops backend_local;

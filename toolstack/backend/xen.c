@@ -457,6 +457,23 @@ xen_usage(void *ctx, const struct part *p, struct part_usage *u)
 	return rc;
 }
 
+/* Free memory for new domains, from the hypervisor's physinfo. */
+static int
+xen_free_mb(void *ctx, int64_t *mb_r)
+{
+	struct xen	*x = ctx;
+	libxl_physinfo	 pi;
+	int		 rc = -1;
+
+	libxl_physinfo_init(&pi);
+	if (libxl_get_physinfo(x->ctx, &pi) == 0) {
+		*mb_r = (int64_t)(pi.free_pages * 4 / 1024);	/* 4 KiB */
+		rc = 0;
+	}
+	libxl_physinfo_dispose(&pi);
+	return rc;
+}
+
 const struct backend_ops backend_xen = {
 	.name = "xen",
 	.create_timeout_ms = 180000,
@@ -468,4 +485,5 @@ const struct backend_ops backend_xen = {
 	.restore = xen_restore,
 	.reattach = xen_reattach,
 	.usage = xen_usage,
+	.free_mb = xen_free_mb,
 };

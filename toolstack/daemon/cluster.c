@@ -20,6 +20,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "backend/backend.h"
 #include "cluster/etcd.h"
 #include "cluster/place.h"
 #include "daemon/cluster-int.h"
@@ -639,8 +640,12 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	cl->prefix = strdup(o->prefix != NULL ? o->prefix : CLUSTER_PREFIX);
 	cl->prefixlen = strlen(cl->prefix);
 	cl->addr = strdup(d->host_addr);
-	cl->capacity_mb = o->capacity_mb > 0 ? o->capacity_mb :
-	    CLUSTER_CAPACITY_MB;
+	/* What the host has free when it joins (xen: the hypervisor's free
+	 * memory), unless --capacity says otherwise. */
+	cl->capacity_mb = o->capacity_mb;
+	if (cl->capacity_mb <= 0 && (d->backend->free_mb == NULL ||
+	    d->backend->free_mb(d->bctx, &cl->capacity_mb) == -1))
+		cl->capacity_mb = CLUSTER_CAPACITY_MB;
 	if (o->labels != NULL &&
 	    split_names(o->labels, &cl->labels, &cl->nlabels, err_r) == -1)
 		goto fail;
