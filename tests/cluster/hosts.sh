@@ -276,6 +276,8 @@ expect_match "a pinned instance moves only where its pin matches" \
 # ---- etcd: one member lost, then the quorum ----------------------------
 sed 's/farm spread/farm other/; s/18801/18802/' "$T/spread.farm" >"$T/other.farm"
 bed_kill 1
+# If it led, the others elect a new leader first (about a second).
+bed_healthy 30 2 3
 check "one etcd member down: create still works" on 2 create -q "$T/other.farm"
 check "one etcd member down: destroy still works" on 2 destroy other
 bed_kill 2

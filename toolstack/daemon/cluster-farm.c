@@ -251,11 +251,24 @@ cluster_sync(struct cluster *cl, const char *name, struct cfarm *r)
 static const struct farm_instance *farm_instance_named(const struct farm *,
 		    const char *);
 
+struct cluster_replacing {
+	struct cluster	*cl;
+	char		*name;
+};
+
+/* The transaction's answer.  Unless it went through (the watch brings
+ * the new record, and the farm follows it), the farm may be placed
+ * again at the next tick: a timeout may have lost it. */
 static void
 cluster_replaced(const struct etcd_result *res, void *arg)
 {
-	char	*name = arg;
+	struct cluster_replacing	*rp = arg;
+	struct cfarm			*r;
+	const char			*name = rp->name;
 
+	if ((res->rc != ETCD_OK || !res->succeeded) &&
+	    (r = cluster_farm(rp->cl, name)) != NULL)
+		r->replacing = false;
 	if (res->rc != ETCD_OK)
 		log_warnx("cluster: farm %s: new placement: %s", name,
 		    etcd_rc_str(res->rc));
@@ -264,7 +277,8 @@ cluster_replaced(const struct etcd_result *res, void *arg)
 		    name);
 	else
 		log_notice("cluster: farm %s placed again", name);
-	free(name);
+	free(rp->name);
+	free(rp);
 }
 
 /* r's instances on hosts that are gone: placed again, in one
@@ -274,7 +288,8 @@ cluster_replace_farm(struct cluster *cl, struct cfarm *r)
 {
 	struct farm_run		*f = farm_run_find(cl->d, r->name);
 	const char		**hosts = NULL, **on;
-	char			*err = NULL, *v, *k, *name;
+	char			*err = NULL, *v, *k;
+	struct cluster_replacing *rp;
 	size_t			 i, len, klen;
 	const struct farm_instance *inst;
 
@@ -299,12 +314,14 @@ cluster_replace_farm(struct cluster *cl, struct cfarm *r)
 		fatal("%s", __func__);
 	k = NULL;
 	if (asprintf(&k, "%sfarms/%s", cl->prefix, r->name) == -1 ||
-	    (name = strdup(r->name)) == NULL)
+	    (rp = calloc(1, sizeof *rp)) == NULL ||
+	    (rp->name = strdup(r->name)) == NULL)
 		fatal("%s", __func__);
+	rp->cl = cl;
 	klen = strlen(k);
 	r->replacing = true;
 	if (etcd_txn_cas(cl->etcd, k, klen, r->mod_rev, v, len, 0,
-	    cluster_replaced, name) == NULL)
+	    cluster_replaced, rp) == NULL)
 		fatal("%s", __func__);
 	free(k);
 	free(v);

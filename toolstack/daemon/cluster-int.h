@@ -58,6 +58,7 @@ struct cluster {
 	struct etcd_watch	*watch;
 	int64_t			 next_rev;	/* to watch from */
 	bool			 joined;	/* the farms are loaded */
+	bool			 restored;	/* daemon_restore is done */
 	bool			 registered;	/* hosts/ has us */
 	TAILQ_HEAD(, chost)	 hosts;
 	TAILQ_HEAD(, cfarm)	 farms;

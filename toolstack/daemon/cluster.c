@@ -164,7 +164,7 @@ chost_parse(const char *name, const char *val, size_t len)
 	    (h->addr = strdup(addr)) == NULL)
 		fatal("%s", __func__);
 	h->capacity_mb = json_int(t, "capacity_mb", 0);
-	if (h->capacity_mb < 0)
+	if (h->capacity_mb < 0 || h->capacity_mb > CLUSTER_MEM_MAX_MB)
 		h->capacity_mb = 0;
 	labels = yajl_tree_get(t, path, yajl_t_array);
 	for (i = 0; labels != NULL && i < labels->u.array.len && i < 64; i++) {
@@ -228,8 +228,9 @@ cfarm_parse(const char *name, const char *val, size_t len, int64_t rev)
 		m = mem != NULL && i < mem->u.object.len ?
 		    mem->u.object.values[i] : NULL;
 		r->mem[i] = m != NULL && YAJL_IS_INTEGER(m) &&
-		    YAJL_GET_INTEGER(m) > 0 ? YAJL_GET_INTEGER(m) :
-		    CLUSTER_MEM_DEFAULT_MB;
+		    YAJL_GET_INTEGER(m) > 0 &&
+		    YAJL_GET_INTEGER(m) <= CLUSTER_MEM_MAX_MB ?
+		    YAJL_GET_INTEGER(m) : CLUSTER_MEM_DEFAULT_MB;
 	}
 	r->n = n;
 	r->mod_rev = rev;
@@ -453,7 +454,9 @@ cluster_loaded(const struct etcd_result *res, void *arg)
 {
 	struct cluster	*cl = arg;
 	struct cfarm	*r;
-	size_t		 i;
+	struct chost	*h;
+	char		**was = NULL;
+	size_t		 i, nwas = 0;
 
 	cl->op = NULL;
 	if (res->rc != ETCD_OK) {
@@ -462,15 +465,36 @@ cluster_loaded(const struct etcd_result *res, void *arg)
 		    res->errmsg ? res->errmsg : "");
 		return;		/* the next tick tries again */
 	}
+	/* Joined before (the watch fell behind a compaction): the cache
+	 * starts again from what etcd has now. */
+	while ((h = TAILQ_FIRST(&cl->hosts)) != NULL) {
+		TAILQ_REMOVE(&cl->hosts, h, entry);
+		if ((was = reallocarray(was, nwas + 1, sizeof *was)) == NULL)
+			fatal("%s", __func__);
+		was[nwas++] = h->name;
+		h->name = NULL;
+		chost_free(h);
+	}
+	while ((r = TAILQ_FIRST(&cl->farms)) != NULL) {
+		TAILQ_REMOVE(&cl->farms, r, entry);
+		cfarm_free(r);
+	}
 	for (i = 0; i < res->nkvs; i++)
 		cluster_key(cl, res->kvs[i].key, res->kvs[i].keylen,
 		    res->kvs[i].value, res->kvs[i].valuelen,
 		    res->kvs[i].mod_revision);
+	for (i = 0; i < nwas; i++)
+		if (cluster_host(cl, was[i]) == NULL &&
+		    strcmp(was[i], cl->d->host_name) != 0)
+			peer_forget(cl->d, was[i]);
+	free_names(was, nwas);
 	cl->joined = true;
 	cl->next_rev = res->revision + 1;
 	log_notice("cluster: joined as %s at revision %lld", cl->d->host_name,
 	    (long long)res->revision);
-	daemon_restore(cl->d);
+	if (!cl->restored)	/* the farms of the store, once */
+		daemon_restore(cl->d);
+	cl->restored = true;
 	TAILQ_FOREACH(r, &cl->farms, entry)
 		cluster_sync(cl, r->name, r);
 	cluster_sync(cl, NULL, NULL);	/* farms here with no record */
@@ -580,6 +604,8 @@ cluster_tick(evutil_socket_t fd, short ev, void *arg)
 		    cluster_leased, cl);
 	if (cl->joined && cl->watch == NULL)
 		cluster_watch(cl);
+	if (cl->joined)
+		cluster_replace(cl);	/* a dead host's, not yet placed */
 }
 
 static void
