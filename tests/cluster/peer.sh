@@ -7,7 +7,8 @@
 # par is won by the fast remote branch.  A peer with a certificate of
 # another CA, or one naming another host, gets no link and its
 # partitions' calls fail at once; b killed fails the calls in flight
-# there at once, b restarted is linked again.
+# there at once, b restarted is linked again; b frozen is given up after
+# three silent pings.
 #
 # In a network namespace of its own (bed_enter), every process stopped
 # by the PID it was started with, everything in one temporary directory.
@@ -226,7 +227,7 @@ cpid=$!
 sleep 0.5
 begin=$(date +%s%3N)
 kill -9 "${DPIDS[b]}"
-wait "${DPIDS[b]}" 2>/dev/null
+{ wait "${DPIDS[b]}"; } 2>/dev/null
 DPIDS[b]=
 wait $cpid
 ms=$(( $(date +%s%3N) - begin ))
@@ -245,6 +246,23 @@ start b $B --peer a=$A:$LINK || not_ok "balticd b restarts"
 check "a's link to b comes back" link_up a b 1
 out=$(call $A 18401 /tob/IEcho/Who '')
 expect_eq "b back: a's export reaches tb again" "$(printf 'tob-tb\n200')" "$out"
+
+# b frozen: the link goes silent, a gives it up after three pings and
+# fails the call in flight there, long before its deadline.
+call $A 18401 /tob/IEcho/Sleep 12000 20 >"$T/inflight" &
+cpid=$!
+sleep 0.5
+begin=$(date +%s%3N)
+kill -STOP "${DPIDS[b]}"
+wait $cpid
+ms=$(( $(date +%s%3N) - begin ))
+kill -CONT "${DPIDS[b]}"
+expect_match "b frozen: the call in flight fails" 'silent for 3 pings' \
+    "$(cat "$T/inflight")"
+check "b frozen: within the pings ($ms ms)" test "$ms" -lt 6000
+check "b thawed: the link comes back" link_up a b 2
+out=$(call $A 18401 /tob/IEcho/Who '')
+expect_eq "b thawed: calls flow" "$(printf 'tob-tb\n200')" "$out"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

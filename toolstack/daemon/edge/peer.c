@@ -282,6 +282,7 @@ peer_on_frame(struct chan *c, const struct baltic_hdr *h,
 {
 	struct peer	*p = arg;
 
+	p->silent = 0;		/* whatever it sends: it is there */
 	switch (h->type) {
 	case BALTIC_MSG_CALL_TO:
 		peer_on_call_to(p, h, untrusted_body);
@@ -342,6 +343,7 @@ peer_attach(struct peer *p, int fd, struct ssl_st *ssl)
 	chan_set_link(p->chan);
 	chan_set_batch(p->chan, 1, NULL, NULL);
 	p->state = PEER_HELLO;
+	p->silent = 0;
 }
 
 /* ---- the daemon's API -------------------------------------------------- */
@@ -380,11 +382,39 @@ peer_pin(struct daemon *d, const char *pin)
 	return 0;
 }
 
+/*
+ * A link that says nothing for PEER_PING_MISSES pings (a host that
+ * froze, a network that drops everything) is lost: its calls fail now,
+ * not at their deadlines.  So is one that never says HELLO.
+ */
+static void
+peer_ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peers	*ps = arg;
+	struct peer	*p, *next;
+	char		 why[64];
+
+	for (p = TAILQ_FIRST(&ps->list); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->state != PEER_UP && p->state != PEER_HELLO)
+			continue;
+		if (++p->silent > PEER_PING_MISSES) {
+			snprintf(why, sizeof why, "silent for %d pings",
+			    PEER_PING_MISSES);
+			chan_fail(p->chan, why);
+			continue;
+		}
+		if (p->state == PEER_UP)
+			chan_send(p->chan, BALTIC_MSG_PING, 0, "baltic!", 8);
+	}
+}
+
 int
 peer_init(struct daemon *d, const char *listen, const char *cert,
     const char *key, const char *ca, char **err_r)
 {
 	struct peers	*ps;
+	struct timeval	 tv;
 
 	d->peer_ops = &peer_node_ops;
 	if ((ps = calloc(1, sizeof *ps)) == NULL)
@@ -404,6 +434,11 @@ peer_init(struct daemon *d, const char *listen, const char *cert,
 		return -1;
 	if (listen != NULL && peer_link_listen(ps, listen, err_r) == -1)
 		return -1;
+	tv.tv_sec = PEER_PING_MS / 1000;
+	tv.tv_usec = (PEER_PING_MS % 1000) * 1000;
+	if ((ps->ping_ev = event_new(d->base, -1, EV_PERSIST, peer_ping_cb,
+	    ps)) == NULL || event_add(ps->ping_ev, &tv) == -1)
+		return errf(err_r, "cannot start the links' pings");
 	return 0;
 }
 
@@ -496,6 +531,8 @@ peer_fini(struct daemon *d)
 	while (!TAILQ_EMPTY(&ps->list))
 		peer_free(TAILQ_FIRST(&ps->list));
 	peer_link_stop(ps);
+	if (ps->ping_ev != NULL)
+		event_free(ps->ping_ev);
 	tls_ctx_free(ps->server);
 	tls_ctx_free(ps->client);
 	for (i = 0; i < ps->npins; i++)
