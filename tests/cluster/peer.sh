@@ -264,5 +264,33 @@ check "b thawed: the link comes back" link_up a b 2
 out=$(call $A 18401 /tob/IEcho/Who '')
 expect_eq "b thawed: calls flow" "$(printf 'tob-tb\n200')" "$out"
 
+# A farm destroyed on a with its call in flight on b: the call stops
+# there (CANCEL), and a goes on.
+call $A 18401 /tob/IEcho/Sleep 3000 10 >"$T/inflight" &
+cpid=$!
+sleep 0.5
+if on a "$BALTIC" destroy tob >/dev/null 2>&1; then
+	ok "destroy tob on a, a call to b in flight"
+else
+	not_ok "destroy tob on a, a call to b in flight"
+fi
+wait $cpid
+sleep 3
+check "a still runs" kill -0 "${DPIDS[a]}"
+out=$(call $A 18403 /rr/IEcho/Who '')
+expect_match "a still answers" '^rr-r[ab]' "$out"
+check "no stray answer on the link" test \
+    "$(grep -c 'never sent' "$T/a.log" "$T/b.log" | grep -vc ':0$')" = 0
+
+# Stopped here, not in cleanup: what a sanitizer says at exit counts.
+for h in a b; do
+	for f in $(on "$h" "$BALTIC" list --json | jq -r '.[].name'); do
+		on "$h" "$BALTIC" destroy "$f" >/dev/null 2>&1
+	done
+	stop "$h"
+done
+check "no sanitizer report" test "$(cat "$T/a.log" "$T/b.log" |
+    grep -c Sanitizer)" = 0
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -385,6 +385,7 @@ int		 peer_set(struct daemon *, const char *host,
 		    const char *addr_port, char **err_r);
 void		 peer_forget(struct daemon *, const char *host);
 bool		 peer_up(struct daemon *, const char *host);
+void		 peer_farm_gone(struct farm_run *);
 /* Where a new partition of inst runs: NULL here, else a host's name
  * (malloc'd). */
 char		*peer_place(struct daemon *, const struct farm_instance *);

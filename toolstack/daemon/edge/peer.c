@@ -69,6 +69,55 @@ peer_fail_calls(struct peer *p, const char *why)
 
 /* ---- calls from here --------------------------------------------------- */
 
+/* Stop our call r on p: CANCEL sent (the peer may be running it), and
+ * its late answer excused. */
+static void
+peer_call_stop(struct peer *p, struct req *r)
+{
+	idmap_del(&p->out, r->call_id);
+	if (p->chan != NULL && !p->ps->d->exiting) {
+		chan_send(p->chan, BALTIC_MSG_CANCEL, r->call_id, NULL, 0);
+		idmap_prune(&p->cancelled, now_us() / 1000000);
+		idmap_put(&p->cancelled, r->call_id, (void *)(uintptr_t)
+		    (now_us() / 1000000 + PEER_CANCELLED_TTL_S));
+	}
+	r->call_id = 0;
+}
+
+/*
+ * Farm f goes: its calls on every link stop and fail now, before its
+ * nodes go (the peer's calls into f end with f's partitions here).
+ */
+void
+peer_farm_gone(struct farm_run *f)
+{
+	struct peers	*ps = f->d->peers;
+	struct peer	*p;
+	struct req	*r;
+	size_t		 i;
+	bool		 again;
+
+	if (ps == NULL)
+		return;
+	TAILQ_FOREACH(p, &ps->list, entry) {
+		do {
+			again = false;
+			for (i = 0; i < p->out.cap; i++) {
+				r = p->out.v[i].val;
+				if (p->out.v[i].id == 0 || r->farm != f)
+					continue;
+				/* Finishing r may change the map: look
+				 * again from the start. */
+				peer_call_stop(p, r);
+				req_finishf(r, BALTIC_E_UNAVAILABLE, "farm %s "
+				    "is going", f->name);
+				again = true;
+				break;
+			}
+		} while (again);
+	}
+}
+
 static struct peer *
 node_peer(const struct node *n)
 {
@@ -134,17 +183,9 @@ peer_node_cancel(struct node *n, struct req *r)
 {
 	struct peer	*p = node_peer(n);
 
-	if (p == NULL || r->call_id == 0 ||
-	    idmap_get(&p->out, r->call_id) != r)
-		return;
-	idmap_del(&p->out, r->call_id);
-	if (p->chan != NULL && !p->ps->d->exiting) {
-		chan_send(p->chan, BALTIC_MSG_CANCEL, r->call_id, NULL, 0);
-		idmap_prune(&p->cancelled, now_us() / 1000000);
-		idmap_put(&p->cancelled, r->call_id, (void *)(uintptr_t)
-		    (now_us() / 1000000 + PEER_CANCELLED_TTL_S));
-	}
-	r->call_id = 0;
+	if (p != NULL && r->call_id != 0 &&
+	    idmap_get(&p->out, r->call_id) == r)
+		peer_call_stop(p, r);
 }
 
 /* A partition on another host, for the router. */
