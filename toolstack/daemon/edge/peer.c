@@ -500,17 +500,26 @@ peer_free(struct peer *p)
 	free(p);
 }
 
+/* Said, not returned: the etcd layer calls it from the loop, with no
+ * one to tell but the log. */
 int
-peer_set(struct daemon *d, const char *host, const char *addr_port,
-    char **err_r)
+peer_set(struct daemon *d, const char *host, const char *addr_port)
 {
-	struct peers	*ps = d->peers;
-	struct peer	*p;
+	struct peers		*ps = d->peers;
+	struct peer		*p;
+	struct sockaddr_storage	 sa;
+	int			 salen;
 
-	if (ps == NULL || d->host_name == NULL)
-		return errf(err_r, "not in a cluster (no --host)");
-	if (!proto_peer_name_ok(host, strlen(host)))
-		return errf(err_r, "peer %s: not a host name", host);
+	if (ps == NULL || d->host_name == NULL) {
+		log_warnx("peer %s: not in a cluster (no --host)", host);
+		return -1;
+	}
+	if (!proto_peer_name_ok(host, strlen(host)) ||
+	    peer_parse_addr(addr_port, &sa, &salen) == -1) {
+		log_warnx("peer %s=%s: NAME=IP:PORT expected", host,
+		    addr_port);
+		return -1;
+	}
 	if (strcmp(host, d->host_name) == 0)
 		return 0;	/* ourselves: no link */
 	if ((p = peer_find(ps, host)) != NULL) {
@@ -518,25 +527,25 @@ peer_set(struct daemon *d, const char *host, const char *addr_port,
 			return 0;
 		peer_free(p);	/* moved: a fresh link to where it is */
 	}
-	if ((p = calloc(1, sizeof *p)) == NULL)
-		return errf(err_r, "out of memory");
+	if ((p = calloc(1, sizeof *p)) == NULL ||
+	    (p->host = strdup(host)) == NULL ||
+	    (p->addr = strdup(addr_port)) == NULL) {
+		if (p != NULL)
+			free(p->host);
+		free(p);
+		log_warnx("peer %s: out of memory", host);
+		return -1;
+	}
 	p->ps = ps;
 	p->fd = -1;
+	p->sa = sa;
+	p->salen = salen;
 	p->next_id = arc4random();
 	p->backoff_ms = PEER_BACKOFF_MIN_MS;
 	idmap_init(&p->out);
 	idmap_init(&p->in);
 	idmap_init(&p->cancelled);
 	p->dials = strcmp(d->host_name, host) < 0;
-	if ((p->host = strdup(host)) == NULL ||
-	    (p->addr = strdup(addr_port)) == NULL ||
-	    peer_parse_addr(addr_port, &p->sa, &p->salen) == -1) {
-		free(p->host);
-		free(p->addr);
-		free(p);
-		return errf(err_r, "peer %s=%s: IP:PORT expected", host,
-		    addr_port);
-	}
 	TAILQ_INSERT_TAIL(&ps->list, p, entry);
 	peer_set_why(p, p->dials ? "not dialed yet" : "not dialed by it yet");
 	if (p->dials)
