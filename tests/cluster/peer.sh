@@ -189,6 +189,11 @@ for i in $(seq 20); do call $A 18403 /rr/IEcho/Who '' >/dev/null; done
 expect_eq "roundrobin: ra (on a) served 10" 10 "$(served_on a rr rr-ra)"
 expect_eq "roundrobin: rb (on b) served 10" 10 "$(served_on b rr rr-rb)"
 
+# apply does not know the other hosts' partitions yet: it refuses.
+out=$(on a "$BALTIC" apply -f rr "$T/farms/$A.farm" 2>&1)
+expect_match "apply refuses a farm spread over hosts" \
+    'partitions on other hosts' "$out"
+
 # A par: the slow branch here, the fast one on b, which wins.
 begin=$(date +%s%3N)
 out=$(call $A 18404 /pp/IEcho/Slow 3000)
