@@ -7,7 +7,8 @@
 # par is won by the fast remote branch.  A peer with a certificate of
 # another CA, or one naming another host, gets no link and its
 # partitions' calls fail at once; b killed fails the calls in flight
-# there at once, b restarted is linked again.
+# there at once, b restarted is linked again; b frozen is given up after
+# three silent pings.
 #
 # In a network namespace of its own (bed_enter), every process stopped
 # by the PID it was started with, everything in one temporary directory.
@@ -188,6 +189,11 @@ for i in $(seq 20); do call $A 18403 /rr/IEcho/Who '' >/dev/null; done
 expect_eq "roundrobin: ra (on a) served 10" 10 "$(served_on a rr rr-ra)"
 expect_eq "roundrobin: rb (on b) served 10" 10 "$(served_on b rr rr-rb)"
 
+# apply does not know the other hosts' partitions yet: it refuses.
+out=$(on a "$BALTIC" apply -f rr "$T/farms/$A.farm" 2>&1)
+expect_match "apply refuses a farm spread over hosts" \
+    'partitions on other hosts' "$out"
+
 # A par: the slow branch here, the fast one on b, which wins.
 begin=$(date +%s%3N)
 out=$(call $A 18404 /pp/IEcho/Slow 3000)
@@ -226,7 +232,7 @@ cpid=$!
 sleep 0.5
 begin=$(date +%s%3N)
 kill -9 "${DPIDS[b]}"
-wait "${DPIDS[b]}" 2>/dev/null
+{ wait "${DPIDS[b]}"; } 2>/dev/null
 DPIDS[b]=
 wait $cpid
 ms=$(( $(date +%s%3N) - begin ))
@@ -245,6 +251,51 @@ start b $B --peer a=$A:$LINK || not_ok "balticd b restarts"
 check "a's link to b comes back" link_up a b 1
 out=$(call $A 18401 /tob/IEcho/Who '')
 expect_eq "b back: a's export reaches tb again" "$(printf 'tob-tb\n200')" "$out"
+
+# b frozen: the link goes silent, a gives it up after three pings and
+# fails the call in flight there, long before its deadline.
+call $A 18401 /tob/IEcho/Sleep 12000 20 >"$T/inflight" &
+cpid=$!
+sleep 0.5
+begin=$(date +%s%3N)
+kill -STOP "${DPIDS[b]}"
+wait $cpid
+ms=$(( $(date +%s%3N) - begin ))
+kill -CONT "${DPIDS[b]}"
+expect_match "b frozen: the call in flight fails" 'silent for 3 pings' \
+    "$(cat "$T/inflight")"
+check "b frozen: within the pings ($ms ms)" test "$ms" -lt 6000
+check "b thawed: the link comes back" link_up a b 2
+out=$(call $A 18401 /tob/IEcho/Who '')
+expect_eq "b thawed: calls flow" "$(printf 'tob-tb\n200')" "$out"
+
+# A farm destroyed on a with its call in flight on b: the call stops
+# there (CANCEL), and a goes on.
+call $A 18401 /tob/IEcho/Sleep 3000 10 >"$T/inflight" &
+cpid=$!
+sleep 0.5
+if on a "$BALTIC" destroy tob >/dev/null 2>&1; then
+	ok "destroy tob on a, a call to b in flight"
+else
+	not_ok "destroy tob on a, a call to b in flight"
+fi
+wait $cpid
+sleep 3
+check "a still runs" kill -0 "${DPIDS[a]}"
+out=$(call $A 18403 /rr/IEcho/Who '')
+expect_match "a still answers" '^rr-r[ab]' "$out"
+check "no stray answer on the link" test \
+    "$(grep -c 'never sent' "$T/a.log" "$T/b.log" | grep -vc ':0$')" = 0
+
+# Stopped here, not in cleanup: what a sanitizer says at exit counts.
+for h in a b; do
+	for f in $(on "$h" "$BALTIC" list --json | jq -r '.[].name'); do
+		on "$h" "$BALTIC" destroy "$f" >/dev/null 2>&1
+	done
+	stop "$h"
+done
+check "no sanitizer report" test "$(cat "$T/a.log" "$T/b.log" |
+    grep -c Sanitizer)" = 0
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

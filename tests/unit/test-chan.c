@@ -395,6 +395,40 @@ w_eof_midframe(int fd)
 	shutdown(fd, SHUT_WR);
 }
 
+/* A CALL_TO, well formed: "f" "p-1" then IEcho.Echo. */
+static const char call_to_body[] = "\1\0\3\0fp-1\5\0\4\0\0\0\0\0IEchoEcho";
+#define CALL_TO_BODY_LEN	(sizeof call_to_body - 1)
+
+static void
+w_call_to(int fd)
+{
+	raw_frame(fd, BALTIC_MSG_CALL_TO, CALL_TO_BODY_LEN, 1, call_to_body);
+}
+
+/* Only a link (chan_set_link) takes CALL_TO: a guest's channel closes
+ * on it as on any unknown type. */
+static void
+test_call_to_link_only(void **state)
+{
+	struct side	a;
+	int		fd;
+
+	expect_close(1, w_call_to);
+	fd = raw_pair(&a);
+	chan_set_link(a.c);
+	raw_hello(fd, 2, BALTIC_FRAME_MAX);
+	w_call_to(fd);
+	run_until(&a.frames);
+	assert_int_equal(a.frames, 1);
+	assert_int_equal(a.last_id, 1);
+	assert_int_equal(a.closed, 0);
+	/* Still checked: a CALL_TO too short for its call closes it. */
+	raw_frame(fd, BALTIC_MSG_CALL_TO, 4 + 2 + 8 + 1, 2, call_to_body);
+	run_until(&a.closed);
+	chan_free(a.c);
+	close(fd);
+}
+
 static void
 test_violations_close(void **state)
 {
@@ -510,6 +544,7 @@ main(void)
 		cmocka_unit_test(test_hiwat),
 		cmocka_unit_test(test_negotiate_lower),
 		cmocka_unit_test(test_violations_close),
+		cmocka_unit_test(test_call_to_link_only),
 		cmocka_unit_test(test_partial),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_fail_in_callback),

@@ -565,6 +565,15 @@ ctl_apply(struct ctl *c, yajl_val rq)
 		farm_file_free(file);
 		return;
 	}
+	/* The plan knows only the partitions that run here: it would
+	 * start here those of the other hosts. */
+	if (!TAILQ_EMPTY(&f->peer_parts)) {
+		ctl_error(c, BALTIC_EXIT_FAIL, "farm %s has partitions on "
+		    "other hosts: apply cannot change it yet (destroy and "
+		    "create it on each host)", f->name);
+		farm_file_free(file);
+		return;
+	}
 	if ((a = calloc(1, sizeof *a)) == NULL ||
 	    (a->v = calloc(farm->ninstances + 1, sizeof *a->v)) == NULL ||
 	    (a->exports = calloc(farm->nexports + 1, sizeof *a->exports))

@@ -337,8 +337,8 @@ start_cluster(struct daemon *d, struct options *o)
 			fatalx("--peer %s: NAME=IP:PORT expected",
 			    o->peers[i]);
 		*eq = '\0';
-		if (peer_set(d, o->peers[i], eq + 1, &err) == -1)
-			fatalx("%s", err != NULL ? err : "out of memory");
+		if (peer_set(d, o->peers[i], eq + 1) == -1)
+			fatalx("--peer %s=%s refused", o->peers[i], eq + 1);
 		*eq = '=';
 	}
 	free(o->peers);

@@ -378,18 +378,21 @@ const struct chan_cbs *part_chan_cbs(void);
  * edge/peer.c: the other hosts of a cluster, one TLS link each, by host
  * name.  peer_set makes a host known (or moves it to addr_port, "IP:PORT"):
  * its link is kept up from then on, dialed by the host whose name sorts
- * lower and accepted by the other, again with backoff when it drops.
- * peer_forget drops the host and its link (calls in flight on it fail).
- * peer_up: is its link up?  0, or -1 with *err_r (caller frees).
+ * lower and accepted by the other, again with backoff when it drops;
+ * our own name is ignored; -1 (said in the log) for a bad name or
+ * address.  peer_forget drops the host and its link (calls in flight on
+ * it fail).  peer_up: is its link up?  peer_init: 0, or -1 with *err_r
+ * (caller frees).
  */
 int		 peer_init(struct daemon *, const char *listen,
 		    const char *cert, const char *key, const char *ca,
 		    char **err_r);
 void		 peer_fini(struct daemon *);
 int		 peer_set(struct daemon *, const char *host,
-		    const char *addr_port, char **err_r);
+		    const char *addr_port);
 void		 peer_forget(struct daemon *, const char *host);
 bool		 peer_up(struct daemon *, const char *host);
+void		 peer_farm_gone(struct farm_run *);
 /* Where a new partition of inst runs: NULL here, else a host's name
  * (malloc'd). */
 char		*peer_place(struct daemon *, const struct farm_instance *);

@@ -47,6 +47,7 @@ farm_run_free(struct farm_run *f)
 	if (f == NULL)
 		return;
 	adopt_farm_gone(f);
+	peer_farm_gone(f);
 	elastic_free(f);
 	if (f->drain_ev != NULL)
 		event_free(f->drain_ev);

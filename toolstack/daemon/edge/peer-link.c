@@ -178,9 +178,10 @@ peer_link_lost(struct peer *p, const char *why)
 {
 	struct timeval	tv;
 
+	/* A host that stays away is said once, not at every retry. */
 	if (p->state == PEER_UP)
 		log_warnx("host %s: link lost: %s", p->host, why);
-	else
+	else if (p->why == NULL || strcmp(p->why, why) != 0)
 		log_info("host %s: no link: %s", p->host, why);
 	peer_set_why(p, why);
 	/* Down before the calls fail: an `or` that passes one on must not
@@ -275,7 +276,8 @@ dial_cb(evutil_socket_t fd, short what, void *arg)
 	if (r == -1) {
 		snprintf(why, sizeof why, "TLS with %s refused: %s", p->addr,
 		    handshake_why(p->ssl));
-		log_warnx("host %s: %s", p->host, why);
+		if (p->why == NULL || strcmp(p->why, why) != 0)
+			log_warnx("host %s: %s", p->host, why);
 		peer_link_lost(p, why);
 		return;
 	}

@@ -69,6 +69,55 @@ peer_fail_calls(struct peer *p, const char *why)
 
 /* ---- calls from here --------------------------------------------------- */
 
+/* Stop our call r on p: CANCEL sent (the peer may be running it), and
+ * its late answer excused. */
+static void
+peer_call_stop(struct peer *p, struct req *r)
+{
+	idmap_del(&p->out, r->call_id);
+	if (p->chan != NULL && !p->ps->d->exiting) {
+		chan_send(p->chan, BALTIC_MSG_CANCEL, r->call_id, NULL, 0);
+		idmap_prune(&p->cancelled, now_us() / 1000000);
+		idmap_put(&p->cancelled, r->call_id, (void *)(uintptr_t)
+		    (now_us() / 1000000 + PEER_CANCELLED_TTL_S));
+	}
+	r->call_id = 0;
+}
+
+/*
+ * Farm f goes: its calls on every link stop and fail now, before its
+ * nodes go (the peer's calls into f end with f's partitions here).
+ */
+void
+peer_farm_gone(struct farm_run *f)
+{
+	struct peers	*ps = f->d->peers;
+	struct peer	*p;
+	struct req	*r;
+	size_t		 i;
+	bool		 again;
+
+	if (ps == NULL)
+		return;
+	TAILQ_FOREACH(p, &ps->list, entry) {
+		do {
+			again = false;
+			for (i = 0; i < p->out.cap; i++) {
+				r = p->out.v[i].val;
+				if (p->out.v[i].id == 0 || r->farm != f)
+					continue;
+				/* Finishing r may change the map: look
+				 * again from the start. */
+				peer_call_stop(p, r);
+				req_finishf(r, BALTIC_E_UNAVAILABLE, "farm %s "
+				    "is going", f->name);
+				again = true;
+				break;
+			}
+		} while (again);
+	}
+}
+
 static struct peer *
 node_peer(const struct node *n)
 {
@@ -134,17 +183,9 @@ peer_node_cancel(struct node *n, struct req *r)
 {
 	struct peer	*p = node_peer(n);
 
-	if (p == NULL || r->call_id == 0 ||
-	    idmap_get(&p->out, r->call_id) != r)
-		return;
-	idmap_del(&p->out, r->call_id);
-	if (p->chan != NULL && !p->ps->d->exiting) {
-		chan_send(p->chan, BALTIC_MSG_CANCEL, r->call_id, NULL, 0);
-		idmap_prune(&p->cancelled, now_us() / 1000000);
-		idmap_put(&p->cancelled, r->call_id, (void *)(uintptr_t)
-		    (now_us() / 1000000 + PEER_CANCELLED_TTL_S));
-	}
-	r->call_id = 0;
+	if (p != NULL && r->call_id != 0 &&
+	    idmap_get(&p->out, r->call_id) == r)
+		peer_call_stop(p, r);
 }
 
 /* A partition on another host, for the router. */
@@ -282,6 +323,7 @@ peer_on_frame(struct chan *c, const struct baltic_hdr *h,
 {
 	struct peer	*p = arg;
 
+	p->silent = 0;		/* whatever it sends: it is there */
 	switch (h->type) {
 	case BALTIC_MSG_CALL_TO:
 		peer_on_call_to(p, h, untrusted_body);
@@ -342,6 +384,7 @@ peer_attach(struct peer *p, int fd, struct ssl_st *ssl)
 	chan_set_link(p->chan);
 	chan_set_batch(p->chan, 1, NULL, NULL);
 	p->state = PEER_HELLO;
+	p->silent = 0;
 }
 
 /* ---- the daemon's API -------------------------------------------------- */
@@ -380,11 +423,39 @@ peer_pin(struct daemon *d, const char *pin)
 	return 0;
 }
 
+/*
+ * A link that says nothing for PEER_PING_MISSES pings (a host that
+ * froze, a network that drops everything) is lost: its calls fail now,
+ * not at their deadlines.  So is one that never says HELLO.
+ */
+static void
+peer_ping_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct peers	*ps = arg;
+	struct peer	*p, *next;
+	char		 why[64];
+
+	for (p = TAILQ_FIRST(&ps->list); p != NULL; p = next) {
+		next = TAILQ_NEXT(p, entry);
+		if (p->state != PEER_UP && p->state != PEER_HELLO)
+			continue;
+		if (++p->silent > PEER_PING_MISSES) {
+			snprintf(why, sizeof why, "silent for %d pings",
+			    PEER_PING_MISSES);
+			chan_fail(p->chan, why);
+			continue;
+		}
+		if (p->state == PEER_UP)
+			chan_send(p->chan, BALTIC_MSG_PING, 0, "baltic!", 8);
+	}
+}
+
 int
 peer_init(struct daemon *d, const char *listen, const char *cert,
     const char *key, const char *ca, char **err_r)
 {
 	struct peers	*ps;
+	struct timeval	 tv;
 
 	d->peer_ops = &peer_node_ops;
 	if ((ps = calloc(1, sizeof *ps)) == NULL)
@@ -404,6 +475,11 @@ peer_init(struct daemon *d, const char *listen, const char *cert,
 		return -1;
 	if (listen != NULL && peer_link_listen(ps, listen, err_r) == -1)
 		return -1;
+	tv.tv_sec = PEER_PING_MS / 1000;
+	tv.tv_usec = (PEER_PING_MS % 1000) * 1000;
+	if ((ps->ping_ev = event_new(d->base, -1, EV_PERSIST, peer_ping_cb,
+	    ps)) == NULL || event_add(ps->ping_ev, &tv) == -1)
+		return errf(err_r, "cannot start the links' pings");
 	return 0;
 }
 
@@ -424,17 +500,26 @@ peer_free(struct peer *p)
 	free(p);
 }
 
+/* Said, not returned: the etcd layer calls it from the loop, with no
+ * one to tell but the log. */
 int
-peer_set(struct daemon *d, const char *host, const char *addr_port,
-    char **err_r)
+peer_set(struct daemon *d, const char *host, const char *addr_port)
 {
-	struct peers	*ps = d->peers;
-	struct peer	*p;
+	struct peers		*ps = d->peers;
+	struct peer		*p;
+	struct sockaddr_storage	 sa;
+	int			 salen;
 
-	if (ps == NULL || d->host_name == NULL)
-		return errf(err_r, "not in a cluster (no --host)");
-	if (!proto_peer_name_ok(host, strlen(host)))
-		return errf(err_r, "peer %s: not a host name", host);
+	if (ps == NULL || d->host_name == NULL) {
+		log_warnx("peer %s: not in a cluster (no --host)", host);
+		return -1;
+	}
+	if (!proto_peer_name_ok(host, strlen(host)) ||
+	    peer_parse_addr(addr_port, &sa, &salen) == -1) {
+		log_warnx("peer %s=%s: NAME=IP:PORT expected", host,
+		    addr_port);
+		return -1;
+	}
 	if (strcmp(host, d->host_name) == 0)
 		return 0;	/* ourselves: no link */
 	if ((p = peer_find(ps, host)) != NULL) {
@@ -442,25 +527,25 @@ peer_set(struct daemon *d, const char *host, const char *addr_port,
 			return 0;
 		peer_free(p);	/* moved: a fresh link to where it is */
 	}
-	if ((p = calloc(1, sizeof *p)) == NULL)
-		return errf(err_r, "out of memory");
+	if ((p = calloc(1, sizeof *p)) == NULL ||
+	    (p->host = strdup(host)) == NULL ||
+	    (p->addr = strdup(addr_port)) == NULL) {
+		if (p != NULL)
+			free(p->host);
+		free(p);
+		log_warnx("peer %s: out of memory", host);
+		return -1;
+	}
 	p->ps = ps;
 	p->fd = -1;
+	p->sa = sa;
+	p->salen = salen;
 	p->next_id = arc4random();
 	p->backoff_ms = PEER_BACKOFF_MIN_MS;
 	idmap_init(&p->out);
 	idmap_init(&p->in);
 	idmap_init(&p->cancelled);
 	p->dials = strcmp(d->host_name, host) < 0;
-	if ((p->host = strdup(host)) == NULL ||
-	    (p->addr = strdup(addr_port)) == NULL ||
-	    peer_parse_addr(addr_port, &p->sa, &p->salen) == -1) {
-		free(p->host);
-		free(p->addr);
-		free(p);
-		return errf(err_r, "peer %s=%s: IP:PORT expected", host,
-		    addr_port);
-	}
 	TAILQ_INSERT_TAIL(&ps->list, p, entry);
 	peer_set_why(p, p->dials ? "not dialed yet" : "not dialed by it yet");
 	if (p->dials)
@@ -496,6 +581,8 @@ peer_fini(struct daemon *d)
 	while (!TAILQ_EMPTY(&ps->list))
 		peer_free(TAILQ_FIRST(&ps->list));
 	peer_link_stop(ps);
+	if (ps->ping_ev != NULL)
+		event_free(ps->ping_ev);
 	tls_ctx_free(ps->server);
 	tls_ctx_free(ps->client);
 	for (i = 0; i < ps->npins; i++)

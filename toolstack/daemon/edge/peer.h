@@ -26,6 +26,8 @@ struct ssl_st;
 #define PEER_BACKOFF_MIN_MS	100	/* first retry after a failure */
 #define PEER_BACKOFF_MAX_MS	5000
 #define PEER_CANCELLED_TTL_S	30	/* a late RESULT is excused */
+#define PEER_PING_MS		1000	/* a link's health check */
+#define PEER_PING_MISSES	3	/* silent that many: link lost */
 
 enum peer_state {
 	PEER_IDLE,		/* no link: waits to dial again, or to be
@@ -48,6 +50,7 @@ struct peer {
 	struct event		*ev;		/* PEER_DIALING: its I/O */
 	struct event		*retry;		/* PEER_IDLE: dial again */
 	unsigned		 backoff_ms;
+	unsigned		 silent;	/* pings unanswered in a row */
 	struct chan		*chan;		/* PEER_HELLO, PEER_UP */
 	uint32_t		 next_id;
 	struct idmap		 out;		/* our calls: id -> req */
@@ -64,6 +67,7 @@ struct peers {
 	struct ssl_ctx_st	*server, *client;
 	int			 lfd;		/* -1: no --peer-listen */
 	struct event		*lev;
+	struct event		*ping_ev;
 	TAILQ_HEAD(, peer)	 list;
 	TAILQ_HEAD(, peer_acc)	 accepting;	/* handshakes under way */
 	char			**pins;		/* "INSTANCE=HOST" (a test's) */
