@@ -314,7 +314,7 @@ static void
 cluster_key(struct cluster *cl, const char *key, size_t keylen,
     const char *val, size_t len, int64_t rev)
 {
-	char		 name[128], *err = NULL;
+	char		 name[128];
 	struct chost	*h;
 	struct cfarm	*r, *old;
 	const char	*k;
@@ -347,10 +347,9 @@ cluster_key(struct cluster *cl, const char *key, size_t keylen,
 			cl->registered = h != NULL;
 			return;
 		}
-		if (h != NULL && peer_set(cl->d, name, h->addr, &err) == -1) {
-			log_warnx("cluster: host %s: %s", name, err);
-			free(err);
-		} else if (h == NULL) {
+		if (h != NULL)
+			peer_set(cl->d, name, h->addr);	/* says refusals */
+		else {
 			log_notice("cluster: host %s is gone", name);
 			peer_forget(cl->d, name);
 		}
