@@ -76,9 +76,12 @@ cluster_place_of(struct farm_run *f, struct farm_instance *inst)
 	const char	*h;
 	char		*host = NULL;
 
+	/* A record that names no host for it (not one of ours): it runs
+	 * nowhere, rather than on every host at once. */
 	h = cfarm_host(cluster_farm(d->cluster, f->name), inst->name);
-	if (h != NULL && strcmp(h, d->host_name) != 0 &&
-	    (host = strdup(h)) == NULL)
+	if (h == NULL)
+		h = CLUSTER_NOWHERE;
+	if (strcmp(h, d->host_name) != 0 && (host = strdup(h)) == NULL)
 		fatal("%s", __func__);
 	return host;
 }
