@@ -527,6 +527,7 @@ shut_down(struct daemon *d)
 	free(d->agent_path);
 	free(d->self_path);
 	free(d->host_name);
+	free(d->host_addr);
 }
 
 int
