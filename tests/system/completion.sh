@@ -39,7 +39,7 @@ for with in "" "$bc"; do
 	    bash "$T/complete.bash" 2>&1)
 	mapfile -t r <<< "$out"
 	expect_eq "$what: registered for baltic" "complete -F _baltic baltic" "${r[0]}"
-	expect_match "$what: the commands" "^help check compile create apply list top call set destroy cut paste$" "${r[1]}"
+	expect_match "$what: the commands" "^help check compile create apply list top call set destroy cut paste move$" "${r[1]}"
 	expect_eq "$what: a command's prefix" "destroy" "${r[2]}"
 	expect_eq "$what: a farm name" "rf" "${r[3]}"
 	expect_eq "$what: a farm name's prefix" "rf" "${r[4]}"
