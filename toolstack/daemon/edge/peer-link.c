@@ -207,6 +207,25 @@ retry_cb(evutil_socket_t fd, short what, void *arg)
 	peer_link_dial(arg);
 }
 
+/* A link leaves from this host's own address (its --peer-listen IP,
+ * any port), so that the other end, and a firewall, see the host it
+ * comes from.  0, or -1 with errno. */
+static int
+link_bind_local(struct daemon *d, int fd)
+{
+	struct sockaddr_storage	ss;
+	int			len;
+
+	if (d->host_addr == NULL ||
+	    peer_parse_addr(d->host_addr, &ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = 0;
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
+	return bind(fd, (struct sockaddr *)&ss, (socklen_t)len);
+}
+
 /* Connect to p, then the TLS handshake, in the loop (dial_cb). */
 void
 peer_link_dial(struct peer *p)
@@ -219,6 +238,10 @@ peer_link_dial(struct peer *p)
 	    SOCK_CLOEXEC, 0);
 	if (p->fd == -1) {
 		peer_link_lost(p, "cannot make a socket");
+		return;
+	}
+	if (link_bind_local(d, p->fd) == -1) {
+		peer_link_lost(p, strerror(errno));
 		return;
 	}
 	p->state = PEER_DIALING;
