@@ -59,3 +59,7 @@ target ctl "$out/obj/control-req.o" "$out/obj/util.o" -lyajl
 # The etcd client's JSON (toolstack/cluster/etcd-json.c), yajl.
 $CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/cluster/etcd-json.c" -o "$out/obj/etcd-json.o"
 target etcd "$out/obj/etcd-json.o" -lyajl
+# The cluster's records (toolstack/cluster/record.c): util.c, log.c, yajl.
+$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/cluster/record.c" -o "$out/obj/record.o"
+$CC $CFLAGS $LIBSAN -c "$srcdir/libbaltic/log.c" -o "$out/obj/log.o"
+target record "$out/obj/record.o" "$out/obj/util.o" "$out/obj/log.o" -lyajl

@@ -14,7 +14,7 @@ FUZZ_PROTO_LIBS = libbaltic/libbaltic.a $(LIBEVENT_LIBS)
 check_PROGRAMS += tests/fuzz/replay-farm tests/fuzz/replay-farm-expr \
 	tests/fuzz/replay-http tests/fuzz/replay-wire tests/fuzz/replay-chan \
 	tests/fuzz/replay-http-req tests/fuzz/replay-keep tests/fuzz/replay-ctl \
-	tests/fuzz/replay-etcd
+	tests/fuzz/replay-etcd tests/fuzz/replay-record
 tests_fuzz_replay_farm_SOURCES = tests/fuzz/replay-main.c \
 	tests/fuzz/fuzz-farm.c tests/fuzz/fuzz.h
 tests_fuzz_replay_farm_LDADD = $(FUZZ_FARM_LIBS)
@@ -48,6 +48,12 @@ tests_fuzz_replay_etcd_SOURCES = tests/fuzz/replay-main.c \
 tests_fuzz_replay_etcd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(YAJL_CFLAGS)
 tests_fuzz_replay_etcd_LDADD = toolstack/libcluster.a $(YAJL_LIBS) \
 	$(LIBEVENT_LIBS)
+
+tests_fuzz_replay_record_SOURCES = tests/fuzz/replay-main.c \
+	tests/fuzz/fuzz-record.c tests/fuzz/fuzz.h toolstack/util/util.c
+tests_fuzz_replay_record_CFLAGS = $(AM_CFLAGS) $(YAJL_CFLAGS)
+tests_fuzz_replay_record_LDADD = toolstack/libcluster.a \
+	libbaltic/libbaltic.a $(YAJL_LIBS)
 
 TESTS += tests/fuzz/replay.sh
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run.sh tests/fuzz/build.sh \

@@ -16,7 +16,7 @@ fail=0
 tmp=$(mktemp) || exit 99
 trap 'rm -f "$tmp"' EXIT INT TERM
 
-for t in farm farm-expr http http-req wire chan keep ctl etcd; do
+for t in farm farm-expr http http-req wire chan keep ctl etcd record; do
 	prog=$builddir/tests/fuzz/replay-$t
 	if [ ! -x "$prog" ]; then
 		echo "replay.sh: $prog not built" >&2

@@ -14,7 +14,7 @@ set -u
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-60}
 out=${FUZZ_BUILD:-/tmp/baltic-fuzz}
-targets=${FUZZ_TARGETS:-farm farm-expr http http-req wire chan keep ctl etcd}
+targets=${FUZZ_TARGETS:-farm farm-expr http http-req wire chan keep ctl etcd record}
 
 sh "$srcdir/tests/fuzz/build.sh" "$out" >/dev/null || exit $?
 

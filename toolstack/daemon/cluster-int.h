@@ -10,38 +10,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cluster/record.h"
+
 struct daemon;
 struct etcd;
 struct etcd_op;
 struct etcd_watch;
 struct event;
 struct cluster_create;
-
-/* A host, as its record says (hosts/NAME). */
-struct chost {
-	char			*name;
-	char			*addr;
-	int64_t			 capacity_mb;
-	char			**labels;
-	size_t			 nlabels;
-	TAILQ_ENTRY(chost)	 entry;
-};
-
-/* A farm, as its record says (farms/NAME): the source and, per
- * instance, the host. */
-struct cfarm {
-	char			*name;
-	int64_t			 mod_rev;
-	char			*source;
-	char			*path;
-	char			**inst;
-	char			**host;
-	int64_t			*mem;		/* MiB, counted against it */
-	size_t			 n;
-	bool			 replacing;	/* a placement of ours is in
-						 * etcd's hands */
-	TAILQ_ENTRY(cfarm)	 entry;
-};
 
 struct cluster {
 	struct daemon		*d;
@@ -69,11 +45,6 @@ struct cluster {
 /* cluster.c */
 struct cfarm	*cluster_farm(struct cluster *, const char *name);
 struct chost	*cluster_host(struct cluster *, const char *name);
-const char	*cfarm_host(const struct cfarm *, const char *inst);
-/* A record's value for a farm: caller frees; NULL if out of memory. */
-char		*cfarm_value(const char *source, const char *path,
-		    char *const *inst, const char *const *host,
-		    const int64_t *mem_mb, size_t n, size_t *len_r);
 void		 cluster_key_put(struct cluster *, const char *name,
 		    const char *path, const char *source, char *const *inst,
 		    const char *const *host, const int64_t *mem_mb, size_t n,

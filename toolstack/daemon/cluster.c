@@ -22,6 +22,7 @@
 
 #include "backend/backend.h"
 #include "cluster/etcd.h"
+#include "cluster/record.h"
 #include "cluster/place.h"
 #include "daemon/cluster-int.h"
 #include "daemon/cluster.h"
@@ -31,59 +32,6 @@
 
 static void	cluster_tick(evutil_socket_t, short, void *);
 static void	cluster_watch(struct cluster *);
-
-/* ---- names ------------------------------------------------------------- */
-
-/* A host's or a label's name: what a record may hold (farm(5)). */
-static bool
-name_ok(const char *s, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > 63 || s[0] == '.' || s[0] == '-')
-		return false;
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '-' || s[i] == '_'))
-			return false;
-	return true;
-}
-
-/* Split a comma-separated list of names into *v_r (n_r of them). */
-static int
-split_names(const char *s, char ***v_r, size_t *n_r, char **err_r)
-{
-	const char	*p = s, *e;
-	char		**v;
-
-	*v_r = NULL;
-	*n_r = 0;
-	while (p != NULL && *p != '\0') {
-		e = strchr(p, ',');
-		if (!name_ok(p, e != NULL ? (size_t)(e - p) : strlen(p)))
-			return errf(err_r, "bad name in list \"%s\"", s);
-		if ((v = reallocarray(*v_r, *n_r + 1, sizeof *v)) == NULL ||
-		    (v[*n_r] = strndup(p, e != NULL ? (size_t)(e - p) :
-		    strlen(p))) == NULL)
-			fatal("%s", __func__);
-		*v_r = v;
-		(*n_r)++;
-		p = e != NULL ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-static void
-free_names(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 /* ---- the records ------------------------------------------------------- */
 
@@ -107,179 +55,6 @@ cluster_farm(struct cluster *cl, const char *name)
 		if (strcmp(r->name, name) == 0)
 			return r;
 	return NULL;
-}
-
-const char *
-cfarm_host(const struct cfarm *r, const char *inst)
-{
-	size_t	i;
-
-	for (i = 0; r != NULL && i < r->n; i++)
-		if (strcmp(r->inst[i], inst) == 0)
-			return r->host[i];
-	return NULL;
-}
-
-static void
-chost_free(struct chost *h)
-{
-	free(h->name);
-	free(h->addr);
-	free_names(h->labels, h->nlabels);
-	free(h);
-}
-
-static void
-cfarm_free(struct cfarm *r)
-{
-	free(r->name);
-	free(r->source);
-	free(r->path);
-	free_names(r->inst, r->n);
-	free_names(r->host, r->n);
-	free(r->mem);
-	free(r);
-}
-
-/* A host's record from untrusted JSON, or NULL (said why). */
-static struct chost *
-chost_parse(const char *name, const char *val, size_t len)
-{
-	char		*buf, ebuf[128];
-	const char	*path[] = { "labels", NULL }, *addr, *l;
-	yajl_val	 t = NULL, labels;
-	struct chost	*h = NULL;
-	size_t		 i;
-
-	if ((buf = strndup(val, len)) == NULL)
-		fatal("%s", __func__);
-	if ((t = yajl_tree_parse(buf, ebuf, sizeof ebuf)) == NULL ||
-	    !YAJL_IS_OBJECT(t) || (addr = json_str(t, "addr")) == NULL ||
-	    strlen(addr) > 64 || strchr(addr, ':') == NULL) {
-		log_warnx("cluster: host %s: record unusable; left out", name);
-		goto out;
-	}
-	if ((h = calloc(1, sizeof *h)) == NULL ||
-	    (h->name = strdup(name)) == NULL ||
-	    (h->addr = strdup(addr)) == NULL)
-		fatal("%s", __func__);
-	h->capacity_mb = json_int(t, "capacity_mb", 0);
-	if (h->capacity_mb < 0 || h->capacity_mb > CLUSTER_MEM_MAX_MB)
-		h->capacity_mb = 0;
-	labels = yajl_tree_get(t, path, yajl_t_array);
-	for (i = 0; labels != NULL && i < labels->u.array.len && i < 64; i++) {
-		if ((l = YAJL_GET_STRING(labels->u.array.values[i])) == NULL ||
-		    !name_ok(l, strlen(l)))
-			continue;
-		if ((h->labels = reallocarray(h->labels, h->nlabels + 1,
-		    sizeof *h->labels)) == NULL ||
-		    (h->labels[h->nlabels++] = strdup(l)) == NULL)
-			fatal("%s", __func__);
-	}
-out:
-	yajl_tree_free(t);
-	free(buf);
-	return h;
-}
-
-/* A farm's record from untrusted JSON, or NULL (said why). */
-static struct cfarm *
-cfarm_parse(const char *name, const char *val, size_t len, int64_t rev)
-{
-	char		*buf, ebuf[128];
-	const char	*path[] = { "place", NULL }, *mpath[] = { "mem_mb", NULL };
-	const char	*src, *fpath, *h;
-	yajl_val	 t = NULL, place, mem, m;
-	struct cfarm	*r = NULL;
-	size_t		 i, n;
-
-	if ((buf = strndup(val, len)) == NULL)
-		fatal("%s", __func__);
-	if ((t = yajl_tree_parse(buf, ebuf, sizeof ebuf)) == NULL ||
-	    !YAJL_IS_OBJECT(t) || (src = json_str(t, "source")) == NULL ||
-	    (fpath = json_str(t, "path")) == NULL ||
-	    (place = yajl_tree_get(t, path, yajl_t_object)) == NULL) {
-		log_warnx("cluster: farm %s: record unusable; left out", name);
-		goto out;
-	}
-	n = place->u.object.len;
-	for (i = 0; i < n; i++)
-		if ((h = YAJL_GET_STRING(place->u.object.values[i])) == NULL ||
-		    !name_ok(h, strlen(h))) {
-			log_warnx("cluster: farm %s: instance %s has no host; "
-			    "record left out", name, place->u.object.keys[i]);
-			goto out;
-		}
-	if ((r = calloc(1, sizeof *r)) == NULL ||
-	    (r->name = strdup(name)) == NULL ||
-	    (r->source = strdup(src)) == NULL ||
-	    (r->path = strdup(fpath)) == NULL ||
-	    (r->inst = calloc(n + 1, sizeof *r->inst)) == NULL ||
-	    (r->host = calloc(n + 1, sizeof *r->host)) == NULL ||
-	    (r->mem = calloc(n + 1, sizeof *r->mem)) == NULL)
-		fatal("%s", __func__);
-	mem = yajl_tree_get(t, mpath, yajl_t_object);
-	for (i = 0; i < n; i++) {
-		h = YAJL_GET_STRING(place->u.object.values[i]);
-		if ((r->inst[i] = strdup(place->u.object.keys[i])) == NULL ||
-		    (r->host[i] = strdup(h != NULL ? h : "")) == NULL)
-			fatal("%s", __func__);
-		/* An instance's memory, counted against its host. */
-		m = mem != NULL && i < mem->u.object.len ?
-		    mem->u.object.values[i] : NULL;
-		r->mem[i] = m != NULL && YAJL_IS_INTEGER(m) &&
-		    YAJL_GET_INTEGER(m) > 0 &&
-		    YAJL_GET_INTEGER(m) <= CLUSTER_MEM_MAX_MB ?
-		    YAJL_GET_INTEGER(m) : CLUSTER_MEM_DEFAULT_MB;
-	}
-	r->n = n;
-	r->mod_rev = rev;
-out:
-	yajl_tree_free(t);
-	free(buf);
-	return r;
-}
-
-char *
-cfarm_value(const char *source, const char *path, char *const *inst,
-    const char *const *host, const int64_t *mem, size_t n, size_t *len_r)
-{
-	yajl_gen		 g;
-	const unsigned char	*buf;
-	size_t			 len, i;
-	char			*v = NULL;
-
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
-		return NULL;
-	yajl_gen_map_open(g);
-	yajl_gen_string(g, (const unsigned char *)"source", 6);
-	yajl_gen_string(g, (const unsigned char *)source, strlen(source));
-	yajl_gen_string(g, (const unsigned char *)"path", 4);
-	yajl_gen_string(g, (const unsigned char *)path, strlen(path));
-	yajl_gen_string(g, (const unsigned char *)"place", 5);
-	yajl_gen_map_open(g);
-	for (i = 0; i < n; i++) {
-		yajl_gen_string(g, (const unsigned char *)inst[i],
-		    strlen(inst[i]));
-		yajl_gen_string(g, (const unsigned char *)host[i],
-		    strlen(host[i]));
-	}
-	yajl_gen_map_close(g);
-	/* In the same order as place: read by position. */
-	yajl_gen_string(g, (const unsigned char *)"mem_mb", 6);
-	yajl_gen_map_open(g);
-	for (i = 0; i < n; i++) {
-		yajl_gen_string(g, (const unsigned char *)inst[i],
-		    strlen(inst[i]));
-		yajl_gen_integer(g, mem[i]);
-	}
-	yajl_gen_map_close(g);
-	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
-	    (v = strndup((const char *)buf, len)) != NULL)
-		*len_r = len;
-	yajl_gen_free(g);
-	return v;
 }
 
 /* A record we wrote ourselves, in the cache before the watch brings it
@@ -331,7 +106,7 @@ cluster_key(struct cluster *cl, const char *key, size_t keylen,
 		hosts = false;
 	else
 		return;
-	if (!name_ok(k + 6, klen - 6))
+	if (!record_name_ok(k + 6, klen - 6))
 		return;
 	memcpy(name, k + 6, klen - 6);
 	name[klen - 6] = '\0';
@@ -486,7 +261,7 @@ cluster_loaded(const struct etcd_result *res, void *arg)
 		if (cluster_host(cl, was[i]) == NULL &&
 		    strcmp(was[i], cl->d->host_name) != 0)
 			peer_forget(cl->d, was[i]);
-	free_names(was, nwas);
+	record_free_names(was, nwas);
 	cl->joined = true;
 	cl->next_rev = res->revision + 1;
 	log_notice("cluster: joined as %s at revision %lld", cl->d->host_name,
@@ -528,32 +303,18 @@ cluster_registered(const struct etcd_result *res, void *arg)
 static void
 cluster_register(struct cluster *cl)
 {
-	yajl_gen		 g;
-	const unsigned char	*buf;
-	size_t			 len, klen, i;
-	char			*k;
+	size_t	 len, klen;
+	char	*k, *v;
 
-	if ((g = yajl_gen_alloc(NULL)) == NULL)
+	if ((v = chost_value(cl->addr, cl->capacity_mb, cl->labels,
+	    cl->nlabels, &len)) == NULL)
 		fatal("%s", __func__);
-	yajl_gen_map_open(g);
-	yajl_gen_string(g, (const unsigned char *)"addr", 4);
-	yajl_gen_string(g, (const unsigned char *)cl->addr, strlen(cl->addr));
-	yajl_gen_string(g, (const unsigned char *)"capacity_mb", 11);
-	yajl_gen_integer(g, cl->capacity_mb);
-	yajl_gen_string(g, (const unsigned char *)"labels", 6);
-	yajl_gen_array_open(g);
-	for (i = 0; i < cl->nlabels; i++)
-		yajl_gen_string(g, (const unsigned char *)cl->labels[i],
-		    strlen(cl->labels[i]));
-	yajl_gen_array_close(g);
-	yajl_gen_map_close(g);
-	yajl_gen_get_buf(g, &buf, &len);
 	k = cluster_key_of(cl, "hosts", cl->d->host_name, &klen);
-	if ((cl->op = etcd_put(cl->etcd, k, klen, buf, len, cl->lease,
+	if ((cl->op = etcd_put(cl->etcd, k, klen, v, len, cl->lease,
 	    cluster_registered, cl)) == NULL)
 		fatal("%s", __func__);
 	free(k);
-	yajl_gen_free(g);
+	free(v);
 }
 
 static void
@@ -650,7 +411,7 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	char		**urls = NULL, *s, *tok, *save = NULL;
 	size_t		 nurls = 0;
 
-	if (d->host_name == NULL || !name_ok(d->host_name,
+	if (d->host_name == NULL || !record_name_ok(d->host_name,
 	    strlen(d->host_name)))
 		return errf(err_r, "cluster: --host NAME needed (letters, "
 		    "digits, '.', '-', '_')");
@@ -672,7 +433,7 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	    d->backend->free_mb(d->bctx, &cl->capacity_mb) == -1))
 		cl->capacity_mb = CLUSTER_CAPACITY_MB;
 	if (o->labels != NULL &&
-	    split_names(o->labels, &cl->labels, &cl->nlabels, err_r) == -1)
+	    record_split_names(o->labels, &cl->labels, &cl->nlabels, err_r) == -1)
 		goto fail;
 	if ((s = strdup(o->etcd)) == NULL)
 		fatal("%s", __func__);
@@ -684,7 +445,7 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	free(s);
 	cl->etcd = etcd_new(d->base, (const char *const *)urls, nurls,
 	    CLUSTER_ETCD_TIMEOUT_MS, err_r);
-	free_names(urls, nurls);
+	record_free_names(urls, nurls);
 	if (cl->etcd == NULL)
 		goto fail;
 	/* From this host's own address (its link's IP, no brackets). */
@@ -701,7 +462,7 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	event_active(cl->tick, EV_TIMEOUT, 0);
 	return 0;
 fail:
-	free_names(cl->labels, cl->nlabels);
+	record_free_names(cl->labels, cl->nlabels);
 	free(cl->prefix);
 	free(cl->addr);
 	free(cl);
@@ -729,7 +490,7 @@ cluster_close(struct daemon *d)
 		TAILQ_REMOVE(&cl->farms, r, entry);
 		cfarm_free(r);
 	}
-	free_names(cl->labels, cl->nlabels);
+	record_free_names(cl->labels, cl->nlabels);
 	free(cl->prefix);
 	free(cl->addr);
 	free(cl);

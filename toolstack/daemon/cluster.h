@@ -42,8 +42,6 @@ struct part;
 #define CLUSTER_ETCD_TIMEOUT_MS	5000	/* one etcd request, failovers in */
 #define CLUSTER_CAPACITY_MB	4096	/* local backend's default */
 #define CLUSTER_NOWHERE		"-"	/* no host: not a host's name */
-#define CLUSTER_MEM_DEFAULT_MB	128	/* a record's instance without one */
-#define CLUSTER_MEM_MAX_MB	(1LL << 32)	/* more is not believed */
 
 struct cluster_opts {
 	const char	*etcd;		/* client URLs, comma-separated */
