@@ -199,30 +199,46 @@ out:
 	return r;
 }
 
+/* What g generated, as a string (caller frees; NULL if out of memory);
+ * g is freed. */
+static char *
+gen_text(yajl_gen g, size_t *len_r)
+{
+	const unsigned char	*buf;
+	size_t			 len;
+	char			*v = NULL;
+
+	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
+	    (v = strndup((const char *)buf, len)) != NULL)
+		*len_r = len;
+	yajl_gen_free(g);
+	return v;
+}
+
+/* Keys and their string values into g. */
+static void
+gen_kv(yajl_gen g, const char *k, const char *v)
+{
+	yajl_gen_string(g, (const unsigned char *)k, strlen(k));
+	yajl_gen_string(g, (const unsigned char *)v, strlen(v));
+}
+
 char *
 cfarm_value(const char *source, const char *path, char *const *inst,
     const char *const *host, const int64_t *mem, size_t n, size_t *len_r)
 {
-	yajl_gen		 g;
-	const unsigned char	*buf;
-	size_t			 len, i;
-	char			*v = NULL;
+	yajl_gen	g;
+	size_t		i;
 
 	if ((g = yajl_gen_alloc(NULL)) == NULL)
 		return NULL;
 	yajl_gen_map_open(g);
-	yajl_gen_string(g, (const unsigned char *)"source", 6);
-	yajl_gen_string(g, (const unsigned char *)source, strlen(source));
-	yajl_gen_string(g, (const unsigned char *)"path", 4);
-	yajl_gen_string(g, (const unsigned char *)path, strlen(path));
+	gen_kv(g, "source", source);
+	gen_kv(g, "path", path);
 	yajl_gen_string(g, (const unsigned char *)"place", 5);
 	yajl_gen_map_open(g);
-	for (i = 0; i < n; i++) {
-		yajl_gen_string(g, (const unsigned char *)inst[i],
-		    strlen(inst[i]));
-		yajl_gen_string(g, (const unsigned char *)host[i],
-		    strlen(host[i]));
-	}
+	for (i = 0; i < n; i++)
+		gen_kv(g, inst[i], host[i]);
 	yajl_gen_map_close(g);
 	/* In the same order as place: read by position. */
 	yajl_gen_string(g, (const unsigned char *)"mem_mb", 6);
@@ -234,28 +250,20 @@ cfarm_value(const char *source, const char *path, char *const *inst,
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
-	    (v = strndup((const char *)buf, len)) != NULL)
-		*len_r = len;
-	yajl_gen_free(g);
-	return v;
+	return gen_text(g, len_r);
 }
-
 
 char *
 chost_value(const char *addr, int64_t capacity_mb, char *const *labels,
     size_t nlabels, size_t *len_r)
 {
-	yajl_gen		 g;
-	const unsigned char	*buf;
-	size_t			 len, i;
-	char			*v = NULL;
+	yajl_gen	g;
+	size_t		i;
 
 	if ((g = yajl_gen_alloc(NULL)) == NULL)
 		return NULL;
 	yajl_gen_map_open(g);
-	yajl_gen_string(g, (const unsigned char *)"addr", 4);
-	yajl_gen_string(g, (const unsigned char *)addr, strlen(addr));
+	gen_kv(g, "addr", addr);
 	yajl_gen_string(g, (const unsigned char *)"capacity_mb", 11);
 	yajl_gen_integer(g, capacity_mb);
 	yajl_gen_string(g, (const unsigned char *)"labels", 6);
@@ -265,9 +273,5 @@ chost_value(const char *addr, int64_t capacity_mb, char *const *labels,
 		    strlen(labels[i]));
 	yajl_gen_array_close(g);
 	yajl_gen_map_close(g);
-	if (yajl_gen_get_buf(g, &buf, &len) == yajl_gen_status_ok &&
-	    (v = strndup((const char *)buf, len)) != NULL)
-		*len_r = len;
-	yajl_gen_free(g);
-	return v;
+	return gen_text(g, len_r);
 }
