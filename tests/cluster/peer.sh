@@ -2,7 +2,7 @@
 # peer.sh: two balticd, hosts "a" (127.0.1.1) and "b" (127.0.1.2), one
 # TLS link between them (a dials: its name sorts lower), static peer
 # lists.  Each creates the same farms and starts only the partitions
-# pinned to it (--pin, until the farm language says `on "HOST"`); calls
+# pinned to it (`vm Echo on "HOST"`); calls
 # cross the link both ways, an `or` over both hosts splits its calls, a
 # par is won by the fast remote branch.  A peer with a certificate of
 # another CA, or one naming another host, gets no link and its
@@ -22,8 +22,6 @@ BED_N=5
 bed_net || { echo "not ok - loopback addresses"; exit 1; }
 LINK=7400
 declare -A DPIDS=()
-PINS="--pin tob-tb=b --pin toa-ta=a --pin rr-ra=a --pin rr-rb=b
-    --pin pp-slow=a --pin pp-fast=b --pin toc-tc=c --pin tod-td=d"
 
 # cert NAME CN CA: NAME.pem and NAME.key, signed by CA (ca or other).
 cert() {
@@ -54,11 +52,10 @@ start() {
 	mkdir -p "$T/$h/run" "$T/$h/state"
 	rm -f "$T/$h/run/balticd.sock"
 	# Not through on(): $! must be balticd's own PID.
-	# shellcheck disable=SC2086
 	BALTIC_RUN_DIR="$T/$h/run" BALTIC_STATE_DIR="$T/$h/state" \
 	    BALTIC_SOCKET="$T/$h/run/balticd.sock" "$BALTICD" -d -t "${BALTIC_TIMEOUT_MS:-5000}" -v --host "$h" \
 	    --peer-listen "$addr:$LINK" --cluster-cert "$T/$h.pem" \
-	    --cluster-key "$T/$h.key" --cluster-ca "$T/ca.pem" $PINS "$@" \
+	    --cluster-key "$T/$h.key" --cluster-ca "$T/ca.pem" "$@" \
 	    >>"$T/$h.log" 2>&1 &
 	DPIDS[$h]=$!
 	for i in $(seq 100); do
@@ -133,20 +130,20 @@ interface IEcho {
 	Sleep(ms: int) -> string
 }
 role Echo { image "../roles/echo"; memory 32; on_crash preserve; exports IEcho }
-farm tob { tb = vm Echo; export tb.IEcho at "@H@:18401" }
-farm toa { ta = vm Echo; export ta.IEcho at "@H@:18402" }
+farm tob { tb = vm Echo on "b"; export tb.IEcho at "@H@:18401" }
+farm toa { ta = vm Echo on "a"; export ta.IEcho at "@H@:18402" }
 farm rr {
-	ra = vm Echo; rb = vm Echo
+	ra = vm Echo on "a"; rb = vm Echo on "b"
 	s = or roundrobin(ra, rb)
 	export s.IEcho at "@H@:18403"
 }
 farm pp {
-	slow = vm Echo; fast = vm Echo
+	slow = vm Echo on "a"; fast = vm Echo on "b"
 	both = par(slow, fast)
 	export both.IEcho at "@H@:18404"
 }
-farm toc { tc = vm Echo; export tc.IEcho at "@H@:18405" }
-farm tod { td = vm Echo; export td.IEcho at "@H@:18406" }
+farm toc { tc = vm Echo on "c"; export tc.IEcho at "@H@:18405" }
+farm tod { td = vm Echo on "d"; export td.IEcho at "@H@:18406" }
 EOF
 }
 farm 127.0.1.1

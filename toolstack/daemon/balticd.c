@@ -143,13 +143,11 @@ struct options {
 	int		 foreground;	/* -d */
 	int		 verbose;	/* -v, counted */
 	/* A cluster (--host): its links' settings, the static peers
-	 * (--peer NAME=ADDR:PORT) and the test's pins (--pin). */
+	 * (--peer NAME=ADDR:PORT). */
 	const char	*peer_listen;
 	const char	*cert, *key, *ca;
 	char		**peers;
 	size_t		 npeers;
-	char		**pins;
-	size_t		 npins;
 	struct cluster_opts cluster;	/* --cluster...; etcd NULL: none */
 };
 
@@ -207,9 +205,6 @@ cluster_option(struct daemon *d, struct options *o, int ch)
 	case 'P':
 		opt_add(&o->peers, &o->npeers, optarg);
 		break;
-	case 'N':
-		opt_add(&o->pins, &o->npins, optarg);
-		break;
 	case 'c':
 		o->cert = optarg;
 		break;
@@ -248,7 +243,6 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "peer-listen", required_argument, NULL, 'L' },
 		{ "peer", required_argument, NULL, 'P' },
-		{ "pin", required_argument, NULL, 'N' },
 		{ "cluster-cert", required_argument, NULL, 'c' },
 		{ "cluster-key", required_argument, NULL, 'k' },
 		{ "cluster-ca", required_argument, NULL, 'A' },
@@ -307,15 +301,15 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 	if (optind != argc)
 		usage();
 	if (d->host_name == NULL && (o->peer_listen != NULL ||
-	    o->npeers > 0 || o->npins > 0))
-		fatalx("--peer-listen, --peer and --pin need --host");
+	    o->npeers > 0))
+		fatalx("--peer-listen and --peer need --host");
 	if (d->host_name != NULL &&
 	    !proto_peer_name_ok(d->host_name, strlen(d->host_name)))
 		fatalx("--host %s: not a host name", d->host_name);
 }
 
-/* In a cluster: the links' TLS, the peers given, and where instances
- * are pinned; exits on a bad one. */
+/* With --host: the links' TLS and the peers given; exits on a bad
+ * one. */
 static void
 start_cluster(struct daemon *d, struct options *o)
 {
@@ -329,9 +323,6 @@ start_cluster(struct daemon *d, struct options *o)
 		fatal("%s", __func__);
 	if (peer_init(d, o->peer_listen, o->cert, o->key, o->ca, &err) == -1)
 		fatalx("%s", err != NULL ? err : "out of memory");
-	for (i = 0; i < o->npins; i++)
-		if (peer_pin(d, o->pins[i]) == -1)
-			fatalx("--pin %s: INSTANCE=HOST expected", o->pins[i]);
 	for (i = 0; i < o->npeers; i++) {
 		if ((eq = strchr(o->peers[i], '=')) == NULL)
 			fatalx("--peer %s: NAME=IP:PORT expected",
@@ -342,8 +333,7 @@ start_cluster(struct daemon *d, struct options *o)
 		*eq = '=';
 	}
 	free(o->peers);
-	free(o->pins);
-	o->peers = o->pins = NULL;
+	o->peers = NULL;
 	log_info("host %s in a cluster of %zu", d->host_name, o->npeers + 1);
 }
 

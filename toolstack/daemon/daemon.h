@@ -393,12 +393,9 @@ int		 peer_set(struct daemon *, const char *host,
 void		 peer_forget(struct daemon *, const char *host);
 bool		 peer_up(struct daemon *, const char *host);
 void		 peer_farm_gone(struct farm_run *);
-/* Where a new partition of inst runs: NULL here, else a host's name
- * (malloc'd). */
+/* With static peers, where a new partition of inst runs: NULL here,
+ * else a host's name (malloc'd): its pin, `on "HOST"`. */
 char		*peer_place(struct daemon *, const struct farm_instance *);
-/* Until the farm language says where an instance runs (`on "HOST"`):
- * balticd's --pin INSTANCE=HOST, for the tests.  0, or -1. */
-int		 peer_pin(struct daemon *, const char *pin);
 extern const struct node_ops peer_node_ops;
 
 /* core/graph.c: a checked farm as a running graph */

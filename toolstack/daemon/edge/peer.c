@@ -389,38 +389,16 @@ peer_attach(struct peer *p, int fd, struct ssl_st *ssl)
 
 /* ---- the daemon's API -------------------------------------------------- */
 
-/* Test hook until the farm language says where an instance runs: a
- * `--pin INSTANCE=HOST` of balticd's. */
+/*
+ * With static peers (no etcd to place it): an instance pinned `on
+ * "HOST"` runs on that host, an unpinned one where the farm is created.
+ */
 char *
 peer_place(struct daemon *d, const struct farm_instance *inst)
 {
-	struct peers	*ps = d->peers;
-	size_t		 i, n = strlen(inst->name);
-
-	if (ps == NULL || d->host_name == NULL)
+	if (d->peers == NULL || d->host_name == NULL || inst->on == NULL)
 		return NULL;
-	for (i = 0; i < ps->npins; i++)
-		if (strncmp(ps->pins[i], inst->name, n) == 0 &&
-		    ps->pins[i][n] == '=')
-			return strdup(ps->pins[i] + n + 1);
-	return NULL;
-}
-
-int
-peer_pin(struct daemon *d, const char *pin)
-{
-	struct peers	*ps = d->peers;
-	char		**nv;
-
-	if (strchr(pin, '=') == NULL)
-		return -1;
-	if ((nv = reallocarray(ps->pins, ps->npins + 1, sizeof *nv)) == NULL)
-		return -1;
-	ps->pins = nv;
-	if ((ps->pins[ps->npins] = strdup(pin)) == NULL)
-		return -1;
-	ps->npins++;
-	return 0;
+	return strdup(inst->on);
 }
 
 /*
@@ -574,7 +552,6 @@ void
 peer_fini(struct daemon *d)
 {
 	struct peers	*ps = d->peers;
-	size_t		 i;
 
 	if (ps == NULL)
 		return;
@@ -585,9 +562,6 @@ peer_fini(struct daemon *d)
 		event_free(ps->ping_ev);
 	tls_ctx_free(ps->server);
 	tls_ctx_free(ps->client);
-	for (i = 0; i < ps->npins; i++)
-		free(ps->pins[i]);
-	free(ps->pins);
 	free(ps);
 	d->peers = NULL;
 }

@@ -70,8 +70,6 @@ struct peers {
 	struct event		*ping_ev;
 	TAILQ_HEAD(, peer)	 list;
 	TAILQ_HEAD(, peer_acc)	 accepting;	/* handshakes under way */
-	char			**pins;		/* "INSTANCE=HOST" (a test's) */
-	size_t			 npins;
 };
 
 /* peer-link.c */
