@@ -17,19 +17,21 @@
 #include "log.h"
 #include "util/util.h"
 
-/* A host's or a label's name: what a record may hold (farm(5)). */
+/* A host's or a label's name: the rule of a farm's pin (farm(5); the
+ * parser's host_name_ok says where one breaks it), so that every host
+ * can be pinned to. */
 bool
 record_name_ok(const char *s, size_t len)
 {
 	size_t	i;
 
-	if (len == 0 || len > 63 || s[0] == '.' || s[0] == '-')
+	if (len == 0 || len > RECORD_NAME_MAX)
 		return false;
 	for (i = 0; i < len; i++)
 		if (!((s[i] >= 'a' && s[i] <= 'z') ||
 		    (s[i] >= 'A' && s[i] <= 'Z') ||
 		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '-' || s[i] == '_'))
+		    (i > 0 && (s[i] == '.' || s[i] == '-' || s[i] == '_'))))
 			return false;
 	return true;
 }

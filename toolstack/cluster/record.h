@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define RECORD_NAME_MAX		63	/* a host's or a label's name */
 #define RECORD_MEM_DEFAULT_MB	128	/* an instance without one */
 #define RECORD_MEM_MAX_MB	(1LL << 32)	/* more is not believed */
 
@@ -45,8 +46,9 @@ struct cfarm {
 	TAILQ_ENTRY(cfarm)	 entry;
 };
 
-/* A host's or a label's name: 1 to 63 of [A-Za-z0-9._-], not starting
- * with '.' or '-'. */
+/* A host's or a label's name: 1 to RECORD_NAME_MAX bytes of letters,
+ * digits, '.', '_' and '-', the first a letter or a digit (as a farm's
+ * pin, baltic.farm(5)). */
 bool		 record_name_ok(const char *, size_t);
 /* A comma-separated list of names into *v_r (*n_r of them; caller frees
  * with record_free_names): 0, or -1 with *err_r. */

@@ -24,6 +24,7 @@
 
 #include "backend/backend.h"
 #include "ctl.h"
+#include "cluster/record.h"
 #include "daemon/cluster.h"
 #include "daemon/daemon.h"
 #include "daemon/obs/obs-prom.h"
@@ -304,8 +305,10 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 	    o->npeers > 0))
 		fatalx("--peer-listen and --peer need --host");
 	if (d->host_name != NULL &&
-	    !proto_peer_name_ok(d->host_name, strlen(d->host_name)))
-		fatalx("--host %s: not a host name", d->host_name);
+	    !record_name_ok(d->host_name, strlen(d->host_name)))
+		fatalx("--host %s: not a host name (1 to %d letters, digits, "
+		    "'.', '_' or '-', the first a letter or a digit)",
+		    d->host_name, RECORD_NAME_MAX);
 }
 
 /* With --host: the links' TLS and the peers given; exits on a bad

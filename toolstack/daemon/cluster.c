@@ -411,10 +411,8 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	char		**urls = NULL, *s, *tok, *save = NULL;
 	size_t		 nurls = 0;
 
-	if (d->host_name == NULL || !record_name_ok(d->host_name,
-	    strlen(d->host_name)))
-		return errf(err_r, "cluster: --host NAME needed (letters, "
-		    "digits, '.', '-', '_')");
+	if (d->host_name == NULL)	/* checked by balticd.c if given */
+		return errf(err_r, "cluster: --host NAME needed");
 	if (d->host_addr == NULL)
 		return errf(err_r, "cluster: --peer-listen IP:PORT needed");
 	if ((cl = calloc(1, sizeof *cl)) == NULL)

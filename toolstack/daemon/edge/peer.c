@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "cluster/record.h"
 #include "daemon/daemon.h"
 #include "daemon/edge/chan-call.h"
 #include "daemon/edge/export-tls.h"
@@ -492,7 +493,7 @@ peer_set(struct daemon *d, const char *host, const char *addr_port)
 		log_warnx("peer %s: not in a cluster (no --host)", host);
 		return -1;
 	}
-	if (!proto_peer_name_ok(host, strlen(host)) ||
+	if (!record_name_ok(host, strlen(host)) ||
 	    peer_parse_addr(addr_port, &sa, &salen) == -1) {
 		log_warnx("peer %s=%s: NAME=IP:PORT expected", host,
 		    addr_port);
