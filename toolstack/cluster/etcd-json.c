@@ -38,6 +38,14 @@ etcd_rc_str(enum etcd_rc rc)
 }
 
 const char *
+etcd_why(enum etcd_rc rc, const char *errmsg, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s", etcd_rc_str(rc), errmsg ? ": " : "",
+	    errmsg ? errmsg : "");
+	return buf;
+}
+
+const char *
 etcd_kind_path(enum etcd_kind kind)
 {
 	switch (kind) {

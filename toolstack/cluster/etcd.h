@@ -43,6 +43,9 @@ enum etcd_rc {
 
 /* Its name, "unknown" for ETCD_UNKNOWN... (a static string). */
 const char	*etcd_rc_str(enum etcd_rc);
+/* "NAME" or "NAME: errmsg", for a message: into buf, returned. */
+const char	*etcd_why(enum etcd_rc, const char *errmsg, char *buf,
+		    size_t size);
 
 /* A key-value as etcd reports it.  key and value point into the result
  * (NUL-terminated for convenience, but binary: use the lengths). */

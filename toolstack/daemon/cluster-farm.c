@@ -40,8 +40,25 @@ struct cluster_create {
 	const char		**host;
 	int64_t			*mem;
 	size_t			 n;
+	char			*value;		/* the record, as put */
+	size_t			 valuelen;
 	bool			 pending;	/* on cl->creates */
 };
+
+/* A change etcd did not take, answered: "cluster: etcd: WHY; [KIND ]NAME
+ * not DONE (HINT)", the hint by default that changes wait for etcd's
+ * quorum. */
+static void
+ctl_etcd_error(struct ctl *c, const struct etcd_result *res,
+    const char *kind, const char *name, const char *done, const char *hint)
+{
+	char	why[256];
+
+	ctl_error(c, BALTIC_EXIT_FAIL, "cluster: etcd: %s; %s%s%s not %s (%s)",
+	    etcd_why(res->rc, res->errmsg, why, sizeof why),
+	    kind != NULL ? kind : "", kind != NULL ? " " : "", name, done,
+	    hint != NULL ? hint : "changes wait for etcd's quorum");
+}
 
 /* ---- partitions, here and elsewhere ---------------------------------- */
 
@@ -402,6 +419,7 @@ cluster_create_free(struct cluster_create *cc)
 	free(cc->inst);
 	free(cc->host);
 	free(cc->mem);
+	free(cc->value);
 	ctl_unref(cc->c);
 	free(cc);
 }
@@ -418,12 +436,9 @@ cluster_created(const struct etcd_result *res, void *arg)
 	const char		*src;
 
 	if (res->rc != ETCD_OK) {
-		ctl_error(c, BALTIC_EXIT_FAIL, "cluster: etcd: %s%s%s; farm "
-		    "%s not created (%s)", etcd_rc_str(res->rc),
-		    res->errmsg ? ": " : "", res->errmsg ? res->errmsg : "",
-		    cc->farm->name, res->rc == ETCD_UNKNOWN ? "or maybe it "
-		    "was: see baltic list" : "changes wait for etcd's "
-		    "quorum");
+		ctl_etcd_error(c, res, "farm", cc->farm->name, "created",
+		    res->rc == ETCD_UNKNOWN ? "or maybe it was: see baltic "
+		    "list" : NULL);
 		goto out;
 	}
 	if (!res->succeeded) {
@@ -440,8 +455,8 @@ cluster_created(const struct etcd_result *res, void *arg)
 	}
 	/* The cache has it before the farm is made: its partitions take
 	 * their hosts from it (cluster_part_new). */
-	cluster_key_put(cl, cc->farm->name, cc->path, cc->text, cc->inst,
-	    cc->host, cc->mem, cc->n, res->revision);
+	cluster_key_put(cl, cc->farm->name, cc->value, cc->valuelen,
+	    res->revision);
 	ctl_create_farm(c, cc->path, cc->text, cc->file, cc->farm);
 	cc->file = NULL;
 out:
@@ -455,8 +470,8 @@ cluster_create(struct ctl *c, const char *path, const char *text,
 	struct cluster		*cl = c->d->cluster;
 	struct cluster_create	*cc;
 	const char		**on = NULL;
-	char			*err = NULL, *v = NULL, *k = NULL;
-	size_t			 i, len;
+	char			*err = NULL, *k = NULL;
+	size_t			 i;
 
 	if (!cl->joined) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "cluster: not joined yet (is "
@@ -505,12 +520,12 @@ cluster_create(struct ctl *c, const char *path, const char *text,
 		ctl_ok(c, "dry run");
 		goto fail;
 	}
-	if ((v = cfarm_value(text, path, cc->inst, cc->host, cc->mem, cc->n,
-	    &len)) == NULL || asprintf(&k, "%sfarms/%s", cl->prefix,
-	    farm->name) == -1)
+	if ((cc->value = cfarm_value(text, path, cc->inst, cc->host, cc->mem,
+	    cc->n, &cc->valuelen)) == NULL || asprintf(&k, "%sfarms/%s",
+	    cl->prefix, farm->name) == -1)
 		fatal("%s", __func__);
-	if (etcd_txn_create(cl->etcd, k, strlen(k), v, len, 0,
-	    cluster_created, cc) == NULL)
+	if (etcd_txn_create(cl->etcd, k, strlen(k), cc->value, cc->valuelen,
+	    0, cluster_created, cc) == NULL)
 		fatal("%s", __func__);
 	/* The watch may bring the record back before the transaction's
 	 * answer: the create makes the farm, not the watch. */
@@ -522,7 +537,6 @@ fail:
 out:
 	free(err);
 	free(on);
-	free(v);
 	free(k);
 }
 
@@ -538,10 +552,7 @@ cluster_destroyed(const struct etcd_result *res, void *arg)
 	struct ctl		*c = cd->c;
 
 	if (res->rc != ETCD_OK)
-		ctl_error(c, BALTIC_EXIT_FAIL, "cluster: etcd: %s%s%s; farm "
-		    "%s not destroyed (changes wait for etcd's quorum)",
-		    etcd_rc_str(res->rc), res->errmsg ? ": " : "",
-		    res->errmsg ? res->errmsg : "", cd->name);
+		ctl_etcd_error(c, res, "farm", cd->name, "destroyed", NULL);
 	else
 		ctl_destroy_here(c, cd->name);
 	ctl_unref(c);
@@ -610,10 +621,7 @@ cluster_moved(const struct etcd_result *res, void *arg)
 	struct cluster_move	*mv = arg;
 
 	if (res->rc != ETCD_OK)
-		ctl_error(mv->c, BALTIC_EXIT_FAIL, "cluster: etcd: %s%s%s; %s "
-		    "not moved (changes wait for etcd's quorum)",
-		    etcd_rc_str(res->rc), res->errmsg ? ": " : "",
-		    res->errmsg ? res->errmsg : "", mv->inst);
+		ctl_etcd_error(mv->c, res, NULL, mv->inst, "moved", NULL);
 	else if (!res->succeeded)
 		ctl_error(mv->c, BALTIC_EXIT_FAIL, "%s not moved: the farm's "
 		    "placement changed meanwhile; try again", mv->inst);

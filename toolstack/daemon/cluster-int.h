@@ -24,7 +24,6 @@ struct cluster {
 	struct etcd		*etcd;
 	char			*prefix;
 	size_t			 prefixlen;
-	char			*addr;
 	char			**labels;
 	size_t			 nlabels;
 	int64_t			 capacity_mb;
@@ -46,9 +45,7 @@ struct cluster {
 struct cfarm	*cluster_farm(struct cluster *, const char *name);
 struct chost	*cluster_host(struct cluster *, const char *name);
 void		 cluster_key_put(struct cluster *, const char *name,
-		    const char *path, const char *source, char *const *inst,
-		    const char *const *host, const int64_t *mem_mb, size_t n,
-		    int64_t rev);
+		    const char *value, size_t len, int64_t rev);
 /* Where the instances of farm (its inst/host arrays, n of them) run
  * now: cur (may be NULL) says where they ran, kept where that host is
  * still alive.  0 with *host_r (n names into the cache, caller frees

@@ -60,24 +60,18 @@ cluster_farm(struct cluster *cl, const char *name)
 /* A record we wrote ourselves, in the cache before the watch brings it
  * back (the farm made at once takes its placement from it). */
 void
-cluster_key_put(struct cluster *cl, const char *name, const char *path,
-    const char *source, char *const *inst, const char *const *host,
-    const int64_t *mem, size_t n, int64_t rev)
+cluster_key_put(struct cluster *cl, const char *name, const char *v,
+    size_t len, int64_t rev)
 {
 	struct cfarm	*r, *old;
-	char		*v;
-	size_t		 len;
 
-	if ((v = cfarm_value(source, path, inst, host, mem, n, &len)) == NULL)
-		fatal("%s", __func__);
-	if ((r = cfarm_parse(name, v, len, rev)) != NULL) {
-		if ((old = cluster_farm(cl, name)) != NULL) {
-			TAILQ_REMOVE(&cl->farms, old, entry);
-			cfarm_free(old);
-		}
-		TAILQ_INSERT_TAIL(&cl->farms, r, entry);
+	if ((r = cfarm_parse(name, v, len, rev)) == NULL)
+		return;
+	if ((old = cluster_farm(cl, name)) != NULL) {
+		TAILQ_REMOVE(&cl->farms, old, entry);
+		cfarm_free(old);
 	}
-	free(v);
+	TAILQ_INSERT_TAIL(&cl->farms, r, entry);
 }
 
 /*
@@ -229,14 +223,13 @@ cluster_loaded(const struct etcd_result *res, void *arg)
 	struct cluster	*cl = arg;
 	struct cfarm	*r;
 	struct chost	*h;
-	char		**was = NULL;
+	char		**was = NULL, why[256];
 	size_t		 i, nwas = 0;
 
 	cl->op = NULL;
 	if (res->rc != ETCD_OK) {
-		log_warnx("cluster: cannot read %s: %s%s%s", cl->prefix,
-		    etcd_rc_str(res->rc), res->errmsg ? ": " : "",
-		    res->errmsg ? res->errmsg : "");
+		log_warnx("cluster: cannot read %s: %s", cl->prefix,
+		    etcd_why(res->rc, res->errmsg, why, sizeof why));
 		return;		/* the next tick tries again */
 	}
 	/* Joined before (the watch fell behind a compaction): the cache
@@ -280,8 +273,6 @@ static void
 cluster_registered(const struct etcd_result *res, void *arg)
 {
 	struct cluster	*cl = arg;
-	char		*k;
-	size_t		 klen;
 
 	cl->op = NULL;
 	if (res->rc != ETCD_OK) {
@@ -291,12 +282,9 @@ cluster_registered(const struct etcd_result *res, void *arg)
 	cl->registered = true;
 	if (cl->joined)
 		return;
-	k = strdup(cl->prefix);
-	klen = strlen(k);
-	if ((cl->op = etcd_range(cl->etcd, k, klen, 1, cluster_loaded, cl))
-	    == NULL)
+	if ((cl->op = etcd_range(cl->etcd, cl->prefix, cl->prefixlen, 1,
+	    cluster_loaded, cl)) == NULL)
 		fatal("%s", __func__);
-	free(k);
 }
 
 /* Our record, under the lease. */
@@ -306,7 +294,7 @@ cluster_register(struct cluster *cl)
 	size_t	 len, klen;
 	char	*k, *v;
 
-	if ((v = chost_value(cl->addr, cl->capacity_mb, cl->labels,
+	if ((v = chost_value(cl->d->host_addr, cl->capacity_mb, cl->labels,
 	    cl->nlabels, &len)) == NULL)
 		fatal("%s", __func__);
 	k = cluster_key_of(cl, "hosts", cl->d->host_name, &klen);
@@ -387,10 +375,11 @@ cluster_watch_end(enum etcd_rc rc, const char *errmsg, int64_t next_rev,
     void *arg)
 {
 	struct cluster	*cl = arg;
+	char		 why[256];
 
 	cl->watch = NULL;
-	log_info("cluster: watch ended (%s%s%s)", etcd_rc_str(rc),
-	    errmsg ? ": " : "", errmsg ? errmsg : "");
+	log_info("cluster: watch ended (%s)",
+	    etcd_why(rc, errmsg, why, sizeof why));
 	cl->next_rev = next_rev;
 	if (rc == ETCD_COMPACTED)
 		cl->joined = false;
@@ -423,7 +412,6 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	TAILQ_INIT(&cl->creates);
 	cl->prefix = strdup(o->prefix != NULL ? o->prefix : CLUSTER_PREFIX);
 	cl->prefixlen = strlen(cl->prefix);
-	cl->addr = strdup(d->host_addr);
 	/* What the host has free when it joins (xen: the hypervisor's free
 	 * memory), unless --capacity says otherwise. */
 	cl->capacity_mb = o->capacity_mb;
@@ -447,7 +435,7 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	if (cl->etcd == NULL)
 		goto fail;
 	/* From this host's own address (its link's IP, no brackets). */
-	if ((s = strdup(cl->addr)) == NULL)
+	if ((s = strdup(d->host_addr)) == NULL)
 		fatal("%s", __func__);
 	if ((tok = strrchr(s, ':')) != NULL)
 		*tok = '\0';
@@ -462,7 +450,6 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 fail:
 	record_free_names(cl->labels, cl->nlabels);
 	free(cl->prefix);
-	free(cl->addr);
 	free(cl);
 	return -1;
 }
@@ -490,7 +477,6 @@ cluster_close(struct daemon *d)
 	}
 	record_free_names(cl->labels, cl->nlabels);
 	free(cl->prefix);
-	free(cl->addr);
 	free(cl);
 	d->cluster = NULL;
 }
