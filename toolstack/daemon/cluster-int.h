@@ -18,6 +18,10 @@ struct etcd_op;
 struct etcd_watch;
 struct event;
 struct cluster_create;
+struct ctl;
+struct etcd_result;
+struct farm;
+struct farm_instance;
 
 struct cluster {
 	struct daemon		*d;
@@ -63,5 +67,14 @@ void		 cluster_sync(struct cluster *, const char *name,
 /* The farms whose partitions ran on a host that is gone: placed again,
  * a transaction each. */
 void		 cluster_replace(struct cluster *);
+/* The instance of farm called name, or NULL. */
+const struct farm_instance *farm_instance_named(const struct farm *,
+		    const char *name);
+/* A change etcd did not take, answered: "cluster: etcd: WHY; [KIND ]NAME
+ * not DONE (HINT)", the hint by default that changes wait for etcd's
+ * quorum. */
+void		 ctl_etcd_error(struct ctl *, const struct etcd_result *,
+		    const char *kind, const char *name, const char *done,
+		    const char *hint);
 
 #endif /* BALTIC_DAEMON_CLUSTER_INT_H */
