@@ -438,6 +438,18 @@ chan_send_call_to(struct chan *c, uint32_t id, const char *farm,
 }
 
 int
+chan_send_image(struct chan *c, const char *farm, const char *part,
+    uint32_t kind, uint64_t offset, const void *data, size_t len)
+{
+	int	was_empty;
+
+	if (chan_send_begin(c, &was_empty) == -1)
+		return -1;
+	return chan_send_end(c, was_empty, proto_put_image(c->out,
+	    c->max_frame, farm, part, kind, offset, data, len));
+}
+
+int
 chan_send_result(struct chan *c, uint32_t id, uint32_t status,
     const void *payload, size_t len)
 {

@@ -106,6 +106,9 @@ void	chan_set_link(struct chan *);
 int	chan_send_call_to(struct chan *, uint32_t id, const char *farm,
 	    const char *part, const char *iface, const char *op,
 	    uint32_t deadline_ms, const void *arg, size_t len);
+/* An IMAGE frame (proto.h) with len bytes of the image at offset. */
+int	chan_send_image(struct chan *, const char *farm, const char *part,
+	    uint32_t kind, uint64_t offset, const void *data, size_t len);
 
 /* Counters, for `baltic list` and the tests. */
 struct chan_stats {

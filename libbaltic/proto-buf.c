@@ -104,6 +104,23 @@ proto_put_call_to(struct evbuffer *out, uint32_t max_frame, uint32_t id,
 }
 
 int
+proto_put_image(struct evbuffer *out, uint32_t max_frame, const char *farm,
+    const char *part, uint32_t kind, uint64_t offset, const void *data,
+    size_t len)
+{
+	uint8_t	 head[BALTIC_IMAGE_HEAD_MAX];
+	size_t	 hlen;
+
+	if ((hlen = proto_encode_image_head(head, farm, part, kind, offset))
+	    == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return put_frame2(out, max_frame, BALTIC_MSG_IMAGE, 0, head, hlen,
+	    data, len);
+}
+
+int
 proto_put_result(struct evbuffer *out, uint32_t max_frame, uint32_t id,
     uint32_t status, const void *payload, size_t len)
 {

@@ -262,14 +262,20 @@ int
 proto_check_hdr_link(const struct baltic_hdr *untrusted, uint32_t max_frame,
     const char **why_r)
 {
-	if (untrusted->type != BALTIC_MSG_CALL_TO)
+	size_t	min;
+
+	if (untrusted->type == BALTIC_MSG_CALL_TO)
+		min = BALTIC_CALL_TO_LEN + 2 + BALTIC_CALL_LEN + 2;
+	else if (untrusted->type == BALTIC_MSG_IMAGE)
+		min = BALTIC_CALL_TO_LEN + 2 + BALTIC_IMAGE_LEN;
+	else
 		return proto_check_hdr(untrusted, max_frame, why_r);
 	if (untrusted->len > max_frame ||
 	    max_frame - untrusted->len < BALTIC_HDR_LEN) {
 		*why_r = "frame over the negotiated maximum";
 		return -1;
 	}
-	if (untrusted->len < BALTIC_CALL_TO_LEN + 2 + BALTIC_CALL_LEN + 2) {
+	if (untrusted->len < min) {
 		*why_r = "body length wrong for the message type";
 		return -1;
 	}
@@ -308,43 +314,98 @@ proto_encode_call_to_head(uint8_t *p, const char *farm, const char *part)
 	return BALTIC_CALL_TO_LEN + flen + plen;
 }
 
-int
-proto_parse_call_to(const uint8_t *untrusted, size_t len,
-    struct proto_call_to_view *r, const char **why_r)
+/* The farm and partition names that open a CALL_TO or an IMAGE body:
+ * the head's length, or 0 with a static reason. */
+static size_t
+parse_names(const uint8_t *untrusted, size_t len, char *farmbuf,
+    char *partbuf, const char **why_r)
 {
-	size_t	flen, plen, head;
+	size_t	flen, plen;
 
 	if (len < BALTIC_CALL_TO_LEN) {
-		*why_r = "CALL_TO body shorter than its header";
-		return -1;
+		*why_r = "link message body shorter than its header";
+		return 0;
 	}
 	flen = get_le16(untrusted);
 	plen = get_le16(untrusted + 2);
 	if (flen < 1 || flen > BALTIC_PEER_NAME_MAX || plen < 1 ||
 	    plen > BALTIC_PEER_NAME_MAX) {
-		*why_r = "CALL_TO name length out of range";
-		return -1;
+		*why_r = "link message name length out of range";
+		return 0;
 	}
 	if (len - BALTIC_CALL_TO_LEN < flen + plen) {
-		*why_r = "CALL_TO names run past the body";
-		return -1;
+		*why_r = "link message names run past the body";
+		return 0;
 	}
 	if (!proto_peer_name_ok((const char *)untrusted + BALTIC_CALL_TO_LEN,
 	    flen) || !proto_peer_name_ok((const char *)untrusted +
 	    BALTIC_CALL_TO_LEN + flen, plen)) {
-		*why_r = "CALL_TO farm or partition name is invalid";
-		return -1;
+		*why_r = "link message farm or partition name is invalid";
+		return 0;
 	}
-	head = BALTIC_CALL_TO_LEN + flen + plen;
+	/* Validated. */
+	memcpy(farmbuf, untrusted + BALTIC_CALL_TO_LEN, flen);
+	farmbuf[flen] = '\0';
+	memcpy(partbuf, untrusted + BALTIC_CALL_TO_LEN + flen, plen);
+	partbuf[plen] = '\0';
+	return BALTIC_CALL_TO_LEN + flen + plen;
+}
+
+int
+proto_parse_call_to(const uint8_t *untrusted, size_t len,
+    struct proto_call_to_view *r, const char **why_r)
+{
+	size_t	head;
+
+	if ((head = parse_names(untrusted, len, r->farmbuf, r->partbuf,
+	    why_r)) == 0)
+		return -1;
 	if (proto_parse_call(untrusted + head, len - head, &r->call, why_r)
 	    == -1)
 		return -1;
-	/* Validated. */
-	memcpy(r->farmbuf, untrusted + BALTIC_CALL_TO_LEN, flen);
-	r->farmbuf[flen] = '\0';
-	memcpy(r->partbuf, untrusted + BALTIC_CALL_TO_LEN + flen, plen);
-	r->partbuf[plen] = '\0';
 	r->farm = r->farmbuf;
 	r->part = r->partbuf;
 	return 0;
+}
+
+int
+proto_parse_image(const uint8_t *untrusted, size_t len,
+    struct proto_image_view *r, const char **why_r)
+{
+	size_t	head;
+
+	if ((head = parse_names(untrusted, len, r->farmbuf, r->partbuf,
+	    why_r)) == 0)
+		return -1;
+	if (len - head < BALTIC_IMAGE_LEN) {
+		*why_r = "IMAGE body shorter than its header";
+		return -1;
+	}
+	r->kind = get_le32(untrusted + head);
+	if (r->kind > BALTIC_IMAGE_ABORT) {
+		*why_r = "IMAGE kind unknown";
+		return -1;
+	}
+	r->offset = (uint64_t)get_le32(untrusted + head + 4) |
+	    (uint64_t)get_le32(untrusted + head + 8) << 32;
+	r->data = untrusted + head + BALTIC_IMAGE_LEN;
+	r->len = len - head - BALTIC_IMAGE_LEN;
+	r->farm = r->farmbuf;
+	r->part = r->partbuf;
+	return 0;
+}
+
+size_t
+proto_encode_image_head(uint8_t *p, const char *farm, const char *part,
+    uint32_t kind, uint64_t offset)
+{
+	size_t	n;
+
+	if (kind > BALTIC_IMAGE_ABORT ||
+	    (n = proto_encode_call_to_head(p, farm, part)) == 0)
+		return 0;
+	put_le32(p + n, kind);
+	put_le32(p + n + 4, (uint32_t)offset);
+	put_le32(p + n + 8, (uint32_t)(offset >> 32));
+	return n + BALTIC_IMAGE_LEN;
 }

@@ -78,6 +78,14 @@ enum baltic_msg {
 					   * partition, then a CALL body.
 					   * Answered by RESULT, stopped by
 					   * CANCEL, by call id. */
+
+	/* 0x0200-0x02ff: between balticd only, on a link */
+	BALTIC_MSG_IMAGE	= 0x0200, /* body: the CALL_TO head (farm,
+					   * partition), u32 kind, u64
+					   * offset, then bytes: a moved
+					   * partition's suspended image,
+					   * in order (struct
+					   * proto_image_view); call id 0 */
 };
 
 struct baltic_hello {
@@ -194,8 +202,8 @@ int	proto_name_ok(const char *untrusted, size_t len);
  * Between two balticd (a link, chan_set_link): CALL_TO names the farm
  * and the partition a CALL is for.  Those names are 1..BALTIC_PEER_NAME_MAX
  * bytes of [A-Za-z0-9._-].  proto_check_hdr_link is proto_check_hdr
- * plus CALL_TO; proto_check_hdr itself refuses it, so a guest's channel
- * closes on one as on any unknown type.
+ * plus CALL_TO and IMAGE; proto_check_hdr itself refuses them, so a
+ * guest's channel closes on one as on any unknown type.
  */
 struct proto_call_to_view {
 	const char		*farm;		/* NUL-terminated copies */
@@ -218,5 +226,40 @@ int	proto_put_call_to(struct evbuffer *, uint32_t max_frame, uint32_t id,
 	    const char *farm, const char *part, const char *iface,
 	    const char *op, uint32_t deadline_ms, const void *arg,
 	    size_t arglen);
+
+/*
+ * IMAGE: `baltic move` of a partition whose backend can suspend it (a
+ * Xen domain) sends the suspended image from the host it leaves to the
+ * host it goes to.  DATA frames carry the bytes at offset, in order;
+ * END says the image is whole (offset: its length); ABORT says no image
+ * comes (the bytes: why, text), and the target starts the partition
+ * afresh.
+ */
+enum baltic_image_kind {
+	BALTIC_IMAGE_DATA	= 0,
+	BALTIC_IMAGE_END	= 1,
+	BALTIC_IMAGE_ABORT	= 2,
+};
+#define BALTIC_IMAGE_LEN	12	/* kind, offset */
+#define BALTIC_IMAGE_HEAD_MAX	(BALTIC_CALL_TO_HEAD_MAX + BALTIC_IMAGE_LEN)
+struct proto_image_view {
+	const char	*farm;		/* NUL-terminated copies */
+	const char	*part;
+	uint32_t	 kind;		/* enum baltic_image_kind */
+	uint64_t	 offset;
+	const uint8_t	*data;
+	size_t		 len;
+	char		 farmbuf[BALTIC_PEER_NAME_MAX + 1];
+	char		 partbuf[BALTIC_PEER_NAME_MAX + 1];
+};
+int	proto_parse_image(const uint8_t *untrusted, size_t len,
+	    struct proto_image_view *r, const char **why_r);
+/* The IMAGE head into a buffer of BALTIC_IMAGE_HEAD_MAX bytes: its
+ * length, 0 if a name or the kind is bad; the bytes follow it. */
+size_t	proto_encode_image_head(uint8_t *, const char *farm, const char *part,
+	    uint32_t kind, uint64_t offset);
+int	proto_put_image(struct evbuffer *, uint32_t max_frame,
+	    const char *farm, const char *part, uint32_t kind,
+	    uint64_t offset, const void *data, size_t len);
 
 #endif /* BALTIC_PROTO_H */

@@ -65,8 +65,9 @@ while [ ! -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ "$(ms)" -lt $((t5 + 600)) ]; 
 	sleep 0.02
 done
 sleep 0.2
-kill -9 "$DPID"; wait "$DPID" 2>/dev/null; DPID=
-t6=$(ms)
+# The second kill's time is taken when it is sent: reaping the process
+# is the test's own work, slow on a loaded host.
+kill -9 "$DPID"; t6=$(ms); wait "$DPID" 2>/dev/null; DPID=
 start_daemon -v || not_ok "balticd restarts after the second quick kill"
 sleep 2
 reattach=$(printf '%s\n' $reattach_all | sort -n | head -1)

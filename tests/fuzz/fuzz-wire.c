@@ -9,7 +9,8 @@
  * each body goes through proto_parse_hello/call/result.  A body that
  * parses is encoded again with proto_put*, which must give back the very
  * bytes taken: the decoder and the encoder agree on the format.  So
- * must a link's CALL_TO (proto_parse_call_to, on every body).
+ * must a link's CALL_TO and IMAGE (proto_parse_call_to and
+ * proto_parse_image, on every body).
  */
 #include <string.h>
 
@@ -132,6 +133,35 @@ call_to_again(const uint8_t *body, size_t len)
 	evbuffer_free(out);
 }
 
+/* The same for an IMAGE body: its bytes are the rest of the body, and
+ * it is encoded again to the very same bytes. */
+static void
+image_again(const uint8_t *body, size_t len)
+{
+	struct proto_image_view	 iv;
+	struct evbuffer		*out;
+	const char		*why = NULL;
+
+	if (proto_parse_image(body, len, &iv, &why) == -1) {
+		FUZZ_CHECK(why != NULL);
+		return;
+	}
+	FUZZ_CHECK(proto_peer_name_ok(iv.farm, strlen(iv.farm)));
+	FUZZ_CHECK(proto_peer_name_ok(iv.part, strlen(iv.part)));
+	FUZZ_CHECK(iv.kind <= BALTIC_IMAGE_ABORT);
+	FUZZ_CHECK(iv.data + iv.len == body + len);
+	if (len + BALTIC_HDR_LEN > BALTIC_FRAME_MAX)
+		return;
+	out = evbuffer_new();
+	FUZZ_CHECK(out != NULL);
+	FUZZ_CHECK(proto_put_image(out, BALTIC_FRAME_MAX, iv.farm, iv.part,
+	    iv.kind, iv.offset, iv.data, iv.len) == 0);
+	FUZZ_CHECK(evbuffer_get_length(out) == BALTIC_HDR_LEN + len);
+	FUZZ_CHECK(memcmp(evbuffer_pullup(out, -1) + BALTIC_HDR_LEN, body,
+	    len) == 0);
+	evbuffer_free(out);
+}
+
 /* Every parser on every body, whatever its type: they check lengths
  * themselves. */
 static void
@@ -149,6 +179,7 @@ parse_any(const uint8_t *body, size_t len)
 	if (proto_parse_result(body, len, &rv, &why) == 0)
 		FUZZ_CHECK(rv.len + BALTIC_RESULT_LEN == len);
 	call_to_again(body, len);
+	image_again(body, len);
 }
 
 int

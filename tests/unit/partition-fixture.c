@@ -52,6 +52,12 @@ adopt_part_gone(struct part *p, const char *why)
 	snprintf(rec.why, sizeof rec.why, "%s", why);
 }
 
+/* No cluster: no partition here waits for, or sends, an image. */
+void
+part_image_free(struct part *p)
+{
+}
+
 int
 farm_run_save(struct farm_run *fr)
 {

@@ -219,6 +219,55 @@ test_call_to_roundtrip(void **state)
 	evbuffer_free(b);
 }
 
+/* An IMAGE frame encoded, checked as a link checks it, and parsed; the
+ * bodies a link refuses. */
+static void
+test_image(void **state)
+{
+	struct evbuffer		*b = evbuffer_new();
+	struct proto_image_view	 v;
+	struct baltic_hdr	 h;
+	uint8_t			 raw[512];
+	const char		*why = NULL;
+	size_t			 n;
+
+	assert_int_equal(proto_put_image(b, BALTIC_FRAME_MAX, "shop", "s-1",
+	    BALTIC_IMAGE_DATA, 0x100000002ULL, "bytes", 5), 0);
+	n = evbuffer_get_length(b);
+	assert_true(n < sizeof raw);
+	evbuffer_remove(b, raw, n);
+	proto_decode_hdr(raw, &h);
+	assert_int_equal(h.type, BALTIC_MSG_IMAGE);
+	assert_int_equal(h.call_id, 0);
+	assert_int_equal(proto_check_hdr_link(&h, BALTIC_FRAME_MAX, &why), 0);
+	/* A guest's channel knows no such type. */
+	assert_int_equal(proto_check_hdr(&h, BALTIC_FRAME_MAX, &why), -1);
+	assert_int_equal(proto_parse_image(raw + BALTIC_HDR_LEN, h.len, &v,
+	    &why), 0);
+	assert_string_equal(v.farm, "shop");
+	assert_string_equal(v.part, "s-1");
+	assert_int_equal(v.kind, BALTIC_IMAGE_DATA);
+	assert_true(v.offset == 0x100000002ULL);
+	assert_int_equal(v.len, 5);
+	assert_memory_equal(v.data, "bytes", 5);
+	/* Too short for kind and offset; an unknown kind. */
+	assert_int_equal(proto_parse_image(raw + BALTIC_HDR_LEN, 4 + 7 + 11,
+	    &v, &why), -1);
+	raw[BALTIC_HDR_LEN + 4 + 7] = 3;
+	assert_int_equal(proto_parse_image(raw + BALTIC_HDR_LEN, h.len, &v,
+	    &why), -1);
+	assert_string_equal(why, "IMAGE kind unknown");
+	h.len = 4 + 2 + BALTIC_IMAGE_LEN - 1;
+	assert_int_equal(proto_check_hdr_link(&h, BALTIC_FRAME_MAX, &why), -1);
+	/* Bad names and kinds are refused when encoding too. */
+	assert_int_equal(proto_put_image(b, BALTIC_FRAME_MAX, "sh op", "p",
+	    BALTIC_IMAGE_END, 0, NULL, 0), -1);
+	assert_int_equal(proto_put_image(b, BALTIC_FRAME_MAX, "f", "p", 7, 0,
+	    NULL, 0), -1);
+	assert_int_equal(evbuffer_get_length(b), 0);
+	evbuffer_free(b);
+}
+
 /* A CALL_TO body: the names' lengths, the names, then a CALL body. */
 static size_t
 call_to_body(uint8_t *b, uint16_t fl, uint16_t pl, const char *names,
@@ -409,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_call_reject),
 		cmocka_unit_test(test_call_to_roundtrip),
 		cmocka_unit_test(test_call_to_reject),
+		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_result_roundtrip),
 		cmocka_unit_test(test_put_oversize),
 		cmocka_unit_test(test_take_reject),

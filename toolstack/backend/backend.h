@@ -17,6 +17,7 @@
 #ifndef BALTIC_BACKEND_H
 #define BALTIC_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <stdint.h>
@@ -48,6 +49,11 @@ struct backend_ops {
 	 * a process starts in milliseconds, a domain under emulation in
 	 * tens of seconds. */
 	unsigned	 create_timeout_ms;
+	/* What suspend writes can be restored on another host of the
+	 * cluster (xen: the domain's memory image); local: no, it names
+	 * a process of this host, and a move starts the partition afresh
+	 * on the target. */
+	bool		 suspend_moves;
 	/* 0, or -1 with a message in *err_r (caller frees). */
 	int	(*init)(struct daemon *, void **ctx_r, char **err_r);
 	void	(*fini)(void *ctx);

@@ -25,25 +25,6 @@
 #define XEN_CUT_MAGIC		"baltic-xen-cut 1\n"
 #define XEN_CUT_CONFIG_MAX	65536
 
-/* write(2) all of buf, or -1. */
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char	*s = buf;
-	ssize_t		 r;
-
-	while (len > 0) {
-		if ((r = write(fd, s, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		s += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* One header line, read a byte at a time: the stream follows it. */
 static int
 read_line(int fd, char *buf, size_t size)

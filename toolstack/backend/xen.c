@@ -477,6 +477,7 @@ xen_free_mb(void *ctx, int64_t *mb_r)
 const struct backend_ops backend_xen = {
 	.name = "xen",
 	.create_timeout_ms = 180000,
+	.suspend_moves = true,
 	.init = xen_init,
 	.fini = xen_fini,
 	.create = xen_create,

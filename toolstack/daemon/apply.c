@@ -59,6 +59,10 @@ apply_drain_tick(evutil_socket_t fd, short ev, void *arg)
 			left = true;
 			continue;
 		}
+		if (p->image != NULL) {		/* moved: its image goes */
+			part_image_send(p);
+			continue;
+		}
 		d->backend->destroy(d->bctx, p, NULL, NULL);
 		log_info("%s: drained; destroyed", p->name);
 		done = true;

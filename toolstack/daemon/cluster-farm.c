@@ -103,27 +103,34 @@ cluster_place_of(struct farm_run *f, struct farm_instance *inst)
 	return host;
 }
 
-/* The partitions placed here that do not run yet: started. */
+void
+cluster_start_part(struct part *p)
+{
+	struct daemon	*d = p->farm->d;
+	char		*err = NULL;
+
+	if (d->backend->create(d->bctx, p, &err) == -1) {
+		log_warnx("%s: %s", p->name, err != NULL ? err :
+		    "cannot create");
+		part_died(p, err != NULL ? err : "cannot create");
+		free(err);
+	} else
+		log_info("%s: created here (cluster)", p->name);
+}
+
+/* The partitions placed here that do not run yet, nor wait for their
+ * image: started. */
 static void
 cluster_start_parts(struct farm_run *f)
 {
-	struct daemon	*d = f->d;
 	struct part	*p;
-	char		*err = NULL;
 
 	TAILQ_FOREACH(p, &f->parts, entry) {
-		if (p->state != PART_STARTING ||
+		if (p->state != PART_STARTING || p->image != NULL ||
 		    p->pid > 0 || p->domid >= 0 || p->chan != NULL ||
 		    p->bdata != NULL)
 			continue;
-		if (d->backend->create(d->bctx, p, &err) == -1) {
-			log_warnx("%s: %s", p->name, err != NULL ? err :
-			    "cannot create");
-			part_died(p, err != NULL ? err : "cannot create");
-			free(err);
-			err = NULL;
-		} else
-			log_info("%s: created here (cluster)", p->name);
+		cluster_start_part(p);
 	}
 }
 
@@ -150,7 +157,12 @@ part_leave(struct part *p, const char *host)
 	TAILQ_REMOVE(&f->parts, p, entry);
 	p->retired = true;
 	TAILQ_INSERT_TAIL(&f->retired, p, entry);
-	log_notice("%s: placed on %s; drains here, then goes", p->name, host);
+	if (part_image_leaves(p, host))
+		log_notice("%s: placed on %s; drains here, then its image "
+		    "goes there", p->name, host);
+	else
+		log_notice("%s: placed on %s; drains here, then goes",
+		    p->name, host);
 	farm_run_drain(f);
 }
 
@@ -199,6 +211,7 @@ cluster_sync_parts(struct farm_run *f, const struct cfarm *r,
 {
 	struct part	*p, *pn;
 	const char	*want, *now;
+	char		*from;
 	bool		 changed = false;
 
 	for (p = TAILQ_FIRST(list); p != NULL; p = pn) {
@@ -214,7 +227,12 @@ cluster_sync_parts(struct farm_run *f, const struct cfarm *r,
 		else {
 			log_notice("%s: now on %s (was %s)", p->name, want,
 			    now);
+			if ((from = strdup(now)) == NULL)
+				fatal("%s", __func__);
 			part_move(p, want);
+			if (part_runs_here(p))
+				part_image_await(p, from);
+			free(from);
 		}
 	}
 	return changed;

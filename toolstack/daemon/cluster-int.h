@@ -67,6 +67,9 @@ void		 cluster_sync(struct cluster *, const char *name,
 /* The farms whose partitions ran on a host that is gone: placed again,
  * a transaction each. */
 void		 cluster_replace(struct cluster *);
+/* p, placed here, started by the backend (a failure is its death). */
+struct part;
+void		 cluster_start_part(struct part *);
 /* The instance of farm called name, or NULL. */
 const struct farm_instance *farm_instance_named(const struct farm *,
 		    const char *name);

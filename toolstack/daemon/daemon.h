@@ -154,6 +154,9 @@ struct part {
 	struct ctl		*cutting;	/* the `baltic cut` of it in
 						 * progress: told if the farm
 						 * goes first */
+	struct part_image	*image;		/* a move's image on its way
+						 * from or to this host
+						 * (cluster-image.c) */
 	char			*why;		/* last reason for ill health */
 	/* backend's: */
 	pid_t			 pid;		/* local: agent; xen: 0 */
@@ -392,11 +395,31 @@ int		 peer_set(struct daemon *, const char *host,
 		    const char *addr_port);
 void		 peer_forget(struct daemon *, const char *host);
 bool		 peer_up(struct daemon *, const char *host);
+/* The link to host if it is up, else NULL: for what is not a call (a
+ * moved partition's image). */
+struct chan	*peer_chan(struct daemon *, const char *host);
 void		 peer_farm_gone(struct farm_run *);
 /* With static peers, where a new partition of inst runs: NULL here,
  * else a host's name (malloc'd): its pin, `on "HOST"`. */
 char		*peer_place(struct daemon *, const struct farm_instance *);
 extern const struct node_ops peer_node_ops;
+
+/*
+ * cluster-image.c: a moved partition's suspended image, sent over the
+ * link from the host it leaves to the host it goes to, where it is
+ * restored.  part_image_leaves: p drains to be sent to host (true), or
+ * cannot be (false: it is destroyed, as before).  part_image_send: p is
+ * drained; suspend and send it.  part_image_await: p, moved here from
+ * host, waits for its image instead of being started (true).
+ * part_image_in: an IMAGE frame from host.  part_image_free: p goes.
+ */
+struct proto_image_view;
+bool		 part_image_leaves(struct part *, const char *host);
+void		 part_image_send(struct part *);
+bool		 part_image_await(struct part *, const char *host);
+void		 part_image_in(struct daemon *, const char *host,
+		    const struct proto_image_view *);
+void		 part_image_free(struct part *);
 
 /* core/graph.c: a checked farm as a running graph */
 struct farm_run	*graph_new(struct daemon *, struct farm_file *, struct farm *,

@@ -74,6 +74,24 @@ json_true(yajl_val v, const char *key)
 }
 
 int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char	*s = buf;
+	ssize_t		 r;
+
+	while (len > 0) {
+		if ((r = write(fd, s, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+int
 unix_listen(const char *path, int backlog, char **err_r)
 {
 	struct sockaddr_un	sun;

@@ -26,6 +26,9 @@ const char	*json_str(yajl_val, const char *key);
 long long	 json_int(yajl_val, const char *key, long long dflt);
 int		 json_true(yajl_val, const char *key);
 
+/* write(2) all of buf to a blocking fd (EINTR retried): 0, or -1. */
+int		 write_all(int fd, const void *buf, size_t len);
+
 /*
  * A non-blocking listening Unix stream socket at path, mode 0600 (any
  * old socket there is replaced).  The fd, or -1 with *err_r set.

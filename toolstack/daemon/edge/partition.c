@@ -34,6 +34,7 @@
 void
 part_started(struct part *p)
 {
+	part_image_free(p);	/* a moved partition's: it runs */
 	p->farm->d->save_farm(p->farm);
 }
 
@@ -88,12 +89,15 @@ part_new_named(struct farm_run *f, struct farm_instance *inst,
 /*
  * Is the partition's channel expected soon?  Its agent or domain runs
  * (just created, restarted, or found again after a balticd restart) but
- * has not said HELLO yet.  Calls then wait for it instead of failing.
+ * has not said HELLO yet, or it was moved here and its image is on the
+ * way or being restored (cluster-image.c).  Calls then wait for it
+ * instead of failing.
  */
 bool
 part_coming(const struct part *p)
 {
-	return p->state == PART_STARTING && (p->pid > 0 || p->domid >= 0);
+	return p->state == PART_STARTING && (p->pid > 0 || p->domid >= 0 ||
+	    p->image != NULL);
 }
 
 static void
@@ -117,6 +121,7 @@ part_free(struct part *p)
 {
 	if (p == NULL)
 		return;
+	part_image_free(p);
 	part_detach(p, "partition freed");
 	part_fail_waiting(p, "partition freed");
 	adopt_part_gone(p, "partition freed");
@@ -662,6 +667,7 @@ void
 part_died(struct part *p, const char *why)
 {
 	log_warnx("%s: died: %s", p->name, why);
+	part_image_free(p);
 	part_detach(p, why);
 	part_set_why(p, "died: %s", why);
 	p->state = PART_DEAD;

@@ -316,6 +316,24 @@ peer_on_call_to(struct peer *p, const struct baltic_hdr *h,
 	req_start(r);
 }
 
+/* A piece of a moved partition's image: validated here, taken by
+ * cluster-image.c (which checks it is expected, in order, bounded). */
+static void
+peer_on_image(struct peer *p, const struct baltic_hdr *h,
+    const uint8_t *untrusted_body)
+{
+	struct proto_image_view	 v;
+	const char		*why;
+
+	if (h->call_id != 0 ||
+	    proto_parse_image(untrusted_body, h->len, &v, &why) == -1) {
+		chan_fail(p->chan, h->call_id != 0 ? "IMAGE with a call id" :
+		    why);
+		return;
+	}
+	part_image_in(p->ps->d, p->host, &v);
+}
+
 /* ---- the link's channel ------------------------------------------------ */
 
 static void
@@ -334,6 +352,9 @@ peer_on_frame(struct chan *c, const struct baltic_hdr *h,
 		break;
 	case BALTIC_MSG_CANCEL:
 		chan_call_cancel(&p->in, h->call_id);
+		break;
+	case BALTIC_MSG_IMAGE:
+		peer_on_image(p, h, untrusted_body);
 		break;
 	case BALTIC_MSG_PING:
 		chan_send(c, BALTIC_MSG_PONG, h->call_id, untrusted_body,
@@ -547,6 +568,14 @@ peer_up(struct daemon *d, const char *host)
 	struct peer	*p = peer_find(d->peers, host);
 
 	return p != NULL && p->state == PEER_UP;
+}
+
+struct chan *
+peer_chan(struct daemon *d, const char *host)
+{
+	struct peer	*p = peer_find(d->peers, host);
+
+	return p != NULL && p->state == PEER_UP ? p->chan : NULL;
 }
 
 void
