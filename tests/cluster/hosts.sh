@@ -224,6 +224,13 @@ if command -v nft >/dev/null; then
 		sleep 0.1
 	done
 	check "spread-s-2 placed away from $cut, cut off ($moved)" test -n "$moved"
+	# The cut-off host stopped its own copy (fenced): its list still
+	# answers on its control socket, and says why.
+	f=$(on "$cn" list --json | jq -r '.[0].partitions[] |
+	    select(.name == "spread-s-2") | "\(.state) \(.why)"')
+	case $f in "dead fenced"*) ;; *) f="not fenced: $f" ;; esac
+	check "$cut, cut off, stopped its spread-s-2 ($f)" \
+	    test "${f#not fenced}" = "$f"
 	bed_heal "$cn"
 	one=
 	for _ in $(seq 100); do

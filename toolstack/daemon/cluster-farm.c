@@ -118,6 +118,59 @@ cluster_start_part(struct part *p)
 		log_info("%s: created here (cluster)", p->name);
 }
 
+void
+cluster_fence(struct cluster *cl)
+{
+	struct daemon	*d = cl->d;
+	struct farm_run	*f;
+	struct part	*p;
+	unsigned	 n = 0;
+
+	if (cl->fenced)
+		return;
+	cl->fenced = true;
+	TAILQ_FOREACH(f, &d->farms, entry)
+		TAILQ_FOREACH(p, &f->parts, entry) {
+			if (p->fenced || (p->pid <= 0 && p->domid < 0 &&
+			    p->image == NULL))
+				continue;
+			part_image_free(p);
+			d->backend->destroy(d->bctx, p, NULL, NULL);
+			p->state = PART_DEAD;
+			p->fenced = true;
+			free(p->why);
+			if ((p->why = strdup("fenced: this host was cut off "
+			    "from the cluster")) == NULL)
+				fatal("%s", __func__);
+			n++;
+		}
+	log_warnx("cluster: no lease renewed for %d ms and no other host "
+	    "heard: cut off; %u partitions here stopped (fenced), as the "
+	    "others place them again", CLUSTER_FENCE_MS, n);
+}
+
+void
+cluster_unfence(struct cluster *cl)
+{
+	struct daemon	*d = cl->d;
+	struct farm_run	*f;
+	struct part	*p;
+
+	if (!cl->fenced)
+		return;
+	cl->fenced = false;
+	log_notice("cluster: back in the cluster; what is still placed here "
+	    "starts again");
+	TAILQ_FOREACH(f, &d->farms, entry)
+		TAILQ_FOREACH(p, &f->parts, entry) {
+			if (!p->fenced)
+				continue;
+			p->fenced = false;
+			p->state = PART_STARTING;
+			cluster_start_part(p);
+		}
+}
+
 /* The partitions placed here that do not run yet, nor wait for their
  * image: started. */
 static void

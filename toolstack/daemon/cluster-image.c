@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "backend/backend.h"
@@ -65,15 +64,6 @@ struct part_image {
 	struct event	*ev;		/* out: pacing; in: the idle check */
 };
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static struct part_image *
 image_new(struct part *p, const char *host, bool out)
 {
@@ -91,7 +81,7 @@ image_new(struct part *p, const char *host, bool out)
 	img->d = d;
 	img->out = out;
 	img->fd = -1;
-	img->t0_ms = img->last_ms = mono_ms();
+	img->t0_ms = img->last_ms = now_us() / 1000;
 	p->image = img;
 	return img;
 }
@@ -198,7 +188,7 @@ image_pump(evutil_socket_t fd, short ev, void *arg)
 			log_notice("%s: image sent to host %s: %llu KiB, "
 			    "%llu ms after the drain", img->name, img->host,
 			    (unsigned long long)img->off / 1024,
-			    (unsigned long long)(mono_ms() - img->t0_ms));
+			    (unsigned long long)(now_us() / 1000 - img->t0_ms));
 			image_out_end(img);
 			return;
 		}
@@ -234,7 +224,7 @@ image_suspended(void *arg, int rc, const char *err)
 	if ((img->ev = evtimer_new(img->d->base, image_pump, img)) == NULL)
 		fatal("%s", __func__);
 	log_info("%s: suspended in %llu ms; its image goes to host %s",
-	    img->name, (unsigned long long)(mono_ms() - img->t0_ms),
+	    img->name, (unsigned long long)(now_us() / 1000 - img->t0_ms),
 	    img->host);
 	image_pump(-1, 0, img);
 }
@@ -249,7 +239,7 @@ part_image_send(struct part *p)
 	if (img == NULL || !img->out || img->started)
 		return;
 	img->started = true;
-	img->t0_ms = mono_ms();
+	img->t0_ms = now_us() / 1000;
 	if (d->backend->suspend(d->bctx, p, img->file, image_suspended, img,
 	    &err) == -1) {
 		image_out_abort(img, err != NULL ? err : "cannot suspend");
@@ -283,7 +273,7 @@ image_idle(evutil_socket_t fd, short ev, void *arg)
 		image_in_fresh(img, "the link is down");
 		return;
 	}
-	if (mono_ms() - img->last_ms > IMAGE_IDLE_MS) {
+	if (now_us() / 1000 - img->last_ms > IMAGE_IDLE_MS) {
 		image_in_fresh(img, "nothing came for too long");
 		return;
 	}
@@ -328,7 +318,7 @@ image_in_end(struct part_image *img)
 	log_notice("%s: restores from host %s's image (%llu KiB, %llu ms "
 	    "after the move)", p->name, img->host,
 	    (unsigned long long)img->off / 1024,
-	    (unsigned long long)(mono_ms() - img->t0_ms));
+	    (unsigned long long)(now_us() / 1000 - img->t0_ms));
 	/* The restore holds the file open: it can go now.  img stays
 	 * until the partition runs (part_started) or dies: calls wait
 	 * for it meanwhile (part_coming). */
@@ -360,7 +350,7 @@ part_image_in(struct daemon *d, const char *host,
 			    v->farm, v->part);
 		return;
 	}
-	img->last_ms = mono_ms();
+	img->last_ms = now_us() / 1000;
 	if (v->kind == BALTIC_IMAGE_ABORT) {
 		snprintf(why, sizeof why, "host %s: %.*s", host,
 		    (int)(v->len < 100 ? v->len : 100), (const char *)v->data);

@@ -39,6 +39,9 @@ struct cluster {
 	bool			 joined;	/* the farms are loaded */
 	bool			 restored;	/* daemon_restore is done */
 	bool			 registered;	/* hosts/ has us */
+	uint64_t		 renewed_ms;	/* the lease last renewed */
+	bool			 fenced;	/* cut off: our partitions
+						 * are stopped */
 	TAILQ_HEAD(, chost)	 hosts;
 	TAILQ_HEAD(, cfarm)	 farms;
 	/* `baltic create`s waiting for their transaction */
@@ -67,6 +70,11 @@ void		 cluster_sync(struct cluster *, const char *name,
 /* The farms whose partitions ran on a host that is gone: placed again,
  * a transaction each. */
 void		 cluster_replace(struct cluster *);
+/* Cut off (no lease renewed, no other host heard): the partitions here
+ * are stopped, since the others place them again; and, once the records
+ * are read afresh, those still placed here started again. */
+void		 cluster_fence(struct cluster *);
+void		 cluster_unfence(struct cluster *);
 /* p, placed here, started by the backend (a failure is its death). */
 struct part;
 void		 cluster_start_part(struct part *);

@@ -265,6 +265,7 @@ cluster_loaded(const struct etcd_result *res, void *arg)
 	TAILQ_FOREACH(r, &cl->farms, entry)
 		cluster_sync(cl, r->name, r);
 	cluster_sync(cl, NULL, NULL);	/* farms here with no record */
+	cluster_unfence(cl);
 	cluster_replace(cl);
 	cluster_watch(cl);
 }
@@ -325,10 +326,40 @@ cluster_leased(const struct etcd_result *res, void *arg)
 		cl->registered = false;
 		return;
 	}
+	cl->renewed_ms = now_us() / 1000;
 	if (grant) {
 		cl->lease = res->lease_id;
 		cluster_register(cl);
 	}
+}
+
+/*
+ * Cut off?  Our lease not renewed for CLUSTER_FENCE_MS, so it lapses in
+ * etcd within a second and the others place our partitions again; and
+ * no other host heard on its link, so it is not etcd alone that is gone
+ * (its quorum lost: then nobody places anything, and the partitions
+ * here go on serving).  Then the partitions here stop, before their
+ * copies start elsewhere: a guest never runs on two hosts at once.  The
+ * watch goes too: once the lease is back, the records are read afresh
+ * (cluster_loaded), and what they still place here starts again.
+ */
+static bool
+cluster_cut_off(struct cluster *cl)
+{
+	struct chost	*h;
+	bool		 others = false;
+
+	if (!cl->joined || cl->renewed_ms == 0 ||
+	    now_us() / 1000 - cl->renewed_ms < CLUSTER_FENCE_MS)
+		return false;
+	TAILQ_FOREACH(h, &cl->hosts, entry) {
+		if (strcmp(h->name, cl->d->host_name) == 0)
+			continue;
+		if (peer_heard(cl->d, h->name))
+			return false;
+		others = true;
+	}
+	return others;		/* alone in the cluster: nobody takes over */
 }
 
 /* Every tick: the lease renewed, or the join carried on. */
@@ -340,6 +371,12 @@ cluster_tick(evutil_socket_t fd, short ev, void *arg)
 			    CLUSTER_TICK_MS % 1000 * 1000 };
 
 	evtimer_add(cl->tick, &tv);
+	if (cluster_cut_off(cl)) {
+		cluster_fence(cl);
+		etcd_watch_cancel(cl->watch);
+		cl->watch = NULL;
+		cl->joined = false;
+	}
 	if (cl->op != NULL)
 		return;		/* one at a time; the last is not over */
 	if (cl->lease == 0)

@@ -154,6 +154,9 @@ struct part {
 	struct ctl		*cutting;	/* the `baltic cut` of it in
 						 * progress: told if the farm
 						 * goes first */
+	bool			 fenced;	/* stopped: this host was cut
+						 * off from the cluster
+						 * (cluster_fence) */
 	struct part_image	*image;		/* a move's image on its way
 						 * from or to this host
 						 * (cluster-image.c) */
@@ -395,6 +398,9 @@ int		 peer_set(struct daemon *, const char *host,
 		    const char *addr_port);
 void		 peer_forget(struct daemon *, const char *host);
 bool		 peer_up(struct daemon *, const char *host);
+/* Has host said anything on its link within about a ping (one or two
+ * seconds)? */
+bool		 peer_heard(struct daemon *, const char *host);
 /* The link to host if it is up, else NULL: for what is not a call (a
  * moved partition's image). */
 struct chan	*peer_chan(struct daemon *, const char *host);

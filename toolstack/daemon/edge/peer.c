@@ -570,6 +570,14 @@ peer_up(struct daemon *d, const char *host)
 	return p != NULL && p->state == PEER_UP;
 }
 
+bool
+peer_heard(struct daemon *d, const char *host)
+{
+	struct peer	*p = peer_find(d->peers, host);
+
+	return p != NULL && p->state == PEER_UP && p->silent <= 1;
+}
+
 struct chan *
 peer_chan(struct daemon *d, const char *host)
 {
