@@ -39,7 +39,7 @@ struct part;
 #define CLUSTER_LEASE_TTL_S	3	/* a dead host's partitions move
 					 * within about this, plus a tick */
 #define CLUSTER_TICK_MS		1000	/* keepalive; joining again */
-#define CLUSTER_FENCE_MS	2500	/* no renewal that long, no other
+#define CLUSTER_FENCE_MS	2000	/* no renewal that long, no other
 					 * host heard: cut off (cluster.c) */
 #define CLUSTER_ETCD_TIMEOUT_MS	5000	/* one etcd request, failovers in */
 #define CLUSTER_CAPACITY_MB	4096	/* local backend's default */
