@@ -109,12 +109,15 @@ long		 etcd_b64_decode(const char *in, size_t len, char *out);
 struct etcd_ep {
 	char	*host;
 	int	 port;
+	int	 tls;		/* https */
 	char	 hostport[300];	/* Host: header */
 };
 
 struct etcd {
 	struct event_base		*base;
 	char				*local_ip;	/* NULL: any */
+	etcd_tls_fn			 tls;		/* https endpoints' */
+	void				*tls_arg;
 	struct etcd_ep			 eps[ETCD_ENDPOINTS_MAX];
 	size_t				 neps;
 	size_t				 cur;		/* answered last */

@@ -24,6 +24,7 @@
 #include <netinet/in.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
@@ -58,12 +59,12 @@ struct etcd_op {
 
 static void	op_attempt(struct etcd_op *);
 
-/* "http://address:port" (a trailing "/" allowed) into ep. */
+/* "http://address:port" or https (a trailing "/" allowed) into ep. */
 static int
 ep_parse(const char *url, struct etcd_ep *ep, char **err_r)
 {
 	struct evhttp_uri	*u;
-	const char		*host, *path;
+	const char		*host, *path, *scheme;
 	struct in_addr		 a4;
 	struct in6_addr		 a6;
 	size_t			 n;
@@ -73,13 +74,15 @@ ep_parse(const char *url, struct etcd_ep *ep, char **err_r)
 		return errf(err_r, "%s: not a URL", url);
 	host = evhttp_uri_get_host(u);
 	path = evhttp_uri_get_path(u);
-	if (evhttp_uri_get_scheme(u) == NULL ||
-	    strcmp(evhttp_uri_get_scheme(u), "http") != 0 || host == NULL ||
+	scheme = evhttp_uri_get_scheme(u);
+	if (scheme == NULL || (strcmp(scheme, "http") != 0 &&
+	    strcmp(scheme, "https") != 0) || host == NULL ||
 	    *host == '\0' || strlen(host) > 255 ||
 	    (path != NULL && *path != '\0' && strcmp(path, "/") != 0)) {
-		errf(err_r, "%s: not http://host:port", url);
+		errf(err_r, "%s: not http[s]://host:port", url);
 		goto out;
 	}
+	ep->tls = strcmp(scheme, "https") == 0;
 	ep->port = evhttp_uri_get_port(u) == -1 ? 2379 :
 	    evhttp_uri_get_port(u);
 	br = host[0] != '[' && strchr(host, ':') != NULL;	/* IPv6 */
@@ -178,16 +181,44 @@ etcd_set_local_ip(struct etcd *e, const char *ip)
 	return 0;
 }
 
+void
+etcd_set_tls(struct etcd *e, etcd_tls_fn tls, void *arg)
+{
+	e->tls = tls;
+	e->tls_arg = arg;
+}
+
+int
+etcd_tls(const struct etcd *e)
+{
+	size_t	i;
+
+	for (i = 0; i < e->neps; i++)
+		if (e->eps[i].tls)
+			return 1;
+	return 0;
+}
+
 /* A connection to member ep: no retries, replies bounded; timeout_ms 0:
- * a watch's idle timeout. */
+ * a watch's idle timeout.  One per request: an https one's TLS session
+ * is never used twice. */
 struct evhttp_connection *
 etcd_conn_new(struct etcd *e, size_t ep, unsigned timeout_ms, size_t body_max)
 {
 	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
 	struct timeval			 tv;
 
-	evcon = evhttp_connection_base_new(e->base, NULL, e->eps[ep].host,
-	    (unsigned short)e->eps[ep].port);
+	if (!e->eps[ep].tls)
+		evcon = evhttp_connection_base_new(e->base, NULL,
+		    e->eps[ep].host, (unsigned short)e->eps[ep].port);
+	else if (e->tls == NULL ||
+	    (bev = e->tls(e->tls_arg, e->base, e->eps[ep].host)) == NULL)
+		return NULL;
+	else if ((evcon = evhttp_connection_base_bufferevent_new(e->base,
+	    NULL, bev, e->eps[ep].host, (unsigned short)e->eps[ep].port))
+	    == NULL)
+		bufferevent_free(bev);
 	if (evcon == NULL)
 		return NULL;
 	if (e->local_ip != NULL)

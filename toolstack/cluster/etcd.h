@@ -102,6 +102,18 @@ struct etcd	*etcd_new(struct event_base *, const char *const *urls,
 /* Connections from now on leave from this IP address (a host's own, so
  * that a firewall can tell hosts apart); 0, or -1 if out of memory. */
 int		 etcd_set_local_ip(struct etcd *, const char *ip);
+/*
+ * https:// endpoints: each connection to one runs over the bufferevent
+ * that tls(arg, base, ip) makes (TLS, whose server must show a
+ * certificate naming ip: the caller's, which owns the keys).  Without
+ * it, such an endpoint never connects.  etcd_tls: has any endpoint
+ * https?
+ */
+struct bufferevent;
+typedef struct bufferevent *(*etcd_tls_fn)(void *arg, struct event_base *,
+		    const char *ip);
+void		 etcd_set_tls(struct etcd *, etcd_tls_fn, void *arg);
+int		 etcd_tls(const struct etcd *);
 /* Cancels every operation and watch in flight (no callback is called).
  * Not from inside one of the client's callbacks. */
 void		 etcd_free(struct etcd *);

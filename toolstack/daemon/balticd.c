@@ -207,13 +207,13 @@ cluster_option(struct daemon *d, struct options *o, int ch)
 		opt_add(&o->peers, &o->npeers, optarg);
 		break;
 	case 'c':
-		o->cert = optarg;
+		o->cert = o->cluster.cert = optarg;
 		break;
 	case 'k':
-		o->key = optarg;
+		o->key = o->cluster.key = optarg;
 		break;
 	case 'A':
-		o->ca = optarg;
+		o->ca = o->cluster.ca = optarg;
 		break;
 	case 'E':
 		o->cluster.etcd = optarg;

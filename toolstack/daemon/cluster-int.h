@@ -17,6 +17,7 @@ struct etcd;
 struct etcd_op;
 struct etcd_watch;
 struct event;
+struct ssl_ctx_st;
 struct cluster_create;
 struct ctl;
 struct etcd_result;
@@ -26,6 +27,7 @@ struct farm_instance;
 struct cluster {
 	struct daemon		*d;
 	struct etcd		*etcd;
+	struct ssl_ctx_st	*tls;		/* https etcd URLs: TLS */
 	char			*prefix;
 	size_t			 prefixlen;
 	char			**labels;

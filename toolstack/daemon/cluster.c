@@ -27,6 +27,7 @@
 #include "daemon/cluster-int.h"
 #include "daemon/cluster.h"
 #include "daemon/daemon.h"
+#include "daemon/edge/export-tls.h"
 #include "log.h"
 #include "util/util.h"
 
@@ -311,11 +312,13 @@ cluster_leased(const struct etcd_result *res, void *arg)
 {
 	struct cluster	*cl = arg;
 	bool		 grant = cl->lease == 0;
+	char		 why[256];
 
 	cl->op = NULL;
 	if (res->rc != ETCD_OK) {
 		log_warnx("cluster: lease %s: %s", grant ? "grant" :
-		    "keepalive", etcd_rc_str(res->rc));
+		    "keepalive", etcd_why(res->rc, res->errmsg, why,
+		    sizeof why));
 		return;
 	}
 	if (res->ttl <= 0) {
@@ -430,6 +433,16 @@ cluster_watch(struct cluster *cl)
 		fatal("%s", __func__);
 }
 
+/* An https etcd member's connection: TLS with the cluster's certificate,
+ * the member's checked against the cluster's CA and its IP. */
+static struct bufferevent *
+cluster_tls_bev(void *arg, struct event_base *base, const char *ip)
+{
+	struct cluster	*cl = arg;
+
+	return tls_bev_client(cl->tls, base, ip, true);
+}
+
 int
 cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 {
@@ -479,12 +492,24 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	if (s[0] != '[' && etcd_set_local_ip(cl->etcd, s) == -1)
 		fatal("%s", __func__);
 	free(s);
+	if (etcd_tls(cl->etcd)) {
+		if (o->cert == NULL || o->key == NULL || o->ca == NULL) {
+			errf(err_r, "cluster: an https etcd URL needs "
+			    "--cluster-cert, --cluster-key and --cluster-ca");
+			goto fail;
+		}
+		if ((cl->tls = tls_link_ctx_new(o->cert, o->key, o->ca, false,
+		    err_r)) == NULL)
+			goto fail;
+		etcd_set_tls(cl->etcd, cluster_tls_bev, cl);
+	}
 	if ((cl->tick = evtimer_new(d->base, cluster_tick, cl)) == NULL)
 		fatal("%s", __func__);
 	d->cluster = cl;
 	event_active(cl->tick, EV_TIMEOUT, 0);
 	return 0;
 fail:
+	etcd_free(cl->etcd);
 	record_free_names(cl->labels, cl->nlabels);
 	free(cl->prefix);
 	free(cl);
@@ -503,6 +528,7 @@ cluster_close(struct daemon *d)
 	/* The lease is left to expire: the partitions keep running, and
 	 * a balticd back within CLUSTER_LEASE_TTL_S takes them again. */
 	etcd_free(cl->etcd);
+	tls_ctx_free(cl->tls);
 	event_free(cl->tick);
 	while ((h = TAILQ_FIRST(&cl->hosts)) != NULL) {
 		TAILQ_REMOVE(&cl->hosts, h, entry);

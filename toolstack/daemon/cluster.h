@@ -50,6 +50,10 @@ struct cluster_opts {
 	const char	*labels;	/* comma-separated, or NULL */
 	const char	*prefix;	/* NULL: CLUSTER_PREFIX */
 	long long	 capacity_mb;	/* 0: CLUSTER_CAPACITY_MB */
+	/* The cluster's certificate, key and CA (the links'), also for
+	 * https:// etcd URLs: etcd must show a certificate of that CA
+	 * naming its IP, and gets ours. */
+	const char	*cert, *key, *ca;
 };
 
 /* Joins (from the loop: the farms are restored once etcd has said what

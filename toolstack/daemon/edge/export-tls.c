@@ -1,6 +1,8 @@
 /* export-tls.c: see export-tls.h. */
 #include <sys/types.h>
 
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 
 #include <openssl/err.h>
@@ -136,6 +138,32 @@ void
 tls_ctx_free(struct ssl_ctx_st *ctx)
 {
 	SSL_CTX_free(ctx);
+}
+
+struct bufferevent *
+tls_bev_client(struct ssl_ctx_st *ctx, struct event_base *base,
+    const char *host, bool numeric)
+{
+	struct bufferevent	*bev;
+	SSL			*ssl;
+	int			 ok;
+
+	if ((ssl = SSL_new(ctx)) == NULL)
+		return NULL;
+	if (numeric)
+		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host);
+	else
+		ok = SSL_set_tlsext_host_name(ssl, host) == 1 &&
+		    SSL_set1_host(ssl, host) == 1;
+	if (ok != 1 || (bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE |
+	    BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		SSL_free(ssl);
+		ERR_clear_error();
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
 }
 
 /* A connection on fd; host: the client's, which checks the server's

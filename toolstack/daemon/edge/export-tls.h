@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct bufferevent;
+struct event_base;
 struct ssl_ctx_st;
 struct ssl_st;
 
@@ -31,6 +33,14 @@ struct ssl_st;
 struct ssl_ctx_st	*tls_ctx_new(const char *cert, const char *key,
 			    const char *ca, char **err_r);
 void			 tls_ctx_free(struct ssl_ctx_st *);
+/*
+ * The bufferevent of a new client connection under TLS (for evhttp),
+ * whose server must show a certificate of ctx's CAs naming host: an IP
+ * address (numeric) or a DNS name (also sent as SNI).  NULL if out of
+ * memory.
+ */
+struct bufferevent	*tls_bev_client(struct ssl_ctx_st *, struct event_base *,
+			    const char *host, bool numeric);
 
 /*
  * A link's context (peer.c: balticd to balticd), server or client: TLS

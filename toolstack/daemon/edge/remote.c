@@ -22,14 +22,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <yajl/yajl_gen.h>
 
@@ -43,6 +41,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon.h"
+#include "daemon/edge/export-tls.h"
 #include "log.h"
 #include "util/util.h"
 
@@ -162,34 +161,6 @@ remote_closed_cb(struct evhttp_connection *evcon, void *arg)
 	c->stale = true;
 }
 
-/* The bufferevent of a new https connection, its server to be checked
- * against the URL's host; NULL if out of memory. */
-static struct bufferevent *
-remote_tls_bev(struct remote_pool *p)
-{
-	struct bufferevent	*bev;
-	SSL			*ssl;
-	int			 ok;
-
-	if ((ssl = SSL_new(p->tls)) == NULL)
-		return NULL;
-	if (remote_numeric_host(p->connhost))
-		ok = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
-		    p->connhost);
-	else
-		ok = SSL_set_tlsext_host_name(ssl, p->connhost) == 1 &&
-		    SSL_set1_host(ssl, p->connhost) == 1;
-	if (ok != 1 || (bev = bufferevent_openssl_socket_new(
-	    p->node->farm->d->base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
-		SSL_free(ssl);
-		ERR_clear_error();
-		return NULL;
-	}
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-	return bev;
-}
-
 /* Give slot c a new connection: 0, or -1 (c->evcon NULL). */
 static int
 remote_conn_open(struct remote_pool *p, struct rconn *c)
@@ -202,7 +173,8 @@ remote_conn_open(struct remote_pool *p, struct rconn *c)
 	if (p->tls == NULL)
 		c->evcon = evhttp_connection_base_new(n->farm->d->base,
 		    p->dns, p->connhost, (uint16_t)n->u.remote.port);
-	else if ((bev = remote_tls_bev(p)) != NULL &&
+	else if ((bev = tls_bev_client(p->tls, n->farm->d->base, p->connhost,
+	    remote_numeric_host(p->connhost))) != NULL &&
 	    (c->evcon = evhttp_connection_base_bufferevent_new(
 	    n->farm->d->base, p->dns, bev, p->connhost,
 	    (uint16_t)n->u.remote.port)) == NULL)
