@@ -33,6 +33,9 @@ struct cluster {
 	char			**labels;
 	size_t			 nlabels;
 	int64_t			 capacity_mb;
+	bool			 capacity_live;	/* the backend's free memory,
+						 * sampled again and again */
+	unsigned		 ticks;
 	int64_t			 lease;		/* 0: none yet, or expired */
 	struct etcd_op		*op;		/* the join's, the lease's */
 	struct event		*tick;

@@ -365,6 +365,37 @@ cluster_cut_off(struct cluster *cl)
 	return others;		/* alone in the cluster: nobody takes over */
 }
 
+/*
+ * What this host offers, measured again (xen: the hypervisor's free
+ * memory, which other domains than ours also take): the free memory now
+ * plus what our running partitions hold, since placement counts those
+ * against the offer from the records.  A change of CLUSTER_FREE_STEP_MB
+ * or more is put in our record.
+ */
+static void
+cluster_capacity(struct cluster *cl)
+{
+	struct daemon	*d = cl->d;
+	struct farm_run	*f;
+	struct part	*p;
+	int64_t		 mb, diff;
+
+	if (!cl->capacity_live || !cl->registered ||
+	    d->backend->free_mb(d->bctx, &mb) == -1)
+		return;
+	TAILQ_FOREACH(f, &d->farms, entry)
+		TAILQ_FOREACH(p, &f->parts, entry)
+			if ((p->pid > 0 || p->domid >= 0) && p->inst != NULL)
+				mb += p->inst->role->memory;
+	diff = mb - cl->capacity_mb;
+	if (diff < CLUSTER_FREE_STEP_MB && diff > -CLUSTER_FREE_STEP_MB)
+		return;
+	log_info("cluster: %s offers %lld MiB now (was %lld)",
+	    d->host_name, (long long)mb, (long long)cl->capacity_mb);
+	cl->capacity_mb = mb;
+	cl->registered = false;		/* the record put again */
+}
+
 /* Every tick: the lease renewed, or the join carried on. */
 static void
 cluster_tick(evutil_socket_t fd, short ev, void *arg)
@@ -380,6 +411,8 @@ cluster_tick(evutil_socket_t fd, short ev, void *arg)
 		cl->watch = NULL;
 		cl->joined = false;
 	}
+	if (++cl->ticks % CLUSTER_FREE_TICKS == 0)
+		cluster_capacity(cl);
 	if (cl->op != NULL)
 		return;		/* one at a time; the last is not over */
 	if (cl->lease == 0)
@@ -468,6 +501,8 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	if (cl->capacity_mb <= 0 && (d->backend->free_mb == NULL ||
 	    d->backend->free_mb(d->bctx, &cl->capacity_mb) == -1))
 		cl->capacity_mb = CLUSTER_CAPACITY_MB;
+	else if (o->capacity_mb <= 0)
+		cl->capacity_live = true;
 	if (o->labels != NULL &&
 	    record_split_names(o->labels, &cl->labels, &cl->nlabels, err_r) == -1)
 		goto fail;

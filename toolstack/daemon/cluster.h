@@ -39,6 +39,8 @@ struct part;
 #define CLUSTER_LEASE_TTL_S	3	/* a dead host's partitions move
 					 * within about this, plus a tick */
 #define CLUSTER_TICK_MS		1000	/* keepalive; joining again */
+#define CLUSTER_FREE_TICKS	10	/* the free memory looked at */
+#define CLUSTER_FREE_STEP_MB	32	/* a change that is told */
 #define CLUSTER_FENCE_MS	2000	/* no renewal that long, no other
 					 * host heard: cut off (cluster.c) */
 #define CLUSTER_ETCD_TIMEOUT_MS	5000	/* one etcd request, failovers in */
