@@ -11,7 +11,7 @@ tests_cluster_etcd_test_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 tests_cluster_etcd_test_LDADD = toolstack/libcluster.a \
 	libbaltic/libbaltic.a $(YAJL_LIBS) $(LIBEVENT_LIBS)
 
-CLUSTER_TESTS = tests/cluster/bed.sh tests/cluster/etcd.sh tests/cluster/etcd-tls.sh \
+CLUSTER_TESTS = tests/cluster/bed.sh tests/cluster/etcd.sh tests/cluster/alone.sh \
 	tests/cluster/peer.sh tests/cluster/hosts.sh
 EXTRA_DIST += $(CLUSTER_TESTS)
 

@@ -86,8 +86,9 @@ struct backend_ops {
 	 * cannot be told (not running).  Not on any call's path. */
 	int	(*usage)(void *ctx, const struct part *, struct part_usage *);
 	/* The memory free for new partitions, in MiB (xen: as xl info's
-	 * free_memory): 0, or -1.  NULL: the backend cannot tell (local:
-	 * a cluster host offers its --capacity). */
+	 * free_memory; local: the kernel's MemAvailable): 0, or -1.  NULL:
+	 * the backend cannot tell (a cluster host offers its --capacity,
+	 * or CLUSTER_CAPACITY_MB). */
 	int	(*free_mb)(void *ctx, int64_t *mb_r);
 };
 

@@ -577,6 +577,27 @@ local_usage(void *ctx, const struct part *p, struct part_usage *u)
 	return 0;
 }
 
+/* The memory free for new partitions: the kernel's MemAvailable (what
+ * can be had without swapping), in MiB. */
+static int
+local_free_mb(void *ctx, int64_t *mb_r)
+{
+	char		 line[128];
+	long long	 kb = -1;
+	FILE		*fp;
+
+	if ((fp = fopen("/proc/meminfo", "re")) == NULL)
+		return -1;
+	while (fgets(line, sizeof line, fp) != NULL)
+		if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1)
+			break;
+	fclose(fp);
+	if (kb < 0)
+		return -1;
+	*mb_r = kb / 1024;
+	return 0;
+}
+
 const struct backend_ops backend_local = {
 	.name = "local",
 	.create_timeout_ms = 30000,
@@ -589,4 +610,5 @@ const struct backend_ops backend_local = {
 	.reattach = local_reattach,
 	.forget = local_forget,
 	.usage = local_usage,
+	.free_mb = local_free_mb,
 };

@@ -44,7 +44,7 @@ struct part;
 #define CLUSTER_FENCE_MS	2000	/* no renewal that long, no other
 					 * host heard: cut off (cluster.c) */
 #define CLUSTER_ETCD_TIMEOUT_MS	5000	/* one etcd request, failovers in */
-#define CLUSTER_CAPACITY_MB	4096	/* local backend's default */
+#define CLUSTER_CAPACITY_MB	4096	/* a backend that cannot tell */
 #define CLUSTER_NOWHERE		"-"	/* no host: not a host's name */
 
 struct cluster_opts {

@@ -1,10 +1,12 @@
 #!/bin/bash
-# etcd-tls.sh: balticd in a cluster whose etcd speaks only TLS with
-# client certificates (https:// URLs): a member of its own on 127.0.1.4
-# whose certificate names that IP, signed by the cluster's CA.  balticd
-# joins with the cluster's certificate, its farm's record is in etcd;
-# one with a certificate of another CA never joins, and an https URL
-# with no certificate given is refused at start, saying what is needed.
+# alone.sh: one host in a cluster of its own, whose etcd speaks only TLS
+# with client certificates (https:// URLs): a member on 127.0.1.4 whose
+# certificate names that IP, signed by the cluster's CA.  balticd joins
+# with the cluster's certificate, its farm's record is in etcd; one
+# with a certificate of another CA never joins, and an https URL with no
+# certificate given is refused at start, saying what is needed.  With
+# no --capacity the host offers the memory free: 2 GiB taken by another
+# process shows in its record within seconds, and comes back.
 . "$(dirname "$0")/bed.sh"
 bed_enter "$0" "$@"
 . "$(dirname "$0")/../system/lib.sh"
@@ -12,9 +14,10 @@ bed_enter "$0" "$@"
 A=127.0.1.4
 EPID=
 DPID=
+HOG=
 cleanup() {
 	local p
-	for p in $DPID $EPID; do
+	for p in $DPID $EPID $HOG; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
@@ -73,7 +76,7 @@ daemon() {
 	shift
 	BALTIC_STATE_DIR="$T/state" BALTIC_RUN_DIR="$T/run" \
 	    "$BALTICD" -d -v -t 5000 -s "$T/sock" --host h1 \
-	    --peer-listen "127.0.1.1:7400" --capacity 1024 "$@" \
+	    --peer-listen "127.0.1.1:7400" "$@" \
 	    >>"$T/$log" 2>&1 &
 	DPID=$!
 }
@@ -146,6 +149,44 @@ for _ in $(seq 50); do
 done
 expect_eq "a call through its export" '"hi"' "$r"
 BALTIC_SOCKET="$T/sock" "$BALTIC" destroy tls >/dev/null 2>&1
+
+# The offer: the memory free, measured again.
+offer() {
+	key=$(printf '/baltic/hosts/h1' | base64 -w0)
+	tcurl -X POST --data "{\"key\":\"$key\"}" \
+	    "https://$A:2379/v3/kv/range" |
+	    jq -r '.kvs[0].value // empty' | base64 -d | jq -r .capacity_mb
+}
+avail=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+c0=$(offer)
+check "h1 offers the memory free ($c0 MiB; MemAvailable $avail)" \
+    test -n "$c0" -a "$c0" -gt $((avail / 2)) -a "$c0" -lt $((avail * 2))
+python3 -c 'import sys, time
+b = b"x" * (2 << 30)
+open(sys.argv[1], "w").close()
+time.sleep(120)' "$T/hogged" &
+HOG=$!
+for _ in $(seq 100); do [ -e "$T/hogged" ] && break; sleep 0.2; done
+c1=$c0
+for _ in $(seq 60); do
+	c1=$(offer)
+	[ -n "$c1" ] && [ "$c1" -lt $((c0 - 1024)) ] && break
+	sleep 0.5
+done
+check "2 GiB taken elsewhere: the offer falls ($c0 -> $c1 MiB)" \
+    test -n "$c1" -a "$c1" -lt $((c0 - 1024))
+sleep 11		# the offer as low as it goes while the 2 GiB are held
+c1=$(offer)
+kill "$HOG"
+wait "$HOG" 2>/dev/null
+c2=$c1
+for _ in $(seq 60); do
+	c2=$(offer)
+	[ -n "$c2" ] && [ "$c2" -gt $((c1 + 1024)) ] && break
+	sleep 0.5
+done
+check "and rises again when it is freed ($c1 -> $c2 MiB)" \
+    test -n "$c2" -a "$c2" -gt $((c1 + 1024))
 stop_daemon
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
