@@ -109,6 +109,7 @@ cluster_start_part(struct part *p)
 	struct daemon	*d = p->farm->d;
 	char		*err = NULL;
 
+	p->making = true;
 	if (d->backend->create(d->bctx, p, &err) == -1) {
 		log_warnx("%s: %s", p->name, err != NULL ? err :
 		    "cannot create");
@@ -132,10 +133,11 @@ cluster_fence(struct cluster *cl)
 	TAILQ_FOREACH(f, &d->farms, entry)
 		TAILQ_FOREACH(p, &f->parts, entry) {
 			if (p->fenced || (p->pid <= 0 && p->domid < 0 &&
-			    p->image == NULL))
+			    p->image == NULL && !p->making))
 				continue;
 			part_image_free(p);
 			d->backend->destroy(d->bctx, p, NULL, NULL);
+			p->making = false;
 			p->state = PART_DEAD;
 			p->fenced = true;
 			free(p->why);

@@ -154,6 +154,9 @@ struct part {
 	struct ctl		*cutting;	/* the `baltic cut` of it in
 						 * progress: told if the farm
 						 * goes first */
+	bool			 making;	/* the backend makes it, placed
+						 * here by the cluster: calls
+						 * wait (part_coming) */
 	bool			 fenced;	/* stopped: this host was cut
 						 * off from the cluster
 						 * (cluster_fence) */

@@ -35,6 +35,7 @@ void
 part_started(struct part *p)
 {
 	part_image_free(p);	/* a moved partition's: it runs */
+	p->making = false;
 	p->farm->d->save_farm(p->farm);
 }
 
@@ -90,14 +91,15 @@ part_new_named(struct farm_run *f, struct farm_instance *inst,
  * Is the partition's channel expected soon?  Its agent or domain runs
  * (just created, restarted, or found again after a balticd restart) but
  * has not said HELLO yet, or it was moved here and its image is on the
- * way or being restored (cluster-image.c).  Calls then wait for it
- * instead of failing.
+ * way or being restored (cluster-image.c), or the cluster placed it here
+ * and the backend is making it (a domain has its domid only once libxl
+ * has built it).  Calls then wait for it instead of failing.
  */
 bool
 part_coming(const struct part *p)
 {
 	return p->state == PART_STARTING && (p->pid > 0 || p->domid >= 0 ||
-	    p->image != NULL);
+	    p->image != NULL || p->making);
 }
 
 static void
@@ -668,6 +670,7 @@ part_died(struct part *p, const char *why)
 {
 	log_warnx("%s: died: %s", p->name, why);
 	part_image_free(p);
+	p->making = false;
 	part_detach(p, why);
 	part_set_why(p, "died: %s", why);
 	p->state = PART_DEAD;
