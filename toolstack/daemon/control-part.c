@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "chan.h"
 #include "ctl.h"
+#include "daemon/cluster.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "log.h"
@@ -25,6 +26,21 @@
 
 /* ---- set -------------------------------------------------------------- */
 
+int
+ctl_rewire(struct farm_run *f, const char *ref, const char *text,
+    char **err_r)
+{
+	struct farm_binding	*b = farm_find_binding(f->farm, ref);
+
+	if (text != NULL ? farm_run_set_ref(f, ref, text, err_r) == -1 :
+	    farm_run_reset_ref(f, ref) == -1)
+		return -1;
+	f->bind_nodes[b - f->farm->bindings]->obs.rewires++;
+	return 0;
+}
+
+/* In a cluster, the ref is set in the farm's record, and every host
+ * (this one too) rewires when it sees the record (cluster-change.c). */
 void
 ctl_set(struct ctl *c, yajl_val rq)
 {
@@ -34,6 +50,7 @@ ctl_set(struct ctl *c, yajl_val rq)
 	struct farm_run	*f;
 	struct farm_binding *b;
 	char		*err = NULL;
+	int		 r;
 
 	if (fname == NULL || ref == NULL || expr == NULL) {
 		ctl_error(c, BALTIC_EXIT_USAGE, "set: farm, ref, expr needed");
@@ -49,13 +66,20 @@ ctl_set(struct ctl *c, yajl_val rq)
 		    fname, ref, b != NULL ? " (a binding, not a ref)" : "");
 		return;
 	}
-	if (farm_run_set_ref(f, ref, expr, &err) == -1) {
+	if (c->d->cluster != NULL)
+		r = farm_run_check_ref(f, ref, expr, &err);
+	else
+		r = ctl_rewire(f, ref, expr, &err);
+	if (r == -1) {
 		ctl_error(c, BALTIC_EXIT_FAIL, "%s", err != NULL ? err :
 		    "rejected");
 		free(err);
 		return;
 	}
-	f->bind_nodes[b - f->farm->bindings]->obs.rewires++;
+	if (c->d->cluster != NULL) {
+		cluster_set(c, f->name, ref, expr);
+		return;
+	}
 	farm_run_save(f);
 	ctl_ok(c, "rewired");
 }
