@@ -381,6 +381,14 @@ host_kill 2
 check "set on h1 while h2 is down: r to a" set_on 1 a
 check "h2 starts again" host_start 2
 check "h2, restarted, follows the record: wired-a" answers wired-a
+# A record without "refs", as an older balticd writes it: every ref as
+# the farm's source defines it, on every host.
+set_on 3 b >/dev/null
+check "r = b again" answers wired-b
+etcdctl --endpoints="$URLS" get --print-value-only /baltic/farms/wired |
+    jq -c 'del(.refs)' |
+    etcdctl --endpoints="$URLS" put /baltic/farms/wired >/dev/null
+check "a record without refs: r as defined again (wired-a)" answers wired-a
 
 # ---- etcd: one member lost, then the quorum ----------------------------
 sed 's/farm spread/farm other/; s/18801/18802/' "$T/spread.farm" >"$T/other.farm"

@@ -111,8 +111,11 @@ cluster_set(struct ctl *c, const char *farm, const char *ref,
 		    "etcd reachable?); ref %s not set", ref);
 		return;
 	}
+	/* Here but not (yet, or any more) in the cache: being created or
+	 * destroyed. */
 	if ((r = cluster_farm(cl, farm)) == NULL) {
-		ctl_error(c, BALTIC_EXIT_NOTFOUND, "no farm named %s", farm);
+		ctl_error(c, BALTIC_EXIT_FAIL, "farm %s has no record in the "
+		    "cluster now; ref %s not set", farm, ref);
 		return;
 	}
 	/* What every host's cfarm_parse takes: no more (record.h). */

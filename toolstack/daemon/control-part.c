@@ -50,7 +50,6 @@ ctl_set(struct ctl *c, yajl_val rq)
 	struct farm_run	*f;
 	struct farm_binding *b;
 	char		*err = NULL;
-	int		 r;
 
 	if (fname == NULL || ref == NULL || expr == NULL) {
 		ctl_error(c, BALTIC_EXIT_USAGE, "set: farm, ref, expr needed");
@@ -66,22 +65,18 @@ ctl_set(struct ctl *c, yajl_val rq)
 		    fname, ref, b != NULL ? " (a binding, not a ref)" : "");
 		return;
 	}
-	if (c->d->cluster != NULL)
-		r = farm_run_check_ref(f, ref, expr, &err);
-	else
-		r = ctl_rewire(f, ref, expr, &err);
-	if (r == -1) {
-		ctl_error(c, BALTIC_EXIT_FAIL, "%s", err != NULL ? err :
-		    "rejected");
-		free(err);
-		return;
-	}
 	if (c->d->cluster != NULL) {
-		cluster_set(c, f->name, ref, expr);
+		if (farm_run_check_ref(f, ref, expr, &err) == 0) {
+			cluster_set(c, f->name, ref, expr);
+			return;
+		}
+	} else if (ctl_rewire(f, ref, expr, &err) == 0) {
+		farm_run_save(f);
+		ctl_ok(c, "rewired");
 		return;
 	}
-	farm_run_save(f);
-	ctl_ok(c, "rewired");
+	ctl_error(c, BALTIC_EXIT_FAIL, "%s", err != NULL ? err : "rejected");
+	free(err);
 }
 
 /* ---- call ------------------------------------------------------------- */
