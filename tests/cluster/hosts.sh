@@ -7,7 +7,9 @@
 # exports on two hosts and reach partitions on all three; kill -9 of a
 # host's balticd and agents under load loses no call and its partition
 # answers elsewhere within 5 s; the host, back, destroys nothing of the
-# new placement; a destroy anywhere ends the farm everywhere.
+# new placement; a baltic set on one host rewires the ref on every host,
+# under load, and a host restarted meanwhile follows it; a destroy
+# anywhere ends the farm everywhere.
 . "$(dirname "$0")/bed.sh"
 bed_enter "$0" "$@"
 . "$(dirname "$0")/../system/lib.sh"
@@ -64,6 +66,7 @@ cleanup() {
 	for n in 1 2 3; do
 		if [ -n "${HPID[n]:-}" ]; then
 			on "$n" destroy spread >/dev/null 2>&1
+			on "$n" destroy wired >/dev/null 2>&1
 			kill "${HPID[n]}" 2>/dev/null
 			wait "${HPID[n]}" 2>/dev/null
 		fi
@@ -150,13 +153,14 @@ case $vn in 1|2|3) ;; *) not_ok "spread-s-1 has a host ($victim)"; exit 1 ;; esa
 # The exports of the two hosts that stay: IA on h1, IB on h2.
 if [ "$vn" = 1 ]; then eport=127.0.1.2; eif=IB; en=2
 else eport=127.0.1.1; eif=IA; en=1; fi
+eurl=http://$eport:18801/spread/$eif/Who
+# load: calls to $eurl until $T/stop; "CALLS FAILED" in $T/load.out.
 load() {
 	local fails=0 calls=0
 	while [ ! -e "$T/stop" ]; do
 		calls=$((calls + 1))
 		r=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
-		    -X POST --data-binary '"x"' \
-		    "http://$eport:18801/spread/$eif/Who")
+		    -X POST --data-binary '"x"' "$eurl")
 		[ "$r" = 200 ] || fails=$((fails + 1))
 	done
 	echo "$calls $fails" >"$T/load.out"
@@ -251,7 +255,7 @@ fi
 from=$(on 1 list --json | jq -r '.[0].partitions[] |
     select(.name == "spread-s-2") | .host')
 for to in h1 h2 h3; do [ "$to" != "$from" ] && break; done
-eport=127.0.1.1; eif=IA
+eurl=http://127.0.1.1:18801/spread/IA/Who
 rm -f "$T/stop"
 load &
 LPID=$!
@@ -280,6 +284,119 @@ out=$(on 1 move spread spread-s-3 h1 2>&1)
 expect_match "a pinned instance moves only where its pin matches" \
     'pinned on "rack2"' "$out"
 
+# ---- baltic set: the ref in the farm's record, every host rewires ----
+cat >"$T/wired.farm" <<'EOF'
+interface IA { Who(s: string) -> string }
+interface IB { Who(s: string) -> string }
+role Who { image "roles/who"; exports IA, IB; memory 128 }
+
+farm wired {
+	a = vm Who
+	b = vm Who
+	r = ref a
+	export r.IA at "127.0.1.2:18803"
+}
+EOF
+check "create wired on h1" on 1 create -q "$T/wired.farm"
+eurl=http://127.0.1.2:18803/wired/IA/Who
+# answers WANT: calls through h2's export of wired until one reaches
+# WANT (10 s), then ten more that all do.
+answers() {
+	local got
+	for _ in $(seq 100); do
+		got=$(curl -s --max-time 10 -X POST --data-binary '"x"' "$eurl")
+		[ "${got//\"/}" = "$1" ] && break
+		sleep 0.1
+	done
+	for _ in $(seq 10); do
+		got=$(curl -s --max-time 10 -X POST --data-binary '"x"' "$eurl")
+		[ "${got//\"/}" = "$1" ] || { echo "# got $got"; return 1; }
+	done
+}
+# set_on N EXPR: baltic set wired r EXPR on hN, again while another
+# host's change wins the race (its watch may not have brought it yet).
+set_on() {
+	local out
+	for _ in $(seq 10); do
+		out=$(on "$1" set wired r "$2" 2>&1) && return 0
+		case $out in
+		*meanwhile*) sleep 0.1 ;;
+		*) echo "# $out"; return 1 ;;
+		esac
+	done
+	return 1
+}
+# The record's r ("-": none).
+record_r() {
+	etcdctl --endpoints="$URLS" get --print-value-only \
+	    /baltic/farms/wired | jq -r '.refs.r // "-"'
+}
+check "calls through h2's export reach wired-a" answers wired-a
+expect_eq "a new record sets no ref" - "$(record_r)"
+check "set on h1: r to b" on 1 set wired r b
+expect_eq "the record's refs say r = b" b "$(record_r)"
+check "calls through h2's export reach wired-b now" answers wired-b
+out=$(on 3 set wired nosuch a 2>&1)
+rc=$?
+expect_eq "set of no ref: exit 3 as without a cluster ($out)" 3 "$rc"
+expect_match "  and the same error" 'farm wired has no ref nosuch' "$out"
+out=$(on 3 set wired r nosuch 2>&1)
+rc=$?
+expect_eq "set to a target that does not check: exit 1 ($out)" 1 "$rc"
+expect_eq "  and the record is as it was" b "$(record_r)"
+out=$(on 3 -N set wired r a 2>&1)
+rc=$?
+expect_eq "set -N: no dry run, as without a cluster ($out)" 2 "$rc"
+out=$(on 2 set --json wired r b)
+check "set --json on h2 ($out)" jq -e '.ok == true' <<<"$out"
+rm -f "$T/stop"
+load &
+LPID=$!
+sleep 0.5
+sets=0
+for i in 1 2 3 4 5 6; do
+	[ $((i % 2)) = 1 ] && want=a || want=b
+	set_on $((i % 3 + 1)) "$want" && sets=$((sets + 1))
+	sleep 0.3
+done
+expect_eq "six sets from the three hosts under load" 6 "$sets"
+# Two hosts at once: each is set, or told the record changed meanwhile.
+on 1 set wired r a >"$T/race1" 2>&1 &
+rp=$!
+on 3 set wired r b >"$T/race3" 2>&1
+r3=$?
+wait "$rp"
+r1=$?
+sed 's/^/# /' "$T/race1" "$T/race3"
+check "two sets at once: one at least is taken ($r1 $r3)" \
+    test "$r1" = 0 -o "$r3" = 0
+check "  a refused one says why" \
+    test "$r1$r3" = 00 -o -n "$(grep -l meanwhile "$T"/race[13])"
+sleep 0.5
+touch "$T/stop"
+wait "$LPID"
+LPID=
+read -r calls fails <"$T/load.out"
+expect_eq "no call failed while r was set 8 times ($calls calls)" 0 "$fails"
+want=$(record_r)
+[ "$want" = - ] && want=a
+check "h2 follows the record's r = $want" answers "wired-$want"
+# A host restarted meanwhile takes the refs from the record.
+set_on 1 b >/dev/null
+check "r = b before h2 stops" answers wired-b
+host_kill 2
+check "set on h1 while h2 is down: r to a" set_on 1 a
+check "h2 starts again" host_start 2
+check "h2, restarted, follows the record: wired-a" answers wired-a
+# A record without "refs", as an older balticd writes it: every ref as
+# the farm's source defines it, on every host.
+set_on 3 b >/dev/null
+check "r = b again" answers wired-b
+etcdctl --endpoints="$URLS" get --print-value-only /baltic/farms/wired |
+    jq -c 'del(.refs)' |
+    etcdctl --endpoints="$URLS" put /baltic/farms/wired >/dev/null
+check "a record without refs: r as defined again (wired-a)" answers wired-a
+
 # ---- etcd: one member lost, then the quorum ----------------------------
 sed 's/farm spread/farm other/; s/18801/18802/' "$T/spread.farm" >"$T/other.farm"
 bed_kill 1
@@ -293,6 +410,11 @@ out=$(on 3 create -q "$T/other.farm" 2>&1)
 rc=$?
 expect_match "no quorum: create refused, naming etcd (exit $rc, $((SECONDS - t0)) s)" \
     'cluster: etcd' "$out"
+out=$(on 1 set wired r b 2>&1)
+rc=$?
+expect_match "no quorum: set refused, naming etcd (exit $rc)" \
+    '^cluster: etcd: .*ref r not set' "$out"
+check "  calls reach r's target as before" answers wired-a
 f=0
 for _ in $(seq 20); do
 	r=$(call 18801 127.0.1.2 IB)
@@ -309,6 +431,7 @@ check "quorum back: create works again, no restart" test -n "$okc"
 on 3 destroy other >/dev/null 2>&1
 
 # ---- destroy on one host ends it on all -------------------------------
+check "destroy wired on h3" on 3 destroy wired
 check "destroy on h2" on 2 destroy spread
 for n in 1 2 3; do
 	gone=0

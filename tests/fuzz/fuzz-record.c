@@ -5,8 +5,8 @@
  * Input: one selector byte (even: a host's record, odd: a farm's), then
  * the value.  A host read has an address, a capacity within bounds and
  * labels that are names.  A farm read has, per instance, a host that is
- * a name and a memory within bounds; written back (cfarm_value) and read
- * again, it says the same.
+ * a name and a memory within bounds, and refs set to text within bounds;
+ * written back (cfarm_value_with) and read again, it says the same.
  */
 #include <string.h>
 
@@ -44,8 +44,11 @@ check_farm(const char *val, size_t len)
 		FUZZ_CHECK(record_name_ok(r->host[i], strlen(r->host[i])));
 		FUZZ_CHECK(r->mem[i] > 0 && r->mem[i] <= RECORD_MEM_MAX_MB);
 	}
-	v = cfarm_value(r->source, r->path, r->inst,
-	    (const char *const *)r->host, r->mem, r->n, &vlen);
+	FUZZ_CHECK(r->nrefs <= RECORD_REFS_MAX);
+	for (i = 0; i < r->nrefs; i++)
+		FUZZ_CHECK(r->ref_text[i][0] != '\0' &&
+		    strlen(r->ref_text[i]) <= RECORD_REF_TEXT_MAX);
+	v = cfarm_value_with(r, NULL, NULL, NULL, &vlen);
 	FUZZ_CHECK(v != NULL);
 	r2 = cfarm_parse("f", v, vlen, 7);
 	FUZZ_CHECK(r2 != NULL && r2->n == r->n &&
@@ -55,6 +58,10 @@ check_farm(const char *val, size_t len)
 		FUZZ_CHECK(strcmp(r2->inst[i], r->inst[i]) == 0 &&
 		    strcmp(r2->host[i], r->host[i]) == 0 &&
 		    r2->mem[i] == r->mem[i]);
+	FUZZ_CHECK(r2->nrefs == r->nrefs);
+	for (i = 0; i < r->nrefs; i++)
+		FUZZ_CHECK(strcmp(cfarm_ref(r2, r->ref[i]), r->ref_text[i]) ==
+		    0);
 	cfarm_free(r2);
 	free(v);
 	cfarm_free(r);

@@ -70,15 +70,29 @@ record_free_names(char **v, size_t n)
 	free(v);
 }
 
-const char *
-cfarm_host(const struct cfarm *r, const char *inst)
+/* The value of key among n keys and their values, or NULL. */
+static const char *
+names_find(char *const *k, char *const *v, size_t n, const char *key)
 {
 	size_t	i;
 
-	for (i = 0; r != NULL && i < r->n; i++)
-		if (strcmp(r->inst[i], inst) == 0)
-			return r->host[i];
+	for (i = 0; i < n; i++)
+		if (strcmp(k[i], key) == 0)
+			return v[i];
 	return NULL;
+}
+
+const char *
+cfarm_host(const struct cfarm *r, const char *inst)
+{
+	return r != NULL ? names_find(r->inst, r->host, r->n, inst) : NULL;
+}
+
+const char *
+cfarm_ref(const struct cfarm *r, const char *ref)
+{
+	return r != NULL ? names_find(r->ref, r->ref_text, r->nrefs, ref) :
+	    NULL;
 }
 
 void
@@ -99,6 +113,8 @@ cfarm_free(struct cfarm *r)
 	record_free_names(r->inst, r->n);
 	record_free_names(r->host, r->n);
 	free(r->mem);
+	record_free_names(r->ref, r->nrefs);
+	record_free_names(r->ref_text, r->nrefs);
 	free(r);
 }
 
@@ -141,6 +157,70 @@ out:
 	yajl_tree_free(t);
 	free(buf);
 	return h;
+}
+
+/* A ref's name as the farm language spells a binding's (farm(5)). */
+static bool
+ref_name_ok(const char *s)
+{
+	size_t	i, len = strlen(s);
+
+	if (len == 0 || len > RECORD_REF_NAME_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' ||
+		    (i > 0 && s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* r's refs from its untrusted record t ("refs" may be absent): 0, or
+ * -1 if they are unusable (said).  The texts are checked by each host
+ * against the farm when it rewires; here, only their shape. */
+static int
+cfarm_parse_refs(struct cfarm *r, yajl_val t)
+{
+	const char	*path[] = { "refs", NULL }, *k, *v;
+	yajl_val	 refs;
+	size_t		 i, j, n;
+
+	if ((refs = yajl_tree_get(t, path, yajl_t_any)) == NULL)
+		return 0;
+	if (!YAJL_IS_OBJECT(refs) || refs->u.object.len > RECORD_REFS_MAX) {
+		log_warnx("cluster: farm %s: refs unusable; record left out",
+		    r->name);
+		return -1;
+	}
+	n = refs->u.object.len;
+	for (i = 0; i < n; i++) {
+		k = refs->u.object.keys[i];
+		v = YAJL_GET_STRING(refs->u.object.values[i]);
+		for (j = 0; j < i; j++)
+			if (strcmp(refs->u.object.keys[j], k) == 0)
+				break;
+		if (!ref_name_ok(k) || j < i) {
+			log_warnx("cluster: farm %s: a ref's name is "
+			    "unusable; record left out", r->name);
+			return -1;
+		}
+		if (v == NULL || *v == '\0' || strlen(v) > RECORD_REF_TEXT_MAX) {
+			log_warnx("cluster: farm %s: ref %s is set to no "
+			    "usable text; record left out", r->name, k);
+			return -1;
+		}
+	}
+	if ((r->ref = calloc(n + 1, sizeof *r->ref)) == NULL ||
+	    (r->ref_text = calloc(n + 1, sizeof *r->ref_text)) == NULL)
+		fatal("%s", __func__);
+	for (i = 0; i < n; i++) {
+		if ((r->ref[i] = strdup(refs->u.object.keys[i])) == NULL ||
+		    (r->ref_text[i] = strdup(refs->u.object.values[i]->
+		    u.string)) == NULL)
+			fatal("%s", __func__);
+		r->nrefs++;
+	}
+	return 0;
 }
 
 /* A farm's record from untrusted JSON, or NULL (said why). */
@@ -195,6 +275,10 @@ cfarm_parse(const char *name, const char *val, size_t len, int64_t rev)
 	}
 	r->n = n;
 	r->mod_rev = rev;
+	if (cfarm_parse_refs(r, t) == -1) {
+		cfarm_free(r);
+		r = NULL;
+	}
 out:
 	yajl_tree_free(t);
 	free(buf);
@@ -225,9 +309,13 @@ gen_kv(yajl_gen g, const char *k, const char *v)
 	yajl_gen_string(g, (const unsigned char *)v, strlen(v));
 }
 
-char *
-cfarm_value(const char *source, const char *path, char *const *inst,
-    const char *const *host, const int64_t *mem, size_t n, size_t *len_r)
+/* A farm's record; ref and ref_text: nrefs refs set, and a ref set to
+ * text (NULL: none) in its place, or after them. */
+static char *
+cfarm_gen(const char *source, const char *path, char *const *inst,
+    const char *const *host, const int64_t *mem, size_t n,
+    char *const *ref, char *const *ref_text, size_t nrefs,
+    const char *set, const char *text, size_t *len_r)
 {
 	yajl_gen	g;
 	size_t		i;
@@ -251,8 +339,35 @@ cfarm_value(const char *source, const char *path, char *const *inst,
 		yajl_gen_integer(g, mem[i]);
 	}
 	yajl_gen_map_close(g);
+	if (nrefs > 0 || set != NULL) {
+		yajl_gen_string(g, (const unsigned char *)"refs", 4);
+		yajl_gen_map_open(g);
+		for (i = 0; i < nrefs; i++)
+			if (set == NULL || strcmp(ref[i], set) != 0)
+				gen_kv(g, ref[i], ref_text[i]);
+		if (set != NULL)
+			gen_kv(g, set, text);
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_map_close(g);
 	return gen_text(g, len_r);
+}
+
+char *
+cfarm_value(const char *source, const char *path, char *const *inst,
+    const char *const *host, const int64_t *mem, size_t n, size_t *len_r)
+{
+	return cfarm_gen(source, path, inst, host, mem, n, NULL, NULL, 0,
+	    NULL, NULL, len_r);
+}
+
+char *
+cfarm_value_with(const struct cfarm *r, const char *const *host,
+    const char *ref, const char *text, size_t *len_r)
+{
+	return cfarm_gen(r->source, r->path, r->inst, host != NULL ? host :
+	    (const char *const *)r->host, r->mem, r->n, r->ref, r->ref_text,
+	    r->nrefs, ref, text, len_r);
 }
 
 char *

@@ -5,7 +5,11 @@
  *
  *   hosts/NAME	{"addr":"IP:PORT","capacity_mb":N,"labels":["L",...]}
  *   farms/NAME	{"source":TEXT,"path":FILE,"place":{"INSTANCE":"HOST",...},
- *		"mem_mb":{"INSTANCE":N,...}}
+ *		"mem_mb":{"INSTANCE":N,...},"refs":{"REF":EXPR,...}}
+ *
+ * "refs" (absent in the records of older balticd) holds the refs that
+ * `baltic set` pointed elsewhere; a ref it does not name is as the
+ * farm's source defines it.
  */
 #ifndef BALTIC_CLUSTER_RECORD_H
 #define BALTIC_CLUSTER_RECORD_H
@@ -19,6 +23,9 @@
 #define RECORD_NAME_MAX		63	/* a host's or a label's name */
 #define RECORD_MEM_DEFAULT_MB	128	/* an instance without one */
 #define RECORD_MEM_MAX_MB	(1LL << 32)	/* more is not believed */
+#define RECORD_REF_NAME_MAX	255	/* a ref's (a binding's) name */
+#define RECORD_REF_TEXT_MAX	(64 * 1024)	/* the expression it is set to */
+#define RECORD_REFS_MAX		1024	/* refs set in one farm */
 
 /* A host, as its record says (hosts/NAME). */
 struct chost {
@@ -41,6 +48,9 @@ struct cfarm {
 	char			**host;
 	int64_t			*mem;		/* MiB, counted against it */
 	size_t			 n;
+	char			**ref;		/* the refs set, by name */
+	char			**ref_text;	/* and what each is set to */
+	size_t			 nrefs;
 	bool			 replacing;	/* a placement of ours is in
 						 * etcd's hands */
 	TAILQ_ENTRY(cfarm)	 entry;
@@ -65,6 +75,8 @@ void		 chost_free(struct chost *);
 void		 cfarm_free(struct cfarm *);
 /* The host of a farm's instance, NULL if the record has none. */
 const char	*cfarm_host(const struct cfarm *, const char *inst);
+/* What the record sets ref to; NULL: the source's definition. */
+const char	*cfarm_ref(const struct cfarm *, const char *ref);
 
 /* The JSON of a record (caller frees; NULL if out of memory). */
 char		*chost_value(const char *addr, int64_t capacity_mb,
@@ -72,5 +84,10 @@ char		*chost_value(const char *addr, int64_t capacity_mb,
 char		*cfarm_value(const char *source, const char *path,
 		    char *const *inst, const char *const *host,
 		    const int64_t *mem_mb, size_t n, size_t *len_r);
+/* r's record again, its instances on host (NULL: where r has them) and
+ * ref set to text (ref NULL: r's refs as they are). */
+char		*cfarm_value_with(const struct cfarm *r,
+		    const char *const *host, const char *ref,
+		    const char *text, size_t *len_r);
 
 #endif /* BALTIC_CLUSTER_RECORD_H */

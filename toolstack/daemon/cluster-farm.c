@@ -334,6 +334,7 @@ cluster_sync(struct cluster *cl, const char *name, struct cfarm *r)
 	}
 	changed = cluster_sync_parts(f, r, &f->parts);
 	changed |= cluster_sync_parts(f, r, &f->peer_parts);
+	changed |= cluster_sync_refs(f, r);
 	cluster_start_parts(f);
 	if (changed)
 		farm_run_save(f);
@@ -399,8 +400,7 @@ cluster_replace_farm(struct cluster *cl, struct cfarm *r)
 		    r->name, err);
 		goto out;
 	}
-	if ((v = cfarm_value(r->source, r->path, r->inst, hosts, r->mem, r->n,
-	    &len)) == NULL)
+	if ((v = cfarm_value_with(r, hosts, NULL, NULL, &len)) == NULL)
 		fatal("%s", __func__);
 	k = NULL;
 	if (asprintf(&k, "%sfarms/%s", cl->prefix, r->name) == -1 ||

@@ -23,6 +23,7 @@ struct ctl;
 struct etcd_result;
 struct farm;
 struct farm_instance;
+struct farm_run;
 
 struct cluster {
 	struct daemon		*d;
@@ -66,6 +67,11 @@ int		 cluster_place(struct cluster *, const struct cfarm *cur,
 		    const char *farm, char *const *inst, const char *const *on,
 		    const int64_t *mem_mb, size_t n, const char ***host_r,
 		    char **err_r);
+
+/* cluster-change.c */
+/* f's refs made like r's "refs" (a ref it does not name: as f's source
+ * defines it): true if one was rewired. */
+bool		 cluster_sync_refs(struct farm_run *, const struct cfarm *r);
 
 /* cluster-farm.c */
 /* The farm here made like its record (created, partitions started or

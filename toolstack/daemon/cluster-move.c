@@ -103,8 +103,7 @@ ctl_move(struct ctl *c, yajl_val rq)
 		fatal("%s", __func__);
 	memcpy(hosts, r->host, r->n * sizeof *hosts);
 	hosts[i] = hname;
-	v = cfarm_value(r->source, r->path, r->inst, hosts, r->mem, r->n,
-	    &len);
+	v = cfarm_value_with(r, hosts, NULL, NULL, &len);
 	free(hosts);
 	if (v == NULL || asprintf(&k, "%sfarms/%s", cl->prefix, fname) == -1 ||
 	    (mv = calloc(1, sizeof *mv)) == NULL ||

@@ -7,9 +7,10 @@
  *		under NAME's lease: the key goes when the host stops
  *		renewing it (CLUSTER_LEASE_TTL_S)
  *   farms/NAME	{"source":TEXT,"path":FILE,"place":{"INSTANCE":"HOST",...},
- *		"mem_mb":{"INSTANCE":N,...}}
- *		the farm as created, where each instance runs, and the
- *		memory each takes there
+ *		"mem_mb":{"INSTANCE":N,...},"refs":{"REF":EXPR,...}}
+ *		the farm as created, where each instance runs, the
+ *		memory each takes there, and the refs `baltic set` has
+ *		pointed elsewhere (none: as the source defines them)
  *
  * Every change is one etcd transaction on one key: a create puts a
  * farm's key only if there is none; a new placement replaces it only
@@ -70,6 +71,11 @@ void		 cluster_close(struct daemon *);
 void		 cluster_create(struct ctl *, const char *path,
 		    const char *text, struct farm_file *, struct farm *);
 void		 cluster_destroy(struct ctl *, const char *farm);
+/* `baltic set` of a ref that checks here: the farm's record with the
+ * ref set to text (cluster-change.c); every host rewires it from
+ * there. */
+void		 cluster_set(struct ctl *, const char *farm, const char *ref,
+		    const char *text);
 /* A create that failed here: the record goes, and the farm with it
  * on the other hosts (best effort: said if etcd does not take it). */
 void		 cluster_abandon(struct daemon *, const char *farm);

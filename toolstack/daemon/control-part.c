@@ -16,6 +16,7 @@
 #include "backend/backend.h"
 #include "chan.h"
 #include "ctl.h"
+#include "daemon/cluster.h"
 #include "daemon/control.h"
 #include "daemon/daemon.h"
 #include "log.h"
@@ -25,6 +26,21 @@
 
 /* ---- set -------------------------------------------------------------- */
 
+int
+ctl_rewire(struct farm_run *f, const char *ref, const char *text,
+    char **err_r)
+{
+	struct farm_binding	*b = farm_find_binding(f->farm, ref);
+
+	if (text != NULL ? farm_run_set_ref(f, ref, text, err_r) == -1 :
+	    farm_run_reset_ref(f, ref) == -1)
+		return -1;
+	f->bind_nodes[b - f->farm->bindings]->obs.rewires++;
+	return 0;
+}
+
+/* In a cluster, the ref is set in the farm's record, and every host
+ * (this one too) rewires when it sees the record (cluster-change.c). */
 void
 ctl_set(struct ctl *c, yajl_val rq)
 {
@@ -49,15 +65,18 @@ ctl_set(struct ctl *c, yajl_val rq)
 		    fname, ref, b != NULL ? " (a binding, not a ref)" : "");
 		return;
 	}
-	if (farm_run_set_ref(f, ref, expr, &err) == -1) {
-		ctl_error(c, BALTIC_EXIT_FAIL, "%s", err != NULL ? err :
-		    "rejected");
-		free(err);
+	if (c->d->cluster != NULL) {
+		if (farm_run_check_ref(f, ref, expr, &err) == 0) {
+			cluster_set(c, f->name, ref, expr);
+			return;
+		}
+	} else if (ctl_rewire(f, ref, expr, &err) == 0) {
+		farm_run_save(f);
+		ctl_ok(c, "rewired");
 		return;
 	}
-	f->bind_nodes[b - f->farm->bindings]->obs.rewires++;
-	farm_run_save(f);
-	ctl_ok(c, "rewired");
+	ctl_error(c, BALTIC_EXIT_FAIL, "%s", err != NULL ? err : "rejected");
+	free(err);
 }
 
 /* ---- call ------------------------------------------------------------- */

@@ -158,7 +158,7 @@ static const struct {
 	{ CTL_CMD_LIST,	ctl_list,	true },
 	{ CTL_CMD_STATS,	ctl_stats,	true },
 	{ CTL_CMD_CALL,	ctl_call,	true },
-	{ CTL_CMD_SET,	ctl_set,	false },
+	{ CTL_CMD_SET,	ctl_set,	true },
 	{ CTL_CMD_DESTROY,	ctl_destroy,	true },
 	{ CTL_CMD_CUT,	ctl_cut,	false },
 	{ CTL_CMD_PASTE,	ctl_paste,	false },

@@ -102,6 +102,10 @@ void		 ctl_list(struct ctl *, yajl_val rq);
 void		 ctl_stats(struct ctl *, yajl_val rq);
 /* control-part.c */
 void		 ctl_set(struct ctl *, yajl_val rq);
+/* The ref set to text (NULL: back to its definition), counted as a
+ * rewire: 0, or -1 with *err_r (caller frees).  Not saved. */
+int		 ctl_rewire(struct farm_run *, const char *ref,
+		    const char *text, char **err_r);
 void		 ctl_call(struct ctl *, yajl_val rq);
 void		 ctl_cut(struct ctl *, yajl_val rq);
 void		 ctl_paste(struct ctl *, yajl_val rq);

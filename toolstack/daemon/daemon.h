@@ -447,6 +447,11 @@ struct node	*farm_run_part_node(struct farm_run *, struct part *,
 		    struct farm_expr *);
 int		 farm_run_set_ref(struct farm_run *, const char *ref,
 		    const char *text, char **err_r);
+/* As farm_run_set_ref, the graph left as it is: would it take text? */
+int		 farm_run_check_ref(struct farm_run *, const char *ref,
+		    const char *text, char **err_r);
+/* The ref back to its definition's target: 0, or -1 if it is no ref. */
+int		 farm_run_reset_ref(struct farm_run *, const char *ref);
 
 /* obs/obs-graph.c: names for the counters; where a root call entered */
 void		 obs_label_graph(struct farm_run *);

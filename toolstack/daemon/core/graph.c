@@ -318,21 +318,20 @@ farm_run_part(struct farm_run *f, const char *name)
 }
 
 /*
- * Rewire ref (a binding of the form `ref e`) to the expression text,
- * type-checked against every interface the ref is used as.  Calls in
- * flight finish on the old target.  0, or -1 with *err_r (caller frees).
+ * The expression text for ref (a binding of the form `ref e`), parsed
+ * and type-checked against every interface the ref is used as; *b_r is
+ * the binding.  The expression (caller frees), or NULL with *err_r
+ * (caller frees).
  */
-int
-farm_run_set_ref(struct farm_run *f, const char *ref, const char *text,
-    char **err_r)
+static struct farm_expr *
+ref_check(struct farm_run *f, const char *ref, const char *text,
+    struct farm_binding **b_r, char **err_r)
 {
 	struct farm_binding	 *b;
 	struct farm_iface	**needs = NULL;
-	struct farm_expr	 *e = NULL, **nv;
+	struct farm_expr	 *e = NULL;
 	struct farm_diags	  diags;
-	struct node		 *n, *target;
 	size_t			  nneeds, i;
-	int			  rc = -1;
 
 	farm_diags_init(&diags);
 	*err_r = NULL;
@@ -343,41 +342,98 @@ farm_run_set_ref(struct farm_run *f, const char *ref, const char *text,
 			*err_r = NULL;
 		goto out;
 	}
-	n = f->bind_nodes[b - f->farm->bindings];
+	*b_r = b;
 	nneeds = farm_ref_needs(f->farm, b, &needs);
 	e = farm_check_expr(f->file, f->farm, text, needs, nneeds, &diags);
 	if (e == NULL || diags.nerrors > 0) {
 		*err_r = farm_diags_str(&diags);
 		if (*err_r == NULL)
 			*err_r = strdup("expression does not check");
-		goto out;
+		goto fail;
 	}
 	if (farm_expr_refers_to(e, b)) {
 		if (asprintf(err_r, "%s would route through itself", ref) == -1)
 			*err_r = NULL;
-		goto out;
+		goto fail;
 	}
+	for (i = 0; i < nneeds; i++)
+		log_debug("%s: ref %s needs %s", f->name, ref, needs[i]->name);
+	goto out;
+fail:
+	if (e != NULL)
+		farm_expr_free(e);
+	e = NULL;
+out:
+	free(needs);
+	farm_diags_dispose(&diags);
+	return e;
+}
+
+int
+farm_run_check_ref(struct farm_run *f, const char *ref, const char *text,
+    char **err_r)
+{
+	struct farm_binding	*b;
+	struct farm_expr	*e;
+
+	if ((e = ref_check(f, ref, text, &b, err_r)) == NULL)
+		return -1;
+	farm_expr_free(e);
+	return 0;
+}
+
+/* The ref of binding b points to the node of e now; text: what it was
+ * set to (NULL: its definition). */
+static void
+ref_point(struct farm_run *f, struct farm_binding *b, struct node *target,
+    const char *text)
+{
+	struct node	*n = f->bind_nodes[b - f->farm->bindings];
+
+	n->u.ref.target = target;
+	obs_label_graph(f);
+	free(n->u.ref.text);
+	n->u.ref.text = NULL;
+	if (text != NULL && (n->u.ref.text = strdup(text)) == NULL)
+		fatal("%s", __func__);
+	log_info("%s: ref %s now points to %s", f->name, b->name,
+	    text != NULL ? text : "its definition");
+}
+
+/*
+ * Rewire ref (a binding of the form `ref e`) to the expression text,
+ * type-checked against every interface the ref is used as.  Calls in
+ * flight finish on the old target.  0, or -1 with *err_r (caller frees).
+ */
+int
+farm_run_set_ref(struct farm_run *f, const char *ref, const char *text,
+    char **err_r)
+{
+	struct farm_binding	 *b;
+	struct farm_expr	 *e, **nv;
+
+	if ((e = ref_check(f, ref, text, &b, err_r)) == NULL)
+		return -1;
 	if ((nv = reallocarray(f->set_exprs, f->nset_exprs + 1,
 	    sizeof *nv)) == NULL)
 		fatal("%s", __func__);
 	f->set_exprs = nv;
 	f->set_exprs[f->nset_exprs++] = e;
-	target = farm_run_build(f, e);
-	e = NULL;
-	n->u.ref.target = target;
-	obs_label_graph(f);
-	free(n->u.ref.text);
-	if ((n->u.ref.text = strdup(text)) == NULL)
-		fatal("%s", __func__);
-	for (i = 0; i < nneeds; i++)
-		log_debug("%s: ref %s needs %s", f->name, ref, needs[i]->name);
-	log_info("%s: ref %s now points to %s", f->name, ref, text);
-	rc = 0;
-out:
-	if (e != NULL)
-		farm_expr_free(e);
-	free(needs);
-	farm_diags_dispose(&diags);
-	return rc;
+	ref_point(f, b, farm_run_build(f, e), text);
+	return 0;
+}
+
+int
+farm_run_reset_ref(struct farm_run *f, const char *ref)
+{
+	struct farm_binding	*b;
+
+	if ((b = farm_find_binding(f->farm, ref)) == NULL ||
+	    b->expr->kind != FARM_E_REF)
+		return -1;
+	/* Its vm nodes are the farm's own (built once); an or or a par
+	 * in it is built anew, with counters from zero. */
+	ref_point(f, b, farm_run_build(f, b->expr->u.ref.target), NULL);
+	return 0;
 }
 
