@@ -64,6 +64,15 @@ struct part_image {
 	struct event	*ev;		/* out: pacing; in: the idle check */
 };
 
+/* What `baltic list` says of p while its image moves. */
+static void
+image_why(struct part *p, const char *what, const char *host)
+{
+	free(p->why);
+	if (asprintf(&p->why, "%s host %s", what, host) == -1)
+		p->why = NULL;
+}
+
 static struct part_image *
 image_new(struct part *p, const char *host, bool out)
 {
@@ -257,6 +266,9 @@ image_in_fresh(struct part_image *img, const char *why)
 
 	log_warnx("%s: no image from host %s (%s): started afresh",
 	    img->name, img->host, why);
+	if (p != NULL)
+		image_why(p, "moved here, started afresh: no image from",
+		    img->host);
 	image_free(img);
 	if (p != NULL)
 		cluster_start_part(p);
@@ -295,6 +307,7 @@ part_image_await(struct part *p, const char *host)
 	if ((img->ev = evtimer_new(d->base, image_idle, img)) == NULL)
 		fatal("%s", __func__);
 	evtimer_add(img->ev, &tv);
+	image_why(p, "moved here: waits for its image from", host);
 	log_info("%s: moved here from host %s; waits for its image",
 	    p->name, host);
 	return true;
@@ -325,6 +338,7 @@ image_in_end(struct part_image *img)
 	unlink(img->file);
 	event_del(img->ev);
 	img->restoring = true;
+	image_why(p, "moved here: restores the image from", img->host);
 }
 
 void
