@@ -281,6 +281,8 @@ teardown(void **state)
 {
 	part_image_free(&h1.p);
 	part_image_free(&h2.p);
+	free(h1.p.why);			/* what baltic list says of it */
+	free(h2.p.why);
 	chan_free(h1.link);
 	chan_free(h2.link);
 	event_base_free(base);
