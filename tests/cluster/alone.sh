@@ -188,5 +188,24 @@ done
 check "and rises again when it is freed ($c1 -> $c2 MiB)" \
     test -n "$c2" -a "$c2" -gt $((c1 + 1024))
 stop_daemon
+
+# --cluster-ttl: the lease etcd holds for the host has that TTL; one
+# out of range is a usage error.
+BALTIC_STATE_DIR="$T/state" BALTIC_RUN_DIR="$T/run" timeout 10 \
+    "$BALTICD" -d -s "$T/sock" --host h1 --cluster-ttl 1 \
+    --cluster "https://$A:2379" >"$T/balticd-ttl1.log" 2>&1
+rc=$?
+check "--cluster-ttl 1: a usage error ($rc)" test "$rc" -eq 2
+daemon balticd-ttl.log --cluster "https://$A:2379" --cluster-ttl 7 \
+    --cluster-cert "$T/h1.pem" --cluster-key "$T/h1.key" \
+    --cluster-ca "$T/ca.pem"
+check "balticd joins with --cluster-ttl 7" joined balticd-ttl.log 10
+key=$(printf '/baltic/hosts/h1' | base64 -w0)
+lease=$(tcurl -X POST --data "{\"key\":\"$key\"}" \
+    "https://$A:2379/v3/kv/range" | jq -r '.kvs[0].lease // empty')
+ttl=$(tcurl -X POST --data "{\"ID\":\"$lease\"}" \
+    "https://$A:2379/v3/lease/timetolive" | jq -r '.grantedTTL // empty')
+expect_eq "its record's lease has a TTL of 7 s" 7 "$ttl"
+stop_daemon
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]

@@ -79,8 +79,9 @@ BALTIC_CALL_TIMEOUT_MS=${BALTIC_CALL_TIMEOUT_MS:-30000}
 
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 
-# balticd_start: start balticd -b xen (or make sure it runs).  On failure
-# prints why; 1.
+# balticd_start: start balticd -b xen (or make sure it runs), with
+# $BALTICD_ARGS (a cluster's flags: 80-cluster.sh).  On failure prints
+# why; 1.
 balticd_start() {
 	mkdir -p "$BT/farms" "$BALTIC_STATE_DIR" "$BALTIC_RUN_DIR"
 	if [ -S "$BALTIC_RUN_DIR/balticd.sock" ] && [ -s "$BT/balticd.pid" ] &&
@@ -96,7 +97,8 @@ balticd_start() {
 	fi
 	rm -f "$BT/balticd.killed"
 	echo "=== balticd -b xen -d started at $(uptime_s)" >> "$BT/balticd.log"
-	setsid balticd -b xen -d -t "$BALTIC_CALL_TIMEOUT_MS" \
+	# shellcheck disable=SC2086
+	setsid balticd -b xen -d -t "$BALTIC_CALL_TIMEOUT_MS" ${BALTICD_ARGS:-} \
 		>> "$BT/balticd.log" 2>&1 < /dev/null &
 	echo $! > "$BT/balticd.pid"
 	_i=0

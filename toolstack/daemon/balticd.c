@@ -52,7 +52,8 @@ usage(void)
 	    "--cluster-ca FILE\n"
 	    "        [--peer-listen IP:PORT] [--peer NAME=IP:PORT ...]\n"
 	    "        [--cluster URL,... [--capacity MB] [--labels L,...] "
-	    "[--cluster-prefix P]]]\n");
+	    "[--cluster-prefix P]\n"
+	    "        [--cluster-ttl SECONDS]]]\n");
 	exit(BALTIC_EXIT_USAGE);
 }
 
@@ -194,6 +195,9 @@ init_defaults(struct daemon *d, struct options *o, const char *argv0)
 static bool
 cluster_option(struct daemon *d, struct options *o, int ch)
 {
+	char	*end;
+	long	 n;
+
 	switch (ch) {
 	case 'H':
 		free(d->host_name);
@@ -229,6 +233,17 @@ cluster_option(struct daemon *d, struct options *o, int ch)
 	case 'l':
 		o->cluster.labels = optarg;
 		break;
+	case 'T':
+		errno = 0;
+		n = strtol(optarg, &end, 10);
+		if (errno != 0 || *end != '\0' || n < 2 ||
+		    n > CLUSTER_LEASE_TTL_MAX_S) {
+			fprintf(stderr, "balticd: --cluster-ttl %s: 2 to %d "
+			    "seconds\n", optarg, CLUSTER_LEASE_TTL_MAX_S);
+			usage();
+		}
+		o->cluster.lease_ttl_s = (int)n;
+		break;
 	default:
 		return false;
 	}
@@ -251,6 +266,7 @@ parse_options(struct daemon *d, struct options *o, int argc, char **argv)
 		{ "cluster-prefix", required_argument, NULL, 'X' },
 		{ "capacity", required_argument, NULL, 'm' },
 		{ "labels", required_argument, NULL, 'l' },
+		{ "cluster-ttl", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;

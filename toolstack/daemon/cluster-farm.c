@@ -146,9 +146,9 @@ cluster_fence(struct cluster *cl)
 				fatal("%s", __func__);
 			n++;
 		}
-	log_warnx("cluster: no lease renewed for %d ms and no other host "
+	log_warnx("cluster: no lease renewed for %u ms and no other host "
 	    "heard: cut off; %u partitions here stopped (fenced), as the "
-	    "others place them again", CLUSTER_FENCE_MS, n);
+	    "others place them again", cl->fence_ms, n);
 }
 
 void

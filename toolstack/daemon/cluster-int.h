@@ -46,6 +46,8 @@ struct cluster {
 	bool			 restored;	/* daemon_restore is done */
 	bool			 registered;	/* hosts/ has us */
 	uint64_t		 renewed_ms;	/* the lease last renewed */
+	int			 lease_ttl_s;
+	unsigned		 fence_ms;	/* cut off after that long */
 	bool			 fenced;	/* cut off: our partitions
 						 * are stopped */
 	TAILQ_HEAD(, chost)	 hosts;

@@ -337,8 +337,8 @@ cluster_leased(const struct etcd_result *res, void *arg)
 }
 
 /*
- * Cut off?  Our lease not renewed for CLUSTER_FENCE_MS, so it lapses in
- * etcd within a second and the others place our partitions again; and
+ * Cut off?  Our lease not renewed for its TTL less a second, so it
+ * lapses in etcd within a second and the others place our partitions again; and
  * no other host heard on its link, so it is not etcd alone that is gone
  * (its quorum lost: then nobody places anything, and the partitions
  * here go on serving).  Then the partitions here stop, before their
@@ -353,7 +353,7 @@ cluster_cut_off(struct cluster *cl)
 	bool		 others = false;
 
 	if (!cl->joined || cl->renewed_ms == 0 ||
-	    now_us() / 1000 - cl->renewed_ms < CLUSTER_FENCE_MS)
+	    now_us() / 1000 - cl->renewed_ms < cl->fence_ms)
 		return false;
 	TAILQ_FOREACH(h, &cl->hosts, entry) {
 		if (strcmp(h->name, cl->d->host_name) == 0)
@@ -416,7 +416,7 @@ cluster_tick(evutil_socket_t fd, short ev, void *arg)
 	if (cl->op != NULL)
 		return;		/* one at a time; the last is not over */
 	if (cl->lease == 0)
-		cl->op = etcd_lease_grant(cl->etcd, CLUSTER_LEASE_TTL_S,
+		cl->op = etcd_lease_grant(cl->etcd, cl->lease_ttl_s,
 		    cluster_leased, cl);
 	else if (!cl->registered || !cl->joined)
 		cluster_register(cl);
@@ -495,6 +495,10 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	TAILQ_INIT(&cl->creates);
 	cl->prefix = strdup(o->prefix != NULL ? o->prefix : CLUSTER_PREFIX);
 	cl->prefixlen = strlen(cl->prefix);
+	cl->lease_ttl_s = o->lease_ttl_s > 0 ? o->lease_ttl_s :
+	    CLUSTER_LEASE_TTL_S;
+	cl->fence_ms = (unsigned)cl->lease_ttl_s * 1000 -
+	    CLUSTER_FENCE_EARLY_MS;
 	/* What the host has free when it joins (xen: the hypervisor's free
 	 * memory), unless --capacity says otherwise. */
 	cl->capacity_mb = o->capacity_mb;
@@ -561,7 +565,7 @@ cluster_close(struct daemon *d)
 	if (cl == NULL)
 		return;
 	/* The lease is left to expire: the partitions keep running, and
-	 * a balticd back within CLUSTER_LEASE_TTL_S takes them again. */
+	 * a balticd back within the lease's TTL takes them again. */
 	etcd_free(cl->etcd);
 	tls_ctx_free(cl->tls);
 	event_free(cl->tick);

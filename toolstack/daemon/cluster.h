@@ -38,12 +38,15 @@ struct part;
 
 #define CLUSTER_PREFIX		"/baltic/"
 #define CLUSTER_LEASE_TTL_S	3	/* a dead host's partitions move
-					 * within about this, plus a tick */
+					 * within about this, plus a tick
+					 * (--cluster-ttl) */
+#define CLUSTER_LEASE_TTL_MAX_S	300
 #define CLUSTER_TICK_MS		1000	/* keepalive; joining again */
 #define CLUSTER_FREE_TICKS	10	/* the free memory looked at */
 #define CLUSTER_FREE_STEP_MB	32	/* a change that is told */
-#define CLUSTER_FENCE_MS	2000	/* no renewal that long, no other
-					 * host heard: cut off (cluster.c) */
+#define CLUSTER_FENCE_EARLY_MS	1000	/* no renewal for the lease's TTL
+					 * less this, no other host heard:
+					 * cut off (cluster.c) */
 #define CLUSTER_ETCD_TIMEOUT_MS	5000	/* one etcd request, failovers in */
 #define CLUSTER_CAPACITY_MB	4096	/* a backend that cannot tell */
 #define CLUSTER_NOWHERE		"-"	/* no host: not a host's name */
@@ -53,6 +56,7 @@ struct cluster_opts {
 	const char	*labels;	/* comma-separated, or NULL */
 	const char	*prefix;	/* NULL: CLUSTER_PREFIX */
 	long long	 capacity_mb;	/* 0: CLUSTER_CAPACITY_MB */
+	int		 lease_ttl_s;	/* 0: CLUSTER_LEASE_TTL_S */
 	/* The cluster's certificate, key and CA (the links'), also for
 	 * https:// etcd URLs: etcd must show a certificate of that CA
 	 * naming its IP, and gets ours. */
