@@ -9,6 +9,7 @@
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,22 @@ xen_offer_vchan(struct xen_offer *o)
 	if (!xs_write(o->xs, XBT_NULL, path, ver, strlen(ver)))
 		log_warn("xenstore: write %s", path);
 	return v;
+}
+
+int
+xen_offer_present(struct xen_offer *o)
+{
+	char		 path[192], *untrusted;
+	unsigned int	 len;
+
+	if (o->xs == NULL || o->base[0] == '\0')
+		return -1;
+	snprintf(path, sizeof path, "%s/data/baltic/agent", o->base);
+	if ((untrusted = xs_read(o->xs, XBT_NULL, path, &len)) != NULL) {
+		free(untrusted);
+		return 1;
+	}
+	return errno == ENOENT ? 0 : -1;
 }
 
 void

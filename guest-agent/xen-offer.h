@@ -31,6 +31,14 @@ int	 xen_offer_read_domid(struct xen_offer *);
  */
 struct libxenvchan *xen_offer_vchan(struct xen_offer *);
 
+/*
+ * Is the last offer still in xenstore?  0 when its ~/data/baltic/agent
+ * is gone (a restore on another host keeps a domid but not the xenstore
+ * the offer was in; dom0 removes it only with the domain), 1 when it is
+ * there, -1 when xenstore cannot tell.
+ */
+int	 xen_offer_present(struct xen_offer *);
+
 /* The channel is gone: remove the offer until the next one.  Idempotent. */
 void	 xen_offer_withdraw(struct xen_offer *);
 

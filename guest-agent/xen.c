@@ -26,22 +26,27 @@ static struct xen_ctx	xctx = { { NULL, "", -1 }, NULL, NULL };
 /*
  * A save and restore (baltic cut/paste) or a migration gives the guest a
  * new domid: the vchan it offered is gone with the old domain, and dom0
- * waits for an offer under the new one.  Checked every second; on a
- * change, the old vchan is abandoned, never closed (closing it would
- * crash the kernel), the channel is failed, and the usual retry offers a
- * fresh one.
+ * waits for an offer under the new one.  Restored on another host
+ * (baltic move), the domid may be the same, but that host's xenstore
+ * has no offer of ours.  Checked every second; on either, the old vchan
+ * is abandoned, never closed (closing it would crash the kernel), the
+ * channel is failed, and the usual retry offers a fresh one.
  */
 static void
 xen_domid_check(evutil_socket_t fd, short what, void *arg)
 {
 	int	id = xen_offer_read_domid(&xctx.offer);
 
-	if (id == -1 || id == xctx.offer.domid || agent->dom0 == NULL)
+	if (id == -1 || agent->dom0 == NULL)
+		return;
+	if (id == xctx.offer.domid &&
+	    (xctx.v == NULL || xen_offer_present(&xctx.offer) != 0))
 		return;
 	if (xctx.v != NULL)
 		chan_vchan_abandon(xctx.v);
 	xctx.v = NULL;
-	chan_fail(agent->dom0, "domain id changed (restored)");
+	chan_fail(agent->dom0, id != xctx.offer.domid ? "domain id changed "
+	    "(restored)" : "our offer is gone (restored on another host)");
 }
 
 /*

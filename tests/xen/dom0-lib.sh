@@ -313,10 +313,11 @@ guest_log() {
 # lost (no answer at all: timed out), crash (curl died of a signal in
 # dom0), hcrash (answered with an error saying the role's handler died of
 # a signal in its guest: the emulator's fault, see load_all_answered).
+# A call waits LOAD_MAX_TIME seconds at most (60).
 load_client() {
 	while [ ! -e "$BT/load.stop" ]; do
 		_b=$(ms)
-		_c=$(curl -s -o "$BT/body.$1" -w '%{http_code}' --max-time 60 -X POST \
+		_c=$(curl -s -o "$BT/body.$1" -w '%{http_code}' --max-time "${LOAD_MAX_TIME:-60}" -X POST \
 			--data-binary "$4" "http://127.0.0.1:$2$3")
 		_rc=$?
 		[ "$_c" = 200 ] || echo "$_b $(ms) client $1: curl $_rc, HTTP $_c: $(head -c 200 "$BT/body.$1" 2> /dev/null)" >> "$BT/errs.$1"

@@ -51,12 +51,12 @@ step "images built"
 EPID= APID= BPID=
 cleanup() {
 	for p in $APID $BPID $EPID; do
-		kill "$p" 2> /dev/null
-		wait "$p" 2> /dev/null
+		kill "$p" 2> /dev/null || :
+		wait "$p" 2> /dev/null || :	# set -e holds in the trap too
 	done
 	rm -rf "$OUT/etcd"
 }
-trap cleanup EXIT
+trap 'rc=$?; cleanup; exit $rc' EXIT
 rm -rf "$OUT/etcd"
 env $(env | sed -n 's/^\(ETCD[A-Z_]*\)=.*/-u \1/p') \
 	etcd --name xc --data-dir "$OUT/etcd" \
@@ -111,4 +111,5 @@ done
 grep -ah '^BALTIC-XEN: FIGURE ' "$OUT"/serial.x?.txt | sed 's/^BALTIC-XEN: //' || :
 step "serial logs $OUT/serial.xa.log, $OUT/serial.xb.log"
 echo "$pass passed, $fail failed"
-[ $fail -eq 0 ] && [ $pass -gt 0 ]
+[ $fail -eq 0 ] && [ $pass -gt 0 ] && exit 0
+exit 1

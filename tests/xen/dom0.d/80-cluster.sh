@@ -27,7 +27,11 @@ case $me in xa) other=xb ;; *) other=xa ;; esac
 # builds a domain under TCG.
 BALTICD_ARGS="--host $me --peer-listen $ip:7400 --cluster $etcd
 	--cluster-cert /test/cluster/$me.pem --cluster-key /test/cluster/$me.key
-	--cluster-ca /test/cluster/ca.pem --cluster-ttl 20"
+	--cluster-ca /test/cluster/ca.pem --cluster-ttl 20 -v"
+# A call waits for m while it moves (the image crosses the emulated
+# network at a few MB/s): 120 s deadlines, and clients that wait as long.
+BALTIC_CALL_TIMEOUT_MS=120000
+LOAD_MAX_TIME=150
 need_balticd "cluster-$me"
 fig() { echo "BALTIC-XEN: FIGURE $*"; }
 b64() { printf %s "$1" | base64 | tr -d '\n'; }
@@ -89,6 +93,7 @@ xen_farm
 # next: ICount.Next through xa's export; the body, or nothing.
 next() {
 	_o=$(post 18452 /xmove/ICount/Next "" 2> /dev/null)
+	echo "$_o" > "$BT/next.last"
 	[ "$(echo "$_o" | tail -n 1)" = 200 ] && echo "$_o" | head -n 1
 }
 # answers SECONDS: the first answer of Next within SECONDS.
@@ -102,8 +107,11 @@ answers() {
 }
 done_fail() {
 	result "$1" fail "$2"
-	balticd_tail
+	echo "  the last Next through the export: $(tr '\n' ' ' < "$BT/next.last" 2> /dev/null)"
+	echo "  baltic call: $(baltic call xmove ICount.Next '' 2>&1 | head -c 300)"
+	balticd_tail 40
 	baltic list -l xmove 2>&1 | sed 's/^/  /'
+	guest_log xmove xmove-m
 	baltic destroy xmove > /dev/null 2>&1
 	kv_put /test/done failed
 	exit 0
@@ -113,7 +121,7 @@ t0=$(uptime_s)
 baltic create -f xmove "$BT/farms/xen.farm" > "$BT/create.out" 2>&1 ||
 	done_fail create "$(tr '\n' ' ' < "$BT/create.out")"
 c1=$(answers 300) || done_fail create "xmove's m never answered Next in 300 s"
-from=$(field xmove m host)
+from=$(field xmove xmove-m host)
 c2=$(next) c3=$(next)
 if [ "$c1 $c2 $c3" = "1 2 3" ]; then
 	result create pass "m on $from, answered through xa's export after $(since "$t0") s"
@@ -125,14 +133,14 @@ case $from in xa) to=xb ;; xb) to=xa ;; *) done_fail create "m on no host ('$fro
 load_start 2 18451 /xmove/IXEcho/Echo hello
 sleep 5
 t0=$(uptime_s)
-if ! baltic move xmove m "$to" > "$BT/move.out" 2>&1; then
+if ! baltic move xmove xmove-m "$to" > "$BT/move.out" 2>&1; then
 	load_stop > /dev/null
-	done_fail move "baltic move xmove m $to: $(tr '\n' ' ' < "$BT/move.out")"
+	done_fail move "baltic move xmove xmove-m $to: $(tr '\n' ' ' < "$BT/move.out")"
 fi
 # Moved once its host is the other and it answers from there.
 c4=
 while [ "$(awk "BEGIN{print ($(uptime_s) - $t0 < 300)}")" = 1 ]; do
-	if [ "$(field xmove m host)" = "$to" ]; then
+	if [ "$(field xmove xmove-m host)" = "$to" ]; then
 		c4=$(answers 5) && break
 	fi
 	sleep 1
