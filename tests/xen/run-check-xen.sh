@@ -105,7 +105,10 @@ done
 # has no other: busybox has none).  A role whose directory has a file
 # AGENT gets as its agent the build tree's program that file names (the
 # hostile role: tests/handlers/hostile, a check program built by `make
-# check-xen`); the role is left out when that is not built.
+# check-xen`); the role is left out when that is not built.  A file
+# PROGRAMS lists more of the build tree's programs for the image's
+# /usr/local/bin (the xbulk role's persistent handler,
+# tests/handlers/persist).
 ROOT=${BALTIC_IMG_WORK:-/var/cache/baltic/work}/root
 stage_set() {	# SET SRCDIR ROLESDIR
 	extra="$extra $2=/opt/baltic/$1"
@@ -118,6 +121,14 @@ stage_set() {	# SET SRCDIR ROLESDIR
 			ragent=$builddir/$(head -n 1 "$r/AGENT")
 			[ -x "$ragent" ] || { echo "check-xen: no $ragent: role $r not staged"; continue; }
 		fi
+		missing=
+		if [ -e "$r/PROGRAMS" ]; then
+			while read -r prog; do
+				[ -x "$builddir/$prog" ] || missing=$prog
+				rx="$rx $builddir/$prog=/usr/local/bin/${prog##*/}"
+			done < "$r/PROGRAMS"
+		fi
+		[ -z "$missing" ] || { echo "check-xen: no $builddir/$missing: role $r not staged"; continue; }
 		# shellcheck disable=SC2086
 		BALTIC_AGENT=$ragent BALTIC_CALL=$builddir/guest-agent/baltic-call \
 		top_builddir=$builddir "$images/mkrole" "$r" "$OUT/farms/$1/$name" $rx ||
