@@ -2,8 +2,7 @@
  * test-xen-backend.c: the parts of the xen backend that run without a
  * hypervisor.  libxl's osevent hooks are driven by a real libevent loop
  * and the calls they make back into libxl are caught with the linker's
- * --wrap (see tests/unit/xen.mk), as are the domain builds the build
- * queue hands to libxl; the vchan transport refuses a channel
+ * --wrap (see tests/unit/xen.mk); the vchan transport refuses a channel
  * to ourselves; init fails with a clear message off a dom0.  The backend
  * is linked in whole (tests/unit/xen.mk); its insides are reached
  * through backend/xen.h, and balticd's side is stubbed below.
@@ -95,38 +94,6 @@ __wrap_libxl_osevent_occurred_timeout(libxl_ctx *ctx, void *for_libxl)
 	seen.for_libxl = for_libxl;
 }
 
-/* The builds handed to libxl: counted, refused when asked. */
-int	__wrap_libxl_domain_create_new(libxl_ctx *, libxl_domain_config *,
-	    uint32_t *, const libxl_asyncop_how *,
-	    const libxl_asyncprogress_how *);
-int	__wrap_libxl_domain_create_restore(libxl_ctx *,
-	    libxl_domain_config *, uint32_t *, int, int,
-	    const libxl_domain_restore_params *, const libxl_asyncop_how *,
-	    const libxl_asyncprogress_how *);
-
-static struct {
-	int	creates, restores, refuse;
-} built;
-
-int
-__wrap_libxl_domain_create_new(libxl_ctx *ctx, libxl_domain_config *dc,
-    uint32_t *domid, const libxl_asyncop_how *how,
-    const libxl_asyncprogress_how *console)
-{
-	built.creates++;
-	return built.refuse ? ERROR_FAIL : 0;
-}
-
-int
-__wrap_libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *dc,
-    uint32_t *domid, int fd, int send_back_fd,
-    const libxl_domain_restore_params *params, const libxl_asyncop_how *how,
-    const libxl_asyncprogress_how *console)
-{
-	built.restores++;
-	return built.refuse ? ERROR_FAIL : 0;
-}
-
 static struct daemon	d;
 static struct xen	x;
 
@@ -134,7 +101,6 @@ static int
 setup(void **state)
 {
 	memset(&seen, 0, sizeof seen);
-	memset(&built, 0, sizeof built);
 	memset(&d, 0, sizeof d);
 	memset(&x, 0, sizeof x);
 	d.base = event_base_new();
@@ -328,106 +294,6 @@ test_init_off_dom0(void **state)
 	free(err);
 }
 
-/* ---- the build queue ---------------------------------------------------- */
-
-static struct xcreate *
-fake_xcreate(struct part *p, struct xpart *xp, const char *name)
-{
-	struct xcreate	*xc;
-
-	assert_non_null(xc = calloc(1, sizeof *xc));
-	xc->x = &x;
-	xc->p = p;
-	xc->restore_fd = -1;
-	libxl_domain_config_init(&xc->dc);
-	libxl_domain_restore_params_init(&xc->params);
-	memset(p, 0, sizeof *p);
-	memset(xp, 0, sizeof *xp);
-	p->name = (char *)name;
-	p->bdata = xp;
-	xp->creating = xc;
-	return xc;
-}
-
-/* The loop turned until libxl got n builds in all, 1 s at most. */
-static void
-builds_until(int n)
-{
-	int	i;
-
-	for (i = 0; i < 1000 && built.creates + built.restores < n; i++) {
-		usleep(1000);
-		loop_once();
-	}
-}
-
-/* BALTIC_XEN_BUILDS slots (else dom0's vCPUs); builds beyond them wait in
- * order and start as each ends; one destroyed while it waits never
- * reaches libxl; one libxl refuses at once is refused to the caller. */
-static void
-test_build_queue(void **state)
-{
-	struct part	 p[5];
-	struct xpart	 xp[5];
-	struct xcreate	*xc[5];
-	char		*err = NULL;
-	int		 i;
-
-	setenv("BALTIC_XEN_BUILDS", "0", 1);
-	xen_build_init(&x);
-	assert_true(x.builds_max >= 1);	/* refused: the vCPUs */
-	setenv("BALTIC_XEN_BUILDS", "2", 1);
-	xen_build_init(&x);
-	unsetenv("BALTIC_XEN_BUILDS");
-	assert_int_equal(x.builds_max, 2);
-
-	for (i = 0; i < 4; i++) {
-		xc[i] = fake_xcreate(&p[i], &xp[i], "g");
-		if (i == 3)
-			xc[i]->restore_fd = dup(0);	/* a paste */
-		assert_int_equal(xen_build(&x, xc[i], &err), 0);
-	}
-	assert_int_equal(built.creates, 2);
-	assert_int_equal(x.builds, 2);
-	assert_true(xc[2]->queued);
-	assert_true(xc[3]->queued);
-
-	/* The first ends (its partition destroyed meanwhile, so nothing to
-	 * start): the third is built, the paste still waits. */
-	xc[0]->p = NULL;
-	xen_create_done(NULL, ERROR_FAIL, xc[0]);
-	builds_until(3);
-	assert_int_equal(built.creates, 3);
-	assert_int_equal(x.builds, 2);
-	assert_false(xc[2]->queued);
-	assert_true(xc[3]->queued);
-
-	/* Destroyed while it waits: out of the queue, never built; one libxl
-	 * has is not the queue's. */
-	assert_false(xen_build_unqueue(&x, xc[1]));
-	assert_true(xen_build_unqueue(&x, xc[3]));
-	xc[1]->p = NULL;
-	xen_create_done(NULL, ERROR_FAIL, xc[1]);
-	xc[2]->p = NULL;
-	xen_create_done(NULL, ERROR_FAIL, xc[2]);
-	for (i = 0; i < 1000 && x.builds > 0; i++) {
-		usleep(1000);
-		loop_once();
-	}
-	assert_int_equal(x.builds, 0);
-	assert_int_equal(built.restores, 0);
-
-	/* A slot free and libxl refuses: said at once, no slot held. */
-	built.refuse = 1;
-	xc[4] = fake_xcreate(&p[4], &xp[4], "h");
-	assert_int_equal(xen_build(&x, xc[4], &err), -1);
-	assert_non_null(err);
-	assert_non_null(strstr(err, "libxl: create failed"));
-	assert_int_equal(x.builds, 0);
-	free(err);
-	xcreate_free(xc[4]);
-}
-
 int
 main(void)
 {
@@ -443,8 +309,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_timeout_past, setup,
 		    teardown),
 		cmocka_unit_test(test_vchan_self),
-		cmocka_unit_test_setup_teardown(test_build_queue, setup,
-		    teardown),
 		cmocka_unit_test_setup_teardown(test_init_off_dom0, setup,
 		    teardown),
 	};

@@ -268,6 +268,7 @@ xen_restore(void *ctx, struct part *p, const char *file, char **err_r)
 	struct xen		*x = ctx;
 	struct xpart		*xp = xpart_get(x, p);
 	struct xcreate		*xc = NULL;
+	libxl_asyncop_how	 how;
 	char			 line[256], want[256], *xl = NULL;
 	char			*saved = NULL;
 	size_t			 len = 0;
@@ -323,9 +324,14 @@ xen_restore(void *ctx, struct part *p, const char *file, char **err_r)
 		fatal("%s", __func__);
 	xc->params.checkpointed_stream = LIBXL_CHECKPOINTED_STREAM_NONE;
 	xc->params.stream_version = 2;	/* libxl_domain_suspend's */
+	memset(&how, 0, sizeof how);
+	how.callback = xen_create_done;
+	how.u.for_callback = xc;
 	xp->creating = xc;
-	if (xen_build(x, xc, err_r) == -1) {
+	if ((lr = libxl_domain_create_restore(x->ctx, &xc->dc, &xc->domid,
+	    xc->restore_fd, -1, &xc->params, &how, NULL)) != 0) {
 		xp->creating = NULL;
+		errf(err_r, "libxl: restore failed: %d", lr);
 		goto out;
 	}
 	xc = NULL;	/* xen_create_finish frees it */

@@ -4,13 +4,6 @@
  * domcfg_to_libxl); libxl creates (or, for a paste, restores) the
  * domain asynchronously, and xen_create_finish, back in the loop, wires
  * it, listens to it and lets it run.
- *
- * libxl builds a domain in dom0 (loading its kernel and ramdisk into
- * its memory, much of it in the calling process): builds beyond dom0's
- * vCPUs only slow each other, while the domains already built boot in
- * their own vCPUs.  So at most builds_max are given to libxl at once,
- * the others wait in order, and a farm's guests boot while the next is
- * built, as a sequence of `xl create` does.
  */
 #include <event2/event.h>
 
@@ -72,100 +65,6 @@ xen_started(struct xen *x, struct part *p, bool unpause, char **why_r)
 	return 0;
 }
 
-/* Hand xc to libxl: 0, or -1 with *err_r. */
-static int
-xen_build_start(struct xen *x, struct xcreate *xc, char **err_r)
-{
-	libxl_asyncop_how	 how;
-	int			 rc;
-
-	memset(&how, 0, sizeof how);
-	how.callback = xen_create_done;
-	how.u.for_callback = xc;
-	x->builds++;
-	xc->building = true;
-	if (xc->restore_fd != -1)
-		rc = libxl_domain_create_restore(x->ctx, &xc->dc, &xc->domid,
-		    xc->restore_fd, -1, &xc->params, &how, NULL);
-	else
-		rc = libxl_domain_create_new(x->ctx, &xc->dc, &xc->domid,
-		    &how, NULL);
-	if (rc != 0) {
-		x->builds--;
-		xc->building = false;
-		return errf(err_r, "libxl: %s failed: %d",
-		    xc->restore_fd != -1 ? "restore" : "create", rc);
-	}
-	return 0;
-}
-
-int
-xen_build(struct xen *x, struct xcreate *xc, char **err_r)
-{
-	if (x->builds < x->builds_max)
-		return xen_build_start(x, xc, err_r);
-	xc->queued = true;
-	TAILQ_INSERT_TAIL(&x->build_queue, xc, queue);
-	log_debug("%s: waits for one of %u domain builds", xc->p->name,
-	    x->builds_max);
-	return 0;
-}
-
-bool
-xen_build_unqueue(struct xen *x, struct xcreate *xc)
-{
-	if (!xc->queued)
-		return false;
-	TAILQ_REMOVE(&x->build_queue, xc, queue);
-	xcreate_free(xc);
-	return true;
-}
-
-/* A slot is free: the next builds that wait start.  One libxl refuses
- * at once fails its partition (which may be restarted: queued again). */
-static void
-xen_build_next(struct xen *x)
-{
-	struct xcreate	*xc;
-	struct part	*p;
-	char		*err = NULL;
-
-	while (x->builds < x->builds_max &&
-	    (xc = TAILQ_FIRST(&x->build_queue)) != NULL) {
-		TAILQ_REMOVE(&x->build_queue, xc, queue);
-		xc->queued = false;
-		if (xen_build_start(x, xc, &err) == 0)
-			continue;
-		p = xc->p;
-		((struct xpart *)p->bdata)->creating = NULL;
-		xcreate_free(xc);
-		part_died(p, err != NULL ? err : "libxl: create failed");
-		free(err);
-		err = NULL;
-	}
-}
-
-void
-xen_build_init(struct xen *x)
-{
-	const char	*env = getenv("BALTIC_XEN_BUILDS");
-	long		 n = -1;
-	char		*end;
-
-	TAILQ_INIT(&x->build_queue);
-	if (env != NULL && *env != '\0') {
-		n = strtol(env, &end, 10);
-		if (*end != '\0' || n < 1 || n > 256) {
-			log_warnx("BALTIC_XEN_BUILDS=%s: not 1 to 256; "
-			    "dom0's vCPUs instead", env);
-			n = -1;
-		}
-	}
-	if (n < 1)
-		n = sysconf(_SC_NPROCESSORS_ONLN);
-	x->builds_max = n >= 1 ? (unsigned)n : 1;
-}
-
 /* Outside libxl (from the loop): the create or restore is over. */
 static void
 xen_create_finish(evutil_socket_t fd, short what, void *arg)
@@ -176,11 +75,6 @@ xen_create_finish(evutil_socket_t fd, short what, void *arg)
 	struct xpart	*xp;
 	char		*why = NULL;
 	const char	*op = xc->restore_fd != -1 ? "restore" : "create";
-
-	if (xc->building) {
-		x->builds--;
-		xc->building = false;
-	}
 
 	if (p == NULL) {
 		/* Destroyed while being created: undo. */
@@ -215,7 +109,6 @@ xen_create_finish(evutil_socket_t fd, short what, void *arg)
 out:
 	free(why);
 	xcreate_free(xc);
-	xen_build_next(x);
 }
 
 /* libxl's ao callback; may run inside the initiating call. */
@@ -298,7 +191,8 @@ xen_create(void *ctx, struct part *p, char **err_r)
 	struct xen		*x = ctx;
 	struct xpart		*xp = xpart_get(x, p);
 	struct xcreate		*xc = NULL;
-	int			 old;
+	libxl_asyncop_how	 how;
+	int			 rc, old;
 
 	if (xp->creating != NULL)
 		return errf(err_r, "%s is already being created", p->name);
@@ -307,13 +201,17 @@ xen_create(void *ctx, struct part *p, char **err_r)
 		    "(domid %d)", p->name, old);
 	if (xcreate_new(x, p, &xc, NULL, err_r) == -1)
 		return -1;
+	memset(&how, 0, sizeof how);
+	how.callback = xen_create_done;
+	how.u.for_callback = xc;
 	xp->creating = xc;
 	xp->cut = false;
 	p->pid = 0;
-	if (xen_build(x, xc, err_r) == -1) {
+	if ((rc = libxl_domain_create_new(x->ctx, &xc->dc, &xc->domid, &how,
+	    NULL)) != 0) {
 		xp->creating = NULL;
 		xcreate_free(xc);
-		return -1;
+		return errf(err_r, "libxl: create failed: %d", rc);
 	}
 	return 0;
 }

@@ -44,8 +44,7 @@ struct xen_logger {
 	int			 verbose;
 };
 
-/* One create or restore in flight; outlives its partition if need be.
- * It waits in the build queue while every build slot is taken. */
+/* One create or restore in flight; outlives its partition if need be. */
 struct xcreate {
 	struct xen			*x;
 	struct part			*p;	/* NULL once destroyed */
@@ -55,9 +54,6 @@ struct xcreate {
 	int				 rc;
 	int				 restore_fd;	/* -1: create */
 	char				*restore_file;
-	bool				 queued;	/* not given to libxl */
-	bool				 building;	/* holds a slot */
-	TAILQ_ENTRY(xcreate)		 queue;
 };
 
 /* One cut in flight: libxl saves the domain to fd, then destroys it. */
@@ -98,11 +94,6 @@ struct xen {
 	struct event		*xs_ev;
 	int			 self_domid;
 	TAILQ_HEAD(, xpart)	 parts;
-	/* Domain builds given to libxl at once: dom0's vCPUs (a build
-	 * holds one while libxl builds; the guests boot meanwhile), or
-	 * BALTIC_XEN_BUILDS. */
-	unsigned		 builds, builds_max;
-	TAILQ_HEAD(, xcreate)	 build_queue;
 };
 
 /* xen.c */
@@ -148,14 +139,6 @@ int		 xen_started(struct xen *, struct part *, bool unpause,
 		    char **why_r);
 /* libxl's ao callback of a create or restore (arg: the xcreate). */
 void		 xen_create_done(libxl_ctx *, int rc, void *arg);
-/* Give xc (xp->creating already) to libxl now if a build slot is free,
- * else queue it: 0, or -1 with *err_r if libxl refused it at once. */
-int		 xen_build(struct xen *, struct xcreate *, char **err_r);
-/* xc, queued, leaves the queue (its partition is destroyed): true; false
- * if libxl has it (then abort it). */
-bool		 xen_build_unqueue(struct xen *, struct xcreate *);
-/* The slots from dom0's vCPUs or BALTIC_XEN_BUILDS; the queue empty. */
-void		 xen_build_init(struct xen *);
 /* The domid of the running domain of this name, or -1. */
 int		 xen_domid_of(struct xen *, const char *name);
 /* backend_ops.create: start creating p's domain, asynchronously. */

@@ -201,7 +201,6 @@ xen_init(struct daemon *d, void **ctx_r, char **err_r)
 		fatal("%s", __func__);
 	x->d = d;
 	TAILQ_INIT(&x->parts);
-	xen_build_init(x);
 	x->logger.vtable.vmessage = xen_log_vmessage;
 	x->logger.vtable.destroy = xen_log_destroy;
 	x->logger.verbose = log_verbose() > 1;
@@ -244,15 +243,9 @@ xen_fini(void *ctx)
 {
 	struct xen	*x = ctx;
 	struct xpart	*xp;
-	struct xcreate	*xc;
 
 	if (x == NULL)
 		return;
-	while ((xc = TAILQ_FIRST(&x->build_queue)) != NULL) {
-		if (xc->p != NULL && xc->p->bdata != NULL)
-			((struct xpart *)xc->p->bdata)->creating = NULL;
-		xen_build_unqueue(x, xc);
-	}
 	while ((xp = TAILQ_FIRST(&x->parts)) != NULL) {
 		TAILQ_REMOVE(&x->parts, xp, entry);
 		if (xp->creating != NULL)
@@ -356,8 +349,6 @@ xen_destroy(void *ctx, struct part *p, backend_done_fn *done, void *arg)
 	part_detach(p, "destroyed");
 	if (xp == NULL)
 		goto out;
-	if (xp->creating != NULL && xen_build_unqueue(x, xp->creating))
-		xp->creating = NULL;	/* libxl never had it */
 	if (xp->creating != NULL) {
 		/* libxl undoes an aborted create; one that ends anyway
 		 * is destroyed by xen_create_finish. */
