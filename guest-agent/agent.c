@@ -40,6 +40,7 @@
 #include <event2/event.h>
 
 #include "agent.h"
+#include "chan.h"
 #include "log.h"
 
 struct agent	*agent;
@@ -750,6 +751,7 @@ main(int argc, char **argv)
 	if (a.instance_opt != NULL)
 		strlcpy(a.instance, a.instance_opt, sizeof a.instance);
 	log_init("baltic-agent", verbose);
+	chan_heap_tune();
 	signal(SIGPIPE, SIG_IGN);
 	/* A cut (stopped) agent whose balticd dies is in an orphaned
 	 * process group: the kernel sends it SIGHUP, which must not end it. */

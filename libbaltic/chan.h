@@ -124,5 +124,8 @@ size_t	chan_out_pending(const struct chan *);
  * calls' records first). */
 void	chan_set_batch(struct chan *, int on, void (*before)(void *),
 	    void *arg);
+/* Once, at a process's start: the heap keeps the memory of large frames
+ * for the next ones (see chan.c). */
+void	chan_heap_tune(void);
 
 #endif /* BALTIC_CHAN_H */

@@ -169,6 +169,7 @@ main(void)
 	const char	*j = getenv("BALTIC_PERSIST_JITTER");
 
 	log_init("persist", 0);
+	chan_heap_tune();
 	if (j != NULL && sscanf(j, "%u:%u", &jitter_pct, &jitter_ms) != 2)
 		jitter_pct = 0;
 	if ((base = event_base_new()) == NULL)

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "backend/backend.h"
+#include "chan.h"
 #include "ctl.h"
 #include "cluster/record.h"
 #include "daemon/cluster.h"
@@ -554,6 +555,7 @@ main(int argc, char **argv)
 	init_defaults(&d, &o, argv[0]);
 	parse_options(&d, &o, argc, argv);
 	log_init("balticd", o.verbose);
+	chan_heap_tune();
 	if (o.metrics != NULL) {	/* said now, not after daemon() */
 		char		*host, *err = NULL;
 		unsigned	 port;

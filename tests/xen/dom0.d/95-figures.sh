@@ -18,6 +18,7 @@ xen_state > "$BT/fig.before"
 t0=$(uptime_s)
 baltic create -f eight "$BT/farms/xen.farm" > /tmp/create.out 2>&1 || {
 	cat /tmp/create.out; tail -n 20 "$BT/balticd.log"
+	for _i in 1 2 3 4 5 6 7 8; do guest_log eight "eight-s-$_i"; done
 	result fig-create fail "baltic create eight"
 }
 t_ret=$(since "$t0")
