@@ -351,6 +351,15 @@ chan_heap_tune(void)
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 }
 
+/* What chan_heap_tune keeps goes back when its channels have gone: a
+ * process holds its largest calls' memory while it serves them, not
+ * after (balticd: once a farm is destroyed). */
+void
+chan_heap_release(void)
+{
+	malloc_trim(0);
+}
+
 /*
  * The events a loop turn runs are queued before the first of them runs,
  * and an event made active meanwhile runs after them: so the frames of

@@ -127,5 +127,7 @@ void	chan_set_batch(struct chan *, int on, void (*before)(void *),
 /* Once, at a process's start: the heap keeps the memory of large frames
  * for the next ones (see chan.c). */
 void	chan_heap_tune(void);
+/* Give the heap's free memory back to the system (after a teardown). */
+void	chan_heap_release(void);
 
 #endif /* BALTIC_CHAN_H */

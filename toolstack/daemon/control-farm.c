@@ -17,6 +17,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "backend/backend.h"
+#include "chan.h"
 #include "ctl.h"
 #include "daemon/cluster.h"
 #include "daemon/control.h"
@@ -438,6 +439,7 @@ destroy_done(void *arg, int rc, const char *err)
 		log_warnx("destroy: %s", err != NULL ? err : "failed");
 	if (--c->pending > 0)
 		return;
+	chan_heap_release();	/* what its calls' buffers held */
 	ctl_ok(c, "destroyed");
 	ctl_unref(c);
 }
