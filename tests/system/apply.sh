@@ -118,6 +118,9 @@ check "back to v2" "$BALTIC" apply -q "$F/v2.farm"
 # output has PATTERN: after the restart the farm is v1 or v2 (WANT
 # first), nothing is left over, and no call is lost.
 kill_during() {
+	# The apply before this one has drained its old partitions: the
+	# kill is to land in this apply, not in that one's drain.
+	for _ in $(seq 200); do [ "$(agents)" = 3 ] && break; sleep 0.05; done
 	load_start 8 18351 /ap/IEcho/Echo hello
 	sleep 0.3
 	"$BALTIC" apply "$F/$1" >"$T/apply.out" 2>&1 &
