@@ -148,7 +148,7 @@ cluster_fence(struct cluster *cl)
 		}
 	log_warnx("cluster: no lease renewed for %u ms and no other host "
 	    "heard: cut off; %u partitions here stopped (fenced), as the "
-	    "others place them again", cl->fence_ms, n);
+	    "others place them again", cluster_fence_ms(cl), n);
 }
 
 void

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "cluster/record.h"
+#include "daemon/cluster.h"
 
 struct daemon;
 struct etcd;
@@ -47,7 +48,6 @@ struct cluster {
 	bool			 registered;	/* hosts/ has us */
 	uint64_t		 renewed_ms;	/* the lease last renewed */
 	int			 lease_ttl_s;
-	unsigned		 fence_ms;	/* cut off after that long */
 	bool			 fenced;	/* cut off: our partitions
 						 * are stopped */
 	TAILQ_HEAD(, chost)	 hosts;
@@ -55,6 +55,13 @@ struct cluster {
 	/* `baltic create`s waiting for their transaction */
 	TAILQ_HEAD(, cluster_create) creates;
 };
+
+/* No renewal that long, no other host heard: cut off (cluster.c). */
+static inline unsigned
+cluster_fence_ms(const struct cluster *cl)
+{
+	return (unsigned)cl->lease_ttl_s * 1000 - CLUSTER_FENCE_EARLY_MS;
+}
 
 /* cluster.c */
 struct cfarm	*cluster_farm(struct cluster *, const char *name);

@@ -338,13 +338,14 @@ cluster_leased(const struct etcd_result *res, void *arg)
 
 /*
  * Cut off?  Our lease not renewed for its TTL less a second, so it
- * lapses in etcd within a second and the others place our partitions again; and
- * no other host heard on its link, so it is not etcd alone that is gone
- * (its quorum lost: then nobody places anything, and the partitions
- * here go on serving).  Then the partitions here stop, before their
- * copies start elsewhere: a guest never runs on two hosts at once.  The
- * watch goes too: once the lease is back, the records are read afresh
- * (cluster_loaded), and what they still place here starts again.
+ * lapses in etcd within a second and the others place our partitions
+ * again; and no other host heard on its link, so it is not etcd alone
+ * that is gone (its quorum lost: then nobody places anything, and the
+ * partitions here go on serving).  Then the partitions here stop,
+ * before their copies start elsewhere: a guest never runs on two hosts
+ * at once.  The watch goes too: once the lease is back, the records are
+ * read afresh (cluster_loaded), and what they still place here starts
+ * again.
  */
 static bool
 cluster_cut_off(struct cluster *cl)
@@ -353,7 +354,7 @@ cluster_cut_off(struct cluster *cl)
 	bool		 others = false;
 
 	if (!cl->joined || cl->renewed_ms == 0 ||
-	    now_us() / 1000 - cl->renewed_ms < cl->fence_ms)
+	    now_us() / 1000 - cl->renewed_ms < cluster_fence_ms(cl))
 		return false;
 	TAILQ_FOREACH(h, &cl->hosts, entry) {
 		if (strcmp(h->name, cl->d->host_name) == 0)
@@ -497,8 +498,6 @@ cluster_open(struct daemon *d, const struct cluster_opts *o, char **err_r)
 	cl->prefixlen = strlen(cl->prefix);
 	cl->lease_ttl_s = o->lease_ttl_s > 0 ? o->lease_ttl_s :
 	    CLUSTER_LEASE_TTL_S;
-	cl->fence_ms = (unsigned)cl->lease_ttl_s * 1000 -
-	    CLUSTER_FENCE_EARLY_MS;
 	/* What the host has free when it joins (xen: the hypervisor's free
 	 * memory), unless --capacity says otherwise. */
 	cl->capacity_mb = o->capacity_mb;
