@@ -355,25 +355,44 @@ test_par_hedge_fast_and_fail(void **state)
 	obs_node_dispose(&par.obs);
 }
 
-/* The estimate: the cold delay until HEDGE_EVERY samples, then the
- * percentile of the window, never under the floor; old samples leave. */
+/* The estimate: the cold delay until enough samples that the percentile
+ * leaves the slowest out, then the percentile of the window, recomputed
+ * every HEDGE_EVERY, never under the floor; old samples leave. */
 static void
 test_hedge_estimate(void **state)
 {
 	struct hedge_est	h;
 	unsigned		i;
 
+	/* a cold start among the first answers is not the p95 */
 	hedge_est_init(&h, 95);
 	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
+	hedge_est_add(&h, 317000);
+	for (i = 1; i < 19; i++)
+		hedge_est_add(&h, 2000);
+	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
+	hedge_est_add(&h, 2000);
+	assert_int_equal(hedge_est_delay_us(&h), 2000);
+	/* p99 waits for 100 answers */
+	hedge_est_init(&h, 99);
+	for (i = 1; i < 100; i++)
+		hedge_est_add(&h, 2000);
+	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
+	hedge_est_add(&h, 2000);
+	assert_int_equal(hedge_est_delay_us(&h), 2000);
+
+	hedge_est_init(&h, 95);
 	for (i = 1; i <= 100; i++)
 		hedge_est_add(&h, i * 100);
-	/* 96 samples counted (every 16): 100..9600, p95 is the 92nd */
-	assert_int_equal(hedge_est_delay_us(&h), 9200);
+	/* computed at 20, 36, ... 100: 100..10000, p95 is the 95th */
+	assert_int_equal(hedge_est_delay_us(&h), 9500);
 	for (i = 0; i < HEDGE_WINDOW; i++)
 		hedge_est_add(&h, 50);
 	assert_int_equal(hedge_est_delay_us(&h), HEDGE_FLOOR_US);
 	for (i = 0; i < HEDGE_WINDOW / 10; i++)
 		hedge_est_add(&h, 50000);
+	for (i = 0; i < 4; i++)		/* to the next computation */
+		hedge_est_add(&h, 50);
 	/* 12 of 128 slow (9%): p95 is among them */
 	assert_int_equal(hedge_est_delay_us(&h), 50000);
 }

@@ -12,6 +12,10 @@ hedge_est_init(struct hedge_est *h, unsigned pct)
 	memset(h, 0, sizeof *h);
 	h->pct = pct;
 	h->delay_us = HEDGE_COLD_US;
+	/* ceil(n * pct / 100) <= n - 1 from n = 100 / (100 - pct) on */
+	h->first = (100 + (100 - pct) - 1) / (100 - pct);
+	if (h->first < HEDGE_EVERY)
+		h->first = HEDGE_EVERY;
 }
 
 static int
@@ -42,7 +46,7 @@ hedge_est_add(struct hedge_est *h, uint64_t us)
 	h->next = (h->next + 1) % HEDGE_WINDOW;
 	if (h->n < HEDGE_WINDOW)
 		h->n++;
-	if (++h->fresh < HEDGE_EVERY)
+	if (++h->fresh < HEDGE_EVERY || h->n < h->first)
 		return;
 	h->fresh = 0;
 	h->delay_us = hedge_est_compute(h);
