@@ -355,6 +355,24 @@ test_par_hedge_fast_and_fail(void **state)
 	obs_node_dispose(&par.obs);
 }
 
+/* With pN, the delay stays cold until the n-th answer, the first of
+ * them a slow start (317 ms), the others 2 ms: then it is 2 ms. */
+static void
+hedge_cold_until(unsigned pct, unsigned n)
+{
+	struct hedge_est	h;
+	unsigned		i;
+
+	hedge_est_init(&h, pct);
+	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
+	hedge_est_add(&h, 317000);
+	for (i = 2; i < n; i++)
+		hedge_est_add(&h, 2000);
+	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
+	hedge_est_add(&h, 2000);
+	assert_int_equal(hedge_est_delay_us(&h), 2000);
+}
+
 /* The estimate: the cold delay until enough samples that the percentile
  * leaves the slowest out, then the percentile of the window, recomputed
  * every HEDGE_EVERY, never under the floor; old samples leave. */
@@ -364,22 +382,10 @@ test_hedge_estimate(void **state)
 	struct hedge_est	h;
 	unsigned		i;
 
-	/* a cold start among the first answers is not the p95 */
-	hedge_est_init(&h, 95);
-	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
-	hedge_est_add(&h, 317000);
-	for (i = 1; i < 19; i++)
-		hedge_est_add(&h, 2000);
-	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
-	hedge_est_add(&h, 2000);
-	assert_int_equal(hedge_est_delay_us(&h), 2000);
-	/* p99 waits for 100 answers */
-	hedge_est_init(&h, 99);
-	for (i = 1; i < 100; i++)
-		hedge_est_add(&h, 2000);
-	assert_int_equal(hedge_est_delay_us(&h), HEDGE_COLD_US);
-	hedge_est_add(&h, 2000);
-	assert_int_equal(hedge_est_delay_us(&h), 2000);
+	/* a cold start among the first answers is not the p95; p99 waits
+	 * for 100 answers */
+	hedge_cold_until(95, 20);
+	hedge_cold_until(99, 100);
 
 	hedge_est_init(&h, 95);
 	for (i = 1; i <= 100; i++)
