@@ -95,7 +95,7 @@ xen_create_finish(evutil_socket_t fd, short what, void *arg)
 	xp->cut = false;
 	if (xen_started(x, p, true, &why) == -1) {
 		xen_unwatch(x, xp);
-		libxl_domain_destroy(x->ctx, xc->domid, NULL);
+		xen_destroy_dead(x, xc->domid, p->name);
 		xen_forget(x, p);
 		part_died(p, why != NULL ? why : "cannot start the domain");
 		goto out;

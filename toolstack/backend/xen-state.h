@@ -104,11 +104,16 @@ struct xpart	*xpart_get(struct xen *, struct part *);
 /* Forget p's domain (gone, or going): unwatch, unwire, domid -1. */
 void		 xen_forget(struct xen *, struct part *);
 /* Destroy domid asynchronously (libxl's ao in the loop); done, unless
- * NULL, hears from the loop when it is gone.  A domain whose name a
- * partition takes again at once (a restart) is destroyed synchronously
- * instead: libxl refuses a second domain of a name. */
+ * NULL, hears from the loop when it is gone. */
 void		 xen_destroy_domain(struct xen *, uint32_t domid,
 		    const char *name, backend_done_fn *done, void *arg);
+/* A dead domain whose name its partition may take again at once (a
+ * restart): renamed NAME XEN_DEAD_TAG DOMID, then destroyed as above;
+ * libxl refuses a second domain of a name.  Synchronous if it cannot be
+ * renamed. */
+#define XEN_DEAD_TAG	"--dead."
+void		 xen_destroy_dead(struct xen *, uint32_t domid,
+		    const char *name);
 
 /* xen-osevent.c */
 /* libxl's fds and timeouts as events of x->d->base; user is the xen. */

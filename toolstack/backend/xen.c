@@ -141,12 +141,8 @@ xen_event(void *user, libxl_event *ev)
 		    p->inst != NULL &&
 		    p->inst->role->on_crash == FARM_CRASH_PRESERVE;
 		xen_unwatch(x, xp);
-		/* Synchronous: part_died may restart it under its name at
-		 * once (xen_destroy_domain). */
-		if (!keep && libxl_domain_destroy(x->ctx, ev->domid, NULL)
-		    != 0)
-			log_warnx("%s: cannot destroy domain %u", p->name,
-			    ev->domid);
+		if (!keep)	/* part_died may restart it under its name */
+			xen_destroy_dead(x, ev->domid, p->name);
 		xen_forget(x, p);
 		part_died(p, why);
 		break;
@@ -183,6 +179,7 @@ static const libxl_event_hooks xen_event_hooks = {
 /* ---- init, fini -------------------------------------------------------- */
 
 static void	xen_fini(void *);
+static void	xen_sweep_dead(struct xen *);
 
 /*
  * libxl in balticd's loop (osevent hooks, event callbacks), and a
@@ -226,6 +223,7 @@ xen_init(struct daemon *d, void **ctx_r, char **err_r)
 		errf(err_r, "cannot watch xenstore");
 		goto out;
 	}
+	xen_sweep_dead(x);
 	rc = 0;
 out:
 	free(self);
@@ -329,6 +327,50 @@ xen_destroy_domain(struct xen *x, uint32_t domid, const char *name,
 	how.u.for_callback = xd;
 	if ((rc = libxl_domain_destroy(x->ctx, domid, &how)) != 0)
 		xen_destroyed_cb(x->ctx, rc, xd);
+}
+
+void
+xen_destroy_dead(struct xen *x, uint32_t domid, const char *name)
+{
+	char	dead[256];
+	int	rc;
+
+	snprintf(dead, sizeof dead, "%s" XEN_DEAD_TAG "%u", name, domid);
+	if ((rc = libxl_domain_rename(x->ctx, domid, name, dead)) == 0) {
+		log_info("%s: dead domain %u destroyed as %s", name, domid,
+		    dead);
+		xen_destroy_domain(x, domid, dead, NULL, NULL);
+		return;
+	}
+	log_warnx("%s: cannot rename dead domain %u (%d): destroyed now",
+	    name, domid, rc);
+	if (libxl_domain_destroy(x->ctx, domid, NULL) != 0)
+		log_warnx("%s: cannot destroy domain %u", name, domid);
+}
+
+/*
+ * A balticd that stopped while it destroyed a dead domain left it under
+ * its XEN_DEAD_TAG name, which no partition takes: destroyed at start.
+ */
+static void
+xen_sweep_dead(struct xen *x)
+{
+	libxl_dominfo	*info;
+	char		*name;
+	int		 i, n;
+
+	if ((info = libxl_list_domain(x->ctx, &n)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		name = libxl_domid_to_name(x->ctx, info[i].domid);
+		if (name != NULL && strstr(name, XEN_DEAD_TAG) != NULL) {
+			log_info("%s: left dead by an earlier balticd: "
+			    "destroyed", name);
+			xen_destroy_domain(x, info[i].domid, name, NULL, NULL);
+		}
+		free(name);
+	}
+	libxl_dominfo_list_free(info, n);
 }
 
 /*
