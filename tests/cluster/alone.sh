@@ -150,6 +150,24 @@ done
 expect_eq "a call through its export" '"hi"' "$r"
 BALTIC_SOCKET="$T/sock" "$BALTIC" destroy tls >/dev/null 2>&1
 
+# An export at an address no host of the cluster has (127.0.0.1, not
+# h1's 127.0.1.1) would be served by none: refused, saying where.
+sed 's/127.0.1.1:18811/127.0.0.1:18812/' "$T/tls.farm" >"$T/lo.farm"
+out=$(BALTIC_SOCKET="$T/sock" "$BALTIC" create -q "$T/lo.farm" 2>&1)
+rc=$?
+expect_eq "an export no host serves: create fails (exit 1)" 1 "$rc"
+expect_match "and says where and why" \
+    'lo.farm:5:[0-9]+: error: export e.IEcho at 127.0.0.1:18812: no host of the cluster has that address' \
+    "$out"
+n=$(BALTIC_SOCKET="$T/sock" "$BALTIC" list --json | jq 'length')
+expect_eq "no farm made" 0 "$n"
+sed 's/"127.0.1.1:18811"/"0.0.0.0:18813" insecure/' "$T/tls.farm" \
+    >"$T/any.farm"
+out=$(BALTIC_SOCKET="$T/sock" "$BALTIC" create -q "$T/any.farm" 2>&1)
+check "one at 0.0.0.0 is served by every host: created ($out)" \
+    test $? -eq 0
+BALTIC_SOCKET="$T/sock" "$BALTIC" destroy tls >/dev/null 2>&1
+
 # The offer: the memory free, measured again.
 offer() {
 	key=$(printf '/baltic/hosts/h1' | base64 -w0)

@@ -337,7 +337,7 @@ xen_destroy_dead(struct xen *x, uint32_t domid, const char *name)
 
 	snprintf(dead, sizeof dead, "%s" XEN_DEAD_TAG "%u", name, domid);
 	if ((rc = libxl_domain_rename(x->ctx, domid, name, dead)) == 0) {
-		log_info("%s: dead domain %u destroyed as %s", name, domid,
+		log_notice("%s: dead domain %u destroyed as %s", name, domid,
 		    dead);
 		xen_destroy_domain(x, domid, dead, NULL, NULL);
 		return;

@@ -533,6 +533,35 @@ out:
 	cluster_create_free(cc);
 }
 
+/* Each export served by a host of the cluster: at a wildcard address,
+ * or at the IP of a host's link.  One elsewhere (127.0.0.1) would be
+ * listed and served by none.  0, or -1 said to c. */
+static int
+cluster_exports_served(struct ctl *c, struct cluster *cl,
+    const struct farm *farm)
+{
+	const struct farm_export	*fe;
+	struct chost			*h;
+	size_t				 i;
+
+	for (i = 0; i < farm->nexports; i++) {
+		fe = &farm->exports[i];
+		TAILQ_FOREACH(h, &cl->hosts, entry)
+			if (h->addr != NULL && export_served_by(h->addr, fe))
+				break;
+		if (h != NULL)
+			continue;
+		ctl_error(c, BALTIC_EXIT_FAIL, "%s:%u:%u: error: export "
+		    "%s.%s at %s: no host of the cluster has that address "
+		    "(its --peer-listen); use one that has, or 0.0.0.0 for "
+		    "every host; farm %s not created", fe->addr_loc.file,
+		    fe->addr_loc.line, fe->addr_loc.col, fe->binding,
+		    fe->iface, fe->addr, farm->name);
+		return -1;
+	}
+	return 0;
+}
+
 void
 cluster_create(struct ctl *c, const char *path, const char *text,
     struct farm_file *file, struct farm *farm)
@@ -556,7 +585,8 @@ cluster_create(struct ctl *c, const char *path, const char *text,
 			farm_file_free(file);
 			return;
 		}
-	if (ctl_check_roles(c, farm) == -1) {
+	if (cluster_exports_served(c, cl, farm) == -1 ||
+	    ctl_check_roles(c, farm) == -1) {
 		farm_file_free(file);
 		return;
 	}

@@ -472,6 +472,9 @@ void		 journal_del(struct kept_call *);
 /* here.c: is an export served here?  Without a cluster, every one is;
  * in one, an export at an address on the host that has the address. */
 bool		 export_here(struct daemon *, const struct farm_export *);
+/* Is fe served by the host whose link address is host_addr (ip:port)? */
+bool		 export_served_by(const char *host_addr,
+		    const struct farm_export *);
 
 /* adopt.c: export calls in flight when an earlier balticd died */
 struct adopted;

@@ -15,11 +15,11 @@ create_farm xrestart "$BT/farms/xen.farm" -f xrestart ||
 	{ result restart fail "baltic create xrestart"; exit 0; }
 p=$(parts xrestart XEcho)
 d1=$(field xrestart "$p" domid)
-n=$(post 18407 /xrestart/ICount/Next x | head -n 1)
-n=$(post 18407 /xrestart/ICount/Next x | head -n 1)
+n=$(post 18407 /xrestart/ICount/Next "" | head -n 1)
+n=$(post 18407 /xrestart/ICount/Next "" | head -n 1)
 echo "$p: domain $d1, Next said $n"
 t0=$(ms)
-post 18408 /xrestart/IDown/Down x > /dev/null &
+post 18408 /xrestart/IDown/Down "" > "$BT/down.out" 2>&1 &
 d2= st=
 while [ $(($(ms) - t0)) -lt 180000 ]; do
 	st=$(field xrestart "$p" state)
@@ -30,13 +30,14 @@ while [ $(($(ms) - t0)) -lt 180000 ]; do
 done
 t_ready=$(($(ms) - t0))
 wait
+echo "Down answered: $(tr '\n' ' ' < "$BT/down.out")"
 baltic list -l xrestart
 if [ "$st" = ready ] && [ "$d2" != "$d1" ]; then
 	result restart-new-domain pass "$p: domain $d1 powered off, $d2 ready after $t_ready ms"
 else
 	result restart-new-domain fail "$p: state $st, domain $d2 (was $d1) after $t_ready ms"
 fi
-n=$(post 18407 /xrestart/ICount/Next x | head -n 1)
+n=$(post 18407 /xrestart/ICount/Next "" | head -n 1)
 [ "$n" = 1 ] && result restart-answers pass "Next says 1 on the new domain" ||
 	result restart-answers fail "Next says '$n' on the new domain (1 expected)"
 # The dead domain goes under its own name, and then is gone.
