@@ -275,10 +275,23 @@ static void
 cluster_registered(const struct etcd_result *res, void *arg)
 {
 	struct cluster	*cl = arg;
+	char		 why[256];
 
 	cl->op = NULL;
 	if (res->rc != ETCD_OK) {
-		log_warnx("cluster: cannot register: %s", etcd_rc_str(res->rc));
+		log_warnx("cluster: cannot register: %s", etcd_why(res->rc,
+		    res->errmsg, why, sizeof why));
+		/*
+		 * etcd refused the put: its lease is gone ("requested lease
+		 * not found").  A host cut off for longer than its TTL
+		 * learns it here, not from a keepalive: its keepalives
+		 * timed out, and once fenced it only registers.  The next
+		 * tick grants a new lease.
+		 */
+		if (res->rc == ETCD_ERROR) {
+			cl->lease = 0;
+			cl->registered = false;
+		}
 		return;
 	}
 	cl->registered = true;
