@@ -59,8 +59,16 @@ cp "$build/tests/handlers/persist" "$T/roles/echo/"
 mkdir -p "$T/farms"
 start_balticd "$build/toolstack/balticd" "$T/balticd.log"
 
+# The whole machine's context switches and busy CPU time (us) so far,
+# from /proc/stat: what each request cost, wrk included, both sides alike.
+machine() {
+	awk -v hz="$(getconf CLK_TCK)" '$1 == "ctxt" { c = $2 }
+	    $1 == "cpu" { b = $2 + $3 + $4 + $7 + $8 }
+	    END { printf "%d %.0f\n", c, b * 1e6 / hz }' /proc/stat
+}
+
 # run LABEL N URL: a warm-up, then one wrk run; a line to $T/results:
-# LABEL N rps p50_us p99_us errors
+# LABEL N rps p50_us p99_us errors cs/request cpu_us/request
 run() {
 	local line
 	# Warm: every partition has had calls (its handler starts on its
@@ -73,13 +81,19 @@ run() {
 		    sed -n 's/^BENCH requests=\([0-9]*\) .*/\1/p')
 		warm=$((warm + ${n:-0}))
 	done
+	local m0 m1
+	m0=$(machine)
 	line=$(wrk -t1 -c"$CONNS" -d"${SECS}s" -s "$here/post.lua" --latency \
 	    "$3" 2>&1 | sed -n 's/^BENCH //p')
+	m1=$(machine)
 	[ -n "$line" ] || die "wrk failed on $3"
-	echo "$1 $2 $line" | awk '{ for (i = 3; i <= NF; i++) {
+	echo "$1 $2 $line $m0 $m1" | awk '{ for (i = 3; i <= NF - 4; i++) {
 	    split($i, kv, "="); v[kv[1]] = kv[2] }
-	    print $1, $2, v["rps"], v["p50_us"], v["p99_us"],
-		v["errors"] + v["non2xx"] }' >>"$T/results"
+	    r = v["requests"] > 0 ? v["requests"] : 1
+	    printf "%s %s %s %s %s %d %.2f %.1f\n", $1, $2, v["rps"],
+		v["p50_us"], v["p99_us"], v["errors"] + v["non2xx"],
+		($(NF - 1) - $(NF - 3)) / r, ($NF - $(NF - 2)) / r }' \
+	    >>"$T/results"
 }
 
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status"; }
@@ -149,6 +163,19 @@ for n in $SCALE; do
 	    "$(ms "$(get haproxy "$n" 4)")" "$(ms "$(get haproxy "$n" 5)")" \
 	    "$(ratio "$(get baltic "$n" 3)" "$(get haproxy "$n" 3)")" \
 	    "$(ratio "$(get baltic "$n" 5)" "$(get haproxy "$n" 5)")"
+done
+echo
+echo "Per request, the whole machine (wrk included, /proc/stat): context" \
+    "switches and busy CPU time"
+echo
+echo "| N | baltic cs | CPU us | HAProxy cs | CPU us | cs ratio | CPU ratio |"
+echo "|---:|---:|---:|---:|---:|---:|---:|"
+for n in $SCALE; do
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$n" \
+	    "$(get baltic "$n" 7)" "$(get baltic "$n" 8)" \
+	    "$(get haproxy "$n" 7)" "$(get haproxy "$n" 8)" \
+	    "$(ratio "$(get baltic "$n" 7)" "$(get haproxy "$n" 7)")" \
+	    "$(ratio "$(get baltic "$n" 8)" "$(get haproxy "$n" 8)")"
 done
 first=${SCALE%% *} last=${SCALE##* }
 echo
