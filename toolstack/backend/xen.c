@@ -25,6 +25,7 @@
 
 #include <event2/event.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -348,6 +349,28 @@ xen_destroy_dead(struct xen *x, uint32_t domid, const char *name)
 		log_warnx("%s: cannot destroy domain %u", name, domid);
 }
 
+/* A name xen_destroy_dead gave: NAME XEN_DEAD_TAG DOMID, the tag's last
+ * occurrence followed by digits to the end. */
+static bool
+xen_dead_name(const char *name)
+{
+	const char	*p = name, *q, *tag = NULL;
+
+	while ((q = strstr(p, XEN_DEAD_TAG)) != NULL) {
+		tag = q;
+		p = q + 1;
+	}
+	if (tag == NULL || tag == name)
+		return false;
+	p = tag + strlen(XEN_DEAD_TAG);
+	if (*p == '\0')
+		return false;
+	for (; *p != '\0'; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
+	return true;
+}
+
 /*
  * A balticd that stopped while it destroyed a dead domain left it under
  * its XEN_DEAD_TAG name, which no partition takes: destroyed at start.
@@ -363,7 +386,7 @@ xen_sweep_dead(struct xen *x)
 		return;
 	for (i = 0; i < n; i++) {
 		name = libxl_domid_to_name(x->ctx, info[i].domid);
-		if (name != NULL && strstr(name, XEN_DEAD_TAG) != NULL) {
+		if (name != NULL && xen_dead_name(name)) {
 			log_info("%s: left dead by an earlier balticd: "
 			    "destroyed", name);
 			xen_destroy_domain(x, info[i].domid, name, NULL, NULL);
