@@ -60,6 +60,47 @@ test_scalars(void **state)
 	assert_int_equal(vc(FARM_T_INT, "x", NULL), -1);
 }
 
+/*
+ * Long strings go through the check eight bytes at a time: a bad byte
+ * (NUL, a stray continuation byte, a truncated sequence) or a valid
+ * multi-byte character at every offset of a 40-byte ASCII run, and at
+ * every alignment of the buffer, must give what the byte-at-a-time
+ * rules give.
+ */
+static void
+test_string_runs(void **state)
+{
+	static const struct {
+		const char	*ins;
+		size_t		 len;
+		int		 want;
+	} cases[] = {
+		{ "\0", 1, -1 },
+		{ "\x80", 1, -1 },
+		{ "\xe2\x82", 2, -1 },
+		{ "\xc3\xa9", 2, 0 },
+		{ "\xe2\x82\xac", 3, 0 },
+		{ "\xf0\x9f\x98\x80", 4, 0 },
+		{ "\xed\xa0\x80", 3, -1 },
+	};
+	char		 buf[64];
+	size_t		 c, at, align;
+
+	for (c = 0; c < sizeof cases / sizeof cases[0]; c++)
+		for (align = 0; align < 8; align++)
+			for (at = 0; at + cases[c].len <= 40; at++) {
+				memset(buf, 'a', sizeof buf);
+				memcpy(buf + align + at, cases[c].ins,
+				    cases[c].len);
+				assert_int_equal(farm_value_check(FARM_T_STRING,
+				    buf + align, 40, NULL), cases[c].want);
+			}
+	/* A truncated sequence at the very end. */
+	memset(buf, 'a', sizeof buf);
+	buf[39] = '\xc3';
+	assert_int_equal(farm_value_check(FARM_T_STRING, buf, 40, NULL), -1);
+}
+
 static struct farm_param ps[] = {
 	{ "name", FARM_T_STRING, { NULL, 1, 1 } },
 	{ "n", FARM_T_INT, { NULL, 1, 1 } },
@@ -226,6 +267,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_string_runs),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_url),
