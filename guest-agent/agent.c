@@ -262,21 +262,39 @@ late_new(uint32_t id, uint32_t status, int64_t expiry_ms, const void *payload,
 	l->status = status;
 	l->expiry_ms = expiry_ms;
 	l->sent_ms = 0;
+	l->maybe = 0;
 	l->len = len;
 	if (len > 0)
 		memcpy(l->payload, payload, len);
 	return l;
 }
 
-/* Keep the answer to a call of a lost channel for the next one. */
+/*
+ * Keep the answer to a call of a lost channel for the next one.  maybe:
+ * an answer sent on the lost channel, which dom0 has most likely read
+ * (recent_requeue).  When the kept answers are AGENT_LATE_MAX, one that
+ * was never sent takes the place of the oldest such: a busy agent has
+ * as many of those as it answered in AGENT_RESEND_MS, and they must not
+ * crowd out the answers of the calls that were in flight.
+ */
 static void
 late_keep(uint32_t id, uint32_t status, int64_t expiry_ms,
-    const void *payload, size_t len)
+    const void *payload, size_t len, int maybe)
 {
 	struct late	*l;
 
 	if (!agent->resumable)
 		return;
+	if (agent->nlates >= AGENT_LATE_MAX && !maybe) {
+		TAILQ_FOREACH(l, &agent->lates, entry)
+			if (l->maybe)
+				break;
+		if (l != NULL) {
+			TAILQ_REMOVE(&agent->lates, l, entry);
+			agent->nlates--;
+			free(l);
+		}
+	}
 	if (agent->nlates >= AGENT_LATE_MAX) {
 		log_warnx("call %u: %zu answers already wait for dom0; "
 		    "dropped", id, agent->nlates);
@@ -284,6 +302,7 @@ late_keep(uint32_t id, uint32_t status, int64_t expiry_ms,
 	}
 	if ((l = late_new(id, status, expiry_ms, payload, len)) == NULL)
 		return;
+	l->maybe = maybe;
 	TAILQ_INSERT_TAIL(&agent->lates, l, entry);
 	agent->nlates++;
 }
@@ -338,7 +357,8 @@ recent_requeue(void)
 			recent_drop_first();
 			continue;
 		}
-		late_keep(l->id, l->status, l->expiry_ms, l->payload, l->len);
+		late_keep(l->id, l->status, l->expiry_ms, l->payload, l->len,
+		    1);
 		recent_drop_first();
 	}
 }
@@ -407,7 +427,7 @@ agent_answer(struct ecall *ec, uint32_t status, const void *payload,
     size_t len)
 {
 	if (agent->dom0 == NULL || !chan_is_ready(agent->dom0))
-		late_keep(ec->id, status, ec->expiry_ms, payload, len);
+		late_keep(ec->id, status, ec->expiry_ms, payload, len, 0);
 	else
 		answer_send(ec->gen == agent->gen ? BALTIC_MSG_RESULT :
 		    BALTIC_MSG_RESULT_LATE, ec->id, status, ec->expiry_ms,

@@ -131,6 +131,7 @@ struct late {
 	uint32_t		 status;
 	int64_t			 expiry_ms;	/* monotonic; 0: none */
 	int64_t			 sent_ms;	/* in recent: when sent */
+	int			 maybe;		/* sent before, may be read */
 	size_t			 len;
 	uint8_t			 payload[];
 };

@@ -504,6 +504,13 @@ main(int argc, char **argv)
 	 * next channel as CALL_AGAIN and its answer reaches the caller; the
 	 * export call, which ends meanwhile, is answered there with
 	 * RESULT_LATE. */
+	/* A busy agent: more answers in the last AGENT_RESEND_MS than it
+	 * keeps (AGENT_CAP), which it sends again after the drop; they must
+	 * not crowd out the answer of the call in flight. */
+	for (i = 0; i < AGENT_CAP + 6; i++) {
+		send_call(400 + i, "IPersist", "Echo", 0, "busy");
+		expect(400 + i, BALTIC_OK, "busy", 3000);
+	}
 	pid = bc_start(&out, NULL, "IPayment", "Hang", "h2");
 	send_call(240, "IEcho", "Nap", 0, "zz");
 	while (imports_seen < 3) {
