@@ -5,6 +5,7 @@
  * offers the role's imports to local programs on a Unix socket.
  *
  *   agent.c	main, the dom0 channel, CONFIG, dispatch of dom0's frames
+ *   late.c	answers to dom0, and those kept across a lost channel
  *   exec.c	per-call executables services/<Iface>.<Op>
  *   persist.c	persistent handlers services/<Iface>
  *   local.c	the local socket: baltic-call and handlers calling imports
@@ -183,6 +184,9 @@ extern struct agent	*agent;
 int64_t	 agent_now_ms(void);
 void	 agent_answer(struct ecall *, uint32_t status, const void *,
 	    size_t);
+void	 late_flush(void);
+void	 recent_requeue(void);
+void	 late_free_all(void);
 void	 ecall_stop(struct ecall *);
 void	 ecall_free(struct ecall *);
 int	 oplist_has(const struct oplist *, const char *, const char *);

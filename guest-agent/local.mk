@@ -2,7 +2,7 @@
 # (how a role's handler calls its imports).  No libxl here.
 bin_PROGRAMS += guest-agent/baltic-agent guest-agent/baltic-call
 guest_agent_baltic_agent_SOURCES = guest-agent/agent.h guest-agent/agent.c \
-	guest-agent/exec.c guest-agent/persist.c guest-agent/local.c \
+	guest-agent/late.c guest-agent/exec.c guest-agent/persist.c guest-agent/local.c \
 	guest-agent/xen.c guest-agent/xen-offer.h guest-agent/xen-offer.c
 guest_agent_baltic_agent_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(XENVCHAN_CFLAGS) $(XENSTORE_CFLAGS)

@@ -40,6 +40,23 @@
 #define CHAN_READ_CHUNK		32768
 #define CHAN_READ_BUDGET	(1u << 20)	/* per wakeup, for fairness */
 
+/*
+ * A frame this large or larger, once its header has come, is read into
+ * a buffer of its own (c->big) instead of the input evbuffer: its body
+ * reaches the callback where the transport put it, without the copy
+ * that evbuffer_pullup makes of a frame spread over chains.  The buffer
+ * is sized by the header, which was checked against max_frame; only
+ * the pages the data reaches become resident.  While the callback runs
+ * the buffer is lent (proto_lend): what it sends on of the frame goes by
+ * reference, and the buffer lives until the last such send is written.
+ */
+#define CHAN_BIG_FRAME		(64u * 1024)
+
+struct chan_big {
+	unsigned	refs;
+	uint8_t		data[];
+};
+
 enum chan_state {
 	CHAN_HELLO,		/* waiting for the peer's HELLO */
 	CHAN_READY,
@@ -71,6 +88,10 @@ struct chan {
 	const char			*defer_why;
 	char				 whybuf[128];
 
+	struct chan_big			*big;		/* a large frame */
+	size_t				 biglen;	/* bytes of it here */
+	size_t				 bigwant;	/* its whole length */
+
 	uint32_t			 version;
 	uint32_t			 max_frame;
 	struct chan_stats		 st;
@@ -79,48 +100,6 @@ struct chan {
 static void	chan_io_cb(evutil_socket_t, short, void *);
 static void	chan_defer_cb(evutil_socket_t, short, void *);
 static int	chan_flush(struct chan *);
-
-/* ---- the fd transport ------------------------------------------------ */
-
-static int
-fdt_fd(void *ctx)
-{
-	return (int)(intptr_t)ctx;
-}
-
-static ssize_t
-fdt_read(void *ctx, void *buf, size_t len)
-{
-	return read((int)(intptr_t)ctx, buf, len);
-}
-
-/* send(2), not write(2): a closed peer must give EPIPE, not SIGPIPE. */
-static ssize_t
-fdt_write(void *ctx, const void *buf, size_t len)
-{
-	ssize_t	r;
-
-	r = send((int)(intptr_t)ctx, buf, len, MSG_NOSIGNAL);
-	if (r == -1 && errno == ENOTSOCK)
-		r = write((int)(intptr_t)ctx, buf, len);
-	return r;
-}
-
-static void
-fdt_close(void *ctx)
-{
-	close((int)(intptr_t)ctx);
-}
-
-const struct chan_transport chan_fd_transport = {
-	.fd = fdt_fd,
-	.read = fdt_read,
-	.write = fdt_write,
-	.pending = NULL,
-	.close = fdt_close,
-	.ack = NULL,
-	.notify_fd = 0,
-};
 
 /* ---- lifetime -------------------------------------------------------- */
 
@@ -154,6 +133,7 @@ chan_destroy(struct chan *c)
 		evbuffer_free(c->in);
 	if (c->out != NULL)
 		evbuffer_free(c->out);
+	free(c->big);
 	free(c);
 }
 
@@ -216,21 +196,6 @@ chan_new(struct event_base *base, const struct chan_transport *t, void *tctx,
 fail:
 	chan_destroy(c);
 	return NULL;
-}
-
-struct chan *
-chan_new_fd(struct event_base *base, int fd, const struct chan_cbs *cbs,
-    void *arg)
-{
-	int	flags;
-
-	flags = fcntl(fd, F_GETFL);
-	if (flags == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
-		close(fd);
-		return NULL;
-	}
-	return chan_new(base, &chan_fd_transport, (void *)(intptr_t)fd, cbs,
-	    arg);
 }
 
 void
@@ -523,6 +488,90 @@ chan_hello(struct chan *c, const struct baltic_hdr *h,
 	return 0;
 }
 
+/* Hand one frame to its handler (the channel is ready); -1 if the
+ * handler closed or freed the channel, or the frame broke the rules. */
+static int
+chan_dispatch(struct chan *c, const struct baltic_hdr *untrusted_h,
+    const uint8_t *untrusted_body)
+{
+	c->st.frames_in++;
+	if (untrusted_h->type == BALTIC_MSG_HELLO) {
+		chan_fail(c, "second HELLO");
+		return -1;
+	}
+	if (c->cbs.on_frame != NULL)
+		c->cbs.on_frame(c, untrusted_h, untrusted_body, c->arg);
+	return c->state == CHAN_CLOSED ? -1 : 0;
+}
+
+static void
+chan_big_retain(void *arg)
+{
+	struct chan_big	*b = arg;
+
+	b->refs++;
+}
+
+static void
+chan_big_release(const void *data, size_t len, void *arg)
+{
+	struct chan_big	*b = arg;
+
+	if (--b->refs == 0)
+		free(b);
+}
+
+/* Move the start of a large frame (all that the input buffer holds)
+ * into a buffer of its own, where chan_read puts the rest; -1 if out
+ * of memory. */
+static int
+chan_big_begin(struct chan *c, size_t flen)
+{
+	size_t	have = evbuffer_get_length(c->in);
+
+	if ((c->big = malloc(sizeof *c->big + flen)) == NULL)
+		return -1;
+	c->big->refs = 1;
+	if (evbuffer_remove(c->in, c->big->data, have) != (int)have) {
+		free(c->big);
+		c->big = NULL;
+		return -1;
+	}
+	c->biglen = have;
+	c->bigwant = flen;
+	return 0;
+}
+
+/* The large frame, if whole: handed on and let go.  -1 as chan_dispatch,
+ * 1 if it is not whole yet, 0 otherwise. */
+static int
+chan_big_frame(struct chan *c)
+{
+	struct baltic_hdr	 untrusted_h;
+	struct chan_big		*b = c->big;
+	struct proto_loan	 loan;
+	const struct proto_loan	*prev;
+	int			 r;
+
+	if (b == NULL)
+		return 0;
+	if (c->biglen < c->bigwant)
+		return 1;
+	c->big = NULL;
+	/* Its header was checked when it came; the bytes are the same. */
+	proto_decode_hdr(b->data, &untrusted_h);
+	loan.base = b->data;
+	loan.len = c->bigwant;
+	loan.retain = chan_big_retain;
+	loan.release = chan_big_release;
+	loan.arg = b;
+	prev = proto_lend(&loan);
+	r = chan_dispatch(c, &untrusted_h, b->data + BALTIC_HDR_LEN);
+	proto_lend(prev);
+	chan_big_release(NULL, 0, b);
+	return r;
+}
+
 /* Hand every whole frame in the input buffer to its handler.  Stops at
  * the first violation, or when a callback closes or frees the channel. */
 static void
@@ -534,6 +583,8 @@ chan_frames(struct chan *c)
 	const char		*why;
 	size_t			 flen;
 
+	if (c->state == CHAN_CLOSED || chan_big_frame(c) != 0)
+		return;
 	while (c->state != CHAN_CLOSED) {
 		if (evbuffer_get_length(c->in) < BALTIC_HDR_LEN)
 			break;
@@ -547,16 +598,20 @@ chan_frames(struct chan *c)
 		}
 		/* The header is valid: known type, length fits. */
 		flen = BALTIC_HDR_LEN + (size_t)untrusted_h.len;
-		if (evbuffer_get_length(c->in) < flen)
+		if (evbuffer_get_length(c->in) < flen) {
+			if (flen >= CHAN_BIG_FRAME && c->state == CHAN_READY &&
+			    chan_big_begin(c, flen) == -1)
+				chan_fail(c, "out of memory");
 			break;
+		}
 		untrusted_body = evbuffer_pullup(c->in, flen);
 		if (untrusted_body == NULL) {
 			chan_fail(c, "out of memory");
 			return;
 		}
 		untrusted_body += BALTIC_HDR_LEN;
-		c->st.frames_in++;
 		if (c->state == CHAN_HELLO) {
+			c->st.frames_in++;
 			if (chan_hello(c, &untrusted_h, untrusted_body) == -1)
 				return;
 			evbuffer_drain(c->in, flen);
@@ -564,59 +619,58 @@ chan_frames(struct chan *c)
 				c->cbs.on_ready(c, c->arg);
 			continue;
 		}
-		if (untrusted_h.type == BALTIC_MSG_HELLO) {
-			chan_fail(c, "second HELLO");
-			return;
-		}
-		if (c->cbs.on_frame != NULL)
-			c->cbs.on_frame(c, &untrusted_h, untrusted_body, c->arg);
-		if (c->state == CHAN_CLOSED)
+		if (chan_dispatch(c, &untrusted_h, untrusted_body) == -1)
 			return;
 		evbuffer_drain(c->in, flen);
 	}
 }
 
-/* Read up to the budget.  Returns 1 if the budget ran out, 0 otherwise,
- * with *eof_r or *err_r set on end of stream or error. */
-static int
+/* One read: the bytes read (> 0), or 0 with *eof_r or *err_r set on end
+ * of stream or error, or neither if nothing is there now. */
+static ssize_t
 chan_read(struct chan *c, int *eof_r, int *err_r)
 {
 	struct evbuffer_iovec	v;
-	size_t			total = 0;
 	ssize_t			r;
+	int			inbig;
 
 	*eof_r = 0;
 	*err_r = 0;
-	while (total < CHAN_READ_BUDGET) {
-		if (evbuffer_reserve_space(c->in, CHAN_READ_CHUNK, &v, 1) < 1) {
-			*err_r = ENOMEM;
-			return 0;
-		}
-		r = c->t->read(c->tctx, v.iov_base, v.iov_len);
-		if (r > 0) {
-			v.iov_len = (size_t)r;
-			evbuffer_commit_space(c->in, &v, 1);
-			c->st.bytes_in += (uint64_t)r;
-			total += (size_t)r;
-			continue;
-		}
-		if (r == 0) {
-			*eof_r = 1;
-			return 0;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			*err_r = errno;
+	inbig = c->big != NULL && c->biglen < c->bigwant;
+	if (inbig) {
+		/* The rest of a large frame, and no further. */
+		v.iov_base = c->big->data + c->biglen;
+		v.iov_len = c->bigwant - c->biglen;
+	} else if (evbuffer_reserve_space(c->in, CHAN_READ_CHUNK, &v, 1) < 1) {
+		*err_r = ENOMEM;
 		return 0;
 	}
-	return 1;
+	while ((r = c->t->read(c->tctx, v.iov_base, v.iov_len)) == -1 &&
+	    errno == EINTR)
+		;
+	if (r > 0) {
+		if (inbig)
+			c->biglen += (size_t)r;
+		else {
+			v.iov_len = (size_t)r;
+			evbuffer_commit_space(c->in, &v, 1);
+		}
+		c->st.bytes_in += (uint64_t)r;
+		return r;
+	}
+	if (r == 0)
+		*eof_r = 1;
+	else if (errno != EAGAIN && errno != EWOULDBLOCK)
+		*err_r = errno;
+	return 0;
 }
 
 static void
 chan_io_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct chan	*c = arg;
+	size_t		 total;
+	ssize_t		 r;
 	int		 more, eof, err;
 
 	c->busy++;
@@ -634,10 +688,20 @@ chan_io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!(what & EV_READ))
 		goto out;
-	more = chan_read(c, &eof, &err);
-	chan_frames(c);
-	if (c->state == CHAN_CLOSED)
-		goto out;
+	/* Frames are handed on after each read, so that a large frame's
+	 * header is seen before the rest of it is read (CHAN_BIG_FRAME). */
+	for (total = 0, more = 0; ; ) {
+		r = chan_read(c, &eof, &err);
+		chan_frames(c);
+		if (c->state == CHAN_CLOSED)
+			goto out;
+		if (r == 0)
+			break;
+		if ((total += (size_t)r) >= CHAN_READ_BUDGET) {
+			more = 1;
+			break;
+		}
+	}
 	if (err != 0) {
 		snprintf(c->whybuf, sizeof c->whybuf, "read: %s",
 		    strerror(err));
@@ -645,7 +709,8 @@ chan_io_cb(evutil_socket_t fd, short what, void *arg)
 		goto out;
 	}
 	if (eof) {
-		chan_close(c, evbuffer_get_length(c->in) != 0 ?
+		chan_close(c, evbuffer_get_length(c->in) != 0 ||
+		    c->big != NULL ?
 		    "peer closed the channel mid-frame" :
 		    "peer closed the channel", 1);
 		goto out;

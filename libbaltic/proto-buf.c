@@ -11,8 +11,70 @@
 
 #include "proto.h"
 
+static const struct proto_loan	*loan;
+
+const struct proto_loan *
+proto_lend(const struct proto_loan *l)
+{
+	const struct proto_loan	*prev = loan;
+
+	loan = l;
+	return prev;
+}
+
+/* Whether len bytes at p are lent (and worth a reference). */
+static int
+lent(const void *p, size_t len)
+{
+	const uint8_t	*b = p;
+
+	return loan != NULL && len >= PROTO_LEND_MIN && b >= loan->base &&
+	    len <= loan->len && (size_t)(b - loan->base) <= loan->len - len;
+}
+
+int
+proto_buf_add(struct evbuffer *out, const void *p, size_t len)
+{
+	if (!lent(p, len))
+		return evbuffer_add(out, p, len);
+	loan->retain(loan->arg);
+	if (evbuffer_add_reference(out, p, len, loan->release, loan->arg) ==
+	    -1) {
+		loan->release(p, len, loan->arg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A frame whose second piece is lent: made apart and then moved to out
+ * whole (chains are moved, not copied), so that a failure leaves no part
+ * of it there. */
+static int
+put_frame_lent(struct evbuffer *out, const uint8_t *hdr, const void *a,
+    size_t alen, const void *b, size_t blen)
+{
+	struct evbuffer	*f;
+	int		 r = -1;
+
+	if ((f = evbuffer_new()) == NULL)
+		goto out;
+	if (evbuffer_add(f, hdr, BALTIC_HDR_LEN) == -1 ||
+	    (alen != 0 && evbuffer_add(f, a, alen) == -1) ||
+	    proto_buf_add(f, b, blen) == -1 ||
+	    evbuffer_add_buffer(out, f) == -1)
+		goto out;
+	r = 0;
+out:
+	if (f != NULL)
+		evbuffer_free(f);	/* releases the reference on failure */
+	if (r == -1)
+		errno = ENOMEM;
+	return r;
+}
+
 /* Append header and up to two body pieces as one frame; -1 (EMSGSIZE)
- * past max_frame, -1 (ENOMEM) if the buffer cannot grow. */
+ * past max_frame, -1 (ENOMEM) if the buffer cannot grow.  The second
+ * piece goes by reference if it is lent. */
 static int
 put_frame2(struct evbuffer *out, uint32_t max_frame, uint32_t type,
     uint32_t call_id, const void *a, size_t alen, const void *b, size_t blen)
@@ -25,6 +87,8 @@ put_frame2(struct evbuffer *out, uint32_t max_frame, uint32_t type,
 		return -1;
 	}
 	proto_encode_hdr(hdr, type, (uint32_t)len, call_id);
+	if (lent(b, blen))
+		return put_frame_lent(out, hdr, a, alen, b, blen);
 	if (evbuffer_expand(out, BALTIC_HDR_LEN + len) == -1)
 		goto nomem;
 	if (evbuffer_add(out, hdr, sizeof hdr) == -1)

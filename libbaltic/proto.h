@@ -145,6 +145,27 @@ int	proto_put_result_as(struct evbuffer *, uint32_t max_frame,
 	    size_t len);
 
 /*
+ * Lent memory: while a loan is in force (proto_lend), a payload of at
+ * least PROTO_LEND_MIN bytes that lies inside it is added to a buffer by
+ * reference, not copied: retain(arg) is called for each such reference
+ * and release(data, len, arg) when the buffer lets it go.  chan.c lends
+ * a large frame's buffer while its callback runs, so that a payload
+ * passed on from it (a handler's echo, the agent's relay, an export's
+ * answer) is not copied again.  proto_lend returns the loan it replaces,
+ * to be put back.  proto_buf_add adds bytes by the same rule.
+ */
+#define PROTO_LEND_MIN	(64u * 1024)
+struct proto_loan {
+	const uint8_t	*base;
+	size_t		 len;
+	void		(*retain)(void *arg);
+	void		(*release)(const void *data, size_t len, void *arg);
+	void		*arg;
+};
+const struct proto_loan	*proto_lend(const struct proto_loan *);
+int	proto_buf_add(struct evbuffer *, const void *, size_t);
+
+/*
  * Take one frame off the front of in.  Returns 1 and fills *h_r and
  * *body_r (malloc'd, caller frees; NULL when len is 0) when a whole frame
  * is there; 0 when more bytes are needed; -1 with a static reason in

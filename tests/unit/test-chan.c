@@ -31,6 +31,9 @@ struct side {
 	int		 calls;
 	int		 free_on_frame;
 	size_t		 last_arglen;
+	const uint8_t	*want;		/* a CALL's argument to compare */
+	size_t		 wantlen;
+	int		 intact;	/* calls whose argument was want */
 	uint32_t	 last_status;
 	uint32_t	 last_id;
 };
@@ -44,9 +47,10 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 	timed_out = 1;
 }
 
-/* Run the loop until *flag is set, at most 3 s. */
+/* Run the loop until *count reaches n (or *gone is NULL, if gone is
+ * not NULL), at most 3 s. */
 static void
-run_until(const int *flag)
+run_until_n(const int *count, int n, struct chan *const *gone)
 {
 	struct event	*t;
 	struct timeval	 tv = { 3, 0 };
@@ -54,10 +58,17 @@ run_until(const int *flag)
 	timed_out = 0;
 	t = evtimer_new(base, on_timeout, NULL);
 	evtimer_add(t, &tv);
-	while (!*flag && !timed_out)
+	while (*count < n && (gone == NULL || *gone != NULL) && !timed_out)
 		event_base_loop(base, EVLOOP_ONCE);
 	event_free(t);
 	assert_false(timed_out);
+}
+
+/* Run the loop until *flag is set, at most 3 s. */
+static void
+run_until(const int *flag)
+{
+	run_until_n(flag, 1, NULL);
 }
 
 static void
@@ -103,6 +114,9 @@ on_frame(struct chan *c, const struct baltic_hdr *h, const uint8_t *body,
 		}
 		s->calls++;
 		s->last_arglen = cv.arglen;
+		if (s->want != NULL && cv.arglen == s->wantlen &&
+		    memcmp(cv.arg, s->want, s->wantlen) == 0)
+			s->intact++;
 		assert_int_equal(chan_send_result(c, h->call_id, BALTIC_OK,
 		    cv.arg, cv.arglen), 0);
 		break;
@@ -114,6 +128,9 @@ on_frame(struct chan *c, const struct baltic_hdr *h, const uint8_t *body,
 		s->results++;
 		s->last_status = rv.status;
 		s->last_arglen = rv.len;
+		if (s->want != NULL && rv.len == s->wantlen &&
+		    memcmp(rv.payload, s->want, s->wantlen) == 0)
+			s->intact++;
 		break;
 	}
 }
@@ -248,9 +265,15 @@ test_big_frames(void **state)
 	uint8_t		*big = calloc(1, n);
 	int		 i;
 
+	for (i = 0; i < (int)n; i++)
+		big[i] = (uint8_t)(i * 13 % 253);
 	pair(&a, &b);
 	run_until(&a.ready);
 	run_until(&b.ready);
+	/* b echoes each from its large frame's buffer, by reference
+	 * (proto_lend): the answers must come back whole. */
+	a.want = big;
+	a.wantlen = n - 100;
 	for (i = 0; i < 4; i++)
 		assert_int_equal(chan_send_call(a.c, i + 1, "I", "O", 0, big,
 		    n - 100), 0);
@@ -262,6 +285,7 @@ test_big_frames(void **state)
 		event_base_loop(base, EVLOOP_ONCE);
 	assert_int_equal(b.calls, 4);
 	assert_int_equal(a.last_arglen, n - 100);
+	assert_int_equal(a.intact, 4);
 	assert_int_equal(a.closed + b.closed, 0);
 	chan_free(a.c);
 	chan_free(b.c);
@@ -481,6 +505,105 @@ test_partial(void **state)
 	evbuffer_free(b);
 }
 
+/*
+ * A large frame (CHAN_BIG_FRAME) arriving in pieces: its header and a
+ * few bytes, then 64 KiB at a time, the last piece with a small frame
+ * behind it.  Both are handed on, in order, the large one intact.
+ */
+static void
+big_call_then_small(struct side *a, int fd, size_t n, size_t first)
+{
+	struct evbuffer	*b = evbuffer_new();
+	uint8_t		*arg = malloc(n), *raw;
+	size_t		 len, off, k;
+	int		 frames = a->frames;
+
+	for (k = 0; k < n; k++)
+		arg[k] = (uint8_t)(k * 7 % 251);
+	a->want = arg;
+	a->wantlen = n;
+	proto_put_call(b, BALTIC_FRAME_MAX, 1, "IA", "Op", 0, arg, n);
+	proto_put_call(b, BALTIC_FRAME_MAX, 2, "IA", "Op", 0, "x", 1);
+	len = evbuffer_get_length(b);
+	raw = evbuffer_pullup(b, -1);
+	for (off = 0; off < len && a->c != NULL && !a->closed; off += k) {
+		k = off == 0 ? first : len - off < 65536 ? len - off : 65536;
+		raw_write(fd, raw + off, k);
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	if (!a->closed)
+		run_until_n(&a->frames, frames + 2, &a->c);
+	evbuffer_free(b);
+	a->want = NULL;
+	free(arg);
+}
+
+static void
+test_big_in_pieces(void **state)
+{
+	struct side	 a;
+	int		 fd;
+
+	fd = raw_pair(&a);
+	raw_hello(fd, 1, BALTIC_FRAME_MAX);
+	run_until(&a.ready);
+	big_call_then_small(&a, fd, 300 * 1024, 20);
+	assert_int_equal(a.calls, 2);
+	assert_int_equal(a.intact, 1);
+	assert_int_equal(a.last_id, 2);
+	assert_int_equal(a.closed, 0);
+	chan_free(a.c);
+	close(fd);
+}
+
+/* A header alone first, so the whole body goes to a buffer of its own;
+ * then a peer that goes in the middle of a large frame. */
+static void
+test_big_header_first(void **state)
+{
+	struct side	 a;
+	struct evbuffer	*b = evbuffer_new();
+	int		 fd;
+	uint8_t		 half[100], *zero = calloc(1, 256 * 1024);
+
+	fd = raw_pair(&a);
+	raw_hello(fd, 1, BALTIC_FRAME_MAX);
+	run_until(&a.ready);
+	big_call_then_small(&a, fd, 200 * 1024, BALTIC_HDR_LEN);
+	assert_int_equal(a.intact, 1);
+	proto_put_call(b, BALTIC_FRAME_MAX, 3, "IA", "Op", 0, zero,
+	    256 * 1024);
+	free(zero);
+	assert_int_equal(evbuffer_remove(b, half, sizeof half), sizeof half);
+	raw_write(fd, half, sizeof half);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	/* Not close: unread answers there would make it a reset. */
+	shutdown(fd, SHUT_WR);
+	run_until(&a.closed);
+	assert_string_equal(a.why, "peer closed the channel mid-frame");
+	assert_int_equal(a.calls, 2);
+	chan_free(a.c);
+	close(fd);
+	evbuffer_free(b);
+}
+
+/* chan_free from inside on_frame on a large frame: nothing after it. */
+static void
+test_big_free_in_callback(void **state)
+{
+	struct side	 a;
+	int		 fd;
+
+	fd = raw_pair(&a);
+	raw_hello(fd, 1, BALTIC_FRAME_MAX);
+	run_until(&a.ready);
+	a.free_on_frame = 1;
+	big_call_then_small(&a, fd, 100 * 1024, 30);
+	assert_int_equal(a.frames, 1);
+	assert_null(a.c);
+	close(fd);
+}
+
 /* chan_free from inside on_frame, with more frames queued behind. */
 static void
 test_free_in_callback(void **state)
@@ -546,6 +669,9 @@ main(void)
 		cmocka_unit_test(test_violations_close),
 		cmocka_unit_test(test_call_to_link_only),
 		cmocka_unit_test(test_partial),
+		cmocka_unit_test(test_big_in_pieces),
+		cmocka_unit_test(test_big_header_first),
+		cmocka_unit_test(test_big_free_in_callback),
 		cmocka_unit_test(test_free_in_callback),
 		cmocka_unit_test(test_fail_in_callback),
 	};

@@ -446,6 +446,66 @@ test_take_truncated(void **state)
 	evbuffer_free(b);
 }
 
+/* Lent memory (proto_lend): a large payload inside it goes by
+ * reference, held until the buffer lets it go; anything else is copied. */
+static int	loan_refs, loan_releases;
+
+static void
+loan_retain(void *arg)
+{
+	loan_refs++;
+}
+
+static void
+loan_release(const void *data, size_t len, void *arg)
+{
+	loan_releases++;
+}
+
+static void
+test_lend(void **state)
+{
+	size_t			 n = PROTO_LEND_MIN + 100;
+	uint8_t			*mem = malloc(n + 10);
+	struct evbuffer		*out = evbuffer_new();
+	struct proto_loan	 loan = { mem, n, loan_retain, loan_release,
+				    NULL };
+	const struct proto_loan	*prev;
+	struct baltic_hdr	 h;
+	uint8_t			*body;
+	const char		*why;
+	size_t			 k;
+
+	for (k = 0; k < n + 10; k++)
+		mem[k] = (uint8_t)(k * 7);
+	prev = proto_lend(&loan);
+	/* Inside, and large: by reference. */
+	assert_int_equal(proto_put_result(out, BALTIC_FRAME_MAX, 5, BALTIC_OK,
+	    mem + 50, PROTO_LEND_MIN), 0);
+	assert_int_equal(loan_refs, 1);
+	/* Too small, or reaching past the loan: copied. */
+	assert_int_equal(proto_put_result(out, BALTIC_FRAME_MAX, 6, BALTIC_OK,
+	    mem, 100), 0);
+	assert_int_equal(proto_put_result(out, BALTIC_FRAME_MAX, 7, BALTIC_OK,
+	    mem + 110, PROTO_LEND_MIN), 0);
+	assert_int_equal(loan_refs, 1);
+	assert_null(prev);
+	assert_ptr_equal(proto_lend(prev), &loan);
+	/* Once the loan ends, nothing more is lent. */
+	assert_int_equal(proto_buf_add(out, mem, n), 0);
+	assert_int_equal(loan_refs, 1);
+	/* The frames read back whole; the reference goes with them. */
+	assert_int_equal(proto_take(out, BALTIC_FRAME_MAX, &h, &body, &why), 1);
+	assert_int_equal(h.call_id, 5);
+	assert_memory_equal(body + BALTIC_RESULT_LEN, mem + 50,
+	    PROTO_LEND_MIN);
+	free(body);
+	assert_int_equal(loan_releases, 1);
+	evbuffer_free(out);
+	assert_int_equal(loan_releases, 1);
+	free(mem);
+}
+
 int
 main(void)
 {
@@ -463,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_put_oversize),
 		cmocka_unit_test(test_take_reject),
 		cmocka_unit_test(test_take_truncated),
+		cmocka_unit_test(test_lend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

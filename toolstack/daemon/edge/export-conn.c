@@ -319,7 +319,8 @@ conn_answer_status(struct export_conn *c, uint32_t status, const char *farm,
 	if ((body = evbuffer_new()) == NULL)
 		fatal("%s", __func__);
 	if (status == BALTIC_OK) {
-		if (len > 0 && evbuffer_add(body, payload, len) == -1)
+		/* By reference if it is a large frame's (proto_lend). */
+		if (len > 0 && proto_buf_add(body, payload, len) == -1)
 			status = BALTIC_E_INTERNAL;
 	}
 	if (status != BALTIC_OK) {
