@@ -50,6 +50,24 @@ as_nobody "$BALTIC" call sf IEcho.Echo "$(cat "$T/big")" >/dev/null 2>&1
 expect_eq "nobody with a long request: refused, not cut off" 6 $?
 "$BALTIC" list sf >/dev/null
 expect_eq "root still drives it" 0 $?
+# A large argument over plain HTTP: read whole once its head says how
+# long it is, echoed by reference from the answer's frame.
+head -c 600000 /dev/urandom | base64 -w0 | head -c 800000 >"$T/big2"
+curl -s --data-binary "@$T/big2" "http://127.0.0.1:18331/sf/IEcho/Echo" \
+    >"$T/big2.out"
+check "an 800 KB argument there and back over plain HTTP" \
+    cmp -s "$T/big2" "$T/big2.out"
+# ... its head alone first, then the body in two pieces with pauses.
+exec 3<>/dev/tcp/127.0.0.1/18331
+printf 'POST /sf/IEcho/Echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n'\
+'Content-Length: 800000\r\n\r\n' >&3
+sleep 0.2
+head -c 70000 "$T/big2" >&3
+sleep 0.2
+tail -c +70001 "$T/big2" >&3
+sed '1,/^\r$/d' <&3 >"$T/big3.out"
+exec 3<&-
+check "... and sent in pieces, head first" cmp -s "$T/big2" "$T/big3.out"
 chmod 600 "$BALTIC_RUN_DIR/balticd.sock"
 chmod 700 "$BALTIC_RUN_DIR" "$T"
 

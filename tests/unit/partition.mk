@@ -5,7 +5,8 @@
 PARTITION_TEST_SOURCES = tests/unit/partition-fixture.h \
 	tests/unit/partition-fixture.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/chan-call.c \
-	toolstack/daemon/core/router.c toolstack/daemon/core/hedge.c \
+	toolstack/daemon/core/router.c toolstack/daemon/core/req-arg.c \
+	toolstack/daemon/core/hedge.c \
 	toolstack/daemon/obs/obs.c toolstack/daemon/obs/obs-graph.c \
 	toolstack/util/idmap.c toolstack/util/util.c
 PARTITION_TEST_CFLAGS = $(CMOCKA_TEST_CFLAGS) $(LIBEVENT_CFLAGS) \

@@ -50,6 +50,7 @@ req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
     req_done_cb done, void *done_arg)
 {
 	struct req	*r = calloc(1, sizeof *r);
+	uint8_t		*copy;
 
 	assert_non_null(r);
 	TAILQ_INIT(&r->kids);
@@ -59,9 +60,9 @@ req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
 	r->op = op;
 	r->done = done;
 	r->done_arg = done_arg;
-	r->argbuf = malloc(arglen + 1);
-	memcpy(r->argbuf, arg, arglen);
-	r->arg = r->argbuf;
+	copy = malloc(arglen + 1);
+	memcpy(copy, arg, arglen);
+	r->arg = copy;	/* this fake's own: freed as the fake frees r */
 	r->arglen = arglen;
 	r->deadline_us = now_us() + (timeout_ms ? timeout_ms : 5000) * 1000ULL;
 	return r;
@@ -111,7 +112,7 @@ req_finish(struct req *r, uint32_t status, const void *p, size_t len)
 	r->done(r, status, p, len, r->done_arg);
 	if (r->hold > 0)
 		return;
-	free(r->argbuf);
+	free((void *)r->arg);
 	free(r);
 }
 
@@ -119,7 +120,7 @@ void
 req_release(struct req *r)
 {
 	if (--r->hold == 0 && r->finished) {
-		free(r->argbuf);
+		free((void *)r->arg);
 		free(r);
 	}
 }
@@ -217,7 +218,7 @@ req_cancel(struct req *r)
 	for (i = 0; i < fake_nheld; i++)
 		if (fake_held[i] == r)
 			fake_held[i] = fake_held[--fake_nheld];
-	free(r->argbuf);
+	free((void *)r->arg);
 	free(r);
 }
 

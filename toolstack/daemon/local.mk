@@ -16,7 +16,8 @@ toolstack_balticd_SOURCES = toolstack/ctl.h \
 	toolstack/daemon/cluster.c toolstack/daemon/cluster-farm.c \
 	toolstack/daemon/cluster-move.c toolstack/daemon/cluster-image.c \
 	toolstack/daemon/cluster-change.c \
-	toolstack/daemon/core/router.c toolstack/daemon/core/hedge.c toolstack/daemon/core/graph.c \
+	toolstack/daemon/core/router.c toolstack/daemon/core/req-arg.c \
+	toolstack/daemon/core/hedge.c toolstack/daemon/core/graph.c \
 	toolstack/daemon/edge/partition.c toolstack/daemon/edge/remote.c \
 	toolstack/daemon/edge/export-conn.h toolstack/daemon/edge/export.c \
 	toolstack/daemon/edge/export-conn.c toolstack/daemon/edge/http-req.h \

@@ -16,36 +16,49 @@ xen_state > "$BT/bulk.before"
 size=524288
 head -c $size /dev/urandom | base64 -w 0 | head -c $size > /tmp/bulk.arg
 
-# bulk_best FARM PORT: the best of 5 echoes of /tmp/bulk.arg through
-# FARM's export, in ms; nothing if one differs.
+# bulk_best FARM PORT [ARGFILE]: the best of 5 echoes of ARGFILE
+# (/tmp/bulk.arg) through FARM's export, as "WALL XFER" in ms: WALL from
+# before curl starts to after it exits (the shell's clock, 10 ms steps),
+# XFER as curl measures it from its connect to the last byte, which is
+# what the raw vchan figure measures too.  Nothing if one differs.
 bulk_best() {
-	_best=
+	_best= _bestx=
+	_arg=${3:-/tmp/bulk.arg}
 	for _i in 1 2 3 4 5; do
 		_t0=$(ms)
-		curl -s --max-time 120 -o /tmp/bulk.out -X POST --data-binary @/tmp/bulk.arg \
-			"http://127.0.0.1:$2/$1/IXEcho/Echo"
+		_w=$(curl -s --max-time 120 -o /tmp/bulk.out \
+			-w '%{time_connect} %{time_total}' -X POST \
+			--data-binary @"$_arg" "http://127.0.0.1:$2/$1/IXEcho/Echo")
 		_dt=$(($(ms) - _t0))
-		if ! cmp -s /tmp/bulk.arg /tmp/bulk.out; then
+		_x=$(echo "$_w" | awk '{ printf "%d", ($2 - $1) * 1000 + 0.5 }')
+		if ! cmp -s "$_arg" /tmp/bulk.out; then
 			echo "$1: the echo differs ($(wc -c < /tmp/bulk.out) bytes back)" >&2
 			return
 		fi
-		echo "$1: echo of 512 KiB in $_dt ms" >&2
+		echo "$1: echo of $(wc -c < "$_arg") bytes in $_dt ms, $_x ms after the connect" >&2
 		[ -z "$_best" ] || [ $_dt -lt $_best ] && _best=$_dt
+		[ -z "$_bestx" ] || [ $_x -lt $_bestx ] && _bestx=$_x
 	done
-	echo "$_best"
+	echo "$_best $_bestx"
 }
 
-cat_ms= persist_ms= vchan_ms=
+cat_ms= persist= tiny= persist_ms= persist_wall= vchan_ms=
 if create_farm bulk "$BT/farms/xen.farm" -f bulk; then
 	cat_ms=$(bulk_best bulk 18441)
+	cat_ms=${cat_ms#* }
 	baltic destroy bulk
 fi
-[ -n "$cat_ms" ] && fig bulk-baltic "$cat_ms" "ms: best of 5, 512 KiB argument echoed via the HTTP export (curl in dom0 -> balticd -> vchan -> agent -> cat handler -> back)"
+[ -n "$cat_ms" ] && fig bulk-baltic "$cat_ms" "ms: best of 5, 512 KiB argument echoed via the HTTP export (curl in dom0 -> balticd -> vchan -> agent -> cat handler -> back), from curl's connect to its last byte"
 if create_farm bulkp "$BT/farms/xen.farm" -f bulkp; then
-	persist_ms=$(bulk_best bulkp 18442)
+	persist=$(bulk_best bulkp 18442)
+	printf 'tiny' > /tmp/bulk.tiny
+	tiny=$(bulk_best bulkp 18442 /tmp/bulk.tiny)
 	baltic destroy bulkp
 fi
-[ -n "$persist_ms" ] && fig bulk-baltic-persist "$persist_ms" "ms: the same through a persistent handler in the guest (tests/handlers/persist)"
+persist_ms=${persist#* } persist_wall=${persist% *}
+[ -n "$persist" ] && fig bulk-baltic-persist "$persist_ms" "ms: the same through a persistent handler in the guest (tests/handlers/persist), from curl's connect to its last byte"
+[ -n "$persist" ] && fig bulk-baltic-persist-wall "$persist_wall" "ms: the same from before curl starts to after it exits"
+[ -n "$tiny" ] && fig bulk-baltic-tiny "${tiny#* }" "ms: a 4-byte echo through the same, from curl's connect to its last byte (wall ${tiny% *} ms)"
 if command -v vchan-test > /dev/null && [ -e /test/roles/vchan.cpio ]; then
 	guest_cfg vchan vchan
 	xl create /tmp/vchan.cfg > /dev/null
@@ -62,6 +75,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b }'; }
 if [ -n "$vchan_ms" ] && [ "$vchan_ms" -gt 0 ]; then
 	[ -n "$cat_ms" ] && fig bulk-ratio-cat "$(ratio "$cat_ms" "$vchan_ms")" "x: bulk-baltic / bulk-vchan"
 	[ -n "$persist_ms" ] && fig bulk-ratio-persist "$(ratio "$persist_ms" "$vchan_ms")" "x: bulk-baltic-persist / bulk-vchan (goal <= 3)"
+	[ -n "$persist_wall" ] && fig bulk-ratio-persist-wall "$(ratio "$persist_wall" "$vchan_ms")" "x: bulk-baltic-persist-wall / bulk-vchan (curl's start and exit included)"
 fi
 [ -n "$cat_ms" ] && [ -n "$persist_ms" ] && result bulk pass "cat $cat_ms ms, persistent $persist_ms ms, raw vchan ${vchan_ms:-?} ms" ||
 	result bulk fail "cat '${cat_ms}' ms, persistent '${persist_ms}' ms"

@@ -88,14 +88,11 @@ req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
 	r->op = op;
 	r->done = done;
 	r->done_arg = done_arg;
-	if (arglen > 0) {
-		if ((r->argbuf = malloc(arglen)) == NULL) {
-			free(r);
-			return NULL;
-		}
-		memcpy(r->argbuf, arg, arglen);
+	if (arglen > 0 && (r->argbuf = req_arg_new(arg, arglen, &r->arg)) ==
+	    NULL) {
+		free(r);
+		return NULL;
 	}
-	r->arg = r->argbuf;
 	r->arglen = arglen;
 	if (timeout_ms == 0)
 		timeout_ms = op->timeout_ms != 0 ? op->timeout_ms :
@@ -103,7 +100,8 @@ req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
 	if (req_arm(r, now_us() + (uint64_t)timeout_ms * 1000) == -1) {
 		if (r->timer != NULL)
 			event_free(r->timer);
-		free(r->argbuf);
+		if (r->argbuf != NULL)
+			req_arg_release(NULL, 0, r->argbuf);
 		free(r);
 		return NULL;
 	}
@@ -710,7 +708,8 @@ req_free(struct req *r)
 		event_free(r->timer);
 	if (r->hedge_ev != NULL)
 		event_free(r->hedge_ev);
-	free(r->argbuf);
+	if (r->argbuf != NULL)
+		req_arg_release(NULL, 0, r->argbuf);
 	free(r->last_err);
 	free(r->tried_more);
 	free(r);

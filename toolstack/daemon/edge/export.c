@@ -305,8 +305,33 @@ export_take_pending(struct daemon *d)
 /* ---- reading ---------------------------------------------------------- */
 
 /*
+ * The size the full buffer grows to: the whole request once its head
+ * says how long it is (one allocation, no copy per doubling, for a large
+ * body), else twice as much.  *big_r: the request is larger than
+ * KEEP_REQUEST_MAX.
+ */
+static size_t
+conn_grow_to(const struct export_conn *c, bool *big_r)
+{
+	struct http_req	 hr;
+	const char	*why;
+	size_t		 want, max = HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 1;
+
+	want = c->bufsize == 0 ? EXPORT_BUF_MIN : c->bufsize * 2;
+	*big_r = false;
+	if (c->buflen > 0 && http_req_parse(c->buf, c->buflen, &hr,
+	    &why) == 0 && hr.head_len > 0) {
+		*big_r = hr.head_len + hr.body_len > KEEP_REQUEST_MAX;
+		if (hr.head_len + hr.body_len > want)
+			want = hr.head_len + hr.body_len;
+	}
+	return want > max ? max : want;
+}
+
+/*
  * Read what the socket has: in place (MSG_PEEK, from the start) up to
- * KEEP_REQUEST_MAX, then off the socket.  0, or -1 (closed, or error).
+ * KEEP_REQUEST_MAX, then off the socket; a request whose head says it
+ * is larger is taken off at once.  0, or -1 (closed, or error).
  */
 static int
 conn_fill(struct export_conn *c)
@@ -314,14 +339,18 @@ conn_fill(struct export_conn *c)
 	size_t	want;
 	ssize_t	r;
 	char	*nb;
+	bool	big;
 
 	for (;;) {
 		if (c->buflen == c->bufsize) {
-			want = c->bufsize == 0 ? EXPORT_BUF_MIN :
-			    c->bufsize * 2;
-			if (want > HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 1)
-				want = HTTP_REQ_HEAD_MAX +
-				    HTTP_REQ_BODY_MAX + 1;
+			want = conn_grow_to(c, &big);
+			if (big && !c->taken) {
+				/* Not to be peeked at again and again. */
+				if (recv(c->fd, c->buf, c->buflen,
+				    MSG_DONTWAIT) != (ssize_t)c->buflen)
+					return -1;
+				c->taken = true;
+			}
 			if (want == c->bufsize)
 				return 0;	/* full: the parser says */
 			if ((nb = realloc(c->buf, want)) == NULL)

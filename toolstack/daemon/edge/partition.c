@@ -512,7 +512,10 @@ part_detach(struct part *p, const char *why)
 void
 part_send(struct part *p, struct req *r)
 {
-	uint32_t	id;
+	struct proto_loan	 loan;
+	const struct proto_loan	*prev = NULL;
+	uint32_t		 id;
+	int			 lent, sent;
 
 	if (part_coming(p) && p->nwaiting < PART_WAITING_MAX) {
 		TAILQ_INSERT_TAIL(&p->waiting, r, wentry);
@@ -540,8 +543,14 @@ part_send(struct part *p, struct req *r)
 	r->part = p;
 	r->call_id = id;
 	req_progress(r);
-	if (chan_send_call(p->chan, id, r->iface->name, r->op->name,
-	    req_remaining_ms(r), r->arg, r->arglen) == -1) {
+	lent = req_lend(r, &loan);
+	if (lent)
+		prev = proto_lend(&loan);
+	sent = chan_send_call(p->chan, id, r->iface->name, r->op->name,
+	    req_remaining_ms(r), r->arg, r->arglen);
+	if (lent)
+		proto_lend(prev);
+	if (sent == -1) {
 		idmap_del(&p->pend, id);
 		r->part = NULL;
 		r->call_id = 0;
