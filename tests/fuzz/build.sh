@@ -24,7 +24,7 @@ mkdir -p "$out/obj"
 LIBSAN=$(echo "$SAN" | sed 's/fuzzer,/fuzzer-no-link,/; s/=fuzzer$/=fuzzer-no-link/')
 farm_srcs="farm-lex farm-mem farm-parse farm-parse-decl farm-parse-expr farm-check
     farm-resolve farm-wire farm-diag farm-value farm-tree"
-proto_srcs="proto proto-buf chan log"
+proto_srcs="proto proto-buf chan chan-fd log"
 for f in $farm_srcs; do
 	$CC $CFLAGS $LIBSAN -c "$srcdir/toolstack/farm/$f.c" -o "$out/obj/$f.o"
 done
