@@ -52,11 +52,6 @@
  */
 #define CHAN_BIG_FRAME		(64u * 1024)
 
-struct chan_big {
-	unsigned	refs;
-	uint8_t		data[];
-};
-
 enum chan_state {
 	CHAN_HELLO,		/* waiting for the peer's HELLO */
 	CHAN_READY,
@@ -88,7 +83,7 @@ struct chan {
 	const char			*defer_why;
 	char				 whybuf[128];
 
-	struct chan_big			*big;		/* a large frame */
+	struct proto_lendbuf		*big;		/* a large frame */
 	size_t				 biglen;	/* bytes of it here */
 	size_t				 bigwant;	/* its whole length */
 
@@ -133,7 +128,8 @@ chan_destroy(struct chan *c)
 		evbuffer_free(c->in);
 	if (c->out != NULL)
 		evbuffer_free(c->out);
-	free(c->big);
+	if (c->big != NULL)
+		proto_lendbuf_release(NULL, 0, c->big);
 	free(c);
 }
 
@@ -504,23 +500,6 @@ chan_dispatch(struct chan *c, const struct baltic_hdr *untrusted_h,
 	return c->state == CHAN_CLOSED ? -1 : 0;
 }
 
-static void
-chan_big_retain(void *arg)
-{
-	struct chan_big	*b = arg;
-
-	b->refs++;
-}
-
-static void
-chan_big_release(const void *data, size_t len, void *arg)
-{
-	struct chan_big	*b = arg;
-
-	if (--b->refs == 0)
-		free(b);
-}
-
 /* Move the start of a large frame (all that the input buffer holds)
  * into a buffer of its own, where chan_read puts the rest; -1 if out
  * of memory. */
@@ -529,11 +508,10 @@ chan_big_begin(struct chan *c, size_t flen)
 {
 	size_t	have = evbuffer_get_length(c->in);
 
-	if ((c->big = malloc(sizeof *c->big + flen)) == NULL)
+	if ((c->big = proto_lendbuf_new(flen)) == NULL)
 		return -1;
-	c->big->refs = 1;
 	if (evbuffer_remove(c->in, c->big->data, have) != (int)have) {
-		free(c->big);
+		proto_lendbuf_release(NULL, 0, c->big);
 		c->big = NULL;
 		return -1;
 	}
@@ -548,7 +526,7 @@ static int
 chan_big_frame(struct chan *c)
 {
 	struct baltic_hdr	 untrusted_h;
-	struct chan_big		*b = c->big;
+	struct proto_lendbuf	*b = c->big;
 	struct proto_loan	 loan;
 	const struct proto_loan	*prev;
 	int			 r;
@@ -560,15 +538,10 @@ chan_big_frame(struct chan *c)
 	c->big = NULL;
 	/* Its header was checked when it came; the bytes are the same. */
 	proto_decode_hdr(b->data, &untrusted_h);
-	loan.base = b->data;
-	loan.len = c->bigwant;
-	loan.retain = chan_big_retain;
-	loan.release = chan_big_release;
-	loan.arg = b;
-	prev = proto_lend(&loan);
+	prev = proto_lend(proto_lendbuf_loan(b, c->bigwant, &loan));
 	r = chan_dispatch(c, &untrusted_h, b->data + BALTIC_HDR_LEN);
 	proto_lend(prev);
-	chan_big_release(NULL, 0, b);
+	proto_lendbuf_release(NULL, 0, b);
 	return r;
 }
 

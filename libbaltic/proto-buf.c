@@ -22,6 +22,44 @@ proto_lend(const struct proto_loan *l)
 	return prev;
 }
 
+struct proto_lendbuf *
+proto_lendbuf_new(size_t len)
+{
+	struct proto_lendbuf	*b;
+
+	if ((b = malloc(sizeof *b + len)) != NULL)
+		b->refs = 1;
+	return b;
+}
+
+static void
+lendbuf_retain(void *buf)
+{
+	struct proto_lendbuf	*b = buf;
+
+	b->refs++;
+}
+
+void
+proto_lendbuf_release(const void *data, size_t len, void *buf)
+{
+	struct proto_lendbuf	*b = buf;
+
+	if (--b->refs == 0)
+		free(b);
+}
+
+const struct proto_loan *
+proto_lendbuf_loan(struct proto_lendbuf *b, size_t len, struct proto_loan *l)
+{
+	l->base = b->data;
+	l->len = len;
+	l->retain = lendbuf_retain;
+	l->release = proto_lendbuf_release;
+	l->arg = b;
+	return l;
+}
+
 /* Whether len bytes at p are lent (and worth a reference). */
 static int
 lent(const void *p, size_t len)

@@ -165,6 +165,18 @@ struct proto_loan {
 const struct proto_loan	*proto_lend(const struct proto_loan *);
 int	proto_buf_add(struct evbuffer *, const void *, size_t);
 
+/* A buffer to lend: made with one reference, freed when the last goes
+ * (proto_lendbuf_release, which is also its loans' release). */
+struct proto_lendbuf {
+	unsigned	refs;
+	uint8_t		data[];
+};
+struct proto_lendbuf	*proto_lendbuf_new(size_t len);
+/* The loan of its first len bytes, filled in l; returns l. */
+const struct proto_loan	*proto_lendbuf_loan(struct proto_lendbuf *, size_t len,
+	    struct proto_loan *l);
+void	proto_lendbuf_release(const void *data, size_t len, void *buf);
+
 /*
  * Take one frame off the front of in.  Returns 1 and fills *h_r and
  * *body_r (malloc'd, caller frees; NULL when len is 0) when a whole frame

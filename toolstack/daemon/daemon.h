@@ -243,7 +243,7 @@ struct req {
 	 * counted: a channel may still hold it by reference (req_lend). */
 	const uint8_t		*arg;
 	size_t			 arglen;
-	struct req_arg		*argbuf;
+	struct proto_lendbuf	*argbuf;
 	uint64_t		 deadline_us;	/* monotonic */
 	struct event		*timer;		/* root; an `or` branch's share */
 	req_done_cb		 done;
@@ -361,13 +361,11 @@ void		 req_release(struct req *);	/* drop a hold */
 void		 req_progress(struct req *);
 void		 req_walk(struct req *, void (*)(struct req *, void *), void *);
 uint32_t	 req_remaining_ms(const struct req *);
-/* req-arg.c: the shared argument.  req_lend lends r's (proto_lend)
- * while it is sent: a large one then goes to the channel by reference;
- * 0 if there is nothing to lend. */
-struct proto_loan;
-struct req_arg	*req_arg_new(const void *, size_t, const uint8_t **);
-void		 req_arg_release(const void *, size_t, void *);
-int		 req_lend(const struct req *, struct proto_loan *);
+/* req-arg.c: the shared argument.  req_lend: the loan of r's (filled
+ * in l) to be in force (proto_lend) while it is sent, so that a large
+ * one goes to the channel by reference; NULL if r has none. */
+struct proto_lendbuf	*req_arg_new(const void *, size_t, const uint8_t **);
+const struct proto_loan	*req_lend(const struct req *, struct proto_loan *);
 bool		 node_live(const struct node *);
 bool		 node_coming(const struct node *);
 bool		 or_passes(uint32_t status, bool reached, bool idempotent);

@@ -101,7 +101,7 @@ req_new(struct farm_run *f, struct node *n, struct farm_iface *iface,
 		if (r->timer != NULL)
 			event_free(r->timer);
 		if (r->argbuf != NULL)
-			req_arg_release(NULL, 0, r->argbuf);
+			proto_lendbuf_release(NULL, 0, r->argbuf);
 		free(r);
 		return NULL;
 	}
@@ -709,7 +709,7 @@ req_free(struct req *r)
 	if (r->hedge_ev != NULL)
 		event_free(r->hedge_ev);
 	if (r->argbuf != NULL)
-		req_arg_release(NULL, 0, r->argbuf);
+		proto_lendbuf_release(NULL, 0, r->argbuf);
 	free(r->last_err);
 	free(r->tried_more);
 	free(r);

@@ -513,9 +513,9 @@ void
 part_send(struct part *p, struct req *r)
 {
 	struct proto_loan	 loan;
-	const struct proto_loan	*prev = NULL;
+	const struct proto_loan	*prev;
 	uint32_t		 id;
-	int			 lent, sent;
+	int			 sent;
 
 	if (part_coming(p) && p->nwaiting < PART_WAITING_MAX) {
 		TAILQ_INSERT_TAIL(&p->waiting, r, wentry);
@@ -543,13 +543,11 @@ part_send(struct part *p, struct req *r)
 	r->part = p;
 	r->call_id = id;
 	req_progress(r);
-	lent = req_lend(r, &loan);
-	if (lent)
-		prev = proto_lend(&loan);
+	/* Only r's argument is sent: no other loan matters meanwhile. */
+	prev = proto_lend(req_lend(r, &loan));
 	sent = chan_send_call(p->chan, id, r->iface->name, r->op->name,
 	    req_remaining_ms(r), r->arg, r->arglen);
-	if (lent)
-		proto_lend(prev);
+	proto_lend(prev);
 	if (sent == -1) {
 		idmap_del(&p->pend, id);
 		r->part = NULL;
