@@ -82,6 +82,12 @@ for r in "$here"/roles/*/; do
 	kernel=$OUT/roles/$name/vmlinux
 done
 extra="$extra $roles ${kernel:?no role images}=/boot/vmlinux $vchan_extra"
+# simd-check: a check of the emulator (99-simd, only when named).
+if [ ! -x "$OUT/bin/simd-check" ] || [ "$here/simd-check.c" -nt "$OUT/bin/simd-check" ]; then
+	mkdir -p "$OUT/bin"
+	${CC:-gcc} -O2 -Wall -Wextra -Werror -o "$OUT/bin/simd-check" "$here/simd-check.c"
+fi
+extra="$extra $OUT/bin/simd-check=/usr/local/bin/simd-check"
 # The project's own binaries, when built, and the clients the farm tests
 # use (curl and jq from the host, with their libraries; busybox wget is
 # the fallback).
