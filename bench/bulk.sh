@@ -10,6 +10,7 @@
 # BENCH_BULK_KIB (512) KiB argument BENCH_CALLS (20) times with curl on
 # each build, in the order A B, then B A, and so on; prints each build's
 # median over all calls and the median of the rounds' B/A ratios.
+# BENCH_KEEPALIVE=1: each round's calls go on one kept-alive connection.
 # Knobs: BENCH_ROUNDS (6), BENCH_PORT_BASE (18960).  Not part of make
 # check.
 set -u
@@ -59,8 +60,24 @@ EOF
 side A "$1" "$BASE" || exit 1
 side B "$2" $((BASE + 1)) || exit 1
 # calls S PORT: CALLS echoes, each time in ms to $W/S.ms (and checked).
+# BENCH_KEEPALIVE=1: all of them from one curl, on one connection.
 calls() {
-	local i t
+	local i t args=()
+	if [ "${BENCH_KEEPALIVE:-0}" = 1 ]; then
+		for ((i = 0; i < CALLS; i++)); do
+			((i == 0)) || args+=(--next)
+			args+=(-s -o "$W/out.$i" -w '%{time_total}\n' --max-time 30
+			    -X POST --data-binary @"$W/arg"
+			    "http://127.0.0.1:$2/bk/IEcho/Echo")
+		done
+		curl "${args[@]}" >"$W/times"
+		for ((i = 0; i < CALLS; i++)); do
+			cmp -s "$W/arg" "$W/out.$i" ||
+			    { echo "bulk: $1's echo differs" >&2; exit 1; }
+		done
+		awk '{ printf "%.3f\n", $1 * 1000 }' "$W/times" | tee -a "$W/$1.ms"
+		return
+	fi
 	for ((i = 0; i < CALLS; i++)); do
 		t=$(curl -s -o "$W/out" -w '%{time_total}' --max-time 30 \
 		    -X POST --data-binary @"$W/arg" "http://127.0.0.1:$2/bk/IEcho/Echo")

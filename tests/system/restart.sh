@@ -68,7 +68,26 @@ expect_match "... the client gets an error (HTTP 502)" "502$" "$out"
 expect_eq "balticd counts it" 1 \
     "$("$BALTIC" list --json kf | jq '.[0].errors')"
 
-# 5. A clean stop leaves the sockets to the keeper too.
+# 5. A large request on a connection that carried one already (keep-alive),
+# in flight when balticd is killed: kept like any, answered by the next.
+head -c 300000 /dev/urandom | base64 -w0 | head -c 400000 >"$T/big"
+curl -s --max-time 60 -o "$T/big.out" -X POST --data-binary "@$T/big" \
+    http://127.0.0.1:18371/kf/IEcho/Echo --next -s --max-time 60 \
+    -w '\n%{http_code}' -X POST --data-binary "@$T/big" \
+    http://127.0.0.1:18371/kf/IEcho/Hold >"$T/bg.out" 2>&1 &
+BG=$!
+sleep 0.7
+kill_daemon
+sleep 0.3
+start_daemon || not_ok "balticd restarts"
+wait "$BG"
+check "a 400 KB argument echoed on a kept-alive connection" \
+    cmp -s "$T/big" "$T/big.out"
+expect_eq "the next 400 KB call on it, in flight across a kill, is answered" \
+    "held 400000 bytes
+200" "$(cat "$T/bg.out")"
+
+# 6. A clean stop leaves the sockets to the keeper too.
 stop_daemon
 check "the keeper stays after a clean stop, the farm running" keeper
 bg_post 18371 /kf/IEcho/Echo "after a stop"

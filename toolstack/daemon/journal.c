@@ -69,8 +69,11 @@ journal_put(struct kept_call *c)
 	kc.has_arg = true;
 	kc.arg = c->r->arg;
 	kc.arglen = c->r->arglen;
-	if ((rec = keep_call_encode(&kc, &len)) == NULL)
+	if ((rec = keep_call_encode(&kc, &len)) == NULL) {
+		log_warnx("%s: %s.%s: its call record cannot be kept",
+		    c->f->name, kc.iface, kc.op);
 		return;
+	}
 	if (first)
 		snprintf(c->key, sizeof c->key, KEEP_KEY_CALL "%llx-%llx",
 		    (unsigned long long)d->started_us,

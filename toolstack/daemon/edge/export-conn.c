@@ -21,6 +21,7 @@
 
 #include "daemon/edge/export-conn.h"
 #include "daemon/edge/export-tls.h"
+#include "daemon/edge/http-req.h"
 #include "keep/keep.h"
 #include "log.h"
 #include "util/util.h"
@@ -270,6 +271,92 @@ conn_free(struct export_conn *c, bool drop)
 		req_cancel(r);
 }
 
+/*
+ * The size the full buffer grows to: the whole request once its head
+ * says how long it is (one allocation, no copy per doubling, for a large
+ * body), else twice as much.  *big_r: the request is larger than
+ * KEEP_REQUEST_MAX.
+ */
+static size_t
+conn_grow_to(const struct export_conn *c, bool *big_r)
+{
+	struct http_req	 hr;
+	const char	*why;
+	size_t		 want, max = HTTP_REQ_HEAD_MAX + HTTP_REQ_BODY_MAX + 1;
+
+	want = c->bufsize == 0 ? EXPORT_BUF_MIN : c->bufsize * 2;
+	*big_r = false;
+	if (c->buflen > 0 && http_req_parse(c->buf, c->buflen, &hr,
+	    &why) == 0 && hr.head_len > 0) {
+		*big_r = hr.head_len + hr.body_len > KEEP_REQUEST_MAX;
+		if (hr.head_len + hr.body_len > want)
+			want = hr.head_len + hr.body_len;
+	}
+	return want > max ? max : want;
+}
+
+/*
+ * Read what the socket has: in place (MSG_PEEK, from the start) up to
+ * KEEP_REQUEST_MAX, then off the socket; a request whose head says it
+ * is larger is taken off at once.  0, or -1 (closed, or error).
+ */
+int
+conn_fill(struct export_conn *c)
+{
+	size_t	want;
+	ssize_t	r;
+	char	*nb;
+	bool	big;
+
+	for (;;) {
+		if (c->buflen == c->bufsize) {
+			want = conn_grow_to(c, &big);
+			if (big && !c->taken) {
+				/* Not to be peeked at again and again. */
+				if (recv(c->fd, c->buf, c->buflen,
+				    MSG_DONTWAIT) != (ssize_t)c->buflen)
+					return -1;
+				c->taken = true;
+			}
+			if (want == c->bufsize)
+				return 0;	/* full: the parser says */
+			if ((nb = realloc(c->buf, want)) == NULL)
+				return -1;
+			c->buf = nb;
+			c->bufsize = want;
+		}
+		if (c->taken)
+			r = conn_recv(c, c->buf + c->buflen,
+			    c->bufsize - c->buflen);
+		else
+			r = recv(c->fd, c->buf, c->bufsize, MSG_PEEK |
+			    MSG_DONTWAIT);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return errno == EAGAIN ? 0 : -1;
+		if (r == 0)
+			return -1;
+		if (c->taken)
+			c->buflen += (size_t)r;
+		else if ((size_t)r <= c->buflen)
+			return 0;	/* nothing new */
+		else
+			c->buflen = (size_t)r;
+		/* A short read drained the socket; not so through TLS, which
+		 * reads a record at a time: on until it says EAGAIN. */
+		if (c->buflen < c->bufsize && c->ssl == NULL)
+			return 0;
+		if (!c->taken && c->buflen >= KEEP_REQUEST_MAX) {
+			/* Too big to wait for in the socket buffer. */
+			if (recv(c->fd, c->buf, c->buflen, MSG_DONTWAIT) !=
+			    (ssize_t)c->buflen)
+				return -1;
+			c->taken = true;
+		}
+	}
+}
+
 /* Take n bytes of a request read in place off the socket: 0, or -1. */
 int
 conn_take(struct export_conn *c, size_t n)
@@ -385,6 +472,15 @@ conn_written(struct export_conn *c)
 	} else {
 		c->taken = c->ssl != NULL;	/* TLS: never read in place */
 		c->buflen = 0;
+		if (c->bufsize > KEEP_REQUEST_MAX) {
+			/* A large request's buffer: the next request starts
+			 * small, so that, large too, it is taken off the socket
+			 * once its head is read (conn_fill), not read in place
+			 * and kept by a record that cannot name it. */
+			free(c->buf);
+			c->buf = NULL;
+			c->bufsize = 0;
+		}
 	}
 	c->srv->idle(c);
 	/* The next request may be there already: no new edge for it. */

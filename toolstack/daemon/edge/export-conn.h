@@ -86,6 +86,8 @@ void	 conn_event(struct export_conn *, short what, event_callback_fn,
 /* Forget c; drop: the keeper lets it go too.  A call in flight is
  * cancelled. */
 void	 conn_free(struct export_conn *, bool drop);
+/* Read what the socket has, in place or off it: 0, or -1 (closed). */
+int	 conn_fill(struct export_conn *);
 /* Take n bytes read in place off the socket: 0, or -1. */
 int	 conn_take(struct export_conn *, size_t n);
 /* Answer with a call's status, its result or error text. */
