@@ -76,7 +76,14 @@ curl -s --max-time 60 -o "$T/big.out" -X POST --data-binary "@$T/big" \
     -w '\n%{http_code}' -X POST --data-binary "@$T/big" \
     http://127.0.0.1:18371/kf/IEcho/Hold >"$T/bg.out" 2>&1 &
 BG=$!
-sleep 0.7
+# Killed once the first is answered and the second is with the partition
+# (a large request is kept from the moment its call starts).
+for _ in $(seq 300); do
+	[ "$(stat -c %s "$T/big.out" 2>/dev/null)" = 400000 ] &&
+	    [ "$("$BALTIC" list --json kf | jq '.[0].partitions[] |
+	    select(.name == "kf-e") | .outstanding')" = 1 ] && break
+	sleep 0.1
+done
 kill_daemon
 sleep 0.3
 start_daemon || not_ok "balticd restarts"
