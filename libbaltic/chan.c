@@ -598,6 +598,24 @@ chan_frames(struct chan *c)
 	}
 }
 
+/*
+ * The input is empty: let go of what the last read reserved in it (that
+ * read found nothing), so that an idle channel holds no chain.  Frames
+ * are handed on after each read, so the read that hears EAGAIN finds the
+ * buffer empty and reserves a fresh chain.  0 if out of memory.
+ */
+static int
+chan_drop_input(struct chan *c)
+{
+	struct evbuffer	*in;
+
+	if ((in = evbuffer_new()) == NULL)
+		return 0;
+	evbuffer_free(c->in);
+	c->in = in;
+	return 1;
+}
+
 /* One read: the bytes read (> 0), or 0 with *eof_r or *err_r set on end
  * of stream or error, or neither if nothing is there now. */
 static ssize_t
@@ -675,6 +693,8 @@ chan_io_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
+	if (evbuffer_get_length(c->in) == 0 && !chan_drop_input(c))
+		err = ENOMEM;
 	if (err != 0) {
 		snprintf(c->whybuf, sizeof c->whybuf, "read: %s",
 		    strerror(err));
