@@ -149,6 +149,26 @@ xen_farm() {
 	[ -e "$BT/farms/xen.farm" ] || xfarm "$OPT/xen/xen.farm" 0 > "$BT/farms/xen.farm"
 }
 
+# xl_create_all DIR: `xl create` of every DIR/*.cfg, one after the other.
+# One that dies of an emulation fault (it or its child killed by a
+# signal, or ld.so or malloc finding its own state corrupt: not xl's
+# verdict) is destroyed and run again, twice at most; $xl_again counts
+# those.  1 if one failed anyway (its last output shown).
+xl_create_all() {
+	xl_again=0
+	for _c in "$1"/*.cfg; do
+		for _try in 1 2 3; do
+			xl create -q "$_c" > /tmp/xl.out 2>&1 && break
+			_rc=$?
+			tail -n 3 /tmp/xl.out
+			{ [ $_rc -gt 128 ] || grep -Eq 'Inconsistency detected by ld.so|malloc\(\)|corrupted|died due to fatal signal' /tmp/xl.out; } &&
+				[ $_try -lt 3 ] || { echo "xl create $_c: exit $_rc"; return 1; }
+			xl destroy "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$_c")" > /dev/null 2>&1
+			xl_again=$((xl_again + 1))
+		done
+	done
+}
+
 # client_fault TEXT: a dom0 client (curl) lost to an emulation fault, for
 # faults_list (time-stamped: each line is a new fault).
 client_fault() { echo "$(ms) ms: $*" >> /tmp/client.faults; }

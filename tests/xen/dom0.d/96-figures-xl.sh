@@ -20,24 +20,11 @@ rm -rf /tmp/eight && mkdir -p /tmp/eight
 baltic compile -o /tmp/eight -f eight "$BT/farms/xen.farm" > /dev/null 2>&1 ||
 	{ result fig-create-xl fail "baltic compile -o"; exit 0; }
 n=$(ls /tmp/eight/*.cfg | wc -l)
-again=0
 t0=$(uptime_s)
 vchan-test offers "$n" 240 > /tmp/offers.out 2>&1 &
 watcher=$!
-for c in /tmp/eight/*.cfg; do
-	for try in 1 2 3; do
-		xl create -q "$c" > /tmp/xl.out 2>&1 && break
-		rc=$?
-		tail -n 3 /tmp/xl.out
-		# 128 + signal, or ld.so or malloc finding its own state
-		# corrupt: an emulation fault, not xl's verdict.
-		{ [ $rc -gt 128 ] || grep -Eq 'Inconsistency detected by ld.so|malloc\(\)|corrupted' /tmp/xl.out; } &&
-			[ $try -lt 3 ] || { result fig-create-xl fail "xl create $c: exit $rc"; kill $watcher; break 2; }
-		name=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$c")
-		xl destroy "$name" > /dev/null 2>&1
-		again=$((again + 1))
-	done
-done
+xl_create_all /tmp/eight || { result fig-create-xl fail "$(tail -n 1 /tmp/xl.out)"; kill $watcher; }
+again=$xl_again
 t_ret=$(since "$t0")
 wait $watcher; ok=$?
 cat /tmp/offers.out
