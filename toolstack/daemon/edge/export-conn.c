@@ -476,7 +476,9 @@ conn_written(struct export_conn *c)
 			/* A large request's buffer: the next request starts
 			 * small, so that, large too, it is taken off the socket
 			 * once its head is read (conn_fill), not read in place
-			 * and kept by a record that cannot name it. */
+			 * and kept by a record that cannot name it.  A buffer
+			 * read in place is never larger (conn_fill grows one
+			 * past it only once it is taken). */
 			free(c->buf);
 			c->buf = NULL;
 			c->bufsize = 0;

@@ -216,15 +216,6 @@ export_request(struct export_conn *c, const struct http_req *hr)
 	unsigned		 timeout_ms;
 
 	c->keep_alive = hr->keep_alive;
-	/* A record names a request left on the socket only up to
-	 * KEEP_REQUEST_MAX: a larger one read in place goes off it now. */
-	if (!c->taken && total > KEEP_REQUEST_MAX) {
-		if (conn_take(c, total) == -1) {
-			conn_free(c, true);
-			return;
-		}
-		c->taken = true;
-	}
 	c->unread = !c->taken;
 	c->reqtotal = total;
 	c->starting = true;	/* the answer is written at out:, once */
