@@ -123,6 +123,16 @@ bed_kill() {
 	BED_PID[$1]=
 }
 
+# bed_lead N: member N made the leader (etcdctl move-leader, a no-op if
+# it leads already).
+bed_lead() {
+	local id
+	id=$(etcdctl --endpoints="$(bed_urls)" member list -w simple |
+	    awk -F', ' -v m="m$1" '$3 == m { print $1 }')
+	[ -n "$id" ] &&
+	    etcdctl --endpoints="$(bed_urls)" move-leader "$id" >/dev/null
+}
+
 # bed_restart N: start member N again on its data directory and wait
 # until it answers.
 bed_restart() {

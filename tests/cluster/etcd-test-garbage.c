@@ -8,6 +8,7 @@
  * never a crash.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -273,6 +274,65 @@ t_unary(struct etcd *e)
 }
 
 /*
+ * An election: both members say "no leader" for a round, then one has
+ * a leader.  A txn waits it out within its deadline; a single member
+ * that stays leaderless fails, unapplied, with etcd's words, before the
+ * deadline rather than at it.
+ */
+static void
+t_election(const char *url)
+{
+	static struct scene	 nl[2], good, stay;
+	static const char	 ok_body[] = "{\"header\":{\"revision\":\"3\"},"
+	    "\"succeeded\":true}", nl_body[] = "{\"error\":\"etcdserver: "
+	    "no leader\",\"code\":14}";
+	static char		 head[2][128];
+	const char		*urls[2] = { url, url };
+	struct etcd		*e;
+	struct got		 g = { 0 };
+	struct timeval		 t0, t1;
+	long			 ms;
+
+	snprintf(head[0], sizeof head[0], OK_HDR "Content-Length: %zu\r\n"
+	    "\r\n", strlen(ok_body));
+	snprintf(head[1], sizeof head[1], "HTTP/1.1 503 X\r\n"
+	    "Content-Length: %zu\r\n\r\n", strlen(nl_body));
+	memset(&good, 0, sizeof good);
+	good.piece[0] = head[0];
+	good.piece[1] = ok_body;
+	memset(nl, 0, sizeof nl);
+	nl[0].piece[0] = nl[1].piece[0] = head[1];
+	nl[0].piece[1] = nl[1].piece[1] = nl_body;
+	nl[0].then = &nl[1];
+	nl[1].then = &good;
+	e = etcd_new(base, urls, 2, 3000, NULL);
+	set_scene(&nl[0]);
+	SYNC(g, etcd_txn_create(e, "k", 1, "v", 1, 0, got_cb, &g));
+	ok(g.rc == ETCD_OK, "no leader at both members, then one: a txn "
+	    "waits for the election: %s %s", etcd_rc_str(g.rc),
+	    g.msg);
+	got_clear(&g);
+	etcd_free(e);
+
+	memset(&stay, 0, sizeof stay);
+	stay.piece[0] = head[1];
+	stay.piece[1] = nl_body;
+	e = etcd_new(base, &url, 1, 1500, NULL);
+	set_scene(&stay);
+	gettimeofday(&t0, NULL);
+	SYNC(g, etcd_txn_create(e, "k", 1, "v", 1, 0, got_cb, &g));
+	gettimeofday(&t1, NULL);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) /
+	    1000;
+	ok(g.rc == ETCD_UNAVAILABLE &&
+	    strstr(g.msg, "no leader") != NULL && ms < 1500, "no leader "
+	    "for good: unavailable, in %ld ms (deadline 1500): %s", ms,
+	    g.msg);
+	got_clear(&g);
+	etcd_free(e);
+}
+
+/*
  * Two endpoints (both the fake server): the first answer is a failure,
  * the second a good one.  What goes to the second member says which
  * failures the client deems never applied (a 503 "no leader") and which
@@ -497,6 +557,7 @@ test_garbage(void)
 	t_silence(e);
 	etcd_free(e);
 	t_failover(url);
+	t_election(url);
 
 	/* A port nobody listens on: refused, so surely not applied. */
 	snprintf(refused, sizeof refused, "http://127.0.0.1:1");

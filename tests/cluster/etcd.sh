@@ -22,8 +22,12 @@ bed_net || exit 1
 run garbage
 bed_start
 run basic "$(bed_urls)"
-# etcd-test kills member 1 itself, under a watch through it.
+# etcd-test kills member 1 itself, under a watch through it.  Member 1
+# leads first, so the puts after its death meet the election ("no
+# leader" from both others for about a second): the client waits it out
+# within its deadline.
 # (bash would report the kill of its job on stderr: not a failure)
+bed_lead 1 || { echo "not ok - member 1 made the leader"; fail=1; }
 run watchkill "$(bed_urls)" "${BED_PID[1]}" 2>/dev/null
 bed_kill 1
 # If member 1 led, the others elect a leader first (about 1 s): the

@@ -105,6 +105,7 @@ long		 etcd_b64_decode(const char *in, size_t len, char *out);
 #define ETCD_WATCH_IDLE_S	900	/* progress_notify comes every 600 s */
 #define ETCD_NO_ERR		(-1)	/* no evhttp error reported */
 #define ETCD_ATTEMPT_MIN_MS	500	/* one member's share of a deadline */
+#define ETCD_ELECTION_PAUSE_MS	250	/* between rounds of "no leader" */
 
 struct etcd_ep {
 	char	*host;

@@ -16,6 +16,14 @@
  * the request may have reached a member (cut connection, per-attempt
  * timeout, other 503) is retried elsewhere only for operations whose
  * repetition does no harm; a txn reports ETCD_UNKNOWN.
+ *
+ * A member that says "no leader" is alive and its cluster is electing
+ * (about a second after a leader dies) or has lost its quorum.  When a
+ * whole round of members ends so, and nothing that may have been
+ * applied stands in the way, the op pauses ETCD_ELECTION_PAUSE_MS and
+ * goes round again while its deadline leaves an attempt's time: an
+ * election is not a failure.  A lost quorum still fails, with etcd's
+ * words, just before the deadline.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -48,6 +56,10 @@ struct etcd_op {
 	void				*arg;
 	size_t				 ep, tried;
 	int				 maybe;		/* may have been applied */
+	int				 leaderless;	/* a "no leader" this round */
+	size_t				 leaderless_ep;	/* the last to say so */
+	int				 pause;		/* a round ended: wait */
+	unsigned			 rounds;
 	struct evhttp_connection	*evcon;
 	int				 err;		/* evhttp's, or ETCD_NO_ERR */
 	struct event			*deadline;
@@ -305,10 +317,25 @@ op_finish(struct etcd_op *op, enum etcd_rc rc, const char *msg)
 	op->done = 1;
 }
 
+/* Milliseconds left before op's deadline (at least 1). */
+static unsigned
+op_ms_left(struct etcd_op *op)
+{
+	struct timeval	 left, now;
+
+	if (!event_pending(op->deadline, EV_TIMEOUT, &left))
+		return op->e->timeout_ms;
+	event_base_gettimeofday_cached(op->e->base, &now);
+	evutil_timersub(&left, &now, &left);
+	return left.tv_sec < 0 ? 1 :
+	    (unsigned)(left.tv_sec * 1000 + left.tv_usec / 1000) + 1;
+}
+
 /*
  * The attempt on op->ep failed; applied says whether it may have been
- * applied.  Try the next member if one is left and that does no harm,
- * else finish.
+ * applied.  Try the next member if one is left and that does no harm;
+ * after a round that found only leaderless or dead members, go round
+ * again after a pause if the deadline leaves time; else finish.
  */
 static void
 op_failed(struct etcd_op *op, int applied, const char *why)
@@ -317,11 +344,29 @@ op_failed(struct etcd_op *op, int applied, const char *why)
 
 	if (applied)
 		op->maybe = 1;
-	if (op->tried < op->e->neps && (!applied || op->retry_any)) {
-		op->ep = (op->ep + 1) % op->e->neps;
-		return;		/* op->done unset: op_defer_cb tries again */
+	if (!applied || op->retry_any) {
+		if (op->tried < op->e->neps) {
+			op->ep = (op->ep + 1) % op->e->neps;
+			return;	/* op->done unset: op_defer_cb tries again */
+		}
+		if (op->leaderless && (!op->maybe || op->retry_any) &&
+		    op_ms_left(op) > ETCD_ELECTION_PAUSE_MS +
+		    ETCD_ATTEMPT_MIN_MS) {
+			op->ep = (op->ep + 1) % op->e->neps;
+			op->tried = 0;
+			op->leaderless = 0;
+			op->rounds++;
+			op->pause = 1;
+			return;
+		}
 	}
-	if (op->tried > 1)
+	if (op->rounds > 0)
+		snprintf(msg, sizeof msg, "no leader elected in %u rounds of "
+		    "%zu member%s (%s says so), the last %s: %s",
+		    op->rounds + 1, op->e->neps, op->e->neps > 1 ? "s" : "",
+		    op->e->eps[op->leaderless_ep].hostport,
+		    op->e->eps[op->ep].hostport, why);
+	else if (op->tried > 1)
 		snprintf(msg, sizeof msg, "%zu members tried, the last %s: %s",
 		    op->tried, op->e->eps[op->ep].hostport, why);
 	else
@@ -370,7 +415,11 @@ op_response_cb(struct evhttp_request *hreq, void *arg)
 	/* A 503 "no leader" was refused before any proposal; any other
 	 * 503 ("request timed out") may yet be applied. */
 	leaderless = code == 503 && strstr(op->reply.msg, "no leader") != NULL;
-	if (code == 503 && op->tried < op->e->neps) {
+	if (leaderless) {
+		op->leaderless = 1;
+		op->leaderless_ep = op->ep;
+	}
+	if (code == 503 && (op->tried < op->e->neps || leaderless)) {
 		op_failed(op, !leaderless, op->reply.msg);
 		goto out;
 	}
@@ -399,7 +448,12 @@ op_defer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (op->done)
 		op_deliver(op);
-	else
+	else if (op->pause) {
+		struct timeval	 tv = { 0, ETCD_ELECTION_PAUSE_MS * 1000 };
+
+		op->pause = 0;
+		event_add(op->defer, &tv);
+	} else
 		op_attempt(op);
 }
 
@@ -426,20 +480,11 @@ static void
 op_attempt(struct etcd_op *op)
 {
 	struct etcd	*e = op->e;
-	struct timeval	 left;
 	unsigned	 ms, share;
 
 	op->tried++;
 	op->err = ETCD_NO_ERR;
-	ms = e->timeout_ms;
-	if (event_pending(op->deadline, EV_TIMEOUT, &left)) {
-		struct timeval	 now;
-
-		event_base_gettimeofday_cached(e->base, &now);
-		evutil_timersub(&left, &now, &left);
-		ms = left.tv_sec < 0 ? 1 :
-		    (unsigned)(left.tv_sec * 1000 + left.tv_usec / 1000) + 1;
-	}
+	ms = op_ms_left(op);
 	share = e->timeout_ms / (unsigned)e->neps;
 	if (share < ETCD_ATTEMPT_MIN_MS)
 		share = ETCD_ATTEMPT_MIN_MS;
