@@ -134,7 +134,10 @@ struct late {
 	int64_t			 sent_ms;	/* in recent: when sent */
 	int			 maybe;		/* sent before, may be read */
 	size_t			 len;
-	uint8_t			 payload[];
+	const uint8_t		*payload;	/* copy[], or held (lent) */
+	void			(*release)(const void *, size_t, void *);
+	void			*release_arg;	/* NULL: payload is copy[] */
+	uint8_t			 copy[];
 };
 TAILQ_HEAD(lates, late);
 

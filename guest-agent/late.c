@@ -12,13 +12,22 @@
 #include "agent.h"
 #include "log.h"
 
+/* A kept answer: a reference to its payload if that is lent (a large
+ * answer of a persistent handler, read into a buffer of its own), else
+ * a copy. */
 static struct late *
 late_new(uint32_t id, uint32_t status, int64_t expiry_ms, const void *payload,
     size_t len)
 {
 	struct late	*l;
+	void		(*release)(const void *, size_t, void *);
+	void		*arg;
+	int		 held;
 
-	if ((l = malloc(sizeof *l + len)) == NULL) {
+	held = proto_buf_hold(payload, len, &release, &arg);
+	if ((l = malloc(sizeof *l + (held ? 0 : len))) == NULL) {
+		if (held)
+			release(payload, len, arg);
 		log_warn("call %u: answer not kept", id);
 		return NULL;
 	}
@@ -28,9 +37,20 @@ late_new(uint32_t id, uint32_t status, int64_t expiry_ms, const void *payload,
 	l->sent_ms = 0;
 	l->maybe = 0;
 	l->len = len;
-	if (len > 0)
-		memcpy(l->payload, payload, len);
+	l->release_arg = held ? arg : NULL;
+	l->release = held ? release : NULL;
+	l->payload = held ? payload : l->copy;
+	if (!held && len > 0)
+		memcpy(l->copy, payload, len);
 	return l;
+}
+
+static void
+late_free(struct late *l)
+{
+	if (l->release_arg != NULL)
+		l->release(l->payload, l->len, l->release_arg);
+	free(l);
 }
 
 /*
@@ -56,7 +76,7 @@ late_keep(uint32_t id, uint32_t status, int64_t expiry_ms,
 		if (l != NULL) {
 			TAILQ_REMOVE(&agent->lates, l, entry);
 			agent->nlates--;
-			free(l);
+			late_free(l);
 		}
 	}
 	if (agent->nlates >= AGENT_LATE_MAX) {
@@ -79,7 +99,7 @@ recent_drop_first(void)
 	TAILQ_REMOVE(&agent->recent, l, entry);
 	agent->nrecent--;
 	agent->recent_bytes -= l->len;
-	free(l);
+	late_free(l);
 }
 
 /*
@@ -163,7 +183,7 @@ late_flush(void)
 		if (l->expiry_ms == 0 || l->expiry_ms > now)
 			answer_send(BALTIC_MSG_RESULT_LATE, l->id, l->status,
 			    l->expiry_ms, l->payload, l->len);
-		free(l);
+		late_free(l);
 	}
 }
 
@@ -174,7 +194,7 @@ late_free_all(void)
 
 	while ((l = TAILQ_FIRST(&agent->lates)) != NULL) {
 		TAILQ_REMOVE(&agent->lates, l, entry);
-		free(l);
+		late_free(l);
 	}
 	agent->nlates = 0;
 	while (TAILQ_FIRST(&agent->recent) != NULL)

@@ -84,6 +84,18 @@ proto_buf_add(struct evbuffer *out, const void *p, size_t len)
 	return 0;
 }
 
+int
+proto_buf_hold(const void *p, size_t len,
+    void (**release)(const void *, size_t, void *), void **arg)
+{
+	if (!lent(p, len))
+		return 0;
+	loan->retain(loan->arg);
+	*release = loan->release;
+	*arg = loan->arg;
+	return 1;
+}
+
 /* A frame whose second piece is lent: made apart and then moved to out
  * whole (chains are moved, not copied), so that a failure leaves no part
  * of it there. */

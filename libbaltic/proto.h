@@ -164,6 +164,11 @@ struct proto_loan {
 };
 const struct proto_loan	*proto_lend(const struct proto_loan *);
 int	proto_buf_add(struct evbuffer *, const void *, size_t);
+/* A reference of one's own to len bytes at p if they are lent (by the
+ * rule above): returns 1 with *release and *arg filled, to be let go by
+ * release(p, len, arg); 0 if they are not lent (copy them). */
+int	proto_buf_hold(const void *p, size_t len,
+	    void (**release)(const void *, size_t, void *), void **arg);
 
 /* A buffer to lend: made with one reference, freed when the last goes
  * (proto_lendbuf_release, which is also its loans' release). */

@@ -506,6 +506,38 @@ test_lend(void **state)
 	free(mem);
 }
 
+/* proto_buf_hold: a reference of one's own to lent bytes, none to
+ * bytes that are not (the agent's kept answers copy those). */
+static void
+test_hold(void **state)
+{
+	size_t			 n = PROTO_LEND_MIN + 100;
+	uint8_t			*mem = calloc(1, n);
+	struct proto_loan	 loan = { mem, n, loan_retain, loan_release,
+				    NULL };
+	void			(*rel)(const void *, size_t, void *) = NULL;
+	void			*arg = NULL;
+
+	loan_refs = loan_releases = 0;
+	assert_int_equal(proto_buf_hold(mem, n, &rel, &arg), 0);
+	assert_null(proto_lend(&loan));
+	assert_int_equal(proto_buf_hold(mem + 1, PROTO_LEND_MIN - 1, &rel,
+	    &arg), 0);
+	assert_int_equal(proto_buf_hold(mem + 101, PROTO_LEND_MIN, &rel,
+	    &arg), 0);
+	assert_int_equal(loan_refs, 0);
+	assert_int_equal(proto_buf_hold(mem + 100, PROTO_LEND_MIN, &rel,
+	    &arg), 1);
+	assert_int_equal(loan_refs, 1);
+	assert_ptr_equal(rel, loan_release);
+	assert_ptr_equal(proto_lend(NULL), &loan);
+	/* Held past the loan's end, until let go. */
+	assert_int_equal(loan_releases, 0);
+	rel(mem + 100, PROTO_LEND_MIN, arg);
+	assert_int_equal(loan_releases, 1);
+	free(mem);
+}
+
 int
 main(void)
 {
@@ -524,6 +556,7 @@ main(void)
 		cmocka_unit_test(test_take_reject),
 		cmocka_unit_test(test_take_truncated),
 		cmocka_unit_test(test_lend),
+		cmocka_unit_test(test_hold),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
