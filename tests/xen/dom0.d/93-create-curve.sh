@@ -5,10 +5,15 @@
 # destroyed; the configs `baltic compile -o` writes for that farm made
 # with N sequential `xl create`, to all N agents offering their vchan
 # (as 96-figures-xl measures, an earlier point than ready), then
-# destroyed.  "BALTIC-XEN: FIGURE create-curve-N ..." lines: both times
-# and their ratio (goal <= 1); create-curve-baltic-N: baltic's time
-# alone.  An `xl create` that dies of an emulation fault is run again
-# and said so (xl_create_all).
+# destroyed.  Both sides are timed to the issue's point, all N agents
+# offering, by the same watcher (vchan-test offers, started with each
+# create); baltic's is also timed to ready, the point its create
+# returns at (the channels' HELLO and CONFIG on top).
+# "BALTIC-XEN: FIGURE create-curve-N ..." lines: baltic to offering /
+# xl to offering (goal <= 1); create-curve-ready-N: baltic to ready /
+# xl to offering; create-curve-baltic-N and create-curve-baltic-offer-N:
+# baltic's times alone.  An `xl create` that dies of an emulation fault
+# is run again and said so (xl_create_all).
 # timeout: 1200
 # only when named
 # boot: fresh
@@ -34,19 +39,26 @@ gone() {
 	done
 	[ "$(xl list | awk 'NR > 1' | wc -l)" = 1 ]
 }
+# offered FILE: the seconds vchan-test offers took, from its output.
+offered() { sed -n 's/.* offering after \([0-9.]*\) s$/\1/p' "$1"; }
 failed=
 for n in 1 2 4 8; do
-	# baltic create, to all partitions ready
+	# baltic create, to all partitions ready, and to all agents offering
 	t0=$(uptime_s)
+	vchan-test offers $n 300 > /tmp/boffers.out 2>&1 &
+	watcher=$!
 	if ! baltic create -q -f c$n /tmp/curve.farm > /tmp/curve.out 2>&1 ||
 	    ! wait_ready c$n 300; then
 		cat /tmp/curve.out; tail -n 20 "$BT/balticd.log"
 		failed="$failed baltic-$n"
+		kill $watcher 2> /dev/null
 		baltic destroy c$n > /dev/null 2>&1; gone
 		continue
 	fi
 	tb=$(since "$t0")
+	wait $watcher && tbo=$(offered /tmp/boffers.out) || { cat /tmp/boffers.out; tbo=; }
 	fig create-curve-baltic-$n "$tb" "s: baltic create of $n guests to all ready"
+	[ -n "$tbo" ] && fig create-curve-baltic-offer-$n "$tbo" "s: baltic create of $n guests to all agents offering"
 	baltic destroy c$n > /dev/null 2>&1
 	gone || { failed="$failed destroy-$n"; break; }
 	# n sequential xl create, to all n agents offering
@@ -57,11 +69,13 @@ for n in 1 2 4 8; do
 	vchan-test offers $n 240 > /tmp/offers.out 2>&1 &
 	watcher=$!
 	xl_create_all /tmp/curve || { failed="$failed xl-$n"; kill $watcher 2> /dev/null; }
-	wait $watcher && tx=$(since "$t0") || { cat /tmp/offers.out; tx=; failed="$failed offers-$n"; xl list; }
+	wait $watcher && tx=$(offered /tmp/offers.out) || { cat /tmp/offers.out; tx=; failed="$failed offers-$n"; xl list; }
 	for d in $(xl list | awk 'NR > 2 { print $1 }'); do xl destroy "$d"; done
 	gone || { failed="$failed xl-destroy-$n"; break; }
-	[ -n "$tx" ] && fig create-curve-$n "$(awk "BEGIN { printf \"%.2f\", $tb / $tx }")" \
-	    "x: baltic create of $n guests to ready $tb s, $n sequential xl create to offering $tx s ($xl_again re-run)"
+	[ -n "$tx" ] && [ -n "$tbo" ] && fig create-curve-$n "$(awk "BEGIN { printf \"%.2f\", $tbo / $tx }")" \
+	    "x: to all $n agents offering, baltic create $tbo s, $n sequential xl create $tx s ($xl_again re-run; goal <= 1)"
+	[ -n "$tx" ] && fig create-curve-ready-$n "$(awk "BEGIN { printf \"%.2f\", $tb / $tx }")" \
+	    "x: baltic create of $n guests to ready $tb s, $n sequential xl create to offering $tx s"
 done
 # xl's teardown may leave a guest's xenstore home (96-figures-xl).
 for h in $(xenstore-list /local/domain); do
