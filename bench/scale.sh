@@ -7,6 +7,13 @@
 # stated in: at the largest N against N=1 (p50 <= 1.2x, p99 <= 2x,
 # req/s >= 0.8x), and against HAProxy at the same N.
 #
+# A second yardstick, for the N in BENCH_SCALE_RELAY (the largest N of
+# BENCH_SCALE unless set; empty: none): HAProxy round-robin over N
+# bench/relay processes, each in front of its own echo server.  That is
+# a partition's shape (an agent woken twice per call, its handler once)
+# built from the first yardstick's parts: 2N processes, three wakes per
+# request.
+#
 #   bench/scale.sh [BUILD_DIR]          (make bench runs it after run.sh)
 #
 # Knobs: BENCH_SCALE, BENCH_SECONDS (6), BENCH_CONNS (32),
@@ -17,6 +24,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-${top_builddir:-.}}" && pwd) || exit 1
 SCALE=${BENCH_SCALE:-1 10 100 1000}
+RELAY=${BENCH_SCALE_RELAY-${SCALE##* }}
 SECS=${BENCH_SECONDS:-6}
 CONNS=${BENCH_CONNS:-32}
 BASE=${BENCH_SCALE_PORT:-18400}
@@ -28,7 +36,7 @@ for t in wrk haproxy curl; do
 done
 BALTIC=$build/toolstack/baltic
 for p in toolstack/balticd toolstack/baltic guest-agent/baltic-agent \
-    tests/handlers/persist bench/echo-http; do
+    tests/handlers/persist bench/echo-http bench/relay; do
 	[ -x "$build/$p" ] || die "$build/$p: not built (make check bench)"
 done
 
@@ -96,6 +104,30 @@ run() {
 	    >>"$T/results"
 }
 
+# haproxy_over N RELAYED: HAProxy round-robin over N echo servers, each
+# behind its own relay if RELAYED is 1; returns once HAProxy answers.
+haproxy_over() {
+	local i port
+	sed -e "s/@PH@/$((BASE + 1))/" -e '/server e[12] /d' \
+	    "$here/haproxy.cfg.in" >"$T/haproxy.cfg"
+	for i in $(seq "$1"); do
+		port=$((BASE + 99 + i))
+		"$build/bench/echo-http" -l "127.0.0.1:$port" >/dev/null 2>&1 &
+		EPIDS="$EPIDS $!"
+		if [ "$2" = 1 ]; then
+			"$build/bench/relay" -l "127.0.0.1:$((port + 1900))" \
+			    -t "127.0.0.1:$port" >/dev/null 2>&1 &
+			EPIDS="$EPIDS $!"
+			port=$((port + 1900))
+		fi
+		echo "	server e$i 127.0.0.1:$port" >>"$T/haproxy.cfg"
+	done
+	sed -i 's/maxconn 4096/maxconn 8192/' "$T/haproxy.cfg"
+	haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
+	HP=$!
+	ready "http://127.0.0.1:$((BASE + 1))/"
+}
+
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$DPID/status"; }
 
 : >"$T/results"
@@ -128,20 +160,16 @@ for n in $SCALE; do
 	"$BALTIC" destroy bscale >/dev/null 2>&1 || die "cannot destroy the farm"
 
 	# HAProxy over n echo servers.
-	sed -e "s/@PH@/$((BASE + 1))/" -e '/server e[12] /d' \
-	    "$here/haproxy.cfg.in" >"$T/haproxy.cfg"
-	for i in $(seq "$n"); do
-		"$build/bench/echo-http" -l "127.0.0.1:$((BASE + 99 + i))" \
-		    >/dev/null 2>&1 &
-		EPIDS="$EPIDS $!"
-		echo "	server e$i 127.0.0.1:$((BASE + 99 + i))" >>"$T/haproxy.cfg"
-	done
-	sed -i 's/maxconn 4096/maxconn 8192/' "$T/haproxy.cfg"
-	haproxy -db -f "$T/haproxy.cfg" >"$T/haproxy.log" 2>&1 &
-	HP=$!
-	ready "http://127.0.0.1:$((BASE + 1))/"
+	haproxy_over "$n" 0
 	run haproxy "$n" "http://127.0.0.1:$((BASE + 1))/"
 	stop_echo
+	case " $RELAY " in
+	*" $n "*)
+		haproxy_over "$n" 1
+		run relayed "$n" "http://127.0.0.1:$((BASE + 1))/"
+		stop_echo
+		;;
+	esac
 done
 
 ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
@@ -177,6 +205,23 @@ for n in $SCALE; do
 	    "$(ratio "$(get baltic "$n" 7)" "$(get haproxy "$n" 7)")" \
 	    "$(ratio "$(get baltic "$n" 8)" "$(get haproxy "$n" 8)")"
 done
+if [ -n "$RELAY" ]; then
+	echo
+	echo "The second yardstick: HAProxy over N relays, each in front of" \
+	    "its own echo server (2N processes, three wakes per request)"
+	echo
+	echo "| N | relayed req/s | p50 ms | p99 ms | errors | cs | CPU us | req/s vs relayed | p99 vs relayed |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for n in $RELAY; do
+		printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n' \
+		    "$n" "$(get relayed "$n" 3)" \
+		    "$(ms "$(get relayed "$n" 4)")" \
+		    "$(ms "$(get relayed "$n" 5)")" "$(get relayed "$n" 6)" \
+		    "$(get relayed "$n" 7)" "$(get relayed "$n" 8)" \
+		    "$(ratio "$(get baltic "$n" 3)" "$(get relayed "$n" 3)")" \
+		    "$(ratio "$(get baltic "$n" 5)" "$(get relayed "$n" 5)")"
+	done
+fi
 first=${SCALE%% *} last=${SCALE##* }
 echo
 echo "N=$last against N=$first: p50 $(ratio "$(get baltic "$last" 4)" \
