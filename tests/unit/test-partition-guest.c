@@ -160,6 +160,30 @@ test_pings(void **state)
 	assert_true(node_live(&x->node));
 }
 
+/* A partition that answered a call since its last ping tick is not
+ * pinged then; at the next tick without an answer it is again. */
+static void
+test_ping_skipped_when_answered(void **state)
+{
+	struct fx	*x = part_open(0, 0, false, true);
+	unsigned	 n;
+
+	ping_answered(x);
+	call(x, &ans[0], "Get", "k", 0);
+	RUN_UNTIL(x->g.calls == 1);
+	assert_int_equal(chan_send_result(x->g.c, x->g.call_id, BALTIC_OK,
+	    "v", 1), 0);
+	RUN_UNTIL(ans[0].n == 1);
+	n = x->g.pings;
+	ping_period();
+	guest_sync(&x->g);
+	assert_int_equal(x->g.pings, n);
+	assert_int_equal(x->p->ping_missed, 0);
+	ping_answered(x);
+	assert_int_equal(x->g.pings, n + 1);
+	assert_int_equal(x->p->state, PART_READY);
+}
+
 /* The backend saw it die: calls fail, the role's on_crash restarts it. */
 static void
 test_died_restarts(void **state)
@@ -189,6 +213,7 @@ main(void)
 		TEST(test_guest_import_calls),
 		TEST(test_guest_call_limit),
 		TEST(test_pings),
+		TEST(test_ping_skipped_when_answered),
 		TEST(test_died_restarts),
 	};
 

@@ -137,6 +137,8 @@ struct part {
 	size_t			 nwaiting;
 	unsigned		 ping_missed;
 	uint64_t		 ping_nonce;
+	bool			 answered;	/* a call since its last ping
+						 * tick: no ping needed */
 	uint64_t		 calls_served, calls_failed;
 	struct obs_calls	 obs_gcalls;	/* its guest's calls */
 	unsigned		 restarts;
