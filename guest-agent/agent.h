@@ -136,7 +136,8 @@ struct late {
 	size_t			 len;
 	const uint8_t		*payload;	/* copy[], or held (lent) */
 	void			(*release)(const void *, size_t, void *);
-	void			*release_arg;	/* NULL: payload is copy[] */
+					/* NULL: payload is copy[] */
+	void			*release_arg;
 	uint8_t			 copy[];
 };
 TAILQ_HEAD(lates, late);

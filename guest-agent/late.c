@@ -37,8 +37,8 @@ late_new(uint32_t id, uint32_t status, int64_t expiry_ms, const void *payload,
 	l->sent_ms = 0;
 	l->maybe = 0;
 	l->len = len;
-	l->release_arg = held ? arg : NULL;
 	l->release = held ? release : NULL;
+	l->release_arg = held ? arg : NULL;
 	l->payload = held ? payload : l->copy;
 	if (!held && len > 0)
 		memcpy(l->copy, payload, len);
@@ -48,7 +48,7 @@ late_new(uint32_t id, uint32_t status, int64_t expiry_ms, const void *payload,
 static void
 late_free(struct late *l)
 {
-	if (l->release_arg != NULL)
+	if (l->release != NULL)
 		l->release(l->payload, l->len, l->release_arg);
 	free(l);
 }

@@ -423,9 +423,8 @@ op_response_cb(struct evhttp_request *hreq, void *arg)
 		op_failed(op, !leaderless, op->reply.msg);
 		goto out;
 	}
-	if (code == 503)
-		op->reply.res.rc = op->maybe || !leaderless ? ETCD_UNKNOWN :
-		    ETCD_UNAVAILABLE;
+	if (code == 503)	/* not "no leader", at the last member */
+		op->reply.res.rc = ETCD_UNKNOWN;
 	if (op->reply.res.rc == ETCD_OK)
 		op->e->cur = op->ep;
 	op->done = 1;
